@@ -1,0 +1,22 @@
+"""hoarfrost: the Keras API on JAX and Optax, with live, bit-exact freezing.
+
+Port a Keras program by changing its imports::
+
+    from hoarfrost.models import Sequential
+    from hoarfrost.layers import Dense
+
+What you set `trainable = False` stays frozen, bit for bit, from the next
+training step on, with no recompile; `summary()` always tells the truth.
+"""
+
+from hoarfrost import (activations, backend, callbacks, datasets, initializers, layers, losses,
+                       metrics, models, optimizers, regularizers, saving, utils)
+from hoarfrost.layers import Input, Layer
+from hoarfrost.models import Model, Sequential, load_model
+from hoarfrost.variables import Variable
+
+__version__ = "0.1.0"
+
+__all__ = ["Input", "Layer", "Model", "Sequential", "Variable", "activations", "backend",
+           "callbacks", "datasets", "initializers", "layers", "load_model", "losses", "metrics",
+           "models", "optimizers", "regularizers", "saving", "utils"]

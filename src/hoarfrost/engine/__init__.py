@@ -1,0 +1,1 @@
+"""The training engine: pure, jitted steps over explicit pytrees of values."""

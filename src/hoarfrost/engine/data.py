@@ -1,0 +1,129 @@
+"""Input checking and device-resident batching for fit, evaluate and predict."""
+
+from __future__ import annotations
+
+import math
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+
+def _is_leaf(x) -> bool:
+    return hasattr(x, "shape") and hasattr(x, "dtype")
+
+
+def to_numpy(tree, argument: str):
+    """Arrays of a structure (array, list, tuple, dict) as NumPy, floats as float32."""
+    if tree is None:
+        return None
+
+    def convert(a):
+        try:
+            a = np.asarray(a)
+        except Exception as exc:  # ragged lists and the like
+            raise ValueError(f"`{argument}` could not be converted to an array: {exc}") from exc
+        if a.dtype == object:
+            raise ValueError(
+                f"`{argument}` holds Python objects (dtype=object); expected numeric arrays."
+            )
+        if np.issubdtype(a.dtype, np.floating) and a.dtype != np.float32:
+            a = a.astype(np.float32)
+        elif np.issubdtype(a.dtype, np.integer) and a.dtype.itemsize > 4:
+            a = a.astype(np.int32)
+        elif a.dtype == np.bool_:
+            a = a.astype(np.float32)
+        return a
+
+    if isinstance(tree, (list, tuple)) and tree and all(np.isscalar(v) for v in tree):
+        return convert(tree)
+    return jax.tree.map(convert, tree, is_leaf=_is_leaf)
+
+
+def num_samples(tree, argument: str) -> int:
+    """The shared first-axis size of every array in `tree`."""
+    sizes = {np.shape(a)[0] if np.ndim(a) else None for a in jax.tree.leaves(tree)}
+    if None in sizes:
+        raise ValueError(f"`{argument}` must have a batch (first) axis; got a scalar.")
+    if len(sizes) != 1:
+        raise ValueError(f"The arrays in `{argument}` have different sample counts: {sorted(sizes)}.")
+    return sizes.pop()
+
+
+def check_same_count(x, y, sample_weight=None) -> int:
+    n = num_samples(x, "x")
+    if y is not None:
+        ny = num_samples(y, "y")
+        if ny != n:
+            raise ValueError(
+                f"x and y must have the same number of samples: x has {n}, y has {ny}."
+            )
+    if sample_weight is not None:
+        nw = num_samples(sample_weight, "sample_weight")
+        if nw != n:
+            raise ValueError(
+                f"sample_weight must have one weight per sample: x has {n} samples, "
+                f"sample_weight has {nw}."
+            )
+    return n
+
+
+def check_finite(tree, argument: str) -> None:
+    """Refuse NaN or infinity in float data, naming where it is."""
+    for a in jax.tree.leaves(tree):
+        if np.issubdtype(a.dtype, np.floating):
+            bad = ~np.isfinite(a)
+            if bad.any():
+                index = np.argwhere(bad)[0]
+                sample = int(index[0])
+                kind = "NaN" if np.isnan(a[tuple(index)]) else "infinity"
+                raise ValueError(
+                    f"`{argument}` contains {kind} (first at sample {sample}, index "
+                    f"{tuple(int(i) for i in index)}; {int(bad.sum())} values in all). "
+                    "Clean or impute the data before training."
+                )
+
+
+def take(tree, start: int, stop: int):
+    return jax.tree.map(lambda a: a[start:stop], tree)
+
+
+def split_validation(x, y, sample_weight, validation_split: float):
+    """Hold out the last `validation_split` of the samples, before shuffling (Keras)."""
+    if not 0 < validation_split < 1:
+        raise ValueError(f"validation_split must be in [0, 1), got {validation_split!r}.")
+    n = num_samples(x, "x")
+    split = int(math.floor(n * (1.0 - validation_split)))
+    if split == 0 or split == n:
+        raise ValueError(
+            f"validation_split={validation_split} of {n} samples leaves an empty training or "
+            "validation set."
+        )
+    train = (take(x, 0, split), take(y, 0, split) if y is not None else None,
+             take(sample_weight, 0, split) if sample_weight is not None else None)
+    val = (take(x, split, n), take(y, split, n) if y is not None else None,
+           take(sample_weight, split, n) if sample_weight is not None else None)
+    return train, val
+
+
+def to_device(tree):
+    """Put arrays on the default device once, for the whole of `fit`."""
+    return jax.tree.map(jnp.asarray, tree)
+
+
+def batch_plan(num: int, batch_size: int, steps_per_execution: int) -> list[tuple[int, int, int]]:
+    """Chunks of an epoch as (first sample, steps, batch size).
+
+    Full batches run `steps_per_execution` at a time; the ragged last batch
+    runs alone with its own (smaller) size.
+    """
+    full, rest = divmod(num, batch_size)
+    plan = []
+    step = 0
+    while step < full:
+        count = min(steps_per_execution, full - step)
+        plan.append((step * batch_size, count, batch_size))
+        step += count
+    if rest:
+        plan.append((full * batch_size, 1, rest))
+    return plan

@@ -1,0 +1,158 @@
+"""Pure step functions: a model's call, loss, gradient and update, traced once
+per trainable set and run many batches per compiled call.
+
+Every function here takes values, never Variables: (trainable values,
+frozen values, state, optimizer slots, batch, rng) in, new values out. The
+model's layer code runs inside a `StatelessScope` that maps each Variable to
+its traced value, so the user-facing objects are never mutated by a trace.
+"""
+
+from __future__ import annotations
+
+from typing import Any, NamedTuple
+
+import jax
+import jax.numpy as jnp
+from jax import lax
+
+from hoarfrost.engine.partition import Partition
+from hoarfrost.variables import StatelessScope
+
+
+class TrainCarry(NamedTuple):
+    """What a training step updates (donated between calls)."""
+
+    trainable: list
+    state: list
+    slots: list
+    iterations: Any
+    metrics: list
+    rng: Any
+
+
+class Hyper(NamedTuple):
+    """What a step reads but does not update."""
+
+    frozen: list
+    learning_rate: Any
+
+
+def _gather(data, perm, offset, index, batch_size: int):
+    start = offset + index * batch_size
+    rows = lax.dynamic_slice_in_dim(perm, start, batch_size)
+    return jax.tree.map(lambda a: jnp.take(a, rows, axis=0), data)
+
+
+def _metric_results(metrics, states) -> dict:
+    return {m.name: m.compute(s) for m, s in zip(metrics, states)}
+
+
+class StepBuilder:
+    """Builds the jitted functions of one model for one partition.
+
+    Args:
+        model: the model (its `__call__` is traced).
+        partition: which variables train, stay frozen or update as state.
+        loss_fn: `(y, y_pred, sample_weight) -> scalar`, or None for predict.
+        metrics: the compiled metric objects; the first is the loss tracker.
+        optimizer: the optimizer, or None for evaluate and predict.
+        on_trace: called each time a function is traced (for compile counts).
+    """
+
+    def __init__(self, model, partition: Partition, loss_fn=None, metrics=(), optimizer=None,
+                 on_trace=None):
+        self.model = model
+        self.partition = partition
+        self.loss_fn = loss_fn
+        self.metrics = list(metrics)
+        self.optimizer = optimizer
+        self.on_trace = on_trace or (lambda kind: None)
+        self.train_vars = partition.trainable
+        self.frozen_vars = partition.frozen
+        self.state_vars = partition.state
+        self.regularizers = [(i, v.regularizer) for i, v in enumerate(self.train_vars)
+                             if getattr(v, "regularizer", None) is not None]
+        self.constraints = [(i, v.constraint) for i, v in enumerate(self.train_vars)
+                            if getattr(v, "constraint", None) is not None]
+        self.train = jax.jit(self._train_steps, static_argnames=("steps", "batch_size"),
+                             donate_argnums=(0,))
+        self.test = jax.jit(self._test_steps, static_argnames=("steps", "batch_size"),
+                            donate_argnums=(0,))
+        self.predict = jax.jit(self._predict_steps, static_argnames=("steps", "batch_size"))
+
+    # --- one batch ---------------------------------------------------------------
+    def _forward(self, trainable, frozen, state, x, training: bool, rng):
+        pairs = (list(zip(self.train_vars, trainable)) + list(zip(self.frozen_vars, frozen))
+                 + list(zip(self.state_vars, state)))
+        with StatelessScope(pairs, rng=rng) as scope:
+            y_pred = self.model(x, training=training)
+            extra = list(scope.losses)
+            new_state = [scope.updated_value(v, s) for v, s in zip(self.state_vars, state)]
+        return y_pred, extra, new_state
+
+    def _loss(self, trainable, frozen, state, batch, rng):
+        x, y, sample_weight = batch
+        y_pred, extra, new_state = self._forward(trainable, frozen, state, x, True, rng)
+        loss = self.loss_fn(y, y_pred, sample_weight)
+        for value in extra:
+            loss = loss + value
+        for i, regularizer in self.regularizers:
+            loss = loss + regularizer(trainable[i])
+        return loss, (y_pred, new_state)
+
+    def _update_metrics(self, states, loss, batch, y_pred):
+        _, y, sample_weight = batch
+        batch_size = jax.tree.leaves(batch[0])[0].shape[0]
+        new = [self.metrics[0].update(states[0], loss, None, batch_size)]
+        for metric, state in zip(self.metrics[1:], states[1:]):
+            new.append(metric.update(state, y, y_pred, sample_weight))
+        return new
+
+    def _train_one(self, carry: TrainCarry, hyper: Hyper, batch) -> TrainCarry:
+        rng, step_rng = jax.random.split(carry.rng)
+        grad_fn = jax.value_and_grad(self._loss, has_aux=True)
+        (loss, (y_pred, new_state)), grads = grad_fn(
+            carry.trainable, hyper.frozen, carry.state, batch, step_rng)
+        new_values, new_slots = self.optimizer.apply(
+            grads, carry.trainable, carry.slots, hyper.learning_rate, carry.iterations)
+        for i, constraint in self.constraints:
+            new_values[i] = constraint(new_values[i])
+        metrics = self._update_metrics(carry.metrics, loss, batch, y_pred)
+        return TrainCarry(new_values, new_state, new_slots, carry.iterations + 1, metrics, rng)
+
+    # --- many batches per call ------------------------------------------------------
+    def _train_steps(self, carry, hyper, data, perm, offset, *, steps: int, batch_size: int):
+        self.on_trace("train")
+
+        def body(carry, index):
+            batch = _gather(data, perm, offset, index, batch_size)
+            carry = self._train_one(carry, hyper, batch)
+            return carry, _metric_results(self.metrics, carry.metrics)
+
+        return lax.scan(body, carry, jnp.arange(steps))
+
+    def _test_steps(self, metric_states, frozen, data, perm, offset, *, steps: int,
+                    batch_size: int):
+        self.on_trace("test")
+
+        def body(states, index):
+            batch = _gather(data, perm, offset, index, batch_size)
+            y_pred, extra, _ = self._forward([], frozen, [], batch[0], False, None)
+            loss = self.loss_fn(batch[1], y_pred, batch[2])
+            for value in extra:
+                loss = loss + value
+            states = self._update_metrics(states, loss, batch, y_pred)
+            return states, _metric_results(self.metrics, states)
+
+        return lax.scan(body, metric_states, jnp.arange(steps))
+
+    def _predict_steps(self, frozen, data, perm, offset, *, steps: int, batch_size: int):
+        self.on_trace("predict")
+
+        def body(_, index):
+            x = _gather(data, perm, offset, index, batch_size)
+            y_pred, _, _ = self._forward([], frozen, [], x, False, None)
+            return None, y_pred
+
+        _, outputs = lax.scan(body, None, jnp.arange(steps))
+        return jax.tree.map(lambda a: a.reshape((steps * batch_size,) + a.shape[2:]), outputs)

@@ -1,0 +1,402 @@
+"""The Keras training API (`compile`, `fit`, `evaluate`, `predict`, ...).
+
+The model's Variables always hold the truth between compiled calls: each call
+takes their values, runs a chunk of steps, and hands the results straight
+back to the Variables. Callbacks, `get_weights` and trainability changes
+therefore see and act on the current state, and a failed `fit` leaves the
+last good weights in place.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+from hoarfrost import losses as losses_module
+from hoarfrost import metrics as metrics_module
+from hoarfrost import optimizers as optimizers_module
+from hoarfrost.engine import data as data_module
+from hoarfrost.engine.partition import partition
+from hoarfrost.engine.step import Hyper, StepBuilder, TrainCarry
+from hoarfrost.random import global_key
+
+
+class Trainer:
+    """Mixin giving a model the Keras training API on the pure engine."""
+
+    def __init__(self):
+        self.optimizer = None
+        self.loss = None
+        self.compiled = False
+        self.stop_training = False
+        self.history = None
+        self.steps_per_execution = 1
+        self._compile_config = None
+        self._metric_identifiers: list = []
+        self._metrics: list | None = None
+        self._metric_states = None
+        self._builders: dict = {}
+        self.trace_counts = {"train": 0, "test": 0, "predict": 0}
+
+    # --- compile -----------------------------------------------------------------------
+    def compile(self, optimizer="rmsprop", loss=None, metrics=None, loss_weights=None,
+                weighted_metrics=None, run_eagerly: bool = False,
+                steps_per_execution: int | str = "auto", jit_compile="auto", **kwargs) -> None:
+        """Configure training: optimizer, loss and metrics (objects or names, any case).
+
+        Nothing about trainability is recorded here: flags set before or
+        after `compile` apply from the next step. Compiling again with the
+        same optimizer object, or with the name of the optimizer's own class
+        (`'adam'` again), keeps its slots; pass a new optimizer object, or call
+        `reset_optimizer_state()`, for a fresh start.
+
+        Args:
+            optimizer: an `Optimizer` or a name (`'adam'`, `'SGD'`, ...).
+            loss: a `Loss`, a function `(y_true, y_pred)` or a name (`'mse'`).
+            metrics: a list of `Metric`s, functions or names (`'accuracy'`).
+            steps_per_execution: how many batches one compiled call runs;
+                `"auto"` runs 32 at a time, or one at a time when a callback
+                acts on every batch (so its changes apply at the next step).
+        """
+        if kwargs:
+            raise TypeError(f"compile(): unrecognized arguments {sorted(kwargs)}.")
+        if loss_weights is not None:
+            raise NotImplementedError("compile(loss_weights=...) needs a multi-output model.")
+        new_optimizer = optimizers_module.get(optimizer) if not isinstance(optimizer, str) else None
+        if isinstance(optimizer, str):
+            resolved = optimizers_module.get(optimizer)
+            keep = self.optimizer is not None and type(self.optimizer) is type(resolved)
+            new_optimizer = self.optimizer if keep else resolved
+        self.optimizer = new_optimizer
+        self.loss = loss
+        self._loss_obj = losses_module.get(loss) if loss is not None else None
+        if metrics is None:
+            metrics = []
+        if not isinstance(metrics, (list, tuple)):
+            raise TypeError(f"compile(): `metrics` must be a list, got {type(metrics).__name__}.")
+        for identifier in list(metrics) + list(weighted_metrics or []):
+            if not (isinstance(identifier, str) and identifier.lower() in ("accuracy", "acc")):
+                metrics_module.get(identifier)  # unknown names fail here, at compile
+        self._metric_identifiers = list(metrics) + list(weighted_metrics or [])
+        self._metrics = None
+        self._metric_states = None
+        self._builders.clear()
+        if steps_per_execution != "auto" and int(steps_per_execution) < 1:
+            raise ValueError(f"steps_per_execution must be >= 1, got {steps_per_execution!r}.")
+        self.steps_per_execution = steps_per_execution
+        self.compiled = True
+
+    def _assert_compiled(self, method: str) -> None:
+        if not self.compiled:
+            raise RuntimeError(
+                f"You must call compile() before {method}(): the model does not know its "
+                "optimizer and loss yet. Example: model.compile(optimizer='adam', loss='mse')."
+            )
+        if self._loss_obj is None:
+            raise ValueError(
+                f"{method}(): no loss was given to compile(); pass loss=... (e.g. 'mse')."
+            )
+
+    @property
+    def metrics(self) -> list:
+        """The loss tracker followed by the compiled metrics (once resolved)."""
+        return list(self._metrics or [])
+
+    @property
+    def metrics_names(self) -> list[str]:
+        return [m.name for m in self.metrics]
+
+    def reset_metrics(self) -> None:
+        self._metric_states = None
+
+    def reset_optimizer_state(self, variables=None) -> None:
+        """Forget optimizer slots (all, or those of `variables`) for a fresh start.
+
+        Freezing and unfreezing keep a variable's slots; this is the call for
+        when you want them gone.
+        """
+        if self.optimizer is not None:
+            self.optimizer.reset_slots(variables)
+
+    # --- preparation shared by fit / evaluate / predict ------------------------------------
+    def _output_spec(self, x):
+        """Abstractly run the model on one batch: checks shapes before any compile."""
+        first = jax.tree.map(lambda a: jax.ShapeDtypeStruct((1,) + a.shape[1:], a.dtype), x)
+        return jax.eval_shape(lambda inputs: self(inputs, training=False), first)
+
+    def _prepare_targets(self, x, y) -> None:
+        spec = self._output_spec(x)
+        if y is not None:
+            self._loss_obj.validate(np.shape(y), np.asarray(y).dtype, spec.shape)
+        if self._metrics is None:
+            tracker = metrics_module.Mean(name="loss")
+            resolved = [metrics_module.get(m, loss=self._loss_obj,
+                                           y_true_shape=None if y is None else np.shape(y),
+                                           y_pred_shape=spec.shape)
+                        for m in self._metric_identifiers]
+            self._metrics = [tracker] + resolved
+
+    def _fresh_metric_states(self) -> list:
+        return [m.initial_state() for m in self._metrics]
+
+    def _builder(self, part, kind: str) -> StepBuilder:
+        key = (kind, part.key)
+        if key not in self._builders:
+            self._builders[key] = StepBuilder(
+                self, part, loss_fn=self._loss_obj, metrics=self._metrics,
+                optimizer=self.optimizer if kind == "train" else None,
+                on_trace=self._count_trace)
+        return self._builders[key]
+
+    def _count_trace(self, kind: str) -> None:
+        self.trace_counts[kind] += 1
+
+    def _steps_per_execution(self, callbacks) -> int:
+        if self.steps_per_execution == "auto":
+            return 1 if callbacks.needs_every_batch() else 32
+        return int(self.steps_per_execution)
+
+    # --- one chunk of training steps ------------------------------------------------------
+    def _train_chunk(self, data, perm, offset: int, steps: int, batch_size: int, rng):
+        part = partition(self, training=True)
+        builder = self._builder(part, "train")
+        optimizer = self.optimizer
+        carry = TrainCarry(
+            trainable=[v.value for v in part.trainable],
+            state=[v.value for v in part.state],
+            slots=[optimizer.slots_for(v) for v in part.trainable],
+            iterations=optimizer.iterations.value,
+            metrics=self._metric_states,
+            rng=rng,
+        )
+        hyper = Hyper([v.value for v in part.frozen], optimizer._learning_rate.value)
+        carry = _unalias(carry, exclude=(hyper, data, perm))
+        carry, logs = builder.train(carry, hyper, data, perm, offset, steps=steps,
+                                    batch_size=batch_size)
+        for variable, value in zip(part.trainable, carry.trainable):
+            variable._value = value
+        for variable, value in zip(part.state, carry.state):
+            variable._value = value
+        for variable, slots in zip(part.trainable, carry.slots):
+            optimizer._slots[variable] = slots
+        optimizer.iterations._value = carry.iterations
+        self._metric_states = carry.metrics
+        return carry.rng, logs
+
+    # --- fit ----------------------------------------------------------------------------
+    def fit(self, x=None, y=None, batch_size: int | None = None, epochs: int = 1,
+            verbose="auto", callbacks=None, validation_split: float = 0.0,
+            validation_data=None, shuffle: bool = True, class_weight=None, sample_weight=None,
+            initial_epoch: int = 0, steps_per_epoch=None, validation_steps=None,
+            validation_batch_size=None, validation_freq: int = 1):
+        """Train for `epochs` epochs; returns a `History`.
+
+        Arguments, defaults and logs follow Keras (`batch_size=32`,
+        `validation_split` takes the last fraction before shuffling). A
+        callback may change any `trainable` flag; the next step honours it.
+        """
+        from hoarfrost.callbacks import CallbackList, History
+        self._assert_compiled("fit")
+        if steps_per_epoch is not None or validation_steps is not None:
+            raise NotImplementedError("steps_per_epoch/validation_steps need generator input.")
+        if class_weight is not None:
+            raise NotImplementedError("class_weight is not supported yet.")
+        batch_size = _check_batch_size(batch_size)
+        x, y, sample_weight = self._check_data(x, y, sample_weight, "fit")
+        if validation_split and validation_data is None:
+            (x, y, sample_weight), validation_data = data_module.split_validation(
+                x, y, sample_weight, validation_split)
+        if validation_data is not None:
+            validation_data = self._unpack_validation(validation_data)
+        num = data_module.num_samples(x, "x")
+        self._prepare_targets(x, y)
+        device_data = data_module.to_device((x, y, sample_weight))
+        steps = math.ceil(num / batch_size)
+
+        history = History()
+        callback_list = CallbackList(callbacks, model=self, history=history, verbose=verbose,
+                                     epochs=epochs, steps=steps)
+        per_call = self._steps_per_execution(callback_list)
+        plan = data_module.batch_plan(num, batch_size, per_call)
+        rng = global_key()
+        self.stop_training = False
+        callback_list.on_train_begin()
+        logs: dict[str, Any] = {}
+        for epoch in range(initial_epoch, epochs):
+            self._metric_states = self._fresh_metric_states()
+            callback_list.on_epoch_begin(epoch)
+            rng, perm_key = jax.random.split(rng)
+            perm = (jax.random.permutation(perm_key, num) if shuffle
+                    else jnp.arange(num)).astype(jnp.int32)
+            step = 0
+            for offset, count, size in plan:
+                for i in range(count):
+                    callback_list.on_train_batch_begin(step + i)
+                rng, chunk_logs = self._train_chunk(device_data, perm, offset, count, size, rng)
+                for i in range(count):
+                    callback_list.on_train_batch_end(
+                        step + i, {k: v[i] for k, v in chunk_logs.items()})
+                step += count
+                if self.stop_training:
+                    break
+            logs = self._pythonify(_metric_results(self._metrics, self._metric_states))
+            if validation_data is not None and (epoch + 1) % validation_freq == 0:
+                val_x, val_y, val_w = validation_data
+                val_logs = self._evaluate_arrays(val_x, val_y, val_w,
+                                                 validation_batch_size or batch_size)
+                logs.update({f"val_{k}": v for k, v in val_logs.items()})
+            callback_list.on_epoch_end(epoch, logs)
+            if self.stop_training:
+                break
+        callback_list.on_train_end(logs)
+        return history
+
+    def _check_data(self, x, y, sample_weight, method: str):
+        if x is None:
+            raise ValueError(f"{method}(): `x` is required.")
+        x = data_module.to_numpy(x, "x")
+        y = data_module.to_numpy(y, "y")
+        sample_weight = data_module.to_numpy(sample_weight, "sample_weight")
+        if y is None and method != "predict":
+            raise ValueError(f"{method}(): targets `y` are required with loss "
+                             f"'{self._loss_obj.name}'.")
+        data_module.check_same_count(x, y, sample_weight)
+        data_module.check_finite(x, "x")
+        if y is not None:
+            data_module.check_finite(y, "y")
+        if sample_weight is not None:
+            data_module.check_finite(sample_weight, "sample_weight")
+        return x, y, sample_weight
+
+    def _unpack_validation(self, validation_data):
+        if not isinstance(validation_data, (tuple, list)) or len(validation_data) not in (2, 3):
+            raise ValueError(
+                "validation_data must be a tuple (x_val, y_val) or (x_val, y_val, "
+                f"val_sample_weight); got {type(validation_data).__name__} of length "
+                f"{len(validation_data) if hasattr(validation_data, '__len__') else '?'}."
+            )
+        val_x, val_y, *rest = validation_data
+        return self._check_data(val_x, val_y, rest[0] if rest else None, "validation")
+
+    # --- evaluate -------------------------------------------------------------------------
+    def evaluate(self, x=None, y=None, batch_size: int | None = None, verbose="auto",
+                 sample_weight=None, steps=None, callbacks=None, return_dict: bool = False):
+        """The loss and metrics on data: a scalar, `[loss, *metrics]`, or a dict."""
+        self._assert_compiled("evaluate")
+        batch_size = _check_batch_size(batch_size)
+        x, y, sample_weight = self._check_data(x, y, sample_weight, "evaluate")
+        self._prepare_targets(x, y)
+        logs = self._evaluate_arrays(x, y, sample_weight, batch_size)
+        return self._format_results(logs, return_dict)
+
+    def _evaluate_arrays(self, x, y, sample_weight, batch_size: int) -> dict[str, float]:
+        num = data_module.num_samples(x, "x")
+        data = data_module.to_device((x, y, sample_weight))
+        perm = jnp.arange(num, dtype=jnp.int32)
+        states = self._fresh_metric_states()
+        part = partition(self, training=False)
+        builder = self._builder(part, "test")
+        frozen = [v.value for v in part.frozen]
+        for offset, count, size in data_module.batch_plan(num, batch_size, max(1, self._spe())):
+            states, _ = builder.test(states, frozen, data, perm, offset, steps=count,
+                                     batch_size=size)
+        self._metric_states = states
+        return self._pythonify(_metric_results(self._metrics, states))
+
+    def _spe(self) -> int:
+        return 32 if self.steps_per_execution == "auto" else int(self.steps_per_execution)
+
+    def _format_results(self, logs: dict, return_dict: bool):
+        if return_dict:
+            return logs
+        values = [logs[m.name] for m in self._metrics]
+        return values[0] if len(values) == 1 else values
+
+    # --- predict --------------------------------------------------------------------------
+    def predict(self, x, batch_size: int | None = None, verbose="auto", steps=None,
+                callbacks=None):
+        """The model's outputs on `x`, batch by batch, as NumPy arrays."""
+        batch_size = _check_batch_size(batch_size)
+        x = data_module.to_numpy(x, "x")
+        num = data_module.num_samples(x, "x")
+        self._output_spec(x)
+        data = data_module.to_device(x)
+        perm = jnp.arange(num, dtype=jnp.int32)
+        part = partition(self, training=False)
+        builder = self._builder(part, "predict")
+        frozen = [v.value for v in part.frozen]
+        outputs = []
+        for offset, count, size in data_module.batch_plan(num, batch_size, max(1, self._spe())):
+            outputs.append(builder.predict(frozen, data, perm, offset, steps=count,
+                                           batch_size=size))
+        return jax.tree.map(lambda *parts: np.concatenate([np.asarray(p) for p in parts]),
+                            *outputs)
+
+    # --- single batches -----------------------------------------------------------------------
+    def train_on_batch(self, x, y=None, sample_weight=None, class_weight=None,
+                       return_dict: bool = False):
+        """One training step on exactly this batch; returns loss (and metrics).
+
+        Metrics accumulate across calls until `reset_metrics()`, as in Keras 3.
+        """
+        self._assert_compiled("train_on_batch")
+        x, y, sample_weight = self._check_data(x, y, sample_weight, "train_on_batch")
+        self._prepare_targets(x, y)
+        num = data_module.num_samples(x, "x")
+        if self._metric_states is None:
+            self._metric_states = self._fresh_metric_states()
+        data = data_module.to_device((x, y, sample_weight))
+        self._train_chunk(data, jnp.arange(num, dtype=jnp.int32), 0, 1, num, global_key())
+        logs = self._pythonify(_metric_results(self._metrics, self._metric_states))
+        return self._format_results(logs, return_dict)
+
+    def test_on_batch(self, x, y=None, sample_weight=None, return_dict: bool = False):
+        """Loss (and metrics) on exactly this batch, without training."""
+        self._assert_compiled("test_on_batch")
+        x, y, sample_weight = self._check_data(x, y, sample_weight, "test_on_batch")
+        self._prepare_targets(x, y)
+        num = data_module.num_samples(x, "x")
+        logs = self._evaluate_arrays(x, y, sample_weight, num)
+        return self._format_results(logs, return_dict)
+
+    def predict_on_batch(self, x):
+        """The model's outputs on exactly this batch."""
+        x = data_module.to_numpy(x, "x")
+        return self.predict(x, batch_size=data_module.num_samples(x, "x"))
+
+    @staticmethod
+    def _pythonify(logs: dict) -> dict[str, float]:
+        return {k: float(v) for k, v in jax.device_get(logs).items()}
+
+
+def _unalias(carry, exclude=()):
+    """Copy any buffer the carry shares with itself or `exclude`.
+
+    The carry is donated to the compiled step; XLA refuses to donate a buffer
+    twice, and a donated buffer must not also be read as another argument.
+    """
+    seen = {id(leaf) for leaf in jax.tree.leaves(exclude)}
+
+    def fresh(leaf):
+        if id(leaf) in seen:
+            return jnp.array(leaf, copy=True)
+        seen.add(id(leaf))
+        return leaf
+
+    return jax.tree.map(fresh, carry)
+
+
+def _metric_results(metrics, states) -> dict:
+    return {m.name: m.compute(s) for m, s in zip(metrics, states)}
+
+
+def _check_batch_size(batch_size) -> int:
+    if batch_size is None:
+        return 32
+    if int(batch_size) != batch_size or batch_size < 1:
+        raise ValueError(f"batch_size must be a positive integer, got {batch_size!r}.")
+    return int(batch_size)

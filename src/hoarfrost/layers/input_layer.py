@@ -1,0 +1,60 @@
+"""`Input` and `InputLayer`: the entry points of a functional graph."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from hoarfrost.layers.layer import Layer
+from hoarfrost.symbolic import KerasTensor, Node
+
+
+class InputLayer(Layer):
+    """Holds the symbolic input of a model; has no weights.
+
+    Args:
+        shape: the shape of one sample, without the batch axis.
+        batch_size: an optional fixed batch size.
+        dtype: the dtype of the input (float32 by default).
+        batch_shape: the full shape, batch axis included (instead of shape).
+        name: the layer's name (`input_layer`, `input_layer_1`, ...).
+    """
+
+    def __init__(self, shape=None, batch_size: int | None = None, dtype=None,
+                 batch_shape=None, name: str | None = None, **kwargs):
+        if "input_shape" in kwargs and shape is None:
+            shape = kwargs.pop("input_shape")
+        if "batch_input_shape" in kwargs and batch_shape is None:
+            batch_shape = kwargs.pop("batch_input_shape")
+        super().__init__(name=name, **kwargs)
+        if batch_shape is None:
+            if shape is None:
+                raise ValueError("InputLayer: pass `shape` (one sample's shape) or `batch_shape`.")
+            shape = (shape,) if isinstance(shape, int) else tuple(shape)
+            batch_shape = (batch_size,) + shape
+        self.batch_shape = tuple(None if d is None else int(d) for d in batch_shape)
+        self.input_dtype = np.dtype(dtype or "float32").name
+        self.output = KerasTensor(self.batch_shape, self.input_dtype, name=self.name)
+        node = Node(self, (), self.output)
+        self.output.node = node
+        self._inbound_nodes.append(node)
+        self.built = True
+
+    def call(self, inputs):
+        return inputs
+
+    def get_config(self):
+        return {"batch_shape": list(self.batch_shape), "dtype": self.input_dtype, "name": self.name}
+
+
+def Input(shape=None, batch_size: int | None = None, dtype=None, name: str | None = None,
+          batch_shape=None) -> KerasTensor:
+    """A symbolic input for the functional API.
+
+    Example:
+        >>> x = Input(shape=(3,))
+        >>> x.shape
+        (None, 3)
+    """
+    layer = InputLayer(shape=shape, batch_size=batch_size, dtype=dtype, name=name,
+                       batch_shape=batch_shape)
+    return layer.output

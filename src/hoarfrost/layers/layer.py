@@ -1,0 +1,398 @@
+"""The `Layer` base class: a stateful object for the user, pure in the engine."""
+
+from __future__ import annotations
+
+import functools
+import inspect
+import threading
+from typing import Any, Iterator
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+from hoarfrost import initializers as initializers_module
+from hoarfrost.naming import to_snake_case, unique_name
+from hoarfrost.symbolic import KerasTensor, Node, any_symbolic, is_keras_tensor
+from hoarfrost.variables import StatelessScope, Variable, current_scope
+
+_context = threading.local()
+
+# A placeholder batch size for shape inference of symbolic calls.
+_SYMBOLIC_BATCH = 2
+
+
+def _training_stack() -> list:
+    if not hasattr(_context, "training"):
+        _context.training = []
+    return _context.training
+
+
+def _shape_of(x) -> tuple:
+    return tuple(x.shape)
+
+
+class InputSpec:
+    """What a layer accepts: rank and fixed sizes of given axes.
+
+    Args:
+        ndim: exact rank, or None.
+        min_ndim: minimum rank, or None.
+        axes: map of axis -> required size.
+    """
+
+    def __init__(self, ndim: int | None = None, min_ndim: int | None = None,
+                 axes: dict[int, int] | None = None):
+        self.ndim, self.min_ndim, self.axes = ndim, min_ndim, dict(axes or {})
+
+    def check(self, layer_name: str, shape: tuple) -> None:
+        rank = len(shape)
+        if self.ndim is not None and rank != self.ndim:
+            raise ValueError(
+                f'Input of layer "{layer_name}" is incompatible with the layer: expected '
+                f"ndim={self.ndim}, found ndim={rank}. Full shape received: {shape}"
+            )
+        if self.min_ndim is not None and rank < self.min_ndim:
+            raise ValueError(
+                f'Input of layer "{layer_name}" is incompatible with the layer: expected '
+                f"min_ndim={self.min_ndim}, found ndim={rank}. Full shape received: {shape}"
+            )
+        for axis, size in self.axes.items():
+            if -rank <= axis < rank and shape[axis] is not None and shape[axis] != size:
+                raise ValueError(
+                    f'Input of layer "{layer_name}" is incompatible with the layer: expected '
+                    f"axis {axis} of input shape to have value {size}, but received input "
+                    f"with shape {shape}"
+                )
+
+
+@functools.lru_cache(maxsize=None)
+def _call_accepts(cls, argument: str) -> bool:
+    params = inspect.signature(cls.call).parameters
+    return argument in params or any(p.kind is p.VAR_KEYWORD for p in params.values())
+
+
+class Layer:
+    """Base class of all layers: subclass it, create weights in `build`,
+    compute in `call`.
+
+    Args:
+        trainable: whether the layer's weights are updated by training.
+        name: a unique name; defaults to the snake-cased class name, made
+            unique (`dense`, `dense_1`, ...).
+        dtype: the dtype of the layer's weights (float32 by default).
+        input_shape: the shape of one sample (no batch axis), which lets a
+            `Sequential` build right away. `input_dim=n` means `(n,)`.
+
+    Example:
+        >>> class Scale(Layer):
+        ...     def build(self, input_shape):
+        ...         self.scale = self.add_weight(shape=(input_shape[-1],), initializer="ones", name="scale")
+        ...     def call(self, inputs):
+        ...         return inputs * self.scale
+    """
+
+    def __init__(self, *, trainable: bool = True, name: str | None = None, dtype=None,
+                 input_shape=None, input_dim: int | None = None, batch_input_shape=None,
+                 batch_size: int | None = None, **kwargs):
+        if kwargs:
+            raise TypeError(
+                f"{type(self).__name__}: unrecognized keyword arguments "
+                f"{sorted(kwargs)}."
+            )
+        object.__setattr__(self, "_layers", [])
+        self._variables: list[Variable] = []
+        self._trainable = bool(trainable)
+        self.name = name if name is not None else unique_name(to_snake_case(type(self).__name__))
+        self.dtype = np.dtype(dtype or "float32").name
+        self.built = False
+        self.input_spec: InputSpec | None = None
+        self._inbound_nodes: list[Node] = []
+        self._build_shapes_dict = None
+        if input_dim is not None and input_shape is None:
+            input_shape = (input_dim,)
+        if batch_input_shape is not None:
+            self._batch_input_shape = tuple(batch_input_shape)
+        elif input_shape is not None:
+            self._batch_input_shape = (batch_size,) + tuple(input_shape)
+        else:
+            self._batch_input_shape = None
+
+    # --- tracking --------------------------------------------------------
+    def __setattr__(self, name: str, value: Any) -> None:
+        if not name.startswith("__") and hasattr(self, "_layers"):
+            for item in value if isinstance(value, (list, tuple)) else (value,):
+                if isinstance(item, Layer) and item is not self and item not in self._layers:
+                    self._layers.append(item)
+                elif isinstance(item, Variable) and item not in self._variables:
+                    self._track_variable(item)
+        object.__setattr__(self, name, value)
+
+    def _track_variable(self, variable: Variable) -> None:
+        variable._path = f"{self.name}/{variable._short_name}"
+        self._variables.append(variable)
+
+    # --- weights ---------------------------------------------------------
+    def add_weight(self, shape=None, initializer=None, dtype=None, trainable: bool = True,
+                   regularizer=None, constraint=None, name: str | None = None,
+                   **kwargs) -> Variable:
+        """Create a variable owned by this layer.
+
+        Args:
+            shape: the variable's shape (a tuple; `()` for a scalar).
+            initializer: name, `Initializer` or callable `(shape, dtype)`;
+                defaults to glorot_uniform for floats, zeros otherwise.
+            trainable: False creates *state* the optimizer never touches.
+            regularizer: a penalty on the value, added to the loss while the
+                variable is trainable.
+            constraint: a projection applied after each optimizer update.
+            name: the short name (`kernel`); the path is `<layer>/<name>`.
+        """
+        shape = tuple(int(d) for d in (shape or ()))
+        dtype = np.dtype(dtype or self.dtype)
+        if initializer is None:
+            initializer = "glorot_uniform" if jnp.issubdtype(dtype, jnp.floating) else "zeros"
+        init = initializers_module.get(initializer)
+        name = name or f"variable_{len(self._variables)}"
+        # Weights are always created eagerly, even when the first call is traced.
+        with jax.ensure_compile_time_eval(), _no_scope():
+            value = init(shape, dtype)
+        variable = Variable(value, name=name, trainable=trainable, dtype=dtype)
+        variable.regularizer = _get_regularizer(regularizer)
+        variable.constraint = constraint
+        self._track_variable(variable)
+        return variable
+
+    def _walk(self, enclosing_trainable: bool = True) -> Iterator[tuple[Variable, bool, bool]]:
+        """Yield (variable, path_trainable, effective_trainable), creation order.
+
+        `path_trainable` is True when this layer and every enclosing layer are
+        trainable; a parameter is effectively trainable when, in addition,
+        its own flag is set.
+        """
+        path_trainable = enclosing_trainable and self._trainable
+        for variable in self._variables:
+            yield variable, path_trainable, path_trainable and variable.trainable
+        for layer in self._layers:
+            yield from layer._walk(path_trainable)
+
+    def _unique_walk(self):
+        seen = set()
+        for item in self._walk():
+            if id(item[0]) not in seen:
+                seen.add(id(item[0]))
+                yield item
+
+    @property
+    def weights(self) -> list[Variable]:
+        """All variables, in creation order; toggling `trainable` never reorders."""
+        return [v for v, _, _ in self._unique_walk()]
+
+    variables = weights
+
+    @property
+    def trainable_weights(self) -> list[Variable]:
+        return [v for v, _, effective in self._unique_walk() if effective]
+
+    trainable_variables = trainable_weights
+
+    @property
+    def non_trainable_weights(self) -> list[Variable]:
+        return [v for v, _, effective in self._unique_walk() if not effective]
+
+    non_trainable_variables = non_trainable_weights
+
+    def get_weights(self) -> list[np.ndarray]:
+        return [v.numpy() for v in self.weights]
+
+    def set_weights(self, weights) -> None:
+        variables = self.weights
+        weights = list(weights)
+        if len(weights) != len(variables):
+            raise ValueError(
+                f'Layer "{self.name}" expects {len(variables)} weight arrays '
+                f"({', '.join(v.path for v in variables) or 'none'}), but received "
+                f"{len(weights)}."
+            )
+        for variable, value in zip(variables, weights):
+            value = np.asarray(value)
+            if tuple(value.shape) != variable.shape:
+                raise ValueError(
+                    f'Layer "{self.name}": weight {variable.path} has shape '
+                    f"{variable.shape}, but the value given has shape {value.shape}."
+                )
+        for variable, value in zip(variables, weights):
+            variable.assign(value)
+
+    def count_params(self) -> int:
+        if not self.built:
+            raise ValueError(
+                f'Layer "{self.name}" is not built yet, so its weights do not exist. '
+                "Call it on data or build it with an input shape first."
+            )
+        return int(sum(v.size for v in self.weights))
+
+    # --- trainability ----------------------------------------------------
+    @property
+    def trainable(self) -> bool:
+        return self._trainable
+
+    @trainable.setter
+    def trainable(self, value: bool) -> None:
+        """Set the flag of this layer, its sublayers and its parameters (as Keras).
+
+        The change applies from the next training step; no recompile needed.
+        """
+        value = bool(value)
+        self._trainable = value
+        for variable in self._variables:
+            if not variable._is_state:
+                variable.trainable = value
+        for layer in self._layers:
+            layer.trainable = value
+
+    @property
+    def losses(self) -> list:
+        scope = current_scope()
+        return list(scope.losses_of(self)) if scope is not None else []
+
+    def add_loss(self, loss) -> None:
+        """Add a scalar to the training loss of the current step."""
+        scope = current_scope()
+        if scope is not None:
+            scope.add_loss(self, loss)
+
+    # --- building and calling ---------------------------------------------
+    def build(self, input_shape) -> None:
+        self.built = True
+
+    def _maybe_build(self, input_shape) -> None:
+        if self.built:
+            return
+        self._build_shapes_dict = input_shape
+        with jax.ensure_compile_time_eval(), _no_scope():
+            self.build(input_shape)
+        self.built = True
+
+    def call(self, inputs, *args, **kwargs):
+        raise NotImplementedError(f"Layer {type(self).__name__} does not implement call().")
+
+    def compute_output_shape(self, input_shape):
+        """The output shape for an input shape; derived by abstract evaluation."""
+        spec = self.compute_output_spec(_shape_to_spec(input_shape))
+        return jax.tree.map(lambda s: s.shape, spec, is_leaf=is_keras_tensor)
+
+    def compute_output_spec(self, inputs, **kwargs):
+        """KerasTensors describing the output for symbolic `inputs`."""
+        def run(concrete):
+            return self._call_with_context(concrete, (), kwargs)
+
+        abstract = jax.tree.map(
+            lambda t: jax.ShapeDtypeStruct(_placeholder_batch(t.shape), t.dtype),
+            inputs, is_leaf=is_keras_tensor)
+        with _no_scope():
+            out = jax.eval_shape(run, abstract)
+        return jax.tree.map(
+            lambda s: KerasTensor((None,) + tuple(s.shape[1:]) if s.ndim else (), s.dtype), out)
+
+    def __call__(self, inputs, *args, **kwargs):
+        if any_symbolic(inputs):
+            return self._symbolic_call(inputs, args, kwargs)
+        inputs = jax.tree.map(
+            lambda x: x.value if isinstance(x, Variable) else jnp.asarray(x), inputs,
+            is_leaf=lambda x: isinstance(x, Variable))
+        shapes = jax.tree.map(_shape_of, inputs, is_leaf=_is_array)
+        self._maybe_build(_build_shape(shapes))
+        self._check_input_spec(shapes)
+        return self._call_with_context(inputs, args, kwargs)
+
+    def _call_with_context(self, inputs, args, kwargs):
+        training = kwargs.pop("training", None)
+        stack = _training_stack()
+        if training is None:
+            training = stack[-1] if stack else False
+        if _call_accepts(type(self), "training"):
+            kwargs["training"] = training
+        stack.append(training)
+        try:
+            return self.call(inputs, *args, **kwargs)
+        finally:
+            stack.pop()
+
+    def _symbolic_call(self, inputs, args, kwargs):
+        if args:
+            raise ValueError(
+                f'Layer "{self.name}": only the first argument of a functional call may '
+                "hold symbolic tensors; pass other arguments as keywords."
+            )
+        shapes = jax.tree.map(lambda t: t.shape, inputs, is_leaf=is_keras_tensor)
+        self._maybe_build(shapes)
+        self._check_input_spec(shapes)
+        outputs = self.compute_output_spec(inputs, **kwargs)
+        node = Node(self, inputs, outputs, dict(kwargs))
+        for index, tensor in enumerate(node.output_tensors):
+            tensor.node, tensor.index = node, index
+            tensor.name = self.name
+        self._inbound_nodes.append(node)
+        return outputs
+
+    def _check_input_spec(self, shapes) -> None:
+        if self.input_spec is None:
+            return
+        leaves = jax.tree.leaves(shapes, is_leaf=lambda s: isinstance(s, tuple))
+        for shape in leaves[:1]:
+            self.input_spec.check(self.name, tuple(shape))
+
+    # --- config ------------------------------------------------------------
+    def get_config(self) -> dict[str, Any]:
+        config = {"name": self.name, "trainable": self.trainable, "dtype": self.dtype}
+        if self._batch_input_shape is not None:
+            config["batch_input_shape"] = list(self._batch_input_shape)
+        return config
+
+    @classmethod
+    def from_config(cls, config: dict[str, Any]):
+        return cls(**config)
+
+    def __repr__(self) -> str:
+        return f"<{type(self).__name__} name={self.name}, built={self.built}>"
+
+
+def _is_array(x) -> bool:
+    return hasattr(x, "shape") and hasattr(x, "dtype")
+
+
+def _build_shape(shapes):
+    """Shapes as build() sees them: the batch axis unknown, as in Keras."""
+    return jax.tree.map(lambda s: (None,) + tuple(s[1:]) if len(s) else s, shapes,
+                        is_leaf=lambda s: isinstance(s, tuple))
+
+
+def _placeholder_batch(shape) -> tuple:
+    return tuple(_SYMBOLIC_BATCH if (i == 0 and d is None) else d for i, d in enumerate(shape))
+
+
+def _shape_to_spec(input_shape):
+    if isinstance(input_shape, (list, tuple)) and input_shape and isinstance(input_shape[0], (list, tuple)):
+        return [KerasTensor(s) for s in input_shape]
+    return KerasTensor(input_shape)
+
+
+class _no_scope:
+    """Suspend the stateless scope (weights are created outside any trace)."""
+
+    def __enter__(self):
+        from hoarfrost.variables import _scopes
+        self._saved = list(_scopes())
+        _scopes().clear()
+
+    def __exit__(self, *exc):
+        from hoarfrost.variables import _scopes
+        _scopes().extend(self._saved)
+
+
+def _get_regularizer(regularizer):
+    if regularizer is None:
+        return None
+    from hoarfrost import regularizers
+    return regularizers.get(regularizer)

@@ -1,0 +1,272 @@
+"""Losses with Keras's names, formulas and reductions.
+
+Each loss function returns one value per sample (averaged over the last
+axis where Keras does); `Loss` objects reduce them with sample weights.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Callable
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+EPSILON = 1e-7
+
+
+def _match_rank(y_true, y_pred):
+    """Keras's squeeze-or-expand: make y_true's rank equal y_pred's when off by one."""
+    if y_true.ndim == y_pred.ndim - 1 and (y_pred.ndim == 1 or y_pred.shape[-1] == 1):
+        y_true = jnp.expand_dims(y_true, -1)
+    elif y_true.ndim == y_pred.ndim + 1 and y_true.shape[-1] == 1:
+        y_true = jnp.squeeze(y_true, -1)
+    return y_true
+
+
+def mean_squared_error(y_true, y_pred):
+    y_true = _match_rank(y_true, y_pred).astype(y_pred.dtype)
+    return jnp.mean(jnp.square(y_pred - y_true), axis=-1)
+
+
+def mean_absolute_error(y_true, y_pred):
+    y_true = _match_rank(y_true, y_pred).astype(y_pred.dtype)
+    return jnp.mean(jnp.abs(y_pred - y_true), axis=-1)
+
+
+def binary_crossentropy(y_true, y_pred, from_logits: bool = False, label_smoothing: float = 0.0):
+    y_true = _match_rank(y_true, y_pred).astype(y_pred.dtype)
+    if label_smoothing:
+        y_true = y_true * (1.0 - label_smoothing) + 0.5 * label_smoothing
+    if from_logits:
+        values = jnp.maximum(y_pred, 0) - y_pred * y_true + jnp.log1p(jnp.exp(-jnp.abs(y_pred)))
+    else:
+        p = jnp.clip(y_pred, EPSILON, 1.0 - EPSILON)
+        values = -(y_true * jnp.log(p) + (1.0 - y_true) * jnp.log(1.0 - p))
+    return jnp.mean(values, axis=-1)
+
+
+def categorical_crossentropy(y_true, y_pred, from_logits: bool = False,
+                             label_smoothing: float = 0.0, axis: int = -1):
+    y_true = y_true.astype(y_pred.dtype)
+    if label_smoothing:
+        classes = y_pred.shape[axis]
+        y_true = y_true * (1.0 - label_smoothing) + label_smoothing / classes
+    if from_logits:
+        return -jnp.sum(y_true * jax.nn.log_softmax(y_pred, axis=axis), axis=axis)
+    p = y_pred / jnp.sum(y_pred, axis=axis, keepdims=True)
+    p = jnp.clip(p, EPSILON, 1.0 - EPSILON)
+    return -jnp.sum(y_true * jnp.log(p), axis=axis)
+
+
+def sparse_categorical_crossentropy(y_true, y_pred, from_logits: bool = False, axis: int = -1):
+    if y_true.ndim == y_pred.ndim:
+        y_true = jnp.squeeze(y_true, -1)
+    labels = y_true.astype(jnp.int32)
+    if from_logits:
+        log_p = jax.nn.log_softmax(y_pred, axis=axis)
+    else:
+        p = y_pred / jnp.sum(y_pred, axis=axis, keepdims=True)
+        log_p = jnp.log(jnp.clip(p, EPSILON, 1.0 - EPSILON))
+    return -jnp.take_along_axis(log_p, labels[..., None], axis=axis)[..., 0]
+
+
+class Loss:
+    """Base class: `loss(y_true, y_pred, sample_weight=None)` returns a scalar.
+
+    Args:
+        reduction: `"sum_over_batch_size"` (Keras's default: weighted sum
+            divided by the number of values), `"sum"`, `"mean"` (weighted
+            mean) or `"none"`.
+        name: the loss's name.
+    """
+
+    def __init__(self, name: str | None = None, reduction: str | None = "sum_over_batch_size",
+                 dtype=None):
+        valid = ("sum_over_batch_size", "sum", "mean", "none", None)
+        if reduction not in valid:
+            raise ValueError(f"Loss: unknown reduction {reduction!r}; expected one of {valid}.")
+        self.name = name or _snake(type(self).__name__)
+        self.reduction = reduction
+
+    def call(self, y_true, y_pred):
+        raise NotImplementedError
+
+    def __call__(self, y_true, y_pred, sample_weight=None):
+        y_pred = jnp.asarray(y_pred)
+        y_true = jnp.asarray(y_true)
+        values = self.call(y_true, y_pred)
+        return reduce_values(values, sample_weight, self.reduction)
+
+    def validate(self, y_true_shape: tuple, y_true_dtype, y_pred_shape: tuple, argument: str = "y") -> None:
+        """Raise if targets of this shape and dtype can not match the predictions."""
+        true_rank, pred_rank = len(y_true_shape), len(y_pred_shape)
+        adjusted = tuple(y_true_shape)
+        if true_rank == pred_rank - 1 and (pred_rank == 1 or y_pred_shape[-1] == 1):
+            adjusted = adjusted + (1,)
+        elif true_rank == pred_rank + 1 and y_true_shape[-1] == 1:
+            adjusted = adjusted[:-1]
+        if len(adjusted) != pred_rank or any(
+                p is not None and t != p for t, p in zip(adjusted[1:], y_pred_shape[1:])):
+            raise ValueError(
+                f"Loss '{self.name}': targets `{argument}` of shape {tuple(y_true_shape)} do not "
+                f"match the model output of shape {tuple(y_pred_shape)}. Each target must have "
+                f"the output's shape {tuple(y_pred_shape[1:])} per sample."
+            )
+
+    def get_config(self) -> dict[str, Any]:
+        return {"name": self.name, "reduction": self.reduction}
+
+    @classmethod
+    def from_config(cls, config):
+        return cls(**config)
+
+
+def reduce_values(values, sample_weight=None, reduction="sum_over_batch_size"):
+    """Weight per-sample values and reduce them as Keras does."""
+    if sample_weight is not None:
+        sample_weight = jnp.asarray(sample_weight, values.dtype)
+        while sample_weight.ndim > values.ndim:
+            sample_weight = jnp.squeeze(sample_weight, -1)
+        while sample_weight.ndim < values.ndim:
+            sample_weight = sample_weight[..., None]
+        values = values * sample_weight
+    if reduction in ("none", None):
+        return values
+    total = jnp.sum(values)
+    if reduction == "sum":
+        return total
+    if reduction == "mean" and sample_weight is not None:
+        return total / jnp.maximum(jnp.sum(jnp.broadcast_to(sample_weight, values.shape)), EPSILON)
+    return total / max(1, values.size)
+
+
+class LossFunctionWrapper(Loss):
+    """A `Loss` around a per-sample function `fn(y_true, y_pred, **kwargs)`."""
+
+    def __init__(self, fn: Callable, name: str | None = None,
+                 reduction="sum_over_batch_size", **kwargs):
+        super().__init__(name=name or fn.__name__, reduction=reduction)
+        self.fn = fn
+        self._fn_kwargs = kwargs
+
+    def call(self, y_true, y_pred):
+        return self.fn(y_true, y_pred, **self._fn_kwargs)
+
+    def get_config(self):
+        return {**super().get_config(), **self._fn_kwargs}
+
+
+class MeanSquaredError(LossFunctionWrapper):
+    def __init__(self, reduction="sum_over_batch_size", name="mean_squared_error"):
+        super().__init__(mean_squared_error, name=name, reduction=reduction)
+
+
+class MeanAbsoluteError(LossFunctionWrapper):
+    def __init__(self, reduction="sum_over_batch_size", name="mean_absolute_error"):
+        super().__init__(mean_absolute_error, name=name, reduction=reduction)
+
+
+class BinaryCrossentropy(LossFunctionWrapper):
+    def __init__(self, from_logits: bool = False, label_smoothing: float = 0.0,
+                 reduction="sum_over_batch_size", name="binary_crossentropy"):
+        super().__init__(binary_crossentropy, name=name, reduction=reduction,
+                         from_logits=from_logits, label_smoothing=label_smoothing)
+        self.from_logits = from_logits
+
+
+class CategoricalCrossentropy(LossFunctionWrapper):
+    def __init__(self, from_logits: bool = False, label_smoothing: float = 0.0, axis: int = -1,
+                 reduction="sum_over_batch_size", name="categorical_crossentropy"):
+        super().__init__(categorical_crossentropy, name=name, reduction=reduction,
+                         from_logits=from_logits, label_smoothing=label_smoothing, axis=axis)
+        self.from_logits = from_logits
+
+    def validate(self, y_true_shape, y_true_dtype, y_pred_shape, argument="y"):
+        classes = y_pred_shape[-1]
+        if len(y_true_shape) < len(y_pred_shape) or (y_true_shape[-1] == 1 and classes != 1):
+            kind = "integer labels" if np.issubdtype(np.dtype(y_true_dtype), np.integer) else "labels"
+            raise ValueError(
+                f"Loss '{self.name}' expects one-hot targets of shape (n, {classes}), but "
+                f"`{argument}` has shape {tuple(y_true_shape)} ({kind}). Use "
+                "loss='sparse_categorical_crossentropy' for integer class labels, or convert "
+                f"them with hoarfrost.utils.to_categorical({argument}, num_classes={classes})."
+            )
+        super().validate(y_true_shape, y_true_dtype, y_pred_shape, argument)
+
+
+class SparseCategoricalCrossentropy(LossFunctionWrapper):
+    def __init__(self, from_logits: bool = False, axis: int = -1,
+                 reduction="sum_over_batch_size", name="sparse_categorical_crossentropy"):
+        super().__init__(sparse_categorical_crossentropy, name=name, reduction=reduction,
+                         from_logits=from_logits, axis=axis)
+        self.from_logits = from_logits
+
+    def validate(self, y_true_shape, y_true_dtype, y_pred_shape, argument="y"):
+        expected = tuple(y_pred_shape[:-1])
+        shape = tuple(y_true_shape)
+        if len(shape) == len(y_pred_shape) and shape[-1] == 1:
+            shape = shape[:-1]
+        if len(shape) != len(expected) or any(
+                e is not None and s != e for s, e in zip(shape[1:], expected[1:])):
+            hint = (" These look like one-hot targets: use loss='categorical_crossentropy'."
+                    if shape[-1:] == tuple(y_pred_shape[-1:]) else "")
+            raise ValueError(
+                f"Loss '{self.name}' expects integer class labels of shape {expected}, but "
+                f"`{argument}` has shape {tuple(y_true_shape)}.{hint}"
+            )
+
+
+def _snake(name: str) -> str:
+    from hoarfrost.naming import to_snake_case
+    return to_snake_case(name)
+
+
+mse = MSE = mean_squared_error
+mae = MAE = mean_absolute_error
+
+_CLASSES = {c.__name__: c for c in (MeanSquaredError, MeanAbsoluteError, BinaryCrossentropy,
+                                    CategoricalCrossentropy, SparseCategoricalCrossentropy)}
+_FUNCTIONS = {
+    "mean_squared_error": MeanSquaredError, "mse": MeanSquaredError,
+    "mean_absolute_error": MeanAbsoluteError, "mae": MeanAbsoluteError,
+    "binary_crossentropy": BinaryCrossentropy,
+    "categorical_crossentropy": CategoricalCrossentropy,
+    "sparse_categorical_crossentropy": SparseCategoricalCrossentropy,
+}
+_FUNCTION_OBJECTS = {
+    mean_squared_error: MeanSquaredError, mean_absolute_error: MeanAbsoluteError,
+    binary_crossentropy: BinaryCrossentropy, categorical_crossentropy: CategoricalCrossentropy,
+    sparse_categorical_crossentropy: SparseCategoricalCrossentropy,
+}
+
+
+def get(identifier) -> Loss:
+    """Resolve a loss from a name (any case), a class, a function or a `Loss`."""
+    if isinstance(identifier, Loss):
+        return identifier
+    if isinstance(identifier, type) and issubclass(identifier, Loss):
+        return identifier()
+    if isinstance(identifier, str):
+        key = identifier.lower()
+        if key in _FUNCTIONS:
+            return _FUNCTIONS[key]()
+        cls = _CLASSES.get(identifier) or {k.lower(): v for k, v in _CLASSES.items()}.get(key)
+        if cls is not None:
+            return cls()
+    elif isinstance(identifier, dict) and identifier.get("class_name") in _CLASSES:
+        return _CLASSES[identifier["class_name"]].from_config(identifier.get("config", {}))
+    elif callable(identifier):
+        if identifier in _FUNCTION_OBJECTS:
+            return _FUNCTION_OBJECTS[identifier]()
+        return LossFunctionWrapper(identifier)
+    raise ValueError(
+        f"Unknown loss {identifier!r}. Expected a Loss, a function (y_true, y_pred), or one "
+        f"of: {', '.join(sorted(_FUNCTIONS))}."
+    )
+
+
+def serialize(loss: Loss):
+    if type(loss) in _CLASSES.values():
+        return {"class_name": type(loss).__name__, "config": loss.get_config()}
+    return None

@@ -1,0 +1,198 @@
+"""Functional models: a graph of layer calls recorded on symbolic tensors."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import jax
+
+from hoarfrost.layers.input_layer import InputLayer
+from hoarfrost.models.model import Model
+from hoarfrost.symbolic import KerasTensor, Node, is_keras_tensor
+
+
+def _leaves(tree) -> list[KerasTensor]:
+    return jax.tree.leaves(tree, is_leaf=is_keras_tensor)
+
+
+def _graph_nodes(inputs: list[KerasTensor], outputs: list[KerasTensor]) -> list[Node]:
+    """The nodes between inputs and outputs, in an order where inputs come first."""
+    input_ids = {id(t) for t in inputs}
+    ordered: list[Node] = []
+    visited: set[int] = set()
+
+    def visit(tensor: KerasTensor, path: tuple) -> None:
+        node = tensor.node
+        if node is None:
+            raise ValueError(f"{tensor} was not produced by a layer call or Input().")
+        if id(tensor) in input_ids:
+            if id(node) not in visited:
+                visited.add(id(node))
+                ordered.append(node)
+            return
+        if isinstance(node.layer, InputLayer):
+            raise ValueError(
+                f'Output depends on input "{node.layer.name}", which is not among the '
+                "model's inputs."
+            )
+        if id(node) in visited:
+            return
+        for parent in node.input_tensors:
+            visit(parent, path + (id(node),))
+        visited.add(id(node))
+        ordered.append(node)
+
+    for tensor in outputs:
+        visit(tensor, ())
+    return ordered
+
+
+class Functional(Model):
+    """A model defined by `Model(inputs, outputs)` on tensors from `Input`.
+
+    `layers` starts with the input layers, then every layer in call order;
+    a layer called twice (shared) appears once and keeps one set of weights.
+    """
+
+    def __init__(self, inputs, outputs, name: str | None = None, trainable: bool = True, **kwargs):
+        super().__init__(name=name, trainable=trainable, **kwargs)
+        for tensor in _leaves(inputs) + _leaves(outputs):
+            if not is_keras_tensor(tensor):
+                raise TypeError(
+                    f'Model "{self.name}": inputs and outputs must be symbolic tensors from '
+                    f"Input() and layer calls, got {type(tensor).__name__}."
+                )
+        self._inputs_struct = inputs
+        self._outputs_struct = outputs
+        self.inputs = _leaves(inputs)
+        self.outputs = _leaves(outputs)
+        for tensor in self.inputs:
+            if not isinstance(tensor.node.layer, InputLayer):
+                raise ValueError(
+                    f'Model "{self.name}": every input must come from Input(); '
+                    f'"{tensor.name}" comes from layer "{tensor.node.layer.name}".'
+                )
+        self._nodes = _graph_nodes(self.inputs, self.outputs)
+        seen: list = []
+        for node in self._nodes:
+            if node.layer not in seen:
+                seen.append(node.layer)
+        names = [layer.name for layer in seen]
+        duplicates = sorted({n for n in names if names.count(n) > 1})
+        if duplicates:
+            raise ValueError(
+                f'Model "{self.name}": all layer names should be unique; repeated: '
+                f"{', '.join(duplicates)}."
+            )
+        for layer in seen:
+            self._layers.append(layer)
+        self.built = True
+
+    @property
+    def input_shape(self):
+        shapes = [t.shape for t in self.inputs]
+        return shapes[0] if len(shapes) == 1 else shapes
+
+    @property
+    def output_shape(self):
+        shapes = [t.shape for t in self.outputs]
+        return shapes[0] if len(shapes) == 1 else shapes
+
+    def _standardize_inputs(self, inputs) -> list:
+        if isinstance(inputs, dict):
+            missing = [t.name for t in self.inputs if t.name not in inputs]
+            if missing:
+                raise ValueError(
+                    f'Model "{self.name}": input dict is missing {missing}; expected keys '
+                    f"{[t.name for t in self.inputs]}, got {sorted(inputs)}."
+                )
+            return [inputs[t.name] for t in self.inputs]
+        flat = jax.tree.leaves(inputs) if isinstance(inputs, (list, tuple)) else [inputs]
+        if len(flat) != len(self.inputs):
+            raise ValueError(
+                f'Model "{self.name}" expects {len(self.inputs)} input(s), but received '
+                f"{len(flat)}."
+            )
+        return flat
+
+    def call(self, inputs, training=None):
+        values: dict[int, Any] = {}
+        for tensor, value in zip(self.inputs, self._standardize_inputs(inputs)):
+            spec = tensor.shape
+            shape = tuple(value.shape)
+            if len(shape) != len(spec) or any(
+                    s is not None and s != d for s, d in zip(spec[1:], shape[1:])):
+                raise ValueError(
+                    f'Input of layer "{tensor.node.layer.name}" of model "{self.name}" is '
+                    f"incompatible: expected shape {spec}, but received input with shape {shape}."
+                )
+            values[id(tensor)] = value
+        for node in self._nodes:
+            if isinstance(node.layer, InputLayer):
+                continue
+            args = jax.tree.map(lambda t: values[id(t)], node.inputs, is_leaf=is_keras_tensor)
+            out = node.layer(args, training=training, **node.kwargs)
+            for tensor, value in zip(node.output_tensors, jax.tree.leaves(out)):
+                values[id(tensor)] = value
+        return jax.tree.map(lambda t: values[id(t)], self._outputs_struct, is_leaf=is_keras_tensor)
+
+    def _maybe_build(self, input_shape) -> None:
+        pass
+
+    def compute_output_spec(self, inputs, **kwargs):
+        if is_keras_tensor(inputs) or isinstance(inputs, (list, tuple, dict)):
+            return super().compute_output_spec(inputs, **kwargs)
+        return self._outputs_struct
+
+    def _layer_output_shapes(self):
+        shapes = {}
+        own = {id(n) for n in self._nodes}
+        for layer in self.layers:
+            for node in layer._inbound_nodes:
+                if id(node) in own:
+                    outs = node.output_tensors
+                    shapes[id(layer)] = outs[0].shape if len(outs) == 1 else [t.shape for t in outs]
+                    break
+        return shapes
+
+    def get_config(self) -> dict[str, Any]:
+        from hoarfrost.saving.serialization import serialize_layer
+        node_index = {id(n): i for i, n in enumerate(self._nodes)}
+        tensor_ref = {}
+        for i, node in enumerate(self._nodes):
+            for j, tensor in enumerate(node.output_tensors):
+                tensor_ref[id(tensor)] = [i, j]
+
+        def ref(tree):
+            return jax.tree.map(lambda t: {"ref": tensor_ref[id(t)]}, tree, is_leaf=is_keras_tensor)
+
+        del node_index
+        return {
+            "name": self.name,
+            "trainable": self.trainable,
+            "layers": [serialize_layer(layer) for layer in self.layers],
+            "nodes": [{"layer": node.layer.name, "inputs": ref(node.inputs), "kwargs": node.kwargs}
+                      for node in self._nodes],
+            "inputs": ref(self._inputs_struct),
+            "outputs": ref(self._outputs_struct),
+        }
+
+    @classmethod
+    def from_config(cls, config, custom_objects=None):
+        from hoarfrost.saving.serialization import deserialize_layer
+        layers = {c["config"]["name"]: deserialize_layer(c, custom_objects) for c in config["layers"]}
+        produced: list[list[KerasTensor]] = []
+
+        def resolve(tree):
+            return jax.tree.map(lambda r: produced[r["ref"][0]][r["ref"][1]], tree,
+                                is_leaf=lambda x: isinstance(x, dict) and "ref" in x)
+
+        for spec in config["nodes"]:
+            layer = layers[spec["layer"]]
+            if isinstance(layer, InputLayer):
+                produced.append([layer.output])
+                continue
+            out = layer(resolve(spec["inputs"]), **spec.get("kwargs", {}))
+            produced.append(_leaves(out))
+        return cls(resolve(config["inputs"]), resolve(config["outputs"]),
+                   name=config.get("name"), trainable=config.get("trainable", True))

@@ -1,0 +1,127 @@
+"""`Model`: a layer that trains. Subclass it, or build it functionally."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from hoarfrost.engine.trainer import Trainer
+from hoarfrost.layers.layer import Layer
+
+
+class Model(Trainer, Layer):
+    """A layer with training, evaluation, saving and a summary.
+
+    Two ways to build one, as in Keras:
+
+    - functional: `Model(inputs, outputs)` on symbolic tensors from `Input`;
+    - subclassing: create layers in `__init__`, use them in `call`.
+
+    Example:
+        >>> from hoarfrost import Input, layers
+        >>> x = Input(shape=(3,))
+        >>> model = Model(x, layers.Dense(1)(x))
+        >>> model.count_params()
+        4
+    """
+
+    def __new__(cls, *args, **kwargs):
+        if cls is Model and (len(args) >= 2 or "inputs" in kwargs or "outputs" in kwargs):
+            from hoarfrost.models.functional import Functional
+            return Functional.__new__(Functional)
+        return super().__new__(cls)
+
+    def __init__(self, *args, **kwargs):
+        Layer.__init__(self, **kwargs)
+        Trainer.__init__(self)
+
+    @property
+    def layers(self) -> list[Layer]:
+        """The model's layers, in order."""
+        return list(self._layers)
+
+    def get_layer(self, name: str | None = None, index: int | None = None) -> Layer:
+        """A layer by name (searching nested models too) or by index."""
+        if index is not None and name is not None:
+            raise ValueError("get_layer: pass either `name` or `index`, not both.")
+        if index is not None:
+            layers = self.layers
+            if not -len(layers) <= index < len(layers):
+                raise ValueError(
+                    f"get_layer: index {index} is out of range; model \"{self.name}\" has "
+                    f"{len(layers)} layers."
+                )
+            return layers[index]
+        if name is None:
+            raise ValueError("get_layer: pass a layer `name` or an `index`.")
+        for layer in self.layers:
+            if layer.name == name:
+                return layer
+        for layer in self.layers:
+            if isinstance(layer, Model):
+                try:
+                    return layer.get_layer(name)
+                except ValueError:
+                    pass
+        raise ValueError(
+            f"No such layer: {name!r}. Model \"{self.name}\" has layers: "
+            f"{', '.join(repr(layer.name) for layer in self.layers)}."
+        )
+
+    def summary(self, line_length: int | None = None, positions=None, print_fn=None,
+                expand_nested: bool = False, show_trainable: bool = False,
+                layer_range=None) -> None:
+        """Print a table of layers, output shapes and parameter counts.
+
+        Every variable is counted once: Total = Trainable + Non-trainable.
+        Optimizer slots are never counted (Keras 3 adds them after training).
+
+        Args:
+            print_fn: called with each line of text instead of printing.
+            expand_nested: also list the layers of nested models.
+            show_trainable: add a column saying whether each layer trains.
+        """
+        from hoarfrost.summary import print_summary
+        print_summary(self, line_length=line_length, print_fn=print_fn,
+                      expand_nested=expand_nested, show_trainable=show_trainable)
+
+    def _layer_output_shapes(self) -> dict[int, Any]:
+        """Output shape per layer id, where known (for `summary`)."""
+        shapes = {}
+        for layer in self.layers:
+            for node in layer._inbound_nodes[:1]:
+                outs = node.output_tensors
+                shapes[id(layer)] = outs[0].shape if len(outs) == 1 else [t.shape for t in outs]
+        return shapes
+
+    def build(self, input_shape) -> None:
+        """Build a subclassed model by running `call` abstractly on `input_shape`."""
+        from hoarfrost.layers.layer import _shape_to_spec
+        if not self.built:
+            self._build_shapes_dict = input_shape
+            self.compute_output_spec(_shape_to_spec(input_shape))
+            self.built = True
+
+    def _maybe_build(self, input_shape) -> None:
+        # A model's sublayers build themselves during its first call.
+        if not self.built:
+            self._build_shapes_dict = input_shape
+            self.built = True
+
+    # --- saving ---------------------------------------------------------------
+    def save(self, filepath, overwrite: bool = True) -> None:
+        """Save architecture, weights, trainable flags and optimizer state to a `.keras` zip."""
+        from hoarfrost.saving.saving_lib import save_model
+        save_model(self, filepath, overwrite=overwrite)
+
+    def save_weights(self, filepath, overwrite: bool = True) -> None:
+        """Save the weights (and their trainable flags) to a `.weights.h5`/`.safetensors` file."""
+        from hoarfrost.saving.saving_lib import save_weights
+        save_weights(self, filepath, overwrite=overwrite)
+
+    def load_weights(self, filepath) -> None:
+        """Load weights saved by `save_weights` or `save` (matched in `weights` order)."""
+        from hoarfrost.saving.saving_lib import load_weights
+        load_weights(self, filepath)
+
+    def get_config(self) -> dict[str, Any]:
+        return {"name": self.name, "trainable": self.trainable}

@@ -1,0 +1,125 @@
+"""`Sequential`: a plain stack of layers."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from hoarfrost.layers.input_layer import InputLayer
+from hoarfrost.layers.layer import Layer
+from hoarfrost.models.model import Model
+from hoarfrost.symbolic import KerasTensor
+
+
+class Sequential(Model):
+    """A linear stack of layers, each feeding the next.
+
+    Built right away when the first layer gives `input_shape`/`input_dim` or
+    an `Input` comes first; otherwise on the first call or `fit`. `layers`
+    excludes the input layer, as in Keras.
+
+    Example:
+        >>> from hoarfrost import layers
+        >>> model = Sequential([layers.Dense(7, input_dim=3), layers.Dense(1)])
+        >>> model.count_params()
+        36
+    """
+
+    def __init__(self, layers: list[Layer] | None = None, trainable: bool = True,
+                 name: str | None = None):
+        super().__init__(trainable=trainable, name=name)
+        object.__setattr__(self, "_input_layer", None)
+        for layer in layers or ():
+            self.add(layer, rebuild=False)
+        self._maybe_build_from_input_layer()
+
+    def add(self, layer: Layer | KerasTensor, rebuild: bool = True) -> None:
+        """Append a layer (an `Input` or `InputLayer` may come first)."""
+        if isinstance(layer, KerasTensor) and isinstance(layer.node.layer, InputLayer):
+            layer = layer.node.layer
+        if isinstance(layer, InputLayer):
+            if self._layers or self._input_layer is not None:
+                raise ValueError(
+                    f'Sequential "{self.name}": an input layer can only come first.'
+                )
+            object.__setattr__(self, "_input_layer", layer)
+            return
+        if not isinstance(layer, Layer):
+            raise TypeError(
+                f'Sequential "{self.name}": add() expects a Layer, got {type(layer).__name__}.'
+            )
+        if any(existing.name == layer.name for existing in self._layers):
+            raise ValueError(
+                f'Sequential "{self.name}": all layer names should be unique; '
+                f'"{layer.name}" is already in the model.'
+            )
+        if not self._layers and self._input_layer is None and layer._batch_input_shape is not None:
+            object.__setattr__(self, "_input_layer", InputLayer(batch_shape=layer._batch_input_shape))
+        self._layers.append(layer)
+        self.built = False
+        if rebuild:
+            self._maybe_build_from_input_layer()
+
+    def pop(self) -> Layer:
+        """Remove and return the last layer."""
+        if not self._layers:
+            raise IndexError(f'Sequential "{self.name}" has no layers to pop.')
+        layer = self._layers.pop()
+        self.built = False
+        self._maybe_build_from_input_layer()
+        return layer
+
+    def _maybe_build_from_input_layer(self) -> None:
+        if self._input_layer is not None and self._layers:
+            self.build(self._input_layer.batch_shape)
+
+    @property
+    def input_shape(self):
+        return None if self._input_layer is None else self._input_layer.batch_shape
+
+    def build(self, input_shape=None) -> None:
+        """Build every layer by passing a symbolic input through the stack."""
+        if input_shape is None:
+            if self._input_layer is None:
+                raise ValueError(
+                    f'Sequential "{self.name}": give the first layer an `input_shape`, '
+                    "start with an Input, or call build(input_shape)."
+                )
+            input_shape = self._input_layer.batch_shape
+        input_shape = tuple(input_shape)
+        if self._input_layer is None or self._input_layer.batch_shape[1:] != input_shape[1:]:
+            object.__setattr__(self, "_input_layer", InputLayer(batch_shape=input_shape))
+        tensor = self._input_layer.output
+        self._output_shapes = {}
+        for layer in self._layers:
+            tensor = layer(tensor)
+            self._output_shapes[id(layer)] = tensor.shape if isinstance(tensor, KerasTensor) else [
+                t.shape for t in tensor]
+        self._build_shapes_dict = input_shape
+        self.built = True
+
+    def _maybe_build(self, input_shape) -> None:
+        if not self.built:
+            self.build(input_shape)
+
+    def call(self, inputs, training=None):
+        outputs = inputs
+        for layer in self._layers:
+            outputs = layer(outputs, training=training)
+        return outputs
+
+    def _layer_output_shapes(self):
+        return dict(getattr(self, "_output_shapes", {}))
+
+    def get_config(self) -> dict[str, Any]:
+        from hoarfrost.saving.serialization import serialize_layer
+        layers = list(self._layers)
+        if self._input_layer is not None:
+            layers.insert(0, self._input_layer)
+        return {"name": self.name, "trainable": self.trainable,
+                "layers": [serialize_layer(layer) for layer in layers]}
+
+    @classmethod
+    def from_config(cls, config, custom_objects=None):
+        from hoarfrost.saving.serialization import deserialize_layer
+        layers = [deserialize_layer(c, custom_objects) for c in config["layers"]]
+        return cls(layers, trainable=config.get("trainable", True), name=config.get("name"))

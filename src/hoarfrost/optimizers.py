@@ -1,0 +1,279 @@
+"""Optimizers with Keras's names and defaults, built from Optax transforms.
+
+Slots (moments, momentum, step count) are kept *per variable*, keyed by the
+variable itself. A training step gathers the slots of the variables that are
+trainable at that moment and scatters them back; a frozen variable's slots
+are never read or written, so they stay bit-identical, and unfreezing resumes
+from them. Calling `compile()` again with the same optimizer keeps them.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Callable
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import optax
+
+from hoarfrost.variables import Variable
+
+
+def scale_by_keras_adam(beta_1: float, beta_2: float, epsilon: float,
+                        amsgrad: bool = False) -> optax.GradientTransformation:
+    """Adam's direction exactly as Keras computes it (epsilon outside the bias fix)."""
+
+    def init(param):
+        zeros = jnp.zeros_like(param)
+        state = {"count": jnp.zeros((), jnp.int32), "m": zeros, "v": zeros}
+        if amsgrad:
+            state["v_hat"] = zeros
+        return state
+
+    def update(grad, state, param=None):
+        count = state["count"] + 1
+        t = count.astype(jnp.float32)
+        m = state["m"] + (grad - state["m"]) * (1 - beta_1)
+        v = state["v"] + (jnp.square(grad) - state["v"]) * (1 - beta_2)
+        new = {"count": count, "m": m, "v": v}
+        if amsgrad:
+            v = new["v_hat"] = jnp.maximum(state["v_hat"], v)
+        correction = jnp.sqrt(1 - beta_2 ** t) / (1 - beta_1 ** t)
+        return correction * m / (jnp.sqrt(v) + epsilon), new
+
+    return optax.GradientTransformation(init, update)
+
+
+class Optimizer:
+    """Base class: a per-variable Optax direction, scaled by the learning rate.
+
+    Args:
+        learning_rate: a float, or a schedule `step -> rate` (any Optax
+            schedule) evaluated at `iterations`.
+        weight_decay: decoupled weight decay, applied to trainable variables only.
+        clipnorm: clip each gradient to this norm.
+        clipvalue: clip each gradient element to [-clipvalue, clipvalue].
+        global_clipnorm: clip all gradients together to this norm.
+    """
+
+    def __init__(self, learning_rate=0.001, weight_decay: float | None = None,
+                 clipnorm: float | None = None, clipvalue: float | None = None,
+                 global_clipnorm: float | None = None, name: str | None = None, **kwargs):
+        if kwargs:
+            raise TypeError(f"{type(self).__name__}: unrecognized arguments {sorted(kwargs)}.")
+        if clipnorm is not None and global_clipnorm is not None:
+            raise ValueError(f"{type(self).__name__}: pass clipnorm or global_clipnorm, not both.")
+        from hoarfrost.naming import to_snake_case
+        self.name = name or to_snake_case(type(self).__name__)
+        self.weight_decay = weight_decay
+        self.clipnorm, self.clipvalue, self.global_clipnorm = clipnorm, clipvalue, global_clipnorm
+        self.iterations = Variable(jnp.zeros((), jnp.int32), name="iterations", trainable=False)
+        self.iterations._path = f"{self.name}/iterations"
+        self._schedule: Callable | None = None
+        self._learning_rate = Variable(jnp.zeros((), jnp.float32), name="learning_rate",
+                                       trainable=False)
+        self._learning_rate._path = f"{self.name}/learning_rate"
+        self.learning_rate = learning_rate
+        self._slots: dict[Variable, Any] = {}
+        self._direction = self._build_direction()
+
+    # --- hyperparameters --------------------------------------------------------
+    @property
+    def learning_rate(self):
+        """The current rate: a Variable, or the schedule's value at `iterations`."""
+        if self._schedule is not None:
+            return self._schedule(self.iterations.value)
+        return self._learning_rate
+
+    @learning_rate.setter
+    def learning_rate(self, value) -> None:
+        if callable(value) and not isinstance(value, Variable):
+            self._schedule = value
+            return
+        if self._schedule is not None:
+            raise TypeError(
+                f"{type(self).__name__}: this optimizer's learning rate is a schedule; it can "
+                "not be set to a number. Create the optimizer with a float learning_rate to "
+                "change it during training."
+            )
+        self._learning_rate.assign(jnp.asarray(float(value), jnp.float32))
+
+    def _build_direction(self) -> optax.GradientTransformation:
+        raise NotImplementedError
+
+    # --- slots -----------------------------------------------------------------
+    def slots_for(self, variable: Variable):
+        """The slots of a variable, created at first use."""
+        if variable not in self._slots:
+            self._slots[variable] = self._direction.init(jnp.zeros(variable.shape, variable.dtype))
+        return self._slots[variable]
+
+    def reset_slots(self, variables=None) -> None:
+        """Forget slots (all, or those of `variables`) for a fresh start."""
+        if variables is None:
+            self._slots.clear()
+            self.iterations.assign(0)
+        else:
+            for variable in variables:
+                self._slots.pop(variable, None)
+
+    @property
+    def variables(self) -> list:
+        """The optimizer's own state: iterations, then each variable's slots."""
+        out = [self.iterations]
+        for slots in self._slots.values():
+            out.extend(jax.tree.leaves(slots))
+        return out
+
+    # --- the pure update -----------------------------------------------------------
+    def current_rate(self, learning_rate, iterations):
+        """The rate inside a step, from the traced hyperparameters."""
+        if self._schedule is not None:
+            return jnp.asarray(self._schedule(iterations), jnp.float32)
+        return learning_rate
+
+    def apply(self, grads: list, values: list, slots: list, learning_rate, iterations,
+              multipliers=None):
+        """One update of the trainable variables (pure; runs inside the jitted step).
+
+        Returns (new values, new slots).
+        """
+        rate = self.current_rate(learning_rate, iterations)
+        if self.global_clipnorm is not None:
+            grads, _ = optax.clip_by_global_norm(self.global_clipnorm).update(grads, None)
+        new_values, new_slots = [], []
+        for i, (grad, value, slot) in enumerate(zip(grads, values, slots)):
+            if self.clipnorm is not None:
+                norm = jnp.sqrt(jnp.sum(jnp.square(grad)))
+                grad = grad * jnp.minimum(1.0, self.clipnorm / jnp.maximum(norm, 1e-12))
+            if self.clipvalue is not None:
+                grad = jnp.clip(grad, -self.clipvalue, self.clipvalue)
+            direction, slot = self._direction.update(grad, slot, value)
+            lr = rate if multipliers is None else rate * multipliers[i]
+            if self.weight_decay:
+                value = value - lr * self.weight_decay * value
+            new_values.append((value - lr * direction).astype(value.dtype))
+            new_slots.append(slot)
+        return new_values, new_slots
+
+    def get_config(self) -> dict[str, Any]:
+        config = {"name": self.name, "weight_decay": self.weight_decay,
+                  "clipnorm": self.clipnorm, "clipvalue": self.clipvalue,
+                  "global_clipnorm": self.global_clipnorm}
+        if self._schedule is None:
+            config["learning_rate"] = float(self._learning_rate.numpy())
+        return config
+
+    @classmethod
+    def from_config(cls, config):
+        return cls(**config)
+
+
+class SGD(Optimizer):
+    """Gradient descent with optional (Nesterov) momentum.
+
+    Example:
+        >>> opt = SGD(learning_rate=0.01, momentum=0.9, nesterov=True)
+    """
+
+    def __init__(self, learning_rate=0.01, momentum: float = 0.0, nesterov: bool = False, **kwargs):
+        if not 0 <= momentum <= 1:
+            raise ValueError(f"SGD: `momentum` must be in [0, 1], got {momentum!r}.")
+        self.momentum, self.nesterov = float(momentum), bool(nesterov)
+        super().__init__(learning_rate=learning_rate, **kwargs)
+
+    def _build_direction(self):
+        if self.momentum == 0:
+            return optax.identity()
+        return optax.trace(decay=self.momentum, nesterov=self.nesterov)
+
+    def get_config(self):
+        return {**super().get_config(), "momentum": self.momentum, "nesterov": self.nesterov}
+
+
+class Adam(Optimizer):
+    """Adam, with Keras's defaults (`epsilon=1e-7`) and formula."""
+
+    def __init__(self, learning_rate=0.001, beta_1: float = 0.9, beta_2: float = 0.999,
+                 epsilon: float = 1e-7, amsgrad: bool = False, **kwargs):
+        self.beta_1, self.beta_2, self.epsilon, self.amsgrad = beta_1, beta_2, epsilon, amsgrad
+        super().__init__(learning_rate=learning_rate, **kwargs)
+
+    def _build_direction(self):
+        return scale_by_keras_adam(self.beta_1, self.beta_2, self.epsilon, self.amsgrad)
+
+    def get_config(self):
+        return {**super().get_config(), "beta_1": self.beta_1, "beta_2": self.beta_2,
+                "epsilon": self.epsilon, "amsgrad": self.amsgrad}
+
+
+class AdamW(Adam):
+    """Adam with decoupled weight decay (Keras's default `weight_decay=0.004`)."""
+
+    def __init__(self, learning_rate=0.001, weight_decay: float = 0.004, **kwargs):
+        super().__init__(learning_rate=learning_rate, weight_decay=weight_decay, **kwargs)
+
+
+class RMSprop(Optimizer):
+    """RMSprop: divide the gradient by a running root-mean-square."""
+
+    def __init__(self, learning_rate=0.001, rho: float = 0.9, momentum: float = 0.0,
+                 epsilon: float = 1e-7, centered: bool = False, **kwargs):
+        self.rho, self.momentum, self.epsilon, self.centered = rho, momentum, epsilon, centered
+        super().__init__(learning_rate=learning_rate, **kwargs)
+
+    def _build_direction(self):
+        scale = (optax.scale_by_stddev(decay=self.rho, eps=self.epsilon, eps_in_sqrt=True)
+                 if self.centered else
+                 optax.scale_by_rms(decay=self.rho, eps=self.epsilon, eps_in_sqrt=True))
+        if self.momentum:
+            return optax.chain(scale, optax.trace(decay=self.momentum))
+        return scale
+
+    def get_config(self):
+        return {**super().get_config(), "rho": self.rho, "momentum": self.momentum,
+                "epsilon": self.epsilon, "centered": self.centered}
+
+
+class Adagrad(Optimizer):
+    """Adagrad: per-element rates from the sum of squared gradients."""
+
+    def __init__(self, learning_rate=0.001, initial_accumulator_value: float = 0.1,
+                 epsilon: float = 1e-7, **kwargs):
+        self.initial_accumulator_value, self.epsilon = initial_accumulator_value, epsilon
+        super().__init__(learning_rate=learning_rate, **kwargs)
+
+    def _build_direction(self):
+        return optax.scale_by_rss(initial_accumulator_value=self.initial_accumulator_value,
+                                  eps=self.epsilon)
+
+    def get_config(self):
+        return {**super().get_config(), "initial_accumulator_value": self.initial_accumulator_value,
+                "epsilon": self.epsilon}
+
+
+_CLASSES = {c.__name__: c for c in (SGD, Adam, AdamW, RMSprop, Adagrad)}
+
+
+def get(identifier) -> Optimizer:
+    """Resolve an optimizer from an instance, a class, a config or a name (any case)."""
+    if isinstance(identifier, Optimizer):
+        return identifier
+    if isinstance(identifier, type) and issubclass(identifier, Optimizer):
+        return identifier()
+    if isinstance(identifier, str):
+        cls = {k.lower(): v for k, v in _CLASSES.items()}.get(identifier.lower())
+        if cls is not None:
+            return cls()
+    if isinstance(identifier, dict) and identifier.get("class_name") in _CLASSES:
+        return _CLASSES[identifier["class_name"]].from_config(identifier.get("config", {}))
+    raise ValueError(
+        f"Unknown optimizer {identifier!r}. Expected an Optimizer or one of (any case): "
+        f"{', '.join(sorted(_CLASSES))}."
+    )
+
+
+def serialize(optimizer: Optimizer) -> dict | None:
+    if type(optimizer) in _CLASSES.values():
+        return {"class_name": type(optimizer).__name__, "config": optimizer.get_config()}
+    return None

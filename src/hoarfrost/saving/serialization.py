@@ -1,0 +1,71 @@
+"""Layer configs as JSON-ready dicts, and the registry of custom classes."""
+
+from __future__ import annotations
+
+from typing import Any
+
+_REGISTRY: dict[str, type] = {}
+
+
+def register_keras_serializable(package: str = "Custom", name: str | None = None):
+    """Decorator: make a custom layer or model loadable by `load_model`.
+
+    Example:
+        >>> @register_keras_serializable(package="MyLayers")
+        ... class Scale(Layer):
+        ...     ...
+    """
+
+    def decorator(cls):
+        registered = f"{package}>{name or cls.__name__}"
+        if registered in _REGISTRY and _REGISTRY[registered] is not cls:
+            raise ValueError(f"{registered} is already registered to {_REGISTRY[registered]}.")
+        _REGISTRY[registered] = cls
+        cls._registered_name = registered
+        return cls
+
+    return decorator
+
+
+def get_registered_object(name: str, custom_objects: dict | None = None):
+    if custom_objects and name in custom_objects:
+        return custom_objects[name]
+    return _REGISTRY.get(name)
+
+
+def _builtin_classes() -> dict[str, type]:
+    from hoarfrost import layers, models
+    classes = {name: getattr(layers, name) for name in layers.__all__
+               if isinstance(getattr(layers, name), type)}
+    classes.update({"Sequential": models.Sequential, "Functional": models.Functional,
+                    "Model": models.Functional})
+    return classes
+
+
+def serialize_layer(layer) -> dict[str, Any]:
+    """`{class_name, registered_name, config}` for a layer or model."""
+    return {
+        "class_name": type(layer).__name__,
+        "registered_name": getattr(type(layer), "_registered_name", None),
+        "config": layer.get_config(),
+    }
+
+
+def deserialize_layer(config: dict[str, Any], custom_objects: dict | None = None):
+    """Rebuild a layer from `serialize_layer` output."""
+    class_name = config["class_name"]
+    registered = config.get("registered_name")
+    cls = (get_registered_object(class_name, custom_objects)
+           or (registered and get_registered_object(registered, custom_objects))
+           or _builtin_classes().get(class_name))
+    if cls is None:
+        raise ValueError(
+            f"Unknown layer class '{class_name}'"
+            + (f" (registered as '{registered}')" if registered else "")
+            + ". Register it with @hoarfrost.saving.register_keras_serializable() or pass "
+            f"custom_objects={{'{class_name}': {class_name}}} to load_model()."
+        )
+    from hoarfrost.models.model import Model
+    if issubclass(cls, Model) and "custom_objects" in cls.from_config.__code__.co_varnames:
+        return cls.from_config(config["config"], custom_objects=custom_objects)
+    return cls.from_config(config["config"])

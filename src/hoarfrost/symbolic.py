@@ -1,0 +1,57 @@
+"""Symbolic tensors and graph nodes for the functional API."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import jax
+import numpy as np
+
+
+class KerasTensor:
+    """A symbolic tensor: a shape (batch as None), a dtype and its origin.
+
+    Calling a layer on KerasTensors records a `Node` and returns new
+    KerasTensors; `Model(inputs, outputs)` then replays the recorded graph.
+    """
+
+    def __init__(self, shape, dtype="float32", name: str | None = None, node=None, index: int = 0):
+        self.shape = tuple(shape)
+        self.dtype = np.dtype(dtype)
+        self.name = name
+        self.node = node
+        self.index = index
+
+    @property
+    def ndim(self) -> int:
+        return len(self.shape)
+
+    def __repr__(self) -> str:
+        return f"<KerasTensor shape={self.shape}, dtype={self.dtype.name}, name={self.name}>"
+
+
+@dataclass(eq=False)
+class Node:
+    """One call of a layer in a functional graph."""
+
+    layer: Any
+    inputs: Any  # the structure of KerasTensors passed as first argument
+    outputs: Any  # the structure of KerasTensors returned
+    kwargs: dict = field(default_factory=dict)
+
+    @property
+    def input_tensors(self) -> list[KerasTensor]:
+        return [t for t in jax.tree.leaves(self.inputs, is_leaf=is_keras_tensor) if is_keras_tensor(t)]
+
+    @property
+    def output_tensors(self) -> list[KerasTensor]:
+        return jax.tree.leaves(self.outputs, is_leaf=is_keras_tensor)
+
+
+def is_keras_tensor(x) -> bool:
+    return isinstance(x, KerasTensor)
+
+
+def any_symbolic(tree) -> bool:
+    return any(is_keras_tensor(t) for t in jax.tree.leaves(tree, is_leaf=is_keras_tensor))

@@ -1,0 +1,55 @@
+"""Utilities with Keras's names: `to_categorical`, `set_random_seed`, ..."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from hoarfrost.naming import clear_session
+from hoarfrost.random import set_random_seed
+
+
+def to_categorical(x, num_classes: int | None = None) -> np.ndarray:
+    """One-hot encode integer class labels.
+
+    Args:
+        x: integer labels, any shape (a trailing axis of size 1 is dropped).
+        num_classes: the number of classes; defaults to `max(x) + 1`.
+
+    Example:
+        >>> to_categorical([0, 2], num_classes=3)
+        array([[1., 0., 0.],
+               [0., 0., 1.]], dtype=float32)
+    """
+    x = np.asarray(x)
+    if x.size and not np.all(np.equal(np.mod(x, 1), 0)):
+        raise ValueError("to_categorical: labels must be integers.")
+    x = x.astype(np.int64)
+    if x.ndim > 1 and x.shape[-1] == 1:
+        x = x.reshape(x.shape[:-1])
+    if num_classes is None:
+        num_classes = int(x.max()) + 1 if x.size else 0
+    if x.size and (x.min() < 0 or x.max() >= num_classes):
+        raise ValueError(
+            f"to_categorical: labels must be in [0, {num_classes}), got values from "
+            f"{int(x.min())} to {int(x.max())}."
+        )
+    out = np.zeros(x.shape + (num_classes,), dtype=np.float32)
+    np.put_along_axis(out, x[..., None], 1.0, axis=-1)
+    return out
+
+
+def normalize(x, axis: int = -1, order: int = 2) -> np.ndarray:
+    """Scale `x` to unit `order`-norm along `axis`."""
+    x = np.asarray(x, dtype=np.float32)
+    norm = np.linalg.norm(x, ord=order, axis=axis, keepdims=True)
+    return x / np.where(norm == 0, 1, norm)
+
+
+def register_keras_serializable(package: str = "Custom", name: str | None = None):
+    """Register a custom class so `load_model` can rebuild it by name."""
+    from hoarfrost.saving.serialization import register_keras_serializable as register
+    return register(package=package, name=name)
+
+
+__all__ = ["to_categorical", "normalize", "set_random_seed", "clear_session",
+           "register_keras_serializable"]
