@@ -102,6 +102,7 @@ def fetch(
         return dest
     except (OSError, ValueError, http.client.HTTPException) as err:
         if isinstance(err, urllib.error.HTTPError):
+            err.close()  # it holds the open response
             reason = f"HTTP {err.code} {err.reason}"
         elif isinstance(err, urllib.error.URLError):
             reason = str(err.reason)

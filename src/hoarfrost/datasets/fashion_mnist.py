@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import gzip
 import os
+import zlib
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -54,7 +56,10 @@ def read_idx(path: os.PathLike | str) -> np.ndarray:
     with open(path, "rb") as f:
         raw = f.read()
     if raw[:2] == b"\x1f\x8b":
-        raw = gzip.decompress(raw)
+        try:
+            raw = gzip.decompress(raw)
+        except (OSError, EOFError, zlib.error) as err:
+            raise ValueError(f"{path}: corrupt gzip data ({err})") from err
     if len(raw) < 4 or raw[:2] != b"\0\0" or raw[2] not in _DTYPES:
         raise ValueError(f"{path}: not an IDX file (magic {raw[:4].hex()})")
     ndim = raw[3]
@@ -70,7 +75,7 @@ def read_idx(path: os.PathLike | str) -> np.ndarray:
     return data.astype(dtype.newbyteorder("="))
 
 
-def _check_download(fname: str) -> callable:
+def _check_download(fname: str) -> Callable[[Path], None]:
     count = EXPECTED_COUNTS[fname.split("-")[0]]
     shape = (count,) if "labels" in fname else (count, 28, 28)
 
@@ -147,8 +152,8 @@ def load_data() -> tuple[Split, Split]:
     paths = _locate()
     try:
         y_train, x_train, y_test, x_test = (read_idx(p) for p in paths)
-    except (OSError, EOFError, ValueError) as err:
-        raise DatasetUnavailableError(f"Malformed Fashion-MNIST file: {err}") from err
+    except (OSError, ValueError) as err:
+        raise DatasetUnavailableError(f"Unreadable Fashion-MNIST file: {err}") from err
     for x, y in ((x_train, y_train), (x_test, y_test)):
         if x.ndim != 3 or y.ndim != 1 or len(x) != len(y):
             raise DatasetUnavailableError(

@@ -35,7 +35,7 @@ class Trainer:
         self.stop_training = False
         self.history = None
         self.steps_per_execution = 1
-        self._compile_config = None
+        self._loss_obj = None
         self._metric_identifiers: list = []
         self._metrics: list | None = None
         self._metric_states = None
@@ -147,7 +147,7 @@ class Trainer:
         key = (kind, part.key)
         if key not in self._builders:
             self._builders[key] = StepBuilder(
-                self, part, loss_fn=self._loss_obj, metrics=self._metrics,
+                self, part, loss_fn=self._loss_obj, metrics=self._metrics or [],
                 optimizer=self.optimizer if kind == "train" else None,
                 on_trace=self._count_trace)
         return self._builders[key]

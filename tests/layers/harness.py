@@ -1,0 +1,69 @@
+"""One harness for every layer (the Keras `run_layer_test` idea).
+
+It checks that symbolic and eager output shapes agree, the trainable /
+non-trainable / total counts, that freezing moves the counts and keeps values
+bit-identical under `fit`, the `get_config` round trip and the
+`get_weights`/`set_weights` round trip.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from hoarfrost import Input, Model, layers
+from hoarfrost.summary import count_params
+
+
+def run_layer_test(layer_cls, init_kwargs: dict, input_shape: tuple, expected_output_shape,
+                   expected_trainable: int, expected_non_trainable: int = 0,
+                   input_dtype="float32", train: bool = True):
+    """Run every generic check on `layer_cls(**init_kwargs)`; returns the layer."""
+    rng = np.random.default_rng(0)
+    if np.issubdtype(np.dtype(input_dtype), np.integer):
+        x = rng.integers(0, 5, size=input_shape).astype(input_dtype)
+    else:
+        x = rng.normal(size=input_shape).astype(input_dtype)
+
+    # Symbolic and eager shapes agree.
+    layer = layer_cls(**init_kwargs)
+    inputs = Input(shape=input_shape[1:], dtype=input_dtype)
+    symbolic = layer(inputs)
+    assert symbolic.shape == (None,) + tuple(expected_output_shape[1:])
+    eager = layer(x)
+    assert tuple(eager.shape) == tuple(expected_output_shape)
+
+    # Counts.
+    count = lambda ws: sum(int(np.prod(w.shape)) for w in ws)  # noqa: E731
+    assert count(layer.trainable_weights) == expected_trainable
+    assert count(layer.non_trainable_weights) == expected_non_trainable
+    assert layer.count_params() == expected_trainable + expected_non_trainable
+
+    # get_config round trip: same config, same computation with the same weights.
+    config = layer.get_config()
+    clone = layer_cls.from_config(config)
+    assert clone.get_config() == config
+    clone(x)
+    clone.set_weights(layer.get_weights())
+    np.testing.assert_array_equal(np.asarray(clone(x)), np.asarray(layer(x)))
+
+    # get_weights / set_weights round trip.
+    values = [rng.normal(size=w.shape).astype(w.dtype) for w in layer.weights]
+    layer.set_weights(values)
+    for got, want in zip(layer.get_weights(), values):
+        assert np.array_equal(got, want)
+
+    # Freezing moves the counts and keeps the values bit-identical under fit.
+    if train:
+        model = Model(inputs, layers.Flatten()(symbolic))
+        y = rng.normal(size=(input_shape[0], int(np.prod(expected_output_shape[1:]))))
+        model.compile(optimizer="adam", loss="mse")
+        layer.trainable = False
+        frozen = [w.numpy() for w in layer.weights]
+        total = expected_trainable + expected_non_trainable
+        assert count_params(model)[1:] == (0, total)
+        model.fit(x, y.astype("float32"), epochs=2, batch_size=2, verbose=0)
+        for before, w in zip(frozen, layer.weights):
+            assert np.array_equal(before, w.numpy()), w.name
+        layer.trainable = True
+        assert count_params(model)[1] == expected_trainable
+    return layer
