@@ -10,7 +10,7 @@ training step on, with no recompile; `summary()` always tells the truth.
 """
 
 from hoarfrost import (activations, backend, callbacks, datasets, initializers, layers, losses,
-                       metrics, models, optimizers, regularizers, saving, utils)
+                       metrics, models, ops, optimizers, regularizers, saving, utils)
 from hoarfrost.layers import Input, Layer
 from hoarfrost.models import Model, Sequential, load_model
 from hoarfrost.variables import Variable
@@ -19,4 +19,4 @@ __version__ = "0.1.0"
 
 __all__ = ["Input", "Layer", "Model", "Sequential", "Variable", "activations", "backend",
            "callbacks", "datasets", "initializers", "layers", "load_model", "losses", "metrics",
-           "models", "optimizers", "regularizers", "saving", "utils"]
+           "models", "ops", "optimizers", "regularizers", "saving", "utils"]

@@ -69,8 +69,9 @@ def read_idx(path: os.PathLike | str) -> np.ndarray:
     shape = tuple(int(d) for d in np.frombuffer(raw, ">u4", count=ndim, offset=4))
     dtype = np.dtype(_DTYPES[raw[2]])
     expected = int(np.prod(shape, dtype=np.int64)) * dtype.itemsize
-    if len(raw) - offset != expected:
-        raise ValueError(f"{path}: IDX payload is {len(raw) - offset} bytes, header says {expected}")
+    size = len(raw) - offset
+    if size != expected:
+        raise ValueError(f"{path}: IDX payload is {size} bytes, its header says {expected}")
     data = np.frombuffer(raw, dtype, offset=offset).reshape(shape)
     return data.astype(dtype.newbyteorder("="))
 
