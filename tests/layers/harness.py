@@ -8,6 +8,9 @@ bit-identical under `fit`, the `get_config` round trip and the
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
+
 import numpy as np
 
 from hoarfrost import Input, Model, layers
@@ -66,4 +69,40 @@ def run_layer_test(layer_cls, init_kwargs: dict, input_shape: tuple, expected_ou
             assert np.array_equal(before, w.numpy()), w.name
         layer.trainable = True
         assert count_params(model)[1] == expected_trainable
+    return layer
+
+
+FIXTURES = Path(__file__).resolve().parent / "fixtures"
+
+
+def check_keras_fixture(name: str, rtol: float = 1e-5, atol: float = 1e-5):
+    """Load a Keras fixture into the hoarfrost layer of the same name and compare.
+
+    The fixture holds Keras's constructor kwargs, inputs, weights (in Keras's
+    `get_weights` order, which `set_weights` here must accept unchanged) and
+    outputs. Returns the hoarfrost layer.
+    """
+    import hoarfrost.layers as hf_layers
+
+    data = np.load(FIXTURES / f"{name}.npz")
+    cls = getattr(hf_layers, str(data["class_name"]))
+    layer = cls(**json.loads(str(data["kwargs"])))
+    call_kwargs = json.loads(str(data["call_kwargs"]))
+    count = int(data["num_inputs"])
+    x = [data[f"input_{i}"] for i in range(count)] if count else data["input_0"]
+    layer(x)
+    weights = [data[f"weight_{i}"] for i in range(int(data["num_weights"]))]
+    assert [tuple(w.shape) for w in layer.weights] == [w.shape for w in weights], (
+        "weight shapes/order differ from Keras: "
+        f"{[w.path for w in layer.weights]} vs {json.loads(str(data['weight_paths']))}")
+    layer.set_weights(weights)
+    for mode, training in (("inference", False), ("training", True)):
+        if f"num_outputs_{mode}" not in data:
+            continue
+        out = layer(x, training=training, **call_kwargs)
+        outs = list(out) if isinstance(out, (list, tuple)) else [out]
+        assert len(outs) == int(data[f"num_outputs_{mode}"])
+        for i, o in enumerate(outs):
+            np.testing.assert_allclose(np.asarray(o), data[f"output_{mode}_{i}"], rtol=rtol,
+                                       atol=atol, err_msg=f"{name} {mode} output {i}")
     return layer

@@ -74,3 +74,10 @@ def test_glorot_uniform_statistics_match_keras_definition():
     limit = np.sqrt(6.0 / (400 + 600))
     assert values.min() >= -limit and values.max() <= limit
     assert abs(values.var() - limit ** 2 / 3) < 0.02 * limit ** 2
+
+
+@pytest.mark.parametrize("name", ["dense_relu", "dense_no_bias_rank3", "activation_softmax",
+                                  "flatten", "reshape"])
+def test_matches_keras(name):
+    from tests.layers.harness import check_keras_fixture
+    check_keras_fixture(name)
