@@ -232,9 +232,9 @@ def _dot_count(model, x, y) -> int:
     builder = model._builder(part, "train")
     carry = TrainCarry([v.value for v in part.trainable], [v.value for v in part.state],
                        [model.optimizer.slots_for(v) for v in part.trainable],
-                       model.optimizer.iterations.value, model._fresh_metric_states(),
-                       jax.random.key(0))
-    hyper = Hyper([v.value for v in part.frozen], model.optimizer._learning_rate.value)
+                       model.optimizer.iterations.value, model._fresh_metric_states())
+    hyper = Hyper([v.value for v in part.frozen], model.optimizer._learning_rate.value,
+                  jax.random.key(0))
     perm = np.arange(len(x), dtype=np.int32)
     text = builder.train.lower(carry, hyper, (x, y, None), perm, 0, steps=1,
                                batch_size=len(x)).as_text()

@@ -27,7 +27,6 @@ class TrainCarry(NamedTuple):
     slots: list
     iterations: Any
     metrics: list
-    rng: Any
 
 
 class Hyper(NamedTuple):
@@ -35,6 +34,7 @@ class Hyper(NamedTuple):
 
     frozen: list
     learning_rate: Any
+    rng: Any  # the base key; each step folds in its step count
 
 
 def _gather(data, perm, offset, index, batch_size: int):
@@ -74,7 +74,8 @@ class StepBuilder:
                              if getattr(v, "regularizer", None) is not None]
         self.constraints = [(i, v.constraint) for i, v in enumerate(self.train_vars)
                             if getattr(v, "constraint", None) is not None]
-        self.train = jax.jit(self._train_steps, static_argnames=("steps", "batch_size"),
+        self.train = jax.jit(self._train_steps,
+                             static_argnames=("steps", "batch_size", "step_logs"),
                              donate_argnums=(0,))
         self.test = jax.jit(self._test_steps, static_argnames=("steps", "batch_size"),
                             donate_argnums=(0,))
@@ -109,7 +110,8 @@ class StepBuilder:
         return new
 
     def _train_one(self, carry: TrainCarry, hyper: Hyper, batch) -> TrainCarry:
-        rng, step_rng = jax.random.split(carry.rng)
+        # Derived, not split: XLA drops it entirely when no layer draws randomness.
+        step_rng = jax.random.fold_in(hyper.rng, carry.iterations)
         grad_fn = jax.value_and_grad(self._loss, has_aux=True)
         (loss, (y_pred, new_state)), grads = grad_fn(
             carry.trainable, hyper.frozen, carry.state, batch, step_rng)
@@ -118,16 +120,19 @@ class StepBuilder:
         for i, constraint in self.constraints:
             new_values[i] = constraint(new_values[i])
         metrics = self._update_metrics(carry.metrics, loss, batch, y_pred)
-        return TrainCarry(new_values, new_state, new_slots, carry.iterations + 1, metrics, rng)
+        return TrainCarry(new_values, new_state, new_slots, carry.iterations + 1, metrics)
 
     # --- many batches per call ------------------------------------------------------
-    def _train_steps(self, carry, hyper, data, perm, offset, *, steps: int, batch_size: int):
+    def _train_steps(self, carry, hyper, data, perm, offset, *, steps: int, batch_size: int,
+                     step_logs: bool = False):
+        """Run `steps` training steps; per-step logs only when a callback wants them."""
         self.on_trace("train")
 
         def body(carry, index):
             batch = _gather(data, perm, offset, index, batch_size)
             carry = self._train_one(carry, hyper, batch)
-            return carry, _metric_results(self.metrics, carry.metrics)
+            logs = _metric_results(self.metrics, carry.metrics) if step_logs else None
+            return carry, logs
 
         return lax.scan(body, carry, jnp.arange(steps))
 

@@ -161,7 +161,8 @@ class Trainer:
         return int(self.steps_per_execution)
 
     # --- one chunk of training steps ------------------------------------------------------
-    def _train_chunk(self, data, perm, offset: int, steps: int, batch_size: int, rng):
+    def _train_chunk(self, data, perm, offset: int, steps: int, batch_size: int, rng,
+                     step_logs: bool = False):
         part = partition(self, training=True)
         builder = self._builder(part, "train")
         optimizer = self.optimizer
@@ -171,12 +172,11 @@ class Trainer:
             slots=[optimizer.slots_for(v) for v in part.trainable],
             iterations=optimizer.iterations.value,
             metrics=self._metric_states,
-            rng=rng,
         )
-        hyper = Hyper([v.value for v in part.frozen], optimizer._learning_rate.value)
+        hyper = Hyper([v.value for v in part.frozen], optimizer._learning_rate.value, rng)
         carry = _unalias(carry, exclude=(hyper, data, perm))
         carry, logs = builder.train(carry, hyper, data, perm, offset, steps=steps,
-                                    batch_size=batch_size)
+                                    batch_size=batch_size, step_logs=step_logs)
         for variable, value in zip(part.trainable, carry.trainable):
             variable._value = value
         for variable, value in zip(part.state, carry.state):
@@ -185,7 +185,7 @@ class Trainer:
             optimizer._slots[variable] = slots
         optimizer.iterations._value = carry.iterations
         self._metric_states = carry.metrics
-        return carry.rng, logs
+        return logs
 
     # --- fit ----------------------------------------------------------------------------
     def fit(self, x=None, y=None, batch_size: int | None = None, epochs: int = 1,
@@ -221,6 +221,7 @@ class Trainer:
         callback_list = CallbackList(callbacks, model=self, history=history, verbose=verbose,
                                      epochs=epochs, steps=steps)
         per_call = self._steps_per_execution(callback_list)
+        every_batch = callback_list.needs_every_batch()
         plan = data_module.batch_plan(num, batch_size, per_call)
         rng = global_key()
         self.stop_training = False
@@ -233,13 +234,19 @@ class Trainer:
             perm = (jax.random.permutation(perm_key, num) if shuffle
                     else jnp.arange(num)).astype(jnp.int32)
             step = 0
+            epoch_key = jax.random.fold_in(rng, epoch)
             for offset, count, size in plan:
-                for i in range(count):
-                    callback_list.on_train_batch_begin(step + i)
-                rng, chunk_logs = self._train_chunk(device_data, perm, offset, count, size, rng)
-                for i in range(count):
-                    callback_list.on_train_batch_end(
-                        step + i, {k: v[i] for k, v in chunk_logs.items()})
+                if every_batch:
+                    for i in range(count):
+                        callback_list.on_train_batch_begin(step + i)
+                chunk_logs = self._train_chunk(device_data, perm, offset, count, size, epoch_key,
+                                               step_logs=every_batch)
+                if every_batch:
+                    for i in range(count):
+                        callback_list.on_train_batch_end(
+                            step + i, {k: v[i] for k, v in chunk_logs.items()})
+                else:
+                    callback_list.on_train_batch_end(step + count - 1, _LazyLogs(self))
                 step += count
                 if self.stop_training:
                     break
@@ -371,6 +378,38 @@ class Trainer:
     @staticmethod
     def _pythonify(logs: dict) -> dict[str, float]:
         return {k: float(v) for k, v in jax.device_get(logs).items()}
+
+
+class _LazyLogs(dict):
+    """Running logs read from the device only if a callback looks at them."""
+
+    def __init__(self, model):
+        super().__init__()
+        self._model = model
+
+    def _load(self):
+        if not super().__len__():
+            self.update(_metric_results(self._model._metrics, self._model._metric_states))
+
+    def __getitem__(self, key):
+        self._load()
+        return super().__getitem__(key)
+
+    def items(self):
+        self._load()
+        return super().items()
+
+    def keys(self):
+        self._load()
+        return super().keys()
+
+    def __iter__(self):
+        self._load()
+        return super().__iter__()
+
+    def __len__(self):
+        self._load()
+        return super().__len__()
 
 
 def _unalias(carry, exclude=()):
