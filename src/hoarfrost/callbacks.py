@@ -122,12 +122,16 @@ class CallbackList:
             self.callbacks.append(ProgbarLogger(verbose=int(verbose)))
         if history is not None:
             self.callbacks.append(history)
-        params = {"verbose": verbose, "epochs": epochs, "steps": steps}
         for callback in self.callbacks:
             callback.set_model(model)
-            callback.set_params(params)
+            callback.set_params({"verbose": verbose, "epochs": epochs, "steps": steps})
         if model is not None and history is not None:
             model.history = history
+
+    def set_params_steps(self, steps: int | None) -> None:
+        """Tell every callback the number of steps per epoch, once it is known."""
+        for callback in self.callbacks:
+            callback.params["steps"] = steps
 
     def needs_every_batch(self) -> bool:
         """True when a user callback acts per batch (so steps run one at a time)."""

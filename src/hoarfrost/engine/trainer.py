@@ -9,7 +9,6 @@ last good weights in place.
 
 from __future__ import annotations
 
-import math
 from typing import Any
 
 import jax
@@ -20,6 +19,7 @@ from hoarfrost import losses as losses_module
 from hoarfrost import metrics as metrics_module
 from hoarfrost import optimizers as optimizers_module
 from hoarfrost.engine import data as data_module
+from hoarfrost.engine.adapters import ArrayAdapter, IterableAdapter, is_iterable_input
 from hoarfrost.engine.partition import partition
 from hoarfrost.engine.step import Hyper, StepBuilder, TrainCarry
 from hoarfrost.random import global_key
@@ -41,6 +41,7 @@ class Trainer:
         self._metric_states = None
         self._builders: dict = {}
         self.trace_counts = {"train": 0, "test": 0, "predict": 0}
+        self._every_batch = False
 
     # --- compile -----------------------------------------------------------------------
     def compile(self, optimizer="rmsprop", loss=None, metrics=None, loss_weights=None,
@@ -155,11 +156,6 @@ class Trainer:
     def _count_trace(self, kind: str) -> None:
         self.trace_counts[kind] += 1
 
-    def _steps_per_execution(self, callbacks) -> int:
-        if self.steps_per_execution == "auto":
-            return 1 if callbacks.needs_every_batch() else 32
-        return int(self.steps_per_execution)
-
     # --- one chunk of training steps ------------------------------------------------------
     def _train_chunk(self, data, perm, offset: int, steps: int, batch_size: int, rng,
                      step_logs: bool = False):
@@ -187,82 +183,35 @@ class Trainer:
         self._metric_states = carry.metrics
         return logs
 
-    # --- fit ----------------------------------------------------------------------------
-    def fit(self, x=None, y=None, batch_size: int | None = None, epochs: int = 1,
-            verbose="auto", callbacks=None, validation_split: float = 0.0,
-            validation_data=None, shuffle: bool = True, class_weight=None, sample_weight=None,
-            initial_epoch: int = 0, steps_per_epoch=None, validation_steps=None,
-            validation_batch_size=None, validation_freq: int = 1):
-        """Train for `epochs` epochs; returns a `History`.
+    # --- data ----------------------------------------------------------------------------
+    def _adapter(self, x, y, sample_weight, batch_size, method: str, shuffle=False,
+                 steps=None, class_weight=None):
+        """An adapter over arrays or an iterable, checked before anything compiles."""
+        if is_iterable_input(x):
+            if y is not None:
+                raise ValueError(f"{method}(): when `x` is a generator or iterable of batches, "
+                                 "do not pass `y`; yield (x, y) tuples instead.")
+            adapter = IterableAdapter(
+                x, steps, lambda bx, by, bw: self._check_data(bx, by, bw, method, class_weight))
+            first = adapter.first_batch()
+        else:
+            first = self._check_data(x, y, sample_weight, method, class_weight)
+            adapter = ArrayAdapter(first, batch_size, self._spe_for(method), shuffle)
+        if method == "predict":
+            self._output_spec(first[0])
+        else:
+            self._prepare_targets(first[0], first[1])
+        return adapter
 
-        Arguments, defaults and logs follow Keras (`batch_size=32`,
-        `validation_split` takes the last fraction before shuffling). A
-        callback may change any `trainable` flag; the next step honours it.
-        """
-        from hoarfrost.callbacks import CallbackList, History
-        self._assert_compiled("fit")
-        if steps_per_epoch is not None or validation_steps is not None:
-            raise NotImplementedError("steps_per_epoch/validation_steps need generator input.")
-        if class_weight is not None:
-            raise NotImplementedError("class_weight is not supported yet.")
-        batch_size = _check_batch_size(batch_size)
-        x, y, sample_weight = self._check_data(x, y, sample_weight, "fit")
-        if validation_split and validation_data is None:
-            (x, y, sample_weight), validation_data = data_module.split_validation(
-                x, y, sample_weight, validation_split)
-        if validation_data is not None:
-            validation_data = self._unpack_validation(validation_data)
-        num = data_module.num_samples(x, "x")
-        self._prepare_targets(x, y)
-        device_data = data_module.to_device((x, y, sample_weight))
-        steps = math.ceil(num / batch_size)
+    def _spe_for(self, method: str) -> int:
+        if method == "fit" and self._every_batch and self.steps_per_execution == "auto":
+            return 1  # so a callback's change applies at the very next step
+        return self._steps_per_execution_value()
 
-        history = History()
-        callback_list = CallbackList(callbacks, model=self, history=history, verbose=verbose,
-                                     epochs=epochs, steps=steps)
-        per_call = self._steps_per_execution(callback_list)
-        every_batch = callback_list.needs_every_batch()
-        plan = data_module.batch_plan(num, batch_size, per_call)
-        rng = global_key()
-        self.stop_training = False
-        callback_list.on_train_begin()
-        logs: dict[str, Any] = {}
-        for epoch in range(initial_epoch, epochs):
-            self._metric_states = self._fresh_metric_states()
-            callback_list.on_epoch_begin(epoch)
-            rng, perm_key = jax.random.split(rng)
-            perm = (jax.random.permutation(perm_key, num) if shuffle
-                    else jnp.arange(num)).astype(jnp.int32)
-            step = 0
-            epoch_key = jax.random.fold_in(rng, epoch)
-            for offset, count, size in plan:
-                if every_batch:
-                    for i in range(count):
-                        callback_list.on_train_batch_begin(step + i)
-                chunk_logs = self._train_chunk(device_data, perm, offset, count, size, epoch_key,
-                                               step_logs=every_batch)
-                if every_batch:
-                    for i in range(count):
-                        callback_list.on_train_batch_end(
-                            step + i, {k: v[i] for k, v in chunk_logs.items()})
-                else:
-                    callback_list.on_train_batch_end(step + count - 1, _LazyLogs(self))
-                step += count
-                if self.stop_training:
-                    break
-            logs = self._pythonify(_metric_results(self._metrics, self._metric_states))
-            if validation_data is not None and (epoch + 1) % validation_freq == 0:
-                val_x, val_y, val_w = validation_data
-                val_logs = self._evaluate_arrays(val_x, val_y, val_w,
-                                                 validation_batch_size or batch_size)
-                logs.update({f"val_{k}": v for k, v in val_logs.items()})
-            callback_list.on_epoch_end(epoch, logs)
-            if self.stop_training:
-                break
-        callback_list.on_train_end(logs)
-        return history
+    def _steps_per_execution_value(self) -> int:
+        return 32 if self.steps_per_execution == "auto" else int(self.steps_per_execution)
 
-    def _check_data(self, x, y, sample_weight, method: str):
+    def _check_data(self, x, y, sample_weight, method: str, class_weight=None):
         if x is None:
             raise ValueError(f"{method}(): `x` is required.")
         x = data_module.to_numpy(x, "x")
@@ -277,17 +226,97 @@ class Trainer:
             data_module.check_finite(y, "y")
         if sample_weight is not None:
             data_module.check_finite(sample_weight, "sample_weight")
+        if class_weight is not None:
+            sample_weight = _class_sample_weights(y, class_weight, sample_weight)
         return x, y, sample_weight
 
-    def _unpack_validation(self, validation_data):
+    # --- fit ----------------------------------------------------------------------------
+    def fit(self, x=None, y=None, batch_size: int | None = None, epochs: int = 1,
+            verbose="auto", callbacks=None, validation_split: float = 0.0,
+            validation_data=None, shuffle: bool = True, class_weight=None, sample_weight=None,
+            initial_epoch: int = 0, steps_per_epoch=None, validation_steps=None,
+            validation_batch_size=None, validation_freq: int = 1):
+        """Train for `epochs` epochs; returns a `History`.
+
+        Arguments, defaults and logs follow Keras (`batch_size=32`,
+        `validation_split` takes the last fraction before shuffling). `x` may
+        be arrays (put on the device once and shuffled there) or an iterable
+        of `(x, y[, sample_weight])` batches (streamed, with prefetch). A
+        callback may change any `trainable` flag; the next step honours it.
+        """
+        from hoarfrost.callbacks import CallbackList, History
+        self._assert_compiled("fit")
+        batch_size = _check_batch_size(batch_size)
+        if validation_split and validation_data is None:
+            if is_iterable_input(x):
+                raise ValueError("validation_split needs array inputs; pass validation_data "
+                                 "with a generator.")
+            x, y, sample_weight = self._check_data(x, y, sample_weight, "fit")
+            (x, y, sample_weight), validation_data = data_module.split_validation(
+                x, y, sample_weight, validation_split)
+        history = History()
+        callback_list = CallbackList(callbacks, model=self, history=history, verbose=verbose,
+                                     epochs=epochs, steps=steps_per_epoch)
+        self._every_batch = callback_list.needs_every_batch()
+        adapter = self._adapter(x, y, sample_weight, batch_size, "fit", shuffle=shuffle,
+                                steps=steps_per_epoch, class_weight=class_weight)
+        validation = None
+        if validation_data is not None:
+            validation = self._validation_adapter(validation_data, validation_batch_size
+                                                  or batch_size, validation_steps)
+        callback_list.set_params_steps(adapter.steps)
+        rng = global_key()
+        self.stop_training = False
+        callback_list.on_train_begin()
+        logs: dict[str, Any] = {}
+        for epoch in range(initial_epoch, epochs):
+            self._metric_states = self._fresh_metric_states()
+            callback_list.on_epoch_begin(epoch)
+            epoch_key = jax.random.fold_in(rng, epoch)
+            step = 0
+            for chunk in adapter.chunks(jax.random.fold_in(epoch_key, 1)):
+                self._run_train_chunk(chunk, epoch_key, step, callback_list)
+                step += chunk.steps
+                if self.stop_training:
+                    break
+            logs = self._pythonify(_metric_results(self._metrics, self._metric_states))
+            if validation is not None and (epoch + 1) % validation_freq == 0:
+                val_logs = self._evaluate_adapter(validation)
+                logs.update({f"val_{k}": v for k, v in val_logs.items()})
+            callback_list.on_epoch_end(epoch, logs)
+            if self.stop_training:
+                break
+        callback_list.on_train_end(logs)
+        return history
+
+    def _run_train_chunk(self, chunk, key, step: int, callback_list) -> None:
+        every_batch = self._every_batch
+        if every_batch:
+            for i in range(chunk.steps):
+                callback_list.on_train_batch_begin(step + i)
+        chunk_logs = self._train_chunk(chunk.data, chunk.perm, chunk.offset, chunk.steps,
+                                       chunk.batch_size, key, step_logs=every_batch)
+        if every_batch:
+            for i in range(chunk.steps):
+                callback_list.on_train_batch_end(
+                    step + i, {k: v[i] for k, v in chunk_logs.items()})
+        else:
+            callback_list.on_train_batch_end(step + chunk.steps - 1, _LazyLogs(self))
+
+    def _validation_adapter(self, validation_data, batch_size, steps):
+        if is_iterable_input(validation_data):
+            return self._adapter(validation_data, None, None, batch_size, "validation",
+                                 steps=steps)
         if not isinstance(validation_data, (tuple, list)) or len(validation_data) not in (2, 3):
             raise ValueError(
                 "validation_data must be a tuple (x_val, y_val) or (x_val, y_val, "
-                f"val_sample_weight); got {type(validation_data).__name__} of length "
-                f"{len(validation_data) if hasattr(validation_data, '__len__') else '?'}."
+                f"val_sample_weight), or an iterable of batches; got "
+                f"{type(validation_data).__name__}"
+                + (f" of length {len(validation_data)}" if hasattr(validation_data, "__len__")
+                   else "") + "."
             )
         val_x, val_y, *rest = validation_data
-        return self._check_data(val_x, val_y, rest[0] if rest else None, "validation")
+        return self._adapter(val_x, val_y, rest[0] if rest else None, batch_size, "validation")
 
     # --- evaluate -------------------------------------------------------------------------
     def evaluate(self, x=None, y=None, batch_size: int | None = None, verbose="auto",
@@ -295,27 +324,19 @@ class Trainer:
         """The loss and metrics on data: a scalar, `[loss, *metrics]`, or a dict."""
         self._assert_compiled("evaluate")
         batch_size = _check_batch_size(batch_size)
-        x, y, sample_weight = self._check_data(x, y, sample_weight, "evaluate")
-        self._prepare_targets(x, y)
-        logs = self._evaluate_arrays(x, y, sample_weight, batch_size)
-        return self._format_results(logs, return_dict)
+        adapter = self._adapter(x, y, sample_weight, batch_size, "evaluate", steps=steps)
+        return self._format_results(self._evaluate_adapter(adapter), return_dict)
 
-    def _evaluate_arrays(self, x, y, sample_weight, batch_size: int) -> dict[str, float]:
-        num = data_module.num_samples(x, "x")
-        data = data_module.to_device((x, y, sample_weight))
-        perm = jnp.arange(num, dtype=jnp.int32)
+    def _evaluate_adapter(self, adapter) -> dict[str, float]:
         states = self._fresh_metric_states()
         part = partition(self, training=False)
         builder = self._builder(part, "test")
         frozen = [v.value for v in part.frozen]
-        for offset, count, size in data_module.batch_plan(num, batch_size, max(1, self._spe())):
-            states, _ = builder.test(states, frozen, data, perm, offset, steps=count,
-                                     batch_size=size)
+        for chunk in adapter.chunks(None):
+            states, _ = builder.test(states, frozen, chunk.data, chunk.perm, chunk.offset,
+                                     steps=chunk.steps, batch_size=chunk.batch_size)
         self._metric_states = states
         return self._pythonify(_metric_results(self._metrics, states))
-
-    def _spe(self) -> int:
-        return 32 if self.steps_per_execution == "auto" else int(self.steps_per_execution)
 
     def _format_results(self, logs: dict, return_dict: bool):
         if return_dict:
@@ -326,20 +347,20 @@ class Trainer:
     # --- predict --------------------------------------------------------------------------
     def predict(self, x, batch_size: int | None = None, verbose="auto", steps=None,
                 callbacks=None):
-        """The model's outputs on `x`, batch by batch, as NumPy arrays."""
+        """The model's outputs on `x`, batch by batch, as NumPy arrays.
+
+        `x` may be arrays or an iterable of batches (`x` or `(x, ...)` tuples).
+        """
         batch_size = _check_batch_size(batch_size)
-        x = data_module.to_numpy(x, "x")
-        num = data_module.num_samples(x, "x")
-        self._output_spec(x)
-        data = data_module.to_device(x)
-        perm = jnp.arange(num, dtype=jnp.int32)
+        if is_iterable_input(x):
+            x = _inputs_only(x)
+        adapter = self._adapter(x, None, None, batch_size, "predict", steps=steps)
         part = partition(self, training=False)
         builder = self._builder(part, "predict")
         frozen = [v.value for v in part.frozen]
-        outputs = []
-        for offset, count, size in data_module.batch_plan(num, batch_size, max(1, self._spe())):
-            outputs.append(builder.predict(frozen, data, perm, offset, steps=count,
-                                           batch_size=size))
+        outputs = [builder.predict(frozen, chunk.data[0], chunk.perm, chunk.offset,
+                                   steps=chunk.steps, batch_size=chunk.batch_size)
+                   for chunk in adapter.chunks(None)]
         return jax.tree.map(lambda *parts: np.concatenate([np.asarray(p) for p in parts]),
                             *outputs)
 
@@ -351,7 +372,9 @@ class Trainer:
         Metrics accumulate across calls until `reset_metrics()`, as in Keras 3.
         """
         self._assert_compiled("train_on_batch")
-        x, y, sample_weight = self._check_data(x, y, sample_weight, "train_on_batch")
+        self._every_batch = False
+        x, y, sample_weight = self._check_data(x, y, sample_weight, "train_on_batch",
+                                               class_weight)
         self._prepare_targets(x, y)
         num = data_module.num_samples(x, "x")
         if self._metric_states is None:
@@ -365,10 +388,9 @@ class Trainer:
         """Loss (and metrics) on exactly this batch, without training."""
         self._assert_compiled("test_on_batch")
         x, y, sample_weight = self._check_data(x, y, sample_weight, "test_on_batch")
-        self._prepare_targets(x, y)
         num = data_module.num_samples(x, "x")
-        logs = self._evaluate_arrays(x, y, sample_weight, num)
-        return self._format_results(logs, return_dict)
+        return self.evaluate(x, y, batch_size=num, sample_weight=sample_weight,
+                             return_dict=return_dict)
 
     def predict_on_batch(self, x):
         """The model's outputs on exactly this batch."""
@@ -431,6 +453,34 @@ def _unalias(carry, exclude=()):
 
 def _metric_results(metrics, states) -> dict:
     return {m.name: m.compute(s) for m, s in zip(metrics, states)}
+
+
+def _inputs_only(iterable):
+    """Batches of inputs from an iterable of `x` or `(x, ...)` (for predict)."""
+
+    class Inputs:
+        def __iter__(self):
+            for batch in iterable:
+                yield (batch[0] if isinstance(batch, tuple) else batch,)
+
+    return Inputs()
+
+
+def _class_sample_weights(y, class_weight: dict, sample_weight):
+    """Per-sample weights from a `{class: weight}` dict (labels or one-hot targets)."""
+    labels = np.asarray(y)
+    if labels.ndim > 1 and labels.shape[-1] > 1:
+        labels = labels.argmax(-1)
+    labels = labels.reshape(len(labels), -1)[:, 0].astype(np.int64)
+    unknown = sorted(set(np.unique(labels).tolist()) - set(int(k) for k in class_weight))
+    if unknown:
+        raise ValueError(f"class_weight has no weight for classes {unknown}; it covers "
+                         f"{sorted(int(k) for k in class_weight)}.")
+    table = np.zeros(max(int(k) for k in class_weight) + 1, np.float32)
+    for key, value in class_weight.items():
+        table[int(key)] = value
+    weights = table[labels]
+    return weights if sample_weight is None else weights * np.asarray(sample_weight, np.float32)
 
 
 def _check_batch_size(batch_size) -> int:

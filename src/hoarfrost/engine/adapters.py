@@ -1,0 +1,192 @@
+"""Where batches come from: device-resident arrays, streamed arrays, or iterables.
+
+An adapter turns user data into *chunks*: a few batches that one compiled
+call runs (`data`, a row permutation `perm`, the first row `offset`, the
+number of `steps` and the `batch_size`). Arrays that fit in device memory go
+to the device once per `fit` and are shuffled there; larger arrays and Python
+iterables are streamed, with the next chunk prepared on a background thread
+while the device works on the current one.
+"""
+
+from __future__ import annotations
+
+import inspect
+import queue
+import threading
+from typing import Callable, Iterator, NamedTuple
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+from hoarfrost.engine.data import batch_plan, num_samples
+
+# Arrays above this many bytes are streamed rather than copied to the device.
+DEVICE_DATA_LIMIT = 2 * 1024**3
+
+
+class Chunk(NamedTuple):
+    data: object  # (x, y, sample_weight) on the device; y and weights may be None
+    perm: object  # int32 row indices into data
+    offset: int
+    steps: int
+    batch_size: int
+
+
+def is_iterable_input(x) -> bool:
+    """True for generators, iterators and dataset-like objects (not array structures)."""
+    if x is None or isinstance(x, (np.ndarray, jax.Array, list, tuple, dict)) or hasattr(x, "shape"):
+        return False
+    return inspect.isgenerator(x) or hasattr(x, "__next__") or hasattr(x, "__iter__")
+
+
+def _nbytes(tree) -> int:
+    return sum(int(np.asarray(a).nbytes) for a in jax.tree.leaves(tree))
+
+
+class ArrayAdapter:
+    """Batches of in-memory arrays, shuffled per epoch, `steps_per_execution` at a time."""
+
+    def __init__(self, data, batch_size: int, steps_per_execution: int, shuffle: bool,
+                 device_limit: int | None = None):
+        self.num = num_samples(data[0], "x")
+        self.batch_size = batch_size
+        self.shuffle = shuffle
+        self.plan = batch_plan(self.num, batch_size, steps_per_execution)
+        self.steps = sum(count for _, count, _ in self.plan)
+        limit = DEVICE_DATA_LIMIT if device_limit is None else device_limit
+        self.resident = _nbytes(data) <= limit
+        self.host = data
+        self.device = jax.tree.map(jnp.asarray, data) if self.resident else None
+        self._identity = jnp.arange(self.num, dtype=jnp.int32)
+
+    def chunks(self, key) -> Iterator[Chunk]:
+        if self.resident:
+            perm = (jax.random.permutation(key, self.num).astype(jnp.int32) if self.shuffle
+                    else self._identity)
+            for offset, steps, size in self.plan:
+                yield Chunk(self.device, perm, offset, steps, size)
+            return
+        order = (np.random.default_rng(np.asarray(jax.random.key_data(key)).ravel())
+                 .permutation(self.num) if self.shuffle else np.arange(self.num))
+
+        def load(item):
+            offset, steps, size = item
+            rows = np.sort(order[offset:offset + steps * size]) if not self.shuffle else \
+                order[offset:offset + steps * size]
+            part = jax.tree.map(lambda a: jax.device_put(np.asarray(a)[rows]), self.host)
+            return Chunk(part, jnp.arange(steps * size, dtype=jnp.int32), 0, steps, size)
+
+        yield from prefetch(map(load, self.plan))
+
+
+class IterableAdapter:
+    """One batch per chunk from a Python iterable of `(x, y)` or `(x, y, sample_weight)`.
+
+    Without `steps_per_epoch`, every epoch iterates the object afresh until it
+    ends (a list of batches or a dataset object works; a generator lasts one
+    epoch). With it, batches are drawn from one running iterator, so an
+    infinite generator feeds every epoch.
+
+    Args:
+        iterable: a generator, iterator or re-iterable object.
+        steps_per_epoch: batches per epoch, or None.
+        convert: checks and converts one batch to NumPy `(x, y, sample_weight)`.
+    """
+
+    def __init__(self, iterable, steps_per_epoch: int | None, convert: Callable):
+        self.iterable = iterable
+        self.steps = steps_per_epoch
+        self.convert = convert
+        self._iterator = None
+        self._pending = None
+        self._identity: dict[int, jax.Array] = {}
+
+    def _split(self, batch):
+        if not isinstance(batch, (tuple, list)) or not 1 <= len(batch) <= 3:
+            raise ValueError(
+                "Each batch from the data iterable must be a tuple (x, y) or "
+                f"(x, y, sample_weight); got {type(batch).__name__}"
+                + (f" of length {len(batch)}" if hasattr(batch, "__len__") else "") + "."
+            )
+        return self.convert(*(tuple(batch) + (None, None))[:3])
+
+    def first_batch(self):
+        """One converted batch, for shape checks; it is still trained on."""
+        if self._pending is None:
+            if self._iterator is None:
+                self._iterator = iter(self.iterable)
+            try:
+                self._pending = self._split(next(self._iterator))
+            except StopIteration:
+                raise ValueError("The data iterable produced no batches.") from None
+        return self._pending
+
+    def _epoch(self):
+        if self.steps is None and self._pending is None:
+            self._iterator = iter(self.iterable)
+        count = 0
+        while self.steps is None or count < self.steps:
+            if self._pending is not None:
+                batch, self._pending = self._pending, None
+            else:
+                try:
+                    batch = self._split(next(self._iterator))
+                except StopIteration:
+                    self._iterator = iter(self.iterable) if self.steps is not None else None
+                    break
+            count += 1
+            yield batch
+        if count == 0:
+            raise ValueError(
+                "The data iterable produced no batch for this epoch (a generator is used up "
+                "after one pass). Pass a re-iterable object, or an endless generator with "
+                "steps_per_epoch."
+            )
+
+    def _chunk(self, batch) -> Chunk:
+        size = num_samples(batch[0], "x")
+        if size not in self._identity:
+            self._identity[size] = jnp.arange(size, dtype=jnp.int32)
+        data = jax.tree.map(jax.device_put, batch)
+        return Chunk(data, self._identity[size], 0, 1, size)
+
+    def chunks(self, key=None) -> Iterator[Chunk]:
+        if self._iterator is None and self._pending is None:
+            self._iterator = iter(self.iterable)
+        yield from prefetch(map(self._chunk, self._epoch()))
+
+
+def prefetch(items: Iterator, depth: int = 2) -> Iterator:
+    """Produce the next items on a background thread while the caller works."""
+    buffer: queue.Queue = queue.Queue(maxsize=depth)
+    done = object()
+    stop = threading.Event()
+
+    def work():
+        try:
+            for item in items:
+                if stop.is_set():
+                    return
+                buffer.put(item)
+            buffer.put(done)
+        except BaseException as error:  # handed to the consumer, raised there
+            buffer.put(error)
+
+    thread = threading.Thread(target=work, daemon=True)
+    thread.start()
+    try:
+        while True:
+            item = buffer.get()
+            if item is done:
+                return
+            if isinstance(item, BaseException):
+                raise item
+            yield item
+    finally:
+        stop.set()
+        while thread.is_alive():
+            try:
+                buffer.get_nowait()
+            except queue.Empty:
+                thread.join(timeout=0.01)

@@ -1,0 +1,109 @@
+"""Data sources for fit/evaluate/predict: arrays, streamed arrays, generators."""
+
+import numpy as np
+import pytest
+
+from hoarfrost import Sequential, layers
+from hoarfrost.engine import adapters
+
+
+def regression(n=64, seed=0):
+    rng = np.random.default_rng(seed)
+    x = rng.normal(size=(n, 3)).astype("float32")
+    return x, x @ np.array([[1.0], [-2.0], [0.5]], np.float32)
+
+
+def model():
+    m = Sequential([layers.Dense(1, input_dim=3)])
+    m.compile(optimizer="sgd", loss="mse", steps_per_execution=4)
+    return m
+
+
+def test_generator_with_steps_per_epoch_feeds_every_epoch():
+    x, y = regression()
+
+    def batches():
+        while True:
+            for i in range(0, 64, 16):
+                yield x[i:i + 16], y[i:i + 16]
+
+    m = model()
+    history = m.fit(batches(), steps_per_epoch=4, epochs=3, verbose=0)
+    assert len(history.history["loss"]) == 3
+    assert history.history["loss"][-1] < history.history["loss"][0]
+    assert int(m.optimizer.iterations.numpy()) == 12
+
+
+def test_reiterable_batches_and_generator_validation_and_predict():
+    x, y = regression()
+    class Batches:  # a dataset-like object: re-iterable, one pass per epoch
+        def __iter__(self):
+            return ((x[i:i + 16], y[i:i + 16]) for i in range(0, 64, 16))
+
+    batches = Batches()
+    m = model()
+    history = m.fit(batches, epochs=2, verbose=0, validation_data=batches)
+    assert set(history.history) == {"loss", "val_loss"}
+    out = m.predict(iter([x[:10], x[10:20]]), verbose=0)
+    assert out.shape == (20, 1)
+    assert np.array_equal(out, m.predict(x[:20], verbose=0))
+    assert np.isclose(m.evaluate(iter(batches), verbose=0), m.evaluate(x, y, verbose=0),
+                      rtol=1e-6)
+
+
+def test_generator_used_up_after_one_epoch_says_so():
+    x, y = regression()
+    gen = ((x[i:i + 16], y[i:i + 16]) for i in range(0, 64, 16))
+    m = model()
+    with pytest.raises(ValueError, match="no batch for this epoch"):
+        m.fit(gen, epochs=2, verbose=0)
+
+
+def test_bad_batches_and_errors_in_the_generator_surface():
+    x, y = regression()
+    m = model()
+    with pytest.raises(ValueError, match=r"tuple \(x, y\)"):
+        m.fit(iter([x]), epochs=1, verbose=0)
+
+    def broken():
+        yield x[:16], y[:16]
+        raise RuntimeError("disk on fire")
+
+    with pytest.raises(RuntimeError, match="disk on fire"):
+        m.fit(broken(), epochs=1, verbose=0)
+    with pytest.raises(ValueError, match="do not pass `y`"):
+        m.fit(iter([(x, y)]), y, verbose=0)
+
+
+def test_streamed_arrays_train_like_resident_arrays(monkeypatch):
+    """Arrays above the device limit stream per chunk; same steps, same result."""
+    x, y = regression(96)
+    results = []
+    for limit in (None, 0):
+        if limit is not None:
+            monkeypatch.setattr(adapters, "DEVICE_DATA_LIMIT", limit)
+        m = model()
+        m.set_weights([np.ones((3, 1), np.float32), np.zeros(1, np.float32)])
+        m.fit(x, y, batch_size=8, epochs=2, shuffle=False, verbose=0)
+        results.append(m.get_weights())
+    for a, b in zip(*results):
+        np.testing.assert_allclose(a, b, rtol=1e-6)
+
+
+def test_class_weight_scales_each_sample():
+    x = np.zeros((4, 3), np.float32)
+    y = np.array([0, 1, 1, 1])
+    m = Sequential([layers.Dense(2, input_dim=3, activation="softmax")])
+    m.compile(optimizer="sgd", loss="sparse_categorical_crossentropy")
+    plain = m.evaluate(x, y, verbose=0)
+    m.set_weights([np.zeros((3, 2), np.float32), np.array([0.0, 1.0], np.float32)])
+    p1 = np.exp(1) / (1 + np.exp(1))
+    expected = (3 * -np.log(1 - p1) * 1 + 3 * -np.log(p1) * 1) / 4  # class 0 x3, class 1 x1
+    from hoarfrost.engine.trainer import _class_sample_weights
+    weights = _class_sample_weights(y, {0: 3.0, 1: 1.0}, None)
+    assert np.array_equal(weights, [3.0, 1.0, 1.0, 1.0])
+    weighted = m.evaluate(x, y, sample_weight=weights, verbose=0)
+    assert np.isclose(weighted, expected, rtol=1e-5)
+    assert np.isfinite(plain)
+    with pytest.raises(ValueError, match="no weight for classes"):
+        m.fit(x, y, class_weight={0: 1.0}, verbose=0)
