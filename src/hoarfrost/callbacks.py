@@ -3,10 +3,7 @@
 from __future__ import annotations
 
 import sys
-import time
 from typing import Any
-
-from rich.console import Console
 
 
 class Callback:
@@ -58,53 +55,6 @@ class History(Callback):
             self.history.setdefault(key, []).append(value)
 
 
-class ProgbarLogger(Callback):
-    """Prints progress: one line per epoch (`verbose=2`) or a live bar (`verbose=1`).
-
-    The live bar redraws at most every `interval` seconds, so it never forces
-    a device sync per step.
-    """
-
-    def __init__(self, verbose: int = 1, interval: float = 0.1, console: Console | None = None):
-        super().__init__()
-        self.verbose = verbose
-        self.interval = interval
-        self.console = console or Console(file=sys.stdout, highlight=False, soft_wrap=True)
-        self._last_draw = 0.0
-
-    def on_epoch_begin(self, epoch, logs=None):
-        self._start = time.perf_counter()
-        self._seen = 0
-        epochs = self.params.get("epochs", 1)
-        self.console.print(f"Epoch {epoch + 1}/{epochs}")
-
-    def on_train_batch_end(self, batch, logs=None):
-        self._seen = batch + 1
-        if self.verbose != 1:
-            return
-        now = time.perf_counter()
-        steps = self.params.get("steps") or 0
-        if now - self._last_draw >= self.interval or self._seen == steps:
-            self._last_draw = now
-            self.console.print(self._line(logs or {}, final=False), end="\r")
-
-    def on_epoch_end(self, epoch, logs=None):
-        self.console.print(self._line(logs or {}, final=True))
-
-    def _line(self, logs: dict, final: bool) -> str:
-        steps = self.params.get("steps") or self._seen
-        elapsed = time.perf_counter() - self._start
-        per_step = elapsed / max(1, self._seen)
-        metrics = " - ".join(f"{k}: {float(v):.4f}" for k, v in sorted(logs.items()))
-        if self.verbose == 1:
-            done = int(20 * self._seen / max(1, steps))
-            bar = "━" * done + " " * (20 - done)
-            eta = "" if final else f" ETA {per_step * (steps - self._seen):.0f}s"
-            timing = f"{elapsed:.0f}s {per_step * 1000:.0f}ms/step" if final else eta.strip()
-            return f"{self._seen}/{steps} {bar} {timing} - {metrics}"
-        return f"{steps}/{steps} - {elapsed:.0f}s - {per_step * 1000:.0f}ms/step - {metrics}"
-
-
 class CallbackList:
     """Calls a list of callbacks, adding `History` and the progress logger."""
 
@@ -118,6 +68,7 @@ class CallbackList:
                 )
         if verbose == "auto":
             verbose = 1 if sys.stdout.isatty() else 2
+        from hoarfrost.progress import ProgbarLogger
         if verbose and not any(isinstance(c, ProgbarLogger) for c in self.callbacks):
             self.callbacks.append(ProgbarLogger(verbose=int(verbose)))
         if history is not None:
@@ -135,6 +86,7 @@ class CallbackList:
 
     def needs_every_batch(self) -> bool:
         """True when a user callback acts per batch (so steps run one at a time)."""
+        from hoarfrost.progress import ProgbarLogger
         return any(_overrides_batch_hooks(c) for c in self.callbacks
                    if not isinstance(c, (ProgbarLogger, History)))
 
@@ -162,3 +114,10 @@ class LambdaCallback(Callback):
                          ("on_train_batch_end", on_train_batch_end)):
             if fn is not None:
                 setattr(self, name, fn)
+
+
+def __getattr__(name: str):
+    if name == "ProgbarLogger":  # defined beside the display code it drives
+        from hoarfrost.progress import ProgbarLogger
+        return ProgbarLogger
+    raise AttributeError(f"module 'hoarfrost.callbacks' has no attribute {name!r}")
