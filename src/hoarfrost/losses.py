@@ -76,14 +76,15 @@ class Loss:
 
     Args:
         reduction: `"sum_over_batch_size"` (Keras's default: weighted sum
-            divided by the number of values), `"sum"`, `"mean"` (weighted
-            mean) or `"none"`.
+            divided by the number of values; `"mean"` is the same),
+            `"sum"`, `"mean_with_sample_weight"` (weighted sum divided by
+            the sum of the weights) or `"none"`.
         name: the loss's name.
     """
 
     def __init__(self, name: str | None = None, reduction: str | None = "sum_over_batch_size",
                  dtype=None):
-        valid = ("sum_over_batch_size", "sum", "mean", "none", None)
+        valid = ("sum_over_batch_size", "sum", "mean", "mean_with_sample_weight", "none", None)
         if reduction not in valid:
             raise ValueError(f"Loss: unknown reduction {reduction!r}; expected one of {valid}.")
         self.name = name or _snake(type(self).__name__)
@@ -110,9 +111,12 @@ class Loss:
                 p is not None and t != p for t, p in zip(adjusted[1:], y_pred_shape[1:])):
             raise ValueError(
                 f"Loss '{self.name}': targets `{argument}` of shape {tuple(y_true_shape)} do not "
-                f"match the model output of shape {tuple(y_pred_shape)}. Each target must have "
-                f"the output's shape {tuple(y_pred_shape[1:])} per sample."
+                f"match the model output of shape {_batched(y_pred_shape)}. Each target must "
+                f"have the output's shape {tuple(y_pred_shape[1:])} per sample."
             )
+
+    def validate_values(self, y_true, y_pred_shape: tuple, argument: str = "y") -> None:
+        """Raise if target values can not be labels for these predictions (default: any)."""
 
     def get_config(self) -> dict[str, Any]:
         return {"name": self.name, "reduction": self.reduction}
@@ -136,7 +140,7 @@ def reduce_values(values, sample_weight=None, reduction="sum_over_batch_size"):
     total = jnp.sum(values)
     if reduction == "sum":
         return total
-    if reduction == "mean" and sample_weight is not None:
+    if reduction == "mean_with_sample_weight" and sample_weight is not None:
         return total / jnp.maximum(jnp.sum(jnp.broadcast_to(sample_weight, values.shape)), EPSILON)
     return total / max(1, values.size)
 
@@ -202,6 +206,19 @@ class SparseCategoricalCrossentropy(LossFunctionWrapper):
                          from_logits=from_logits, axis=axis)
         self.from_logits = from_logits
 
+    def validate_values(self, y_true, y_pred_shape, argument="y"):
+        """Labels must be whole numbers in [0, classes)."""
+        y_true = np.asarray(y_true)
+        classes = y_pred_shape[-1]
+        bad = (y_true < 0) | (y_true >= classes) | (y_true != np.floor(y_true))
+        if bad.any():
+            index = tuple(int(i) for i in np.argwhere(bad)[0])
+            raise ValueError(
+                f"Loss '{self.name}' expects integer class labels in [0, {classes}) for an "
+                f"output of {classes} classes, but `{argument}` holds "
+                f"{y_true[index].item()!r} at index {index} ({int(bad.sum())} bad labels in all)."
+            )
+
     def validate(self, y_true_shape, y_true_dtype, y_pred_shape, argument="y"):
         expected = tuple(y_pred_shape[:-1])
         shape = tuple(y_true_shape)
@@ -212,9 +229,14 @@ class SparseCategoricalCrossentropy(LossFunctionWrapper):
             hint = (" These look like one-hot targets: use loss='categorical_crossentropy'."
                     if shape[-1:] == tuple(y_pred_shape[-1:]) else "")
             raise ValueError(
-                f"Loss '{self.name}' expects integer class labels of shape {expected}, but "
-                f"`{argument}` has shape {tuple(y_true_shape)}.{hint}"
+                f"Loss '{self.name}' expects integer class labels of shape "
+                f"{_batched(expected)}, but `{argument}` has shape {tuple(y_true_shape)}.{hint}"
             )
+
+
+def _batched(shape) -> tuple:
+    """A shape with its batch axis shown as None."""
+    return (None,) + tuple(shape[1:]) if len(shape) else tuple(shape)
 
 
 def _snake(name: str) -> str:

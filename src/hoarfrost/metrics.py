@@ -69,8 +69,11 @@ class Mean(Metric):
         values = jnp.asarray(values, jnp.float32)
         if sample_weight is None:
             return total + jnp.sum(values), count + values.size
-        weight = jnp.broadcast_to(jnp.asarray(sample_weight, jnp.float32).reshape(
-            jnp.shape(sample_weight) + (1,) * (values.ndim - jnp.ndim(sample_weight))), values.shape)
+        weight = jnp.asarray(sample_weight, jnp.float32)
+        while weight.ndim > values.ndim and weight.shape[-1] == 1:  # (n, 1) weights, (n,) values
+            weight = jnp.squeeze(weight, -1)
+        weight = jnp.broadcast_to(
+            weight.reshape(weight.shape + (1,) * (values.ndim - weight.ndim)), values.shape)
         return total + jnp.sum(values * weight), count + jnp.sum(weight)
 
     def update_state(self, values, sample_weight=None) -> None:

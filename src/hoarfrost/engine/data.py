@@ -13,6 +13,13 @@ def _is_leaf(x) -> bool:
     return hasattr(x, "shape") and hasattr(x, "dtype")
 
 
+def _is_nested_numbers(tree) -> bool:
+    """A non-empty (nested) list or tuple of Python scalars only."""
+    if not isinstance(tree, (list, tuple)) or not tree:
+        return False
+    return all(np.isscalar(v) or _is_nested_numbers(v) for v in tree)
+
+
 def to_numpy(tree, argument: str):
     """Arrays of a structure (array, list, tuple, dict) as NumPy, floats as float32."""
     if tree is None:
@@ -27,6 +34,11 @@ def to_numpy(tree, argument: str):
             raise ValueError(
                 f"`{argument}` holds Python objects (dtype=object); expected numeric arrays."
             )
+        if a.dtype.kind not in "biuf":
+            raise ValueError(
+                f"`{argument}` has dtype {a.dtype}; expected numbers (float, int or bool). "
+                "Encode strings and categories as numbers first."
+            )
         if np.issubdtype(a.dtype, np.floating) and a.dtype != np.float32:
             a = a.astype(np.float32)
         elif np.issubdtype(a.dtype, np.integer) and a.dtype.itemsize > 4:
@@ -35,7 +47,7 @@ def to_numpy(tree, argument: str):
             a = a.astype(np.float32)
         return a
 
-    if isinstance(tree, (list, tuple)) and tree and all(np.isscalar(v) for v in tree):
+    if _is_nested_numbers(tree):  # [1, 2] or [[1, 2], [3, 4]]: one array, not a structure
         return convert(tree)
     return jax.tree.map(convert, tree, is_leaf=_is_leaf)
 
