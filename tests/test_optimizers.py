@@ -264,9 +264,6 @@ def test_setting_a_float_on_a_schedule_raises():
     np.testing.assert_allclose(optimizer.learning_rate, 0.3)
 
 
-@pytest.mark.xfail(reason="a compiled step keeps the rate it was traced with: the trainer's "
-                          "step cache does not notice that a schedule replaced a float rate",
-                   strict=False)
 def test_replacing_a_float_rate_by_a_schedule_applies():
     optimizer = optimizers.SGD(learning_rate=0.1)
     model = linear_model(optimizer)
@@ -277,9 +274,6 @@ def test_replacing_a_float_rate_by_a_schedule_applies():
     np.testing.assert_array_equal(delta, 0.0)
 
 
-@pytest.mark.xfail(reason="momentum is kept without the rate (optax.trace); Keras folds each "
-                          "step's rate into the velocity, so the two differ when the rate changes",
-                   strict=False)
 def test_momentum_with_a_changing_rate_matches_keras():
     schedule = optax.piecewise_constant_schedule(0.1, {1: 0.1})  # 0.1, then 0.01
     weights, grads = random_problem(seed=5)

@@ -148,13 +148,18 @@ class Optimizer:
                 grad = grad * jnp.minimum(1.0, self.clipnorm / jnp.maximum(norm, 1e-12))
             if self.clipvalue is not None:
                 grad = jnp.clip(grad, -self.clipvalue, self.clipvalue)
-            direction, slot = self._direction.update(grad, slot, value)
             lr = rate if multipliers is None else rate * multipliers[i]
             if self.weight_decay:
                 value = value - lr * self.weight_decay * value
-            new_values.append((value - lr * direction).astype(value.dtype))
+            new_value, slot = self._update_variable(grad, value, slot, lr)
+            new_values.append(new_value.astype(value.dtype))
             new_slots.append(slot)
         return new_values, new_slots
+
+    def _update_variable(self, grad, value, slot, lr):
+        """One variable's update: `value - lr * direction` by default."""
+        direction, slot = self._direction.update(grad, slot, value)
+        return value - lr * direction, slot
 
     def get_config(self) -> dict[str, Any]:
         config = {"name": self.name, "weight_decay": self.weight_decay,
@@ -185,7 +190,18 @@ class SGD(Optimizer):
     def _build_direction(self):
         if self.momentum == 0:
             return optax.identity()
-        return optax.trace(decay=self.momentum, nesterov=self.nesterov)
+        return optax.GradientTransformation(
+            lambda param: {"momentum": jnp.zeros_like(param)}, None)
+
+    def _update_variable(self, grad, value, slot, lr):
+        if self.momentum == 0:
+            return value - lr * grad, slot
+        # Keras's form: the rate is folded into the velocity at each step, so a
+        # changing rate (a schedule) affects only the steps after the change.
+        velocity = self.momentum * slot["momentum"] - lr * grad
+        if self.nesterov:
+            return value + self.momentum * velocity - lr * grad, {"momentum": velocity}
+        return value + velocity, {"momentum": velocity}
 
     def get_config(self):
         return {**super().get_config(), "momentum": self.momentum, "nesterov": self.nesterov}
@@ -223,12 +239,29 @@ class RMSprop(Optimizer):
         super().__init__(learning_rate=learning_rate, **kwargs)
 
     def _build_direction(self):
-        scale = (optax.scale_by_stddev(decay=self.rho, eps=self.epsilon, eps_in_sqrt=True)
-                 if self.centered else
-                 optax.scale_by_rms(decay=self.rho, eps=self.epsilon, eps_in_sqrt=True))
+        def init(param):
+            slot = {"velocity": jnp.zeros_like(param)}
+            if self.centered:
+                slot["average_gradient"] = jnp.zeros_like(param)
+            if self.momentum:
+                slot["momentum"] = jnp.zeros_like(param)
+            return slot
+
+        return optax.GradientTransformation(init, None)
+
+    def _update_variable(self, grad, value, slot, lr):
+        # Keras's RMSprop: the rate enters the momentum, as in SGD.
+        rho = self.rho
+        new = {"velocity": rho * slot["velocity"] + (1 - rho) * jnp.square(grad)}
+        denominator = new["velocity"]
+        if self.centered:
+            new["average_gradient"] = rho * slot["average_gradient"] + (1 - rho) * grad
+            denominator = denominator - jnp.square(new["average_gradient"])
+        increment = lr * grad * jax.lax.rsqrt(denominator + self.epsilon)
         if self.momentum:
-            return optax.chain(scale, optax.trace(decay=self.momentum))
-        return scale
+            new["momentum"] = self.momentum * slot["momentum"] + increment
+            return value - new["momentum"], new
+        return value - increment, new
 
     def get_config(self):
         return {**super().get_config(), "rho": self.rho, "momentum": self.momentum,

@@ -232,8 +232,6 @@ def test_one_hot_targets_with_sparse_categorical_crossentropy():
     assert model.trace_counts == NO_TRACES
 
 
-@pytest.mark.xfail(reason="trainer._prepare_targets does not call Loss.validate_values yet",
-                   strict=False)
 def test_labels_outside_the_classes():
     model = classifier("sparse_categorical_crossentropy")
     x, _ = data()
@@ -355,9 +353,6 @@ def test_set_weights_wrong_shape_changes_nothing():
 
 
 # --- a failed compile ---------------------------------------------------------------------
-@pytest.mark.xfail(reason="compile() replaces the optimizer and loss before it checks the "
-                          "later arguments, so a failed compile leaves a half-new setup",
-                   strict=False)
 @pytest.mark.parametrize("kwargs", [{"loss": "msee"}, {"loss": "mae", "metrics": ["acuracy"]}])
 def test_failed_compile_changes_nothing(kwargs):
     model = regression_model()

@@ -67,27 +67,29 @@ class Trainer:
             raise TypeError(f"compile(): unrecognized arguments {sorted(kwargs)}.")
         if loss_weights is not None:
             raise NotImplementedError("compile(loss_weights=...) needs a multi-output model.")
-        new_optimizer = optimizers_module.get(optimizer) if not isinstance(optimizer, str) else None
-        if isinstance(optimizer, str):
-            resolved = optimizers_module.get(optimizer)
-            keep = self.optimizer is not None and type(self.optimizer) is type(resolved)
-            new_optimizer = self.optimizer if keep else resolved
-        self.optimizer = new_optimizer
-        self.loss = loss
-        self._loss_obj = losses_module.get(loss) if loss is not None else None
+        # Resolve everything first: a compile that fails changes nothing.
+        resolved = optimizers_module.get(optimizer)
+        if (isinstance(optimizer, str) and self.optimizer is not None
+                and type(self.optimizer) is type(resolved)):
+            resolved = self.optimizer  # a name, not a reset: keep the slots
+        loss_obj = losses_module.get(loss) if loss is not None else None
         if metrics is None:
             metrics = []
         if not isinstance(metrics, (list, tuple)):
             raise TypeError(f"compile(): `metrics` must be a list, got {type(metrics).__name__}.")
-        for identifier in list(metrics) + list(weighted_metrics or []):
+        identifiers = list(metrics) + list(weighted_metrics or [])
+        for identifier in identifiers:
             if not (isinstance(identifier, str) and identifier.lower() in ("accuracy", "acc")):
                 metrics_module.get(identifier)  # unknown names fail here, at compile
-        self._metric_identifiers = list(metrics) + list(weighted_metrics or [])
+        if steps_per_execution != "auto" and int(steps_per_execution) < 1:
+            raise ValueError(f"steps_per_execution must be >= 1, got {steps_per_execution!r}.")
+        self.optimizer = resolved
+        self.loss = loss
+        self._loss_obj = loss_obj
+        self._metric_identifiers = identifiers
         self._metrics = None
         self._metric_states = None
         self._builders.clear()
-        if steps_per_execution != "auto" and int(steps_per_execution) < 1:
-            raise ValueError(f"steps_per_execution must be >= 1, got {steps_per_execution!r}.")
         self.steps_per_execution = steps_per_execution
         self.compiled = True
 
@@ -126,13 +128,15 @@ class Trainer:
     # --- preparation shared by fit / evaluate / predict ------------------------------------
     def _output_spec(self, x):
         """Abstractly run the model on one batch: checks shapes before any compile."""
-        first = jax.tree.map(lambda a: jax.ShapeDtypeStruct((1,) + a.shape[1:], a.dtype), x)
-        return jax.eval_shape(lambda inputs: self(inputs, training=False), first)
+        spec = jax.tree.map(lambda a: jax.ShapeDtypeStruct(a.shape, a.dtype), x)
+        return jax.eval_shape(lambda inputs: self(inputs, training=False), spec)
 
     def _prepare_targets(self, x, y) -> None:
         spec = self._output_spec(x)
         if y is not None:
-            self._loss_obj.validate(np.shape(y), np.asarray(y).dtype, spec.shape)
+            pred_shape = (None,) + tuple(spec.shape[1:])
+            self._loss_obj.validate(np.shape(y), np.asarray(y).dtype, pred_shape)
+            self._loss_obj.validate_values(y, pred_shape)
         if self._metrics is None:
             tracker = metrics_module.Mean(name="loss")
             resolved = [metrics_module.get(m, loss=self._loss_obj,
@@ -145,7 +149,8 @@ class Trainer:
         return [m.initial_state() for m in self._metrics]
 
     def _builder(self, part, kind: str) -> StepBuilder:
-        key = (kind, part.key)
+        schedule = id(self.optimizer._schedule) if kind == "train" else None
+        key = (kind, part.key, id(self.optimizer), schedule)
         if key not in self._builders:
             self._builders[key] = StepBuilder(
                 self, part, loss_fn=self._loss_obj, metrics=self._metrics or [],
