@@ -75,6 +75,7 @@ class Optimizer:
         self._learning_rate._path = f"{self.name}/learning_rate"
         self.learning_rate = learning_rate
         self._slots: dict[Variable, Any] = {}
+        self.lr_multipliers: dict = {}
         self._direction = self._build_direction()
 
     # --- hyperparameters --------------------------------------------------------
@@ -100,6 +101,22 @@ class Optimizer:
 
     def _build_direction(self) -> optax.GradientTransformation:
         raise NotImplementedError
+
+    # --- per-variable rates ------------------------------------------------------
+    def multiplier_for(self, variable: Variable) -> float:
+        """The factor on the learning rate for `variable` (first matching pattern, else 1).
+
+        `lr_multipliers` maps globs on variable paths (`"block1/*"`) or
+        compiled regexes to factors; it may change between steps (it is an
+        input of the compiled step, not a constant in it).
+        """
+        from hoarfrost.selectors import first_match
+        factor = first_match(self.lr_multipliers, variable.path)
+        return 1.0 if factor is None else float(factor)
+
+    def learning_rate_for(self, variable: Variable) -> float:
+        """The rate the next step applies to `variable`: base rate times its multiplier."""
+        return float(self.learning_rate) * self.multiplier_for(variable)
 
     # --- slots -----------------------------------------------------------------
     def slots_for(self, variable: Variable):

@@ -35,6 +35,7 @@ class Hyper(NamedTuple):
     frozen: list
     learning_rate: Any
     rng: Any  # the base key; each step folds in its step count
+    multipliers: Any = None  # per trainable variable factors on the rate, or None
 
 
 def _gather(data, perm, offset, index, batch_size: int):
@@ -116,7 +117,8 @@ class StepBuilder:
         (loss, (y_pred, new_state)), grads = grad_fn(
             carry.trainable, hyper.frozen, carry.state, batch, step_rng)
         new_values, new_slots = self.optimizer.apply(
-            grads, carry.trainable, carry.slots, hyper.learning_rate, carry.iterations)
+            grads, carry.trainable, carry.slots, hyper.learning_rate, carry.iterations,
+            hyper.multipliers)
         for i, constraint in self.constraints:
             new_values[i] = constraint(new_values[i])
         metrics = self._update_metrics(carry.metrics, loss, batch, y_pred)

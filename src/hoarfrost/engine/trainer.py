@@ -46,7 +46,8 @@ class Trainer:
     # --- compile -----------------------------------------------------------------------
     def compile(self, optimizer="rmsprop", loss=None, metrics=None, loss_weights=None,
                 weighted_metrics=None, run_eagerly: bool = False,
-                steps_per_execution: int | str = "auto", jit_compile="auto", **kwargs) -> None:
+                steps_per_execution: int | str = "auto", jit_compile="auto",
+                lr_multipliers: dict | None = None, **kwargs) -> None:
         """Configure training: optimizer, loss and metrics (objects or names, any case).
 
         Nothing about trainability is recorded here: flags set before or
@@ -59,6 +60,9 @@ class Trainer:
             optimizer: an `Optimizer` or a name (`'adam'`, `'SGD'`, ...).
             loss: a `Loss`, a function `(y_true, y_pred)` or a name (`'mse'`).
             metrics: a list of `Metric`s, functions or names (`'accuracy'`).
+            lr_multipliers: factors on the learning rate by variable path
+                (`{"block1/*": 0.1}`; globs or compiled regexes, first match wins);
+                stored on the optimizer, changeable between steps.
             steps_per_execution: how many batches one compiled call runs;
                 `"auto"` runs 32 at a time, or one at a time when a callback
                 acts on every batch (so its changes apply at the next step).
@@ -84,6 +88,8 @@ class Trainer:
         if steps_per_execution != "auto" and int(steps_per_execution) < 1:
             raise ValueError(f"steps_per_execution must be >= 1, got {steps_per_execution!r}.")
         self.optimizer = resolved
+        if lr_multipliers is not None:
+            resolved.lr_multipliers = dict(lr_multipliers)
         self.loss = loss
         self._loss_obj = loss_obj
         self._metric_identifiers = identifiers
@@ -116,14 +122,20 @@ class Trainer:
     def reset_metrics(self) -> None:
         self._metric_states = None
 
-    def reset_optimizer_state(self, variables=None) -> None:
-        """Forget optimizer slots (all, or those of `variables`) for a fresh start.
+    def reset_optimizer_state(self, *selectors) -> None:
+        """Forget optimizer slots (all, or those of the selected variables).
 
         Freezing and unfreezing keep a variable's slots; this is the call for
-        when you want them gone.
+        when you want them gone. Selectors as for `freeze` (layers, names,
+        globs, regexes, variables, or lists of them).
         """
-        if self.optimizer is not None:
-            self.optimizer.reset_slots(variables)
+        from hoarfrost.selectors import selected_variables
+        if self.optimizer is None:
+            return
+        flat = []
+        for selector in selectors:
+            flat.extend(selector if isinstance(selector, (list, tuple)) else [selector])
+        self.optimizer.reset_slots(selected_variables(self, flat) if flat else None)
 
     # --- preparation shared by fit / evaluate / predict ------------------------------------
     def _output_spec(self, x):
@@ -174,7 +186,12 @@ class Trainer:
             iterations=optimizer.iterations.value,
             metrics=self._metric_states,
         )
-        hyper = Hyper([v.value for v in part.frozen], optimizer._learning_rate.value, rng)
+        multipliers = None
+        if optimizer.lr_multipliers:
+            multipliers = jnp.asarray([optimizer.multiplier_for(v) for v in part.trainable],
+                                      jnp.float32)
+        hyper = Hyper([v.value for v in part.frozen], optimizer._learning_rate.value, rng,
+                      multipliers)
         carry = _unalias(carry, exclude=(hyper, data, perm))
         carry, logs = builder.train(carry, hyper, data, perm, offset, steps=steps,
                                     batch_size=batch_size, step_logs=step_logs)

@@ -67,6 +67,59 @@ class Model(Trainer, Layer):
             f"{', '.join(repr(layer.name) for layer in self.layers)}."
         )
 
+    # --- freezing by name ------------------------------------------------------------------
+    def freeze(self, *selectors) -> None:
+        """Freeze layers or variables named by selectors (see `hoarfrost.selectors`).
+
+        The same flags as `layer.trainable = False`: the next step honours it.
+
+        Example:
+            >>> model.freeze("dense1")          # a layer, by name
+            >>> model.freeze("*/bias")          # every bias, by a glob on paths
+        """
+        from hoarfrost.selectors import select
+        for item in select(self, selectors):
+            item.trainable = False
+
+    def unfreeze(self, *selectors) -> None:
+        """Make the selected layers or variables trainable, and only those.
+
+        Enclosing layers are switched on without touching their other
+        contents, so unfreezing `"base/block3/*"` inside a frozen base trains
+        block 3 alone.
+        """
+        from hoarfrost.layers.layer import Layer
+        from hoarfrost.selectors import select, variable_owners, walk
+        owners = variable_owners(self)
+        ancestors_of = {id(layer): ancestors for layer, ancestors in walk(self)}
+        for item in select(self, selectors):
+            if isinstance(item, Layer):
+                item.trainable = True
+                path = ancestors_of.get(id(item), ())
+            else:
+                if item._is_state:
+                    continue
+                item.trainable = True
+                owner, path = owners[id(item)]
+                path = path + (owner,)
+            for layer in path:
+                layer._trainable = True
+
+    def freeze_to(self, n: int) -> None:
+        """Freeze `layers[:n]` and make `layers[n:]` trainable (fastai's `freeze_to`)."""
+        layers = self.layers
+        for layer in layers[:n]:
+            layer.trainable = False
+        self._trainable = True
+        for layer in layers[n:]:
+            layer.trainable = True
+
+    def unfreeze_from(self, n: int) -> None:
+        """Make `layers[n:]` trainable, leaving `layers[:n]` as they are."""
+        self._trainable = True
+        for layer in self.layers[n:]:
+            layer.trainable = True
+
     def summary(self, line_length: int | None = None, positions=None, print_fn=None,
                 expand_nested: bool = False, show_trainable: bool = False,
                 layer_range=None) -> None:

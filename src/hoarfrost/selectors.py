@@ -1,0 +1,96 @@
+"""Select variables and layers by object, name, glob or regex, for freezing.
+
+A selector is one of:
+
+- a `Layer` (or model): all of its variables;
+- a `Variable`: that variable;
+- a string equal to a layer name in the model (nested models searched):
+  that layer;
+- any other string: a glob on variable paths (`"block1/*"`, `"*/bias"`);
+- a compiled `re.Pattern`: a regex searched in variable paths.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import re
+from typing import Iterable, Iterator
+
+
+def walk(model, ancestors: tuple = ()) -> Iterator[tuple]:
+    """Yield (layer, ancestors) for every layer under `model`, outermost first."""
+    yield model, ancestors
+    for layer in model._layers:
+        yield from walk(layer, ancestors + (model,))
+
+
+def layer_named(model, name: str):
+    for layer, _ in walk(model):
+        if layer is not model and layer.name == name:
+            return layer
+    return None
+
+
+def variable_owners(model) -> dict[int, tuple]:
+    """Map id(variable) -> (owner layer, its ancestors) for every variable of `model`."""
+    owners = {}
+    for layer, ancestors in walk(model):
+        for variable in layer._variables:
+            owners.setdefault(id(variable), (layer, ancestors))
+    return owners
+
+
+def select(model, selectors: Iterable) -> list:
+    """The items the selectors name: layers stay layers, everything else variables."""
+    from hoarfrost.layers.layer import Layer
+    from hoarfrost.variables import Variable
+
+    chosen = []
+    weights = model.weights
+    for selector in selectors:
+        if isinstance(selector, (Layer, Variable)):
+            chosen.append(selector)
+            continue
+        if isinstance(selector, str):
+            layer = layer_named(model, selector)
+            if layer is not None:
+                chosen.append(layer)
+                continue
+            matched = [v for v in weights if fnmatch.fnmatchcase(v.path, selector)]
+        elif isinstance(selector, re.Pattern):
+            matched = [v for v in weights if selector.search(v.path)]
+        else:
+            raise TypeError(
+                f"Selector {selector!r}: expected a Layer, a Variable, a layer name, a glob on "
+                "variable paths, or a compiled regex."
+            )
+        if not matched:
+            raise ValueError(
+                f"Selector {selector!r} matches no layer name and no variable path of model "
+                f'"{model.name}". Variable paths look like: '
+                f"{', '.join(v.path for v in weights[:4])}{', ...' if len(weights) > 4 else ''}."
+            )
+        chosen.extend(matched)
+    return chosen
+
+
+def selected_variables(model, selectors: Iterable) -> list:
+    """The variables the selectors name, in `model.weights` order."""
+    from hoarfrost.layers.layer import Layer
+
+    ids = set()
+    for item in select(model, selectors):
+        for variable in (item.weights if isinstance(item, Layer) else [item]):
+            ids.add(id(variable))
+    return [v for v in model.weights if id(v) in ids]
+
+
+def first_match(patterns: dict, path: str):
+    """The value of the first glob/regex key of `patterns` that matches `path`."""
+    for pattern, value in patterns.items():
+        if isinstance(pattern, re.Pattern):
+            if pattern.search(path):
+                return value
+        elif fnmatch.fnmatchcase(path, pattern):
+            return value
+    return None
