@@ -68,18 +68,41 @@ class Model(Trainer, Layer):
         )
 
     # --- freezing by name ------------------------------------------------------------------
-    def freeze(self, *selectors) -> None:
+    def freeze(self, *selectors, train_bn: bool = False) -> None:
         """Freeze layers or variables named by selectors (see `hoarfrost.selectors`).
 
         The same flags as `layer.trainable = False`: the next step honours it.
+
+        Args:
+            train_bn: keep every BatchNormalization layer in the selection
+                training (gamma/beta learn, statistics update: fastai's
+                `train_bn`). By default a frozen BatchNormalization runs in
+                inference mode with everything bit-identical (Keras's rule).
 
         Example:
             >>> model.freeze("dense1")          # a layer, by name
             >>> model.freeze("*/bias")          # every bias, by a glob on paths
         """
-        from hoarfrost.selectors import select
-        for item in select(self, selectors):
+        from hoarfrost.layers.layer import Layer
+        from hoarfrost.selectors import select, walk
+        chosen = select(self, selectors)
+        for item in chosen:
             item.trainable = False
+        if train_bn:
+            norms = [layer for item in chosen if isinstance(item, Layer)
+                     for layer, _ in walk(item) if type(layer).__name__ == "BatchNormalization"]
+            if norms:
+                self.unfreeze(*norms)
+
+    def fine_tune(self, x, y, epochs: int, head, freeze_epochs: int = 1,
+                  base_lr_multiplier: float = 0.01, **fit_kwargs):
+        """Train `head` on a frozen base, then everything with a gentler base rate.
+
+        See `hoarfrost.finetuning.fine_tune`; returns the two phases' histories.
+        """
+        from hoarfrost.finetuning import fine_tune
+        return fine_tune(self, x, y, epochs, head=head, freeze_epochs=freeze_epochs,
+                         base_lr_multiplier=base_lr_multiplier, **fit_kwargs)
 
     def unfreeze(self, *selectors) -> None:
         """Make the selected layers or variables trainable, and only those.
