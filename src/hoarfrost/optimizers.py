@@ -24,10 +24,10 @@ def scale_by_keras_adam(beta_1: float, beta_2: float, epsilon: float,
     """Adam's direction exactly as Keras computes it (epsilon outside the bias fix)."""
 
     def init(param):
-        zeros = jnp.zeros_like(param)
-        state = {"count": jnp.zeros((), jnp.int32), "m": zeros, "v": zeros}
+        state = {"count": jnp.zeros((), jnp.int32), "m": jnp.zeros_like(param),
+                 "v": jnp.zeros_like(param)}
         if amsgrad:
-            state["v_hat"] = zeros
+            state["v_hat"] = jnp.zeros_like(param)
         return state
 
     def update(grad, state, param=None):

@@ -48,7 +48,7 @@ class ArrayAdapter:
     """Batches of in-memory arrays, shuffled per epoch, `steps_per_execution` at a time."""
 
     def __init__(self, data, batch_size: int, steps_per_execution: int, shuffle: bool,
-                 device_limit: int | None = None):
+                 device_limit: int | None = None, distribution=None):
         self.num = num_samples(data[0], "x")
         self.batch_size = batch_size
         self.shuffle = shuffle
@@ -57,7 +57,9 @@ class ArrayAdapter:
         limit = DEVICE_DATA_LIMIT if device_limit is None else device_limit
         self.resident = _nbytes(data) <= limit
         self.host = data
-        self.device = jax.tree.map(jnp.asarray, data) if self.resident else None
+        self.distribution = distribution
+        place = distribution.place_data if distribution else _to_device
+        self.device = place(data) if self.resident else None
         self._identity = jnp.arange(self.num, dtype=jnp.int32)
 
     def chunks(self, key) -> Iterator[Chunk]:
@@ -74,7 +76,8 @@ class ArrayAdapter:
             offset, steps, size = item
             rows = np.sort(order[offset:offset + steps * size]) if not self.shuffle else \
                 order[offset:offset + steps * size]
-            part = jax.tree.map(lambda a: jax.device_put(np.asarray(a)[rows]), self.host)
+            part = _place_batch(jax.tree.map(lambda a: np.asarray(a)[rows], self.host),
+                                self.distribution)
             return Chunk(part, jnp.arange(steps * size, dtype=jnp.int32), 0, steps, size)
 
         yield from prefetch(map(load, self.plan))
@@ -94,7 +97,9 @@ class IterableAdapter:
         convert: checks and converts one batch to NumPy `(x, y, sample_weight)`.
     """
 
-    def __init__(self, iterable, steps_per_epoch: int | None, convert: Callable):
+    def __init__(self, iterable, steps_per_epoch: int | None, convert: Callable,
+                 distribution=None):
+        self.distribution = distribution
         self.iterable = iterable
         self.steps = steps_per_epoch
         self.convert = convert
@@ -148,13 +153,22 @@ class IterableAdapter:
         size = num_samples(batch[0], "x")
         if size not in self._identity:
             self._identity[size] = jnp.arange(size, dtype=jnp.int32)
-        data = jax.tree.map(jax.device_put, batch)
-        return Chunk(data, self._identity[size], 0, 1, size)
+        return Chunk(_place_batch(batch, self.distribution), self._identity[size], 0, 1, size)
 
     def chunks(self, key=None) -> Iterator[Chunk]:
         if self._iterator is None and self._pending is None:
             self._iterator = iter(self.iterable)
         yield from prefetch(map(self._chunk, self._epoch()))
+
+
+def _to_device(tree):
+    return jax.tree.map(jnp.asarray, tree)
+
+
+def _place_batch(tree, distribution):
+    if distribution is None or num_samples(tree[0], "x") % distribution.num_batch_shards:
+        return jax.tree.map(jax.device_put, tree)
+    return distribution.place_batch(tree)
 
 
 def prefetch(items: Iterator, depth: int = 2) -> Iterator:

@@ -38,10 +38,11 @@ class Hyper(NamedTuple):
     multipliers: Any = None  # per trainable variable factors on the rate, or None
 
 
-def _gather(data, perm, offset, index, batch_size: int):
+def _gather(data, perm, offset, index, batch_size: int, distribution=None):
     start = offset + index * batch_size
     rows = lax.dynamic_slice_in_dim(perm, start, batch_size)
-    return jax.tree.map(lambda a: jnp.take(a, rows, axis=0), data)
+    batch = jax.tree.map(lambda a: jnp.take(a, rows, axis=0), data)
+    return batch if distribution is None else distribution.constrain_batch(batch)
 
 
 def _metric_results(metrics, states) -> dict:
@@ -61,8 +62,9 @@ class StepBuilder:
     """
 
     def __init__(self, model, partition: Partition, loss_fn=None, metrics=(), optimizer=None,
-                 on_trace=None):
+                 on_trace=None, distribution=None):
         self.model = model
+        self.distribution = distribution
         self.partition = partition
         self.loss_fn = loss_fn
         self.metrics = list(metrics)
@@ -131,7 +133,7 @@ class StepBuilder:
         self.on_trace("train")
 
         def body(carry, index):
-            batch = _gather(data, perm, offset, index, batch_size)
+            batch = _gather(data, perm, offset, index, batch_size, self.distribution)
             carry = self._train_one(carry, hyper, batch)
             logs = _metric_results(self.metrics, carry.metrics) if step_logs else None
             return carry, logs
@@ -143,7 +145,7 @@ class StepBuilder:
         self.on_trace("test")
 
         def body(states, index):
-            batch = _gather(data, perm, offset, index, batch_size)
+            batch = _gather(data, perm, offset, index, batch_size, self.distribution)
             y_pred, extra, _ = self._forward([], frozen, [], batch[0], False, None)
             loss = self.loss_fn(batch[1], y_pred, batch[2])
             for value in extra:
@@ -157,7 +159,7 @@ class StepBuilder:
         self.on_trace("predict")
 
         def body(_, index):
-            x = _gather(data, perm, offset, index, batch_size)
+            x = _gather(data, perm, offset, index, batch_size, self.distribution)
             y_pred, _, _ = self._forward([], frozen, [], x, False, None)
             return None, y_pred
 

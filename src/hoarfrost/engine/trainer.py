@@ -20,6 +20,7 @@ from hoarfrost import metrics as metrics_module
 from hoarfrost import optimizers as optimizers_module
 from hoarfrost.engine import data as data_module
 from hoarfrost.engine.adapters import ArrayAdapter, IterableAdapter, is_iterable_input
+from hoarfrost.distribution import current as current_distribution
 from hoarfrost.engine.partition import partition
 from hoarfrost.engine.step import Hyper, StepBuilder, TrainCarry
 from hoarfrost.random import global_key
@@ -162,12 +163,13 @@ class Trainer:
 
     def _builder(self, part, kind: str) -> StepBuilder:
         schedule = id(self.optimizer._schedule) if kind == "train" else None
-        key = (kind, part.key, id(self.optimizer), schedule)
+        distribution = current_distribution(self)
+        key = (kind, part.key, id(self.optimizer), schedule, id(distribution))
         if key not in self._builders:
             self._builders[key] = StepBuilder(
                 self, part, loss_fn=self._loss_obj, metrics=self._metrics or [],
                 optimizer=self.optimizer if kind == "train" else None,
-                on_trace=self._count_trace)
+                on_trace=self._count_trace, distribution=distribution)
         return self._builders[key]
 
     def _count_trace(self, kind: str) -> None:
@@ -193,6 +195,9 @@ class Trainer:
         hyper = Hyper([v.value for v in part.frozen], optimizer._learning_rate.value, rng,
                       multipliers)
         carry = _unalias(carry, exclude=(hyper, data, perm))
+        distribution = current_distribution(self)
+        if distribution is not None:
+            carry, hyper = _place(distribution, part, carry, hyper)
         carry, logs = builder.train(carry, hyper, data, perm, offset, steps=steps,
                                     batch_size=batch_size, step_logs=step_logs)
         for variable, value in zip(part.trainable, carry.trainable):
@@ -214,11 +219,16 @@ class Trainer:
                 raise ValueError(f"{method}(): when `x` is a generator or iterable of batches, "
                                  "do not pass `y`; yield (x, y) tuples instead.")
             adapter = IterableAdapter(
-                x, steps, lambda bx, by, bw: self._check_data(bx, by, bw, method, class_weight))
+                x, steps, lambda bx, by, bw: self._check_data(bx, by, bw, method, class_weight),
+                distribution=current_distribution(self))
             first = adapter.first_batch()
         else:
             first = self._check_data(x, y, sample_weight, method, class_weight)
-            adapter = ArrayAdapter(first, batch_size, self._spe_for(method), shuffle)
+            distribution = current_distribution(self)
+            if distribution is not None:
+                distribution.check_batch_size(batch_size)
+            adapter = ArrayAdapter(first, batch_size, self._spe_for(method), shuffle,
+                                   distribution=distribution)
         if method == "predict":
             self._output_spec(first[0])
         else:
@@ -353,12 +363,22 @@ class Trainer:
         states = self._fresh_metric_states()
         part = partition(self, training=False)
         builder = self._builder(part, "test")
-        frozen = [v.value for v in part.frozen]
+        frozen = self._inference_values(part)
+        distribution = current_distribution(self)
+        if distribution is not None:
+            states = jax.device_put(states, distribution.replicated())
         for chunk in adapter.chunks(None):
             states, _ = builder.test(states, frozen, chunk.data, chunk.perm, chunk.offset,
                                      steps=chunk.steps, batch_size=chunk.batch_size)
         self._metric_states = states
         return self._pythonify(_metric_results(self._metrics, states))
+
+    def _inference_values(self, part) -> list:
+        values = [v.value for v in part.frozen]
+        distribution = current_distribution(self)
+        if distribution is not None:
+            values = distribution.place_variable_values(part.frozen, values)
+        return values
 
     def _format_results(self, logs: dict, return_dict: bool):
         if return_dict:
@@ -379,7 +399,7 @@ class Trainer:
         adapter = self._adapter(x, None, None, batch_size, "predict", steps=steps)
         part = partition(self, training=False)
         builder = self._builder(part, "predict")
-        frozen = [v.value for v in part.frozen]
+        frozen = self._inference_values(part)
         outputs = [builder.predict(frozen, chunk.data[0], chunk.perm, chunk.offset,
                                    steps=chunk.steps, batch_size=chunk.batch_size)
                    for chunk in adapter.chunks(None)]
@@ -454,6 +474,21 @@ class _LazyLogs(dict):
     def __len__(self):
         self._load()
         return super().__len__()
+
+
+def _place(distribution, part, carry: TrainCarry, hyper: Hyper):
+    """Lay values out as the distribution says (a no-op once they are placed)."""
+    replicate = lambda tree: jax.device_put(tree, distribution.replicated())  # noqa: E731
+    carry = TrainCarry(
+        trainable=distribution.place_variable_values(part.trainable, carry.trainable),
+        state=distribution.place_variable_values(part.state, carry.state),
+        slots=distribution.place_like(part.trainable, carry.slots),
+        iterations=replicate(carry.iterations),
+        metrics=replicate(carry.metrics))
+    hyper = Hyper(distribution.place_variable_values(part.frozen, hyper.frozen),
+                  replicate(hyper.learning_rate), replicate(hyper.rng),
+                  None if hyper.multipliers is None else replicate(hyper.multipliers))
+    return carry, hyper
 
 
 def _unalias(carry, exclude=()):
