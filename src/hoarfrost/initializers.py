@@ -7,6 +7,7 @@ from typing import Any, Callable
 
 import jax
 import jax.numpy as jnp
+import numpy as np
 
 from hoarfrost.random import draw_key
 
@@ -66,11 +67,24 @@ class Ones(Constant):
 
 
 class _Random(Initializer):
+    """Random initializers sample on the host with NumPy, from a JAX key.
+
+    Weights are created once, eagerly; sampling them with NumPy costs
+    microseconds, where eager JAX sampling compiles a kernel for every new
+    shape (0.3-1 s each on a CPU). The key still comes from hoarfrost's
+    seeded stream, so `set_random_seed` makes initialization reproducible.
+    """
+
     def __init__(self, seed: int | None = None):
         self.seed = seed
 
     def _key(self):
         return draw_key(self.seed)
+
+    def _rng(self) -> np.random.Generator:
+        with jax.ensure_compile_time_eval():
+            bits = np.asarray(jax.random.key_data(self._key())).ravel()
+        return np.random.default_rng([int(b) for b in bits])
 
 
 class RandomNormal(_Random):
@@ -79,7 +93,7 @@ class RandomNormal(_Random):
         self.mean, self.stddev = mean, stddev
 
     def __call__(self, shape, dtype="float32"):
-        return self.mean + self.stddev * jax.random.normal(self._key(), shape, dtype)
+        return jnp.asarray(self.mean + self.stddev * self._rng().standard_normal(shape), dtype)
 
     def get_config(self):
         return {"mean": self.mean, "stddev": self.stddev, "seed": self.seed}
@@ -91,7 +105,7 @@ class RandomUniform(_Random):
         self.minval, self.maxval = minval, maxval
 
     def __call__(self, shape, dtype="float32"):
-        return jax.random.uniform(self._key(), shape, dtype, self.minval, self.maxval)
+        return jnp.asarray(self._rng().uniform(self.minval, self.maxval, shape), dtype)
 
     def get_config(self):
         return {"minval": self.minval, "maxval": self.maxval, "seed": self.seed}
@@ -103,8 +117,7 @@ class TruncatedNormal(_Random):
         self.mean, self.stddev = mean, stddev
 
     def __call__(self, shape, dtype="float32"):
-        sample = jax.random.truncated_normal(self._key(), -2.0, 2.0, shape, dtype)
-        return self.mean + self.stddev * sample
+        return jnp.asarray(self.mean + self.stddev * _truncated_normal(self._rng(), shape), dtype)
 
     def get_config(self):
         return {"mean": self.mean, "stddev": self.stddev, "seed": self.seed}
@@ -129,14 +142,14 @@ class VarianceScaling(_Random):
         fan_in, fan_out = compute_fans(shape)
         n = {"fan_in": fan_in, "fan_out": fan_out, "fan_avg": (fan_in + fan_out) / 2}[self.mode]
         scale = self.scale / max(1.0, n)
-        key = self._key()
+        rng = self._rng()
         if self.distribution == "truncated_normal":
             stddev = math.sqrt(scale) / 0.87962566103423978
-            return stddev * jax.random.truncated_normal(key, -2.0, 2.0, shape, dtype)
+            return jnp.asarray(stddev * _truncated_normal(rng, shape), dtype)
         if self.distribution == "untruncated_normal":
-            return math.sqrt(scale) * jax.random.normal(key, shape, dtype)
+            return jnp.asarray(math.sqrt(scale) * rng.standard_normal(shape), dtype)
         limit = math.sqrt(3.0 * scale)
-        return jax.random.uniform(key, shape, dtype, -limit, limit)
+        return jnp.asarray(rng.uniform(-limit, limit, shape), dtype)
 
     def get_config(self):
         return {"scale": self.scale, "mode": self.mode,
@@ -170,10 +183,27 @@ class Orthogonal(_Random):
         self.gain = gain
 
     def __call__(self, shape, dtype="float32"):
-        return self.gain * jax.nn.initializers.orthogonal()(self._key(), shape, dtype)
+        if len(shape) < 2:
+            raise ValueError(f"Orthogonal initializer needs a shape of rank >= 2, got {shape}.")
+        rows, cols = math.prod(shape[:-1]), shape[-1]
+        flat = self._rng().standard_normal((max(rows, cols), min(rows, cols)))
+        q, r = np.linalg.qr(flat)
+        q = q * np.sign(np.diag(r))
+        q = q if rows >= cols else q.T
+        return jnp.asarray(self.gain * q.reshape(shape), dtype)
 
     def get_config(self):
         return {"gain": self.gain, "seed": self.seed}
+
+
+def _truncated_normal(rng: np.random.Generator, shape) -> np.ndarray:
+    """Standard normal samples redrawn until within two standard deviations."""
+    sample = rng.standard_normal(shape)
+    outside = np.abs(sample) > 2.0
+    while outside.any():
+        sample[outside] = rng.standard_normal(int(outside.sum()))
+        outside = np.abs(sample) > 2.0
+    return sample
 
 
 _CLASSES = {
@@ -184,6 +214,7 @@ _CLASSES = {
 }
 _ALIASES = {
     "zeros": Zeros, "ones": Ones, "constant": Constant,
+    "uniform": RandomUniform, "normal": RandomNormal,
     "random_normal": RandomNormal, "random_uniform": RandomUniform,
     "truncated_normal": TruncatedNormal, "variance_scaling": VarianceScaling,
     "glorot_uniform": GlorotUniform, "glorot_normal": GlorotNormal,

@@ -75,17 +75,19 @@ def run_layer_test(layer_cls, init_kwargs: dict, input_shape: tuple, expected_ou
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
 
 
-def check_keras_fixture(name: str, rtol: float = 1e-5, atol: float = 1e-5):
+def check_keras_fixture(name: str, rtol: float = 1e-5, atol: float = 1e-5, cls=None):
     """Load a Keras fixture into the hoarfrost layer of the same name and compare.
 
     The fixture holds Keras's constructor kwargs, inputs, weights (in Keras's
     `get_weights` order, which `set_weights` here must accept unchanged) and
-    outputs. Returns the hoarfrost layer.
+    outputs. `cls` (a class or any callable taking the kwargs) overrides the
+    lookup of the class by name in `hoarfrost.layers`. Returns the hoarfrost layer.
     """
     import hoarfrost.layers as hf_layers
 
     data = np.load(FIXTURES / f"{name}.npz")
-    cls = getattr(hf_layers, str(data["class_name"]))
+    if cls is None:
+        cls = getattr(hf_layers, str(data["class_name"]))
     layer = cls(**json.loads(str(data["kwargs"])))
     call_kwargs = json.loads(str(data["call_kwargs"]))
     count = int(data["num_inputs"])

@@ -285,15 +285,23 @@ class Layer:
     def compute_output_spec(self, inputs, **kwargs):
         """KerasTensors describing the output for symbolic `inputs`."""
         def run(concrete):
-            return self._call_with_context(concrete, (), kwargs)
+            # A scope of its own: state a layer assigns while traced is dropped.
+            with StatelessScope():
+                return self._call_with_context(concrete, (), dict(kwargs))
 
-        abstract = jax.tree.map(
-            lambda t: jax.ShapeDtypeStruct(_placeholder_batch(t.shape), t.dtype),
-            inputs, is_leaf=is_keras_tensor)
-        with _no_scope():
-            out = jax.eval_shape(run, abstract)
+        def evaluate(placeholder: int):
+            abstract = jax.tree.map(
+                lambda t: jax.ShapeDtypeStruct(_placeholder(t.shape, placeholder), t.dtype),
+                inputs, is_leaf=is_keras_tensor)
+            with _no_scope():
+                return jax.eval_shape(run, abstract)
+
+        # Unknown sizes (None) are evaluated at two placeholder sizes; an output
+        # axis whose size follows the placeholder is unknown too.
+        first, second = evaluate(_SYMBOLIC_BATCH), evaluate(_SYMBOLIC_BATCH + 1)
         return jax.tree.map(
-            lambda s: KerasTensor((None,) + tuple(s.shape[1:]) if s.ndim else (), s.dtype), out)
+            lambda a, b: KerasTensor(tuple(None if x != y else x for x, y in zip(a.shape, b.shape)),
+                                     a.dtype), first, second)
 
     def __call__(self, inputs, *args, **kwargs):
         if any_symbolic(inputs):
@@ -368,8 +376,8 @@ def _build_shape(shapes):
                         is_leaf=lambda s: isinstance(s, tuple))
 
 
-def _placeholder_batch(shape) -> tuple:
-    return tuple(_SYMBOLIC_BATCH if (i == 0 and d is None) else d for i, d in enumerate(shape))
+def _placeholder(shape, size: int) -> tuple:
+    return tuple(size if d is None else d for d in shape)
 
 
 def _shape_to_spec(input_shape):

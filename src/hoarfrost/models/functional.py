@@ -21,7 +21,7 @@ def _graph_nodes(inputs: list[KerasTensor], outputs: list[KerasTensor]) -> list[
     ordered: list[Node] = []
     visited: set[int] = set()
 
-    def visit(tensor: KerasTensor, path: tuple) -> None:
+    def visit(tensor: KerasTensor) -> None:
         node = tensor.node
         if node is None:
             raise ValueError(f"{tensor} was not produced by a layer call or Input().")
@@ -38,12 +38,12 @@ def _graph_nodes(inputs: list[KerasTensor], outputs: list[KerasTensor]) -> list[
         if id(node) in visited:
             return
         for parent in node.input_tensors:
-            visit(parent, path + (id(node),))
+            visit(parent)
         visited.add(id(node))
         ordered.append(node)
 
     for tensor in outputs:
-        visit(tensor, ())
+        visit(tensor)
     return ordered
 
 
@@ -131,7 +131,8 @@ class Functional(Model):
             if isinstance(node.layer, InputLayer):
                 continue
             args = jax.tree.map(lambda t: values[id(t)], node.inputs, is_leaf=is_keras_tensor)
-            out = node.layer(args, training=training, **node.kwargs)
+            kwargs = {"training": training, **node.kwargs}  # an explicit training= wins
+            out = node.layer(args, **kwargs)
             for tensor, value in zip(node.output_tensors, jax.tree.leaves(out)):
                 values[id(tensor)] = value
         return jax.tree.map(lambda t: values[id(t)], self._outputs_struct, is_leaf=is_keras_tensor)
@@ -157,7 +158,6 @@ class Functional(Model):
 
     def get_config(self) -> dict[str, Any]:
         from hoarfrost.saving.serialization import serialize_layer
-        node_index = {id(n): i for i, n in enumerate(self._nodes)}
         tensor_ref = {}
         for i, node in enumerate(self._nodes):
             for j, tensor in enumerate(node.output_tensors):
@@ -166,7 +166,6 @@ class Functional(Model):
         def ref(tree):
             return jax.tree.map(lambda t: {"ref": tensor_ref[id(t)]}, tree, is_leaf=is_keras_tensor)
 
-        del node_index
         return {
             "name": self.name,
             "trainable": self.trainable,
