@@ -12,8 +12,24 @@ def linear(x):
     return x
 
 
-def relu(x):
-    return jax.nn.relu(x)
+def relu(x, negative_slope: float = 0.0, max_value: float | None = None,
+         threshold: float = 0.0):
+    """Keras 3's relu, with its optional slope, cap and threshold."""
+    if negative_slope == 0.0 and max_value is None and threshold == 0.0:
+        return jax.nn.relu(x)
+    if negative_slope != 0.0:
+        if max_value is None and threshold == 0:
+            return jax.nn.leaky_relu(x, negative_slope)
+        negative_part = jax.nn.relu(-x + threshold) if threshold != 0 else jax.nn.relu(-x)
+    if threshold != 0:
+        x = jnp.where(x > jnp.asarray(threshold, x.dtype), x, jnp.zeros((), x.dtype))
+    else:
+        x = jax.nn.relu(x)
+    if max_value is not None:
+        x = jnp.clip(x, jnp.zeros((), x.dtype), jnp.asarray(max_value, x.dtype))
+    if negative_slope != 0.0:
+        x = x - negative_slope * negative_part
+    return x
 
 
 def sigmoid(x):
@@ -40,7 +56,7 @@ def selu(x):
     return jax.nn.selu(x)
 
 
-def gelu(x, approximate: bool = True):
+def gelu(x, approximate: bool = False):
     return jax.nn.gelu(x, approximate=approximate)
 
 

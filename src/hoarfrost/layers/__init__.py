@@ -1,12 +1,24 @@
 """Layers, with the names Keras users know."""
 
+from hoarfrost.layers.activation_layers import ELU, LeakyReLU, ReLU, Softmax
 from hoarfrost.layers.core import Activation, Dense
 from hoarfrost.layers.embedding import Embedding
 from hoarfrost.layers.input_layer import Input, InputLayer
 from hoarfrost.layers.layer import InputSpec, Layer
-from hoarfrost.layers.regularization import Dropout
+from hoarfrost.layers.merging import (Add, Average, Concatenate, Maximum, Minimum, Multiply,
+                                      Subtract, add, average, concatenate, maximum, minimum,
+                                      multiply, subtract)
+from hoarfrost.layers.normalization import BatchNormalization, LayerNormalization
 from hoarfrost.layers.recurrent import GRU, LSTM, Bidirectional, SimpleRNN
-from hoarfrost.layers.reshaping import Flatten, Reshape
+from hoarfrost.layers.regularization import Dropout, GaussianNoise, SpatialDropout2D
+from hoarfrost.layers.reshaping import (Cropping2D, Flatten, Permute, RepeatVector, Reshape,
+                                        UpSampling2D, ZeroPadding2D)
 
-__all__ = ["Activation", "Bidirectional", "Dense", "Dropout", "Embedding", "Flatten", "GRU",
-           "Input", "InputLayer", "InputSpec", "LSTM", "Layer", "Reshape", "SimpleRNN"]
+__all__ = [
+    "Activation", "Add", "Average", "BatchNormalization", "Bidirectional", "Concatenate",
+    "Cropping2D", "Dense", "Dropout", "ELU", "Embedding", "Flatten", "GRU", "GaussianNoise",
+    "Input", "InputLayer", "InputSpec", "LSTM", "Layer", "LayerNormalization", "LeakyReLU",
+    "Maximum", "Minimum", "Multiply", "Permute", "ReLU", "RepeatVector", "Reshape",
+    "SimpleRNN", "Softmax", "SpatialDropout2D", "Subtract", "UpSampling2D", "ZeroPadding2D",
+    "add", "average", "concatenate", "maximum", "minimum", "multiply", "subtract",
+]

@@ -28,6 +28,22 @@ def _training_stack() -> list:
     return _context.training
 
 
+def _trainable_stack() -> list:
+    if not hasattr(_context, "trainable"):
+        _context.trainable = []
+    return _context.trainable
+
+
+def trainable_in_context(layer) -> bool:
+    """Whether `layer`, now running, trains: its flag and every enclosing caller's.
+
+    A layer inside a frozen model is frozen even if its own flag is set, so
+    e.g. BatchNormalization must run in inference mode there.
+    """
+    stack = _trainable_stack()
+    return stack[-1] if stack else layer.trainable
+
+
 def _shape_of(x) -> tuple:
     return tuple(x.shape)
 
@@ -321,11 +337,14 @@ class Layer:
             training = stack[-1] if stack else False
         if _call_accepts(type(self), "training"):
             kwargs["training"] = training
+        trainable = _trainable_stack()
+        trainable.append((trainable[-1] if trainable else True) and self._trainable)
         stack.append(training)
         try:
             return self.call(inputs, *args, **kwargs)
         finally:
             stack.pop()
+            trainable.pop()
 
     def _symbolic_call(self, inputs, args, kwargs):
         if args:
@@ -347,7 +366,7 @@ class Layer:
     def _check_input_spec(self, shapes) -> None:
         if self.input_spec is None:
             return
-        leaves = jax.tree.leaves(shapes, is_leaf=lambda s: isinstance(s, tuple))
+        leaves = jax.tree.leaves(shapes, is_leaf=_is_shape)
         for shape in leaves[:1]:
             self.input_spec.check(self.name, tuple(shape))
 
@@ -370,10 +389,14 @@ def _is_array(x) -> bool:
     return hasattr(x, "shape") and hasattr(x, "dtype")
 
 
+def _is_shape(s) -> bool:
+    return isinstance(s, tuple) and all(d is None or isinstance(d, int) for d in s)
+
+
 def _build_shape(shapes):
     """Shapes as build() sees them: the batch axis unknown, as in Keras."""
     return jax.tree.map(lambda s: (None,) + tuple(s[1:]) if len(s) else s, shapes,
-                        is_leaf=lambda s: isinstance(s, tuple))
+                        is_leaf=_is_shape)
 
 
 def _placeholder(shape, size: int) -> tuple:

@@ -1,11 +1,11 @@
-"""Regularization layers: `Dropout`."""
+"""Regularization layers: `Dropout`, `SpatialDropout2D`, `GaussianNoise`."""
 
 from __future__ import annotations
 
 import jax
 import jax.numpy as jnp
 
-from hoarfrost.layers.layer import Layer
+from hoarfrost.layers.layer import InputSpec, Layer
 from hoarfrost.random import draw_key
 
 
@@ -44,3 +44,84 @@ class Dropout(Layer):
         return {**super().get_config(), "rate": self.rate,
                 "noise_shape": None if self.noise_shape is None else list(self.noise_shape),
                 "seed": self.seed}
+
+
+class SpatialDropout2D(Dropout):
+    """Dropout of whole feature maps: in training, each channel of each
+    sample is zeroed with probability `rate` (the rest scaled by
+    `1/(1-rate)`), the same channel at every spatial position.
+
+    Use it after convolutions, where neighbouring pixels are correlated and
+    element-wise dropout barely regularizes. Inputs are 4D: `(batch, rows,
+    cols, channels)` for `"channels_last"` (default) or `(batch, channels,
+    rows, cols)` for `"channels_first"`. Identity in inference. Inside `fit`
+    the masks come from the step's random key (a new mask each step,
+    reproducible after `hoarfrost.utils.set_random_seed`).
+
+    Args:
+        rate: the fraction of channels to drop, in [0, 1).
+        data_format: `"channels_last"` or `"channels_first"`.
+        seed: an optional seed for this layer's masks.
+    """
+
+    def __init__(self, rate: float, data_format=None, seed: int | None = None, **kwargs):
+        super().__init__(rate, seed=seed, **kwargs)
+        value = "channels_last" if data_format is None else str(data_format).lower()
+        if value not in ("channels_last", "channels_first"):
+            raise ValueError(
+                "SpatialDropout2D: `data_format` must be 'channels_last' or 'channels_first', "
+                f"got {data_format!r}."
+            )
+        self.data_format = value
+        self.input_spec = InputSpec(ndim=4)
+
+    def call(self, inputs, training=None):
+        if not training or self.rate == 0:
+            return inputs
+        n = inputs.shape[0]
+        if self.data_format == "channels_first":
+            shape = (n, inputs.shape[1], 1, 1)
+        else:
+            shape = (n, 1, 1, inputs.shape[3])
+        keep = jax.random.bernoulli(draw_key(self.seed), 1.0 - self.rate, shape)
+        return jnp.where(keep, inputs / (1.0 - self.rate), jnp.zeros((), inputs.dtype))
+
+    def get_config(self):
+        config = super().get_config()
+        del config["noise_shape"]
+        return {**config, "data_format": self.data_format}
+
+
+class GaussianNoise(Layer):
+    """Adds zero-mean Gaussian noise of standard deviation `stddev` in training.
+
+    A regularizer against overfitting on real-valued inputs; identity in
+    inference. Inside `fit` the noise comes from the step's random key (new
+    noise each step, reproducible after `hoarfrost.utils.set_random_seed`).
+
+    Args:
+        stddev: the standard deviation of the noise, in [0, 1] (as in Keras).
+        seed: an optional seed for this layer's noise.
+    """
+
+    def __init__(self, stddev: float, seed: int | None = None, **kwargs):
+        super().__init__(**kwargs)
+        if not 0 <= stddev <= 1:
+            raise ValueError(
+                f"GaussianNoise: `stddev` must be a float in [0, 1], got {stddev!r}.")
+        self.stddev = float(stddev)
+        self.seed = seed
+        self.built = True
+
+    def call(self, inputs, training=None):
+        if not training or self.stddev == 0:
+            return inputs
+        dtype = jnp.result_type(inputs.dtype, jnp.float32)
+        noise = jax.random.normal(draw_key(self.seed), inputs.shape, dtype) * self.stddev
+        return inputs + noise.astype(dtype)
+
+    def compute_output_shape(self, input_shape):
+        return tuple(input_shape)
+
+    def get_config(self):
+        return {**super().get_config(), "stddev": self.stddev, "seed": self.seed}

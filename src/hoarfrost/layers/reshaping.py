@@ -1,12 +1,15 @@
-"""Shape-only layers: `Flatten` and `Reshape`."""
+"""Shape-only layers: `Flatten`, `Reshape`, `Permute`, `RepeatVector`,
+`ZeroPadding2D`, `Cropping2D` and `UpSampling2D`."""
 
 from __future__ import annotations
 
 import math
 
+import jax
 import jax.numpy as jnp
 
-from hoarfrost.layers.layer import Layer
+from hoarfrost.layers.layer import InputSpec, Layer
+from hoarfrost.symbolic import KerasTensor
 
 
 class Flatten(Layer):
@@ -56,3 +59,261 @@ class Reshape(Layer):
 
     def get_config(self):
         return {**super().get_config(), "target_shape": list(self.target_shape)}
+
+
+def _data_format(layer_name: str, data_format) -> str:
+    """Keras's `standardize_data_format`: None means channels_last."""
+    value = "channels_last" if data_format is None else str(data_format).lower()
+    if value not in ("channels_last", "channels_first"):
+        raise ValueError(
+            f"{layer_name}: `data_format` must be 'channels_last' or 'channels_first', "
+            f"got {data_format!r}."
+        )
+    return value
+
+
+def _int_pair(layer_name: str, value, argument: str, allow_zero: bool = True) -> tuple:
+    """Keras's `standardize_tuple(value, 2)`: an int or two ints."""
+    if isinstance(value, int) and not isinstance(value, bool):
+        pair = (value, value)
+    else:
+        try:
+            pair = tuple(int(v) for v in value)
+        except (TypeError, ValueError):
+            pair = ()
+        if len(pair) != 2:
+            raise ValueError(
+                f"{layer_name}: `{argument}` must be an int or a tuple of 2 integers, "
+                f"got {value!r}."
+            )
+    if any(v < 0 or (v == 0 and not allow_zero) for v in pair):
+        raise ValueError(
+            f"{layer_name}: `{argument}` must hold integers {'>= 0' if allow_zero else '> 0'}, "
+            f"got {value!r}."
+        )
+    return pair
+
+
+def _pairs_2d(layer_name: str, value, argument: str) -> tuple:
+    """An int, two ints (symmetric per axis) or two pairs ((top, bottom), (left, right))."""
+    if isinstance(value, int) and not isinstance(value, bool):
+        return (_int_pair(layer_name, value, argument),) * 2
+    if not hasattr(value, "__len__") or len(value) != 2:
+        raise ValueError(
+            f"{layer_name}: `{argument}` must be an int, a tuple of 2 ints or a tuple of 2 "
+            f"tuples of 2 ints ((top, bottom), (left, right)); got {value!r}."
+        )
+    return (_int_pair(layer_name, value[0], f"1st entry of {argument}"),
+            _int_pair(layer_name, value[1], f"2nd entry of {argument}"))
+
+
+def _spatial_axes(data_format: str) -> tuple[int, int]:
+    return (2, 3) if data_format == "channels_first" else (1, 2)
+
+
+class Permute(Layer):
+    """Permutes the non-batch axes: `dims` is a permutation of `1..rank-1`.
+
+    Example:
+        >>> Permute((2, 1))(jnp.ones((4, 3, 5))).shape
+        (4, 5, 3)
+    """
+
+    def __init__(self, dims, **kwargs):
+        super().__init__(**kwargs)
+        self.dims = tuple(int(d) for d in dims)
+        if sorted(self.dims) != list(range(1, len(self.dims) + 1)):
+            raise ValueError(
+                "Permute: `dims` must be a permutation of the consecutive axes starting "
+                f"from 1 (the batch axis stays first), got dims={tuple(dims)}."
+            )
+        self.input_spec = InputSpec(ndim=len(self.dims) + 1)
+        self.built = True
+
+    def call(self, inputs):
+        return jnp.transpose(inputs, (0,) + self.dims)
+
+    def compute_output_shape(self, input_shape):
+        return (input_shape[0],) + tuple(input_shape[d] for d in self.dims)
+
+    def get_config(self):
+        return {**super().get_config(), "dims": self.dims}
+
+
+class RepeatVector(Layer):
+    """Repeats a `(batch, features)` input `n` times: `(batch, n, features)`.
+
+    Example:
+        >>> RepeatVector(3)(jnp.ones((2, 4))).shape
+        (2, 3, 4)
+    """
+
+    def __init__(self, n: int, **kwargs):
+        super().__init__(**kwargs)
+        if not isinstance(n, int) or isinstance(n, bool):
+            raise TypeError(f"RepeatVector: expected an integer `n`, got {type(n).__name__}.")
+        if n <= 0:
+            raise ValueError(f"RepeatVector: `n` must be a positive integer, got n={n}.")
+        self.n = n
+        self.input_spec = InputSpec(ndim=2)
+        self.built = True
+
+    def call(self, inputs):
+        return jnp.repeat(inputs[:, None, :], self.n, axis=1)
+
+    def compute_output_shape(self, input_shape):
+        return (input_shape[0], self.n, input_shape[1])
+
+    def get_config(self):
+        return {**super().get_config(), "n": self.n}
+
+
+class ZeroPadding2D(Layer):
+    """Pads the two spatial axes of images with zeros.
+
+    Args:
+        padding: an int (all sides), two ints (symmetric height and width
+            padding) or `((top, bottom), (left, right))`.
+        data_format: `"channels_last"` (default, `(batch, rows, cols,
+            channels)`) or `"channels_first"` (`(batch, channels, rows, cols)`).
+
+    Example:
+        >>> ZeroPadding2D(((1, 0), (2, 2)))(jnp.ones((1, 3, 3, 2))).shape
+        (1, 4, 7, 2)
+    """
+
+    def __init__(self, padding=(1, 1), data_format=None, **kwargs):
+        super().__init__(**kwargs)
+        self.data_format = _data_format("ZeroPadding2D", data_format)
+        self.padding = _pairs_2d("ZeroPadding2D", padding, "padding")
+        self.input_spec = InputSpec(ndim=4)
+        self.built = True
+
+    def call(self, inputs):
+        if self.data_format == "channels_first":
+            widths = ((0, 0), (0, 0)) + self.padding
+        else:
+            widths = ((0, 0),) + self.padding + ((0, 0),)
+        return jnp.pad(inputs, widths)
+
+    def compute_output_shape(self, input_shape):
+        shape = list(input_shape)
+        for axis, (before, after) in zip(_spatial_axes(self.data_format), self.padding):
+            if shape[axis] is not None:
+                shape[axis] += before + after
+        return tuple(shape)
+
+    def get_config(self):
+        return {**super().get_config(), "padding": self.padding, "data_format": self.data_format}
+
+
+class Cropping2D(Layer):
+    """Crops the two spatial axes of images.
+
+    Args:
+        cropping: an int (all sides), two ints (symmetric height and width
+            cropping) or `((top, bottom), (left, right))`.
+        data_format: `"channels_last"` (default) or `"channels_first"`.
+
+    Example:
+        >>> Cropping2D(((1, 0), (1, 1)))(jnp.ones((1, 4, 5, 2))).shape
+        (1, 3, 3, 2)
+    """
+
+    def __init__(self, cropping=((0, 0), (0, 0)), data_format=None, **kwargs):
+        super().__init__(**kwargs)
+        self.data_format = _data_format("Cropping2D", data_format)
+        self.cropping = _pairs_2d("Cropping2D", cropping, "cropping")
+        self.input_spec = InputSpec(ndim=4)
+        self.built = True
+
+    def _check(self, shape):
+        for axis, crop in zip(_spatial_axes(self.data_format), self.cropping):
+            if shape[axis] is not None and sum(crop) >= shape[axis]:
+                raise ValueError(
+                    f'Cropping2D layer "{self.name}": the cropping {self.cropping} must be '
+                    f"smaller than the spatial size of the input; got input shape "
+                    f"{tuple(shape)} ({self.data_format})."
+                )
+
+    def call(self, inputs):
+        self._check(inputs.shape)
+        index = [slice(None)] * 4
+        for axis, (before, after) in zip(_spatial_axes(self.data_format), self.cropping):
+            index[axis] = slice(before, inputs.shape[axis] - after)
+        return inputs[tuple(index)]
+
+    def compute_output_shape(self, input_shape):
+        self._check(input_shape)
+        shape = list(input_shape)
+        for axis, (before, after) in zip(_spatial_axes(self.data_format), self.cropping):
+            if shape[axis] is not None:
+                shape[axis] -= before + after
+        return tuple(shape)
+
+    def compute_output_spec(self, inputs, **kwargs):
+        # From the shape, not by tracing at placeholder sizes: an unknown
+        # spatial size (None) must not be taken as too small to crop.
+        return KerasTensor(self.compute_output_shape(inputs.shape), inputs.dtype)
+
+    def get_config(self):
+        return {**super().get_config(), "cropping": self.cropping,
+                "data_format": self.data_format}
+
+
+_RESIZE_METHODS = ("nearest", "bilinear", "bicubic", "lanczos3", "lanczos5")
+
+
+class UpSampling2D(Layer):
+    """Upsamples images by repeating (`nearest`) or interpolating their rows
+    and columns.
+
+    `nearest` repeats each row `size[0]` times and each column `size[1]`
+    times. The other methods resize with `jax.image.resize` (no
+    antialiasing), exactly what Keras 3 does on its JAX backend, so outputs
+    are equal to Keras's (half-pixel centres, edges clamped).
+
+    Args:
+        size: the upsampling factors for rows and columns (an int for both).
+        data_format: `"channels_last"` (default) or `"channels_first"`.
+        interpolation: `"nearest"` (default), `"bilinear"`, `"bicubic"`,
+            `"lanczos3"` or `"lanczos5"`.
+
+    Example:
+        >>> UpSampling2D(2)(jnp.ones((1, 2, 3, 1))).shape
+        (1, 4, 6, 1)
+    """
+
+    def __init__(self, size=(2, 2), data_format=None, interpolation: str = "nearest", **kwargs):
+        super().__init__(**kwargs)
+        self.data_format = _data_format("UpSampling2D", data_format)
+        self.size = _int_pair("UpSampling2D", size, "size", allow_zero=False)
+        self.interpolation = str(interpolation).lower()
+        if self.interpolation not in _RESIZE_METHODS:
+            raise ValueError(
+                f"UpSampling2D: `interpolation` must be one of {', '.join(_RESIZE_METHODS)}; "
+                f"got {interpolation!r}."
+            )
+        self.input_spec = InputSpec(ndim=4)
+        self.built = True
+
+    def call(self, inputs):
+        rows, cols = _spatial_axes(self.data_format)
+        if self.interpolation == "nearest":
+            outputs = jnp.repeat(inputs, self.size[0], axis=rows)
+            return jnp.repeat(outputs, self.size[1], axis=cols)
+        shape = list(inputs.shape)
+        shape[rows] *= self.size[0]
+        shape[cols] *= self.size[1]
+        return jax.image.resize(inputs, tuple(shape), method=self.interpolation, antialias=False)
+
+    def compute_output_shape(self, input_shape):
+        shape = list(input_shape)
+        for axis, factor in zip(_spatial_axes(self.data_format), self.size):
+            if shape[axis] is not None:
+                shape[axis] *= factor
+        return tuple(shape)
+
+    def get_config(self):
+        return {**super().get_config(), "size": self.size, "data_format": self.data_format,
+                "interpolation": self.interpolation}
