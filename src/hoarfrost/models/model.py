@@ -190,7 +190,11 @@ class Model(Trainer, Layer):
         save_model(self, filepath, overwrite=overwrite)
 
     def save_weights(self, filepath, overwrite: bool = True) -> None:
-        """Save the weights (and their trainable flags) to a `.weights.h5`/`.safetensors` file."""
+        """Save the weights to a `.weights.safetensors` file (safetensors whatever the suffix).
+
+        `load_weights` restores values only, as in Keras; `save()` keeps the
+        trainable flags and optimizer too.
+        """
         from hoarfrost.saving.saving_lib import save_weights
         save_weights(self, filepath, overwrite=overwrite)
 

@@ -12,7 +12,9 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import tempfile
+import warnings
 import zipfile
 from pathlib import Path
 
@@ -37,11 +39,22 @@ def _atomic_write(filepath, write) -> None:
             write(handle)
             handle.flush()
             os.fsync(handle.fileno())
+        os.chmod(tmp, _file_mode(path))  # mkstemp's 0600 would hide the file from others
         os.replace(tmp, path)
     except BaseException:
         if os.path.exists(tmp):
             os.unlink(tmp)
         raise
+
+
+def _file_mode(path: Path) -> int:
+    """The mode of the file being replaced, else what `open()` would give (0666 - umask)."""
+    try:
+        return os.stat(path).st_mode & 0o7777
+    except FileNotFoundError:
+        umask = os.umask(0)
+        os.umask(umask)
+        return 0o666 & ~umask
 
 
 def _check_overwrite(filepath, overwrite: bool) -> None:
@@ -86,7 +99,24 @@ def _optimizer_blob(model) -> tuple[dict, bytes] | tuple[None, None]:
         owners.append(i)
         for j, leaf in enumerate(jax.tree.leaves(slots)):
             tensors[f"{i:05d}/{j}"] = np.asarray(leaf)
-    return {"optimizer": config, "slots": owners}, st_save(tensors)
+    state = {"optimizer": config, "slots": owners,
+             "lr_multipliers": [_pattern_to_json(p) + [float(f)]
+                                for p, f in optimizer.lr_multipliers.items()]}
+    if optimizer._schedule is not None and "learning_rate" not in config["config"]:
+        # A schedule is a Python callable: keep its current value, say so at load.
+        config["config"]["learning_rate"] = float(optimizer.learning_rate)
+        state["schedule"] = True
+    return state, st_save(tensors)
+
+
+def _pattern_to_json(pattern) -> list:
+    if isinstance(pattern, re.Pattern):
+        return ["regex", pattern.pattern, pattern.flags]
+    return ["glob", pattern, 0]
+
+
+def _pattern_from_json(kind, pattern, flags):
+    return re.compile(pattern, flags) if kind == "regex" else pattern
 
 
 def save_model(model, filepath, overwrite: bool = True) -> None:
@@ -141,11 +171,39 @@ def _compile_config(model) -> dict | None:
     from hoarfrost import losses, optimizers
     if not getattr(model, "compiled", False):
         return None
-    loss = model.loss if isinstance(model.loss, str) else losses.serialize(model._loss_obj)
-    metrics = [m for m in model._metric_identifiers if isinstance(m, str)]
+    loss = model.loss
+    if loss is not None and not isinstance(loss, str):
+        loss = losses.serialize(model._loss_obj) or _custom(loss)
+    metrics = [_metric_identifier(m) for m in model._metric_identifiers]
     return {"loss": loss, "metrics": metrics,
             "steps_per_execution": model.steps_per_execution,
             "has_optimizer": optimizers.serialize(model.optimizer) is not None}
+
+
+def _metric_identifier(metric):
+    """A metric as JSON: a name, a built-in's config, or `_custom(metric)`."""
+    from hoarfrost import metrics
+    if isinstance(metric, (str, dict)):
+        return metric  # a dict: a built-in's config, as load_model() passes it
+    if isinstance(metric, metrics.Metric) and metrics.serialize(metric) is not None:
+        return metrics.serialize(metric)
+    if isinstance(metric, type) and metric in metrics._CLASSES.values():
+        return {"class_name": metric.__name__, "config": {}}
+    if metrics._NAMES.get(getattr(metric, "__name__", None)) is metric:
+        return metric.__name__  # a built-in function
+    return _custom(metric)
+
+
+def _custom(obj) -> dict:
+    """`{"custom": name[, "config"]}`: found again at load in `custom_objects` or the registry."""
+    named = obj if hasattr(obj, "__name__") else type(obj)
+    custom = {"custom": getattr(named, "_registered_name", None) or named.__name__}
+    if named is type(obj) and hasattr(obj, "get_config"):
+        try:
+            custom["config"] = json.loads(json.dumps(obj.get_config()))
+        except (TypeError, ValueError):
+            pass
+    return custom
 
 
 def _open_archive(filepath) -> zipfile.ZipFile:
@@ -160,12 +218,36 @@ def _open_archive(filepath) -> zipfile.ZipFile:
             f"{filepath!r} is not a valid .keras file: it is not a complete zip archive "
             f"({exc}); it may be truncated or of another format."
         ) from exc
-    missing = {"metadata.json", "config.json", "state.json", "model.safetensors"} - names
-    if missing:
-        raise ValueError(
-            f"{filepath!r} is not a hoarfrost .keras file: it lacks {sorted(missing)}."
-        )
+    try:
+        if "metadata.json" in names:
+            _check_metadata(_read(archive, "metadata.json", filepath), filepath)
+        missing = {"metadata.json", "config.json", "state.json", "model.safetensors"} - names
+        if missing:
+            raise ValueError(
+                f"{filepath!r} is not a hoarfrost .keras file: it lacks {sorted(missing)}."
+            )
+    except BaseException:
+        archive.close()
+        raise
     return archive
+
+
+def _check_metadata(blob: bytes, filepath) -> None:
+    """Refuse files of other formats (a Keras 3 `.keras` zip, ...) by their metadata."""
+    try:
+        meta = json.loads(blob)
+    except ValueError as exc:  # JSONDecodeError, UnicodeDecodeError
+        raise ValueError(f"{filepath!r} is corrupted: metadata.json is not valid JSON "
+                         f"({exc}).") from exc
+    if isinstance(meta, dict) and meta.get("format") == FORMAT:
+        return
+    if isinstance(meta, dict):
+        found = (f"Keras {meta['keras_version']}" if "keras_version" in meta
+                 else f"format {meta.get('format')!r}")
+    else:
+        found = f"metadata {json.dumps(meta)[:60]}"
+    raise ValueError(f"{filepath!r} was not written by hoarfrost ({found}); expected a "
+                     f".keras file from hoarfrost's model.save() (format {FORMAT!r}).")
 
 
 def _read(archive: zipfile.ZipFile, name: str, filepath) -> bytes:
@@ -176,17 +258,19 @@ def _read(archive: zipfile.ZipFile, name: str, filepath) -> bytes:
 
 
 def load_model(filepath, custom_objects: dict | None = None, compile: bool = True):
-    """Load a model saved by `model.save()`: architecture, weights, flags, optimizer."""
+    """Load a model saved by `model.save()`: architecture, weights, flags, optimizer.
+
+    Custom layers, losses and metrics that are not registered are looked up
+    by class or function name in `custom_objects`.
+    """
+    filepath = os.fspath(filepath)
     with _open_archive(filepath) as archive:
-        try:
-            meta = json.loads(_read(archive, "metadata.json", filepath))
-            config = json.loads(_read(archive, "config.json", filepath))
-            state = json.loads(_read(archive, "state.json", filepath))
-        except json.JSONDecodeError as exc:
-            raise ValueError(f"{filepath!r} is corrupted: invalid JSON ({exc}).") from exc
-        if meta.get("format") != FORMAT:
-            raise ValueError(f"{filepath!r} was not written by hoarfrost (format "
-                             f"{meta.get('format')!r}).")
+        config = _read_json(archive, "config.json", filepath)
+        state = _read_json(archive, "state.json", filepath)
+        if not ("class_name" in config and isinstance(state.get("variables"), list)
+                and isinstance(state.get("layers"), list)):
+            raise ValueError(f"{filepath!r} is corrupted: config.json or state.json lacks "
+                             "the model's description.")
         weights = _load_tensors(_read(archive, "model.safetensors", filepath), filepath)
         opt_blob = (_read(archive, "optimizer.safetensors", filepath)
                     if "optimizer.safetensors" in archive.namelist() else None)
@@ -198,8 +282,21 @@ def load_model(filepath, custom_objects: dict | None = None, compile: bool = Tru
     _restore_trainability(model, state)
     compile_config = config.get("compile_config")
     if compile and compile_config:
-        _restore_compile(model, compile_config, state.get("optimizer"), opt_blob, filepath)
+        _restore_compile(model, compile_config, state.get("optimizer"), opt_blob, filepath,
+                         custom_objects)
     return model
+
+
+def _read_json(archive: zipfile.ZipFile, name: str, filepath) -> dict:
+    blob = _read(archive, name, filepath)
+    try:
+        value = json.loads(blob)
+    except ValueError as exc:  # JSONDecodeError, UnicodeDecodeError
+        raise ValueError(f"{filepath!r} is corrupted: {name} is not valid JSON ({exc}).") from exc
+    if not isinstance(value, dict):
+        raise ValueError(f"{filepath!r} is corrupted: {name} holds a {type(value).__name__}, "
+                         "expected a JSON object.")
+    return value
 
 
 def _to_tuples(shape):
@@ -219,8 +316,9 @@ def _assign_weights(model, tensors: dict, records: list, filepath) -> None:
     variables = model.weights
     if len(variables) != len(records) or len(tensors) != len(records):
         raise ValueError(
-            f"{filepath!r} holds {len(records)} weights, but model \"{model.name}\" has "
-            f"{len(variables)}."
+            f"{filepath!r} holds {len(records)} weights with shapes "
+            f"{_shapes([r['shape'] for r in records])}, but model \"{model.name}\" has "
+            f"{len(variables)} with shapes {_shapes([v.shape for v in variables])}."
         )
     values = []
     for i, (variable, record) in enumerate(zip(variables, records)):
@@ -236,6 +334,11 @@ def _assign_weights(model, tensors: dict, records: list, filepath) -> None:
         variable.assign(value)
 
 
+def _shapes(shapes, limit: int = 8) -> str:
+    text = ", ".join(str(list(s)) for s in shapes[:limit])
+    return f"[{text}{', ...' if len(shapes) > limit else ''}]"
+
+
 def _restore_trainability(model, state: dict) -> None:
     for layer, flag in zip(_layers_in_order(model), state["layers"]):
         layer._trainable = bool(flag)
@@ -244,14 +347,41 @@ def _restore_trainability(model, state: dict) -> None:
             variable._trainable = bool(record["trainable"])
 
 
-def _restore_compile(model, compile_config: dict, opt_state, opt_blob, filepath) -> None:
+def _restore_compile(model, compile_config: dict, opt_state, opt_blob, filepath,
+                     custom_objects) -> None:
     from hoarfrost import optimizers
-    if compile_config.get("loss") is None or opt_state is None:
+    if compile_config.get("loss") is None:
         return
+    if opt_state is None:
+        _warn(filepath, "its optimizer is not one of hoarfrost's built-in optimizers, so it "
+              "was not saved; the model is loaded uncompiled. Call compile() to train it.")
+        return
+    loss = _resolve_custom(compile_config["loss"], custom_objects)
+    if loss is None:
+        name = compile_config["loss"]["custom"]
+        _warn(filepath, f"its loss '{name}' is not registered; the model is loaded "
+              f"uncompiled. Pass custom_objects={{'{name}': {name}}} to load_model().")
+        return
+    metrics = []
+    for identifier in compile_config.get("metrics") or []:
+        metric = _resolve_custom(identifier, custom_objects)
+        if metric is None:
+            name = identifier["custom"]
+            _warn(filepath, f"its metric '{name}' is not registered and is left out. Pass "
+                  f"custom_objects={{'{name}': {name}}} to load_model().")
+        else:
+            metrics.append(metric)
     optimizer = optimizers.get(opt_state["optimizer"])
-    model.compile(optimizer=optimizer, loss=compile_config["loss"],
-                  metrics=compile_config.get("metrics") or None,
-                  steps_per_execution=compile_config.get("steps_per_execution", "auto"))
+    multipliers = {_pattern_from_json(kind, pattern, flags): factor
+                   for kind, pattern, flags, factor in opt_state.get("lr_multipliers", [])}
+    model.compile(optimizer=optimizer, loss=loss, metrics=metrics or None,
+                  steps_per_execution=compile_config.get("steps_per_execution", "auto"),
+                  lr_multipliers=multipliers)
+    if opt_state.get("schedule"):
+        _warn(filepath, "its optimizer's learning rate was a schedule (a Python function, "
+              f"which can not be saved); it continues at the constant rate "
+              f"{float(optimizer.learning_rate):g} it had reached. Set "
+              "`model.optimizer.learning_rate = schedule` to restore the schedule.")
     if opt_blob is None:
         return
     tensors = _load_tensors(opt_blob, filepath)
@@ -263,6 +393,22 @@ def _restore_compile(model, compile_config: dict, opt_state, opt_blob, filepath)
         leaves, treedef = jax.tree.flatten(template)
         loaded = [jax.numpy.asarray(tensors[f"{i:05d}/{j}"]) for j in range(len(leaves))]
         optimizer._slots[variable] = jax.tree.unflatten(treedef, loaded)
+
+
+def _resolve_custom(identifier, custom_objects):
+    """A saved loss/metric identifier, with `{"custom": name}` looked up; None if unknown."""
+    from hoarfrost.saving.serialization import get_registered_object
+    if not (isinstance(identifier, dict) and "custom" in identifier):
+        return identifier
+    found = get_registered_object(identifier["custom"], custom_objects)
+    if isinstance(found, type):
+        config = identifier.get("config")
+        return found.from_config(config) if config is not None else found()
+    return found
+
+
+def _warn(filepath, message: str) -> None:
+    warnings.warn(f"load_model({filepath!r}): {message}", stacklevel=4)  # the caller's line
 
 
 def save_weights(model, filepath, overwrite: bool = True) -> None:
@@ -285,13 +431,18 @@ def load_weights(model, filepath) -> None:
     filepath = os.fspath(filepath)
     if filepath.endswith(".keras"):
         with _open_archive(filepath) as archive:
-            state = json.loads(_read(archive, "state.json", filepath))
+            state = _read_json(archive, "state.json", filepath)
             tensors = _load_tensors(_read(archive, "model.safetensors", filepath), filepath)
     else:
         if not os.path.exists(filepath):
             raise FileNotFoundError(f"No file at {filepath!r}.")
         with open(filepath, "rb") as handle:
             blob = handle.read()
+        if blob.startswith(b"\x89HDF"):
+            raise ValueError(
+                f"{filepath!r} is an HDF5 file (from Keras?); hoarfrost reads weight files "
+                "written by its own save_weights() (safetensors, whatever the suffix)."
+            )
         tensors = _load_tensors(blob, filepath)
         from safetensors import safe_open
         with safe_open(filepath, framework="numpy") as handle:

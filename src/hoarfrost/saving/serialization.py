@@ -51,6 +51,10 @@ def serialize_layer(layer) -> dict[str, Any]:
     }
 
 
+class _RebuildError(TypeError):
+    """A layer's `from_config` failed on its saved config."""
+
+
 def deserialize_layer(config: dict[str, Any], custom_objects: dict | None = None):
     """Rebuild a layer from `serialize_layer` output."""
     class_name = config["class_name"]
@@ -66,6 +70,16 @@ def deserialize_layer(config: dict[str, Any], custom_objects: dict | None = None
             f"custom_objects={{'{class_name}': {class_name}}} to load_model()."
         )
     from hoarfrost.models.model import Model
-    if issubclass(cls, Model) and "custom_objects" in cls.from_config.__code__.co_varnames:
-        return cls.from_config(config["config"], custom_objects=custom_objects)
-    return cls.from_config(config["config"])
+    try:
+        if issubclass(cls, Model) and "custom_objects" in cls.from_config.__code__.co_varnames:
+            return cls.from_config(config["config"], custom_objects=custom_objects)
+        return cls.from_config(config["config"])
+    except _RebuildError:
+        raise  # a nested layer's, already explained
+    except TypeError as exc:
+        name = (config.get("config") or {}).get("name")
+        raise _RebuildError(
+            f"Could not rebuild layer '{name}' of class '{class_name}' from its saved config "
+            f"{sorted(config.get('config') or {})}: {exc}. A custom class whose __init__ takes "
+            "arguments must return them from get_config()."
+        ) from exc
