@@ -51,5 +51,24 @@ def register_keras_serializable(package: str = "Custom", name: str | None = None
     return register(package=package, name=name)
 
 
+def plot_history(history, path="history.png", **kwargs) -> str:
+    """Plot a `History`: one panel per metric, training against validation, by epoch.
+
+    Needs matplotlib (`pip install hoarfrost[plot]`); see `hoarfrost.plotting.plot_history`.
+    """
+    from hoarfrost.plotting import plot_history as plot
+    return plot(history, path, **kwargs)
+
+
+def plot_model(model, to_file="model.png", show_shapes: bool = True, **kwargs) -> str:
+    """Draw a model's layer graph (frozen layers coloured apart) to an image file.
+
+    Needs matplotlib (`pip install hoarfrost[plot]`); no graphviz. See
+    `hoarfrost.plotting.plot_model` for the options.
+    """
+    from hoarfrost.plotting import plot_model as plot
+    return plot(model, to_file, show_shapes=show_shapes, **kwargs)
+
+
 __all__ = ["to_categorical", "normalize", "set_random_seed", "clear_session",
-           "register_keras_serializable"]
+           "register_keras_serializable", "plot_history", "plot_model"]

@@ -107,8 +107,9 @@ def test_read_idx_round_trips(tmp_path):
         (b"\x00\x00\x07\x01" + struct.pack(">I", 1) + b"\x00", "not an IDX"),
         (b"\x00\x00\x08\x03\x00", "truncated"),
         (b"\x00\x00\x08\x01" + struct.pack(">I", 5) + b"\x00\x01", "payload"),
-        (gzip.compress(b"\x00\x00\x08\x01" + struct.pack(">I", 1) + b"\x00")[:-6], "gzip"),
+        (gzip.compress(b"\x00\x00\x08\x01" + struct.pack(">I", 1) + b"\x00", mtime=0)[:-6], "gzip"),
     ],
+    ids=["magic", "truncated", "payload", "gzip"],
 )
 def test_read_idx_rejects_malformed(tmp_path, payload, match):
     (tmp_path / "bad").write_bytes(payload)

@@ -45,22 +45,37 @@ def _nbytes(tree) -> int:
 
 
 class ArrayAdapter:
-    """Batches of in-memory arrays, shuffled per epoch, `steps_per_execution` at a time."""
+    """Batches of in-memory arrays, shuffled per epoch, `steps_per_execution` at a time.
+
+    With a distribution over several processes, `batch_size` is what each
+    process feeds per step (global batch `batch_size * num_processes`, as
+    Keras 3 on JAX). With `auto_shard_dataset` (the default) every process
+    holds the same arrays and takes its rows of each global batch; without it
+    each process passes its own shard, streamed from the host.
+    """
 
     def __init__(self, data, batch_size: int, steps_per_execution: int, shuffle: bool,
                  device_limit: int | None = None, distribution=None):
         self.num = num_samples(data[0], "x")
-        self.batch_size = batch_size
+        self.distribution = distribution
+        self.local = distribution is not None and distribution.feeds_local_data
+        self.shards = distribution.num_data_shards if distribution is not None else 1
+        if self.local:
+            _check_same_count_everywhere(self.num)
+            # Plan in this process's rows; each chunk stacks every process's rows.
+            self.plan = batch_plan(self.num, batch_size, steps_per_execution)
+        else:
+            self.plan = batch_plan(self.num, batch_size * self.shards, steps_per_execution)
+        self.batch_size = batch_size * self.shards
         self.shuffle = shuffle
-        self.plan = batch_plan(self.num, batch_size, steps_per_execution)
         self.steps = sum(count for _, count, _ in self.plan)
         limit = DEVICE_DATA_LIMIT if device_limit is None else device_limit
-        self.resident = _nbytes(data) <= limit
+        self.resident = _nbytes(data) <= limit and not self.local
         self.host = data
-        self.distribution = distribution
         place = distribution.place_data if distribution else _to_device
         self.device = place(data) if self.resident else None
         self._identity = jnp.arange(self.num, dtype=jnp.int32)
+        self._perms: dict = {}
 
     def chunks(self, key) -> Iterator[Chunk]:
         if self.resident:
@@ -69,18 +84,37 @@ class ArrayAdapter:
             for offset, steps, size in self.plan:
                 yield Chunk(self.device, perm, offset, steps, size)
             return
-        order = (np.random.default_rng(np.asarray(jax.random.key_data(key)).ravel())
-                 .permutation(self.num) if self.shuffle else np.arange(self.num))
+        order = np.arange(self.num)
+        if self.shuffle:
+            seed = np.asarray(jax.random.key_data(key)).ravel()
+            if self.local:  # each process shuffles its own shard
+                seed = np.append(seed, self.distribution.data_shard_id)
+            order = np.random.default_rng(seed).permutation(self.num)
 
         def load(item):
             offset, steps, size = item
             rows = np.sort(order[offset:offset + steps * size]) if not self.shuffle else \
                 order[offset:offset + steps * size]
-            part = _place_batch(jax.tree.map(lambda a: np.asarray(a)[rows], self.host),
-                                self.distribution)
-            return Chunk(part, jnp.arange(steps * size, dtype=jnp.int32), 0, steps, size)
+            part = jax.tree.map(lambda a: np.asarray(a)[rows], self.host)
+            if self.local:
+                return Chunk(self.distribution.place_local_batch(part),
+                             self._interleave(steps, size), 0, steps, size * self.shards)
+            return Chunk(_place_batch(part, self.distribution),
+                         jnp.arange(steps * size, dtype=jnp.int32), 0, steps, size)
 
         yield from prefetch(map(load, self.plan))
+
+    def _interleave(self, steps: int, size: int):
+        """Rows of a stacked chunk, global batch by global batch.
+
+        The chunk holds shard 0's `steps * size` rows, then shard 1's, ...;
+        global batch `k` is every shard's `k`-th local batch, in shard order.
+        """
+        if (steps, size) not in self._perms:
+            rows = np.arange(self.shards * steps * size, dtype=np.int32)
+            self._perms[steps, size] = jnp.asarray(
+                rows.reshape(self.shards, steps, size).transpose(1, 0, 2).ravel())
+        return self._perms[steps, size]
 
 
 class IterableAdapter:
@@ -127,21 +161,36 @@ class IterableAdapter:
                 raise ValueError("The data iterable produced no batches.") from None
         return self._pending
 
+    def _group(self) -> int:
+        """Batches per step: one, or one per process when they all read the same stream."""
+        d = self.distribution
+        if d is None or not d.is_multi_process or d.feeds_local_data:
+            return 1
+        return d.num_data_shards
+
     def _epoch(self):
         if self.steps is None and self._pending is None:
             self._iterator = iter(self.iterable)
-        count = 0
+        count, group = 0, self._group()
         while self.steps is None or count < self.steps:
-            if self._pending is not None:
-                batch, self._pending = self._pending, None
-            else:
-                try:
-                    batch = self._split(next(self._iterator))
-                except StopIteration:
-                    self._iterator = iter(self.iterable) if self.steps is not None else None
-                    break
+            batches = []
+            while len(batches) < group:
+                if self._pending is not None:
+                    batch, self._pending = self._pending, None
+                else:
+                    try:
+                        batch = self._split(next(self._iterator))
+                    except StopIteration:
+                        self._iterator = (iter(self.iterable) if self.steps is not None
+                                          else None)
+                        break
+                batches.append(batch)
+            if not batches:
+                break
             count += 1
-            yield batch
+            yield batches[0] if group == 1 else _concat(batches)
+            if len(batches) < group:
+                break
         if count == 0:
             raise ValueError(
                 "The data iterable produced no batch for this epoch (a generator is used up "
@@ -151,9 +200,15 @@ class IterableAdapter:
 
     def _chunk(self, batch) -> Chunk:
         size = num_samples(batch[0], "x")
+        d = self.distribution
+        if d is not None and d.feeds_local_data:  # this process's batch; all stack
+            size *= d.num_data_shards
+            data = d.place_local_batch(batch)
+        else:
+            data = _place_batch(batch, d)
         if size not in self._identity:
             self._identity[size] = jnp.arange(size, dtype=jnp.int32)
-        return Chunk(_place_batch(batch, self.distribution), self._identity[size], 0, 1, size)
+        return Chunk(data, self._identity[size], 0, 1, size)
 
     def chunks(self, key=None) -> Iterator[Chunk]:
         if self._iterator is None and self._pending is None:
@@ -166,9 +221,28 @@ def _to_device(tree):
 
 
 def _place_batch(tree, distribution):
-    if distribution is None or num_samples(tree[0], "x") % distribution.num_batch_shards:
+    """Global rows on the devices: split over the batch axis, or replicated if ragged."""
+    if distribution is None:
         return jax.tree.map(jax.device_put, tree)
     return distribution.place_batch(tree)
+
+
+def _concat(batches):
+    """One batch from several `(x, y, sample_weight)` batches (None stays None)."""
+    return jax.tree.map(
+        lambda *parts: None if parts[0] is None else np.concatenate([np.asarray(p) for p in parts]),
+        *batches, is_leaf=lambda a: a is None)
+
+
+def _check_same_count_everywhere(num: int) -> None:
+    """Each process feeding its own shard must run as many steps as the others."""
+    from jax.experimental import multihost_utils
+    counts = np.asarray(multihost_utils.process_allgather(np.int64(num))).ravel().tolist()
+    if len(set(counts)) > 1:
+        raise ValueError(
+            f"auto_shard_dataset=False: every process must pass the same number of samples "
+            f"(each runs the same number of steps); got {counts} by process (this is process "
+            f"{jax.process_index()}, with {num}).")
 
 
 def prefetch(items: Iterator, depth: int = 2) -> Iterator:

@@ -124,7 +124,22 @@ class StepBuilder:
         for i, constraint in self.constraints:
             new_values[i] = constraint(new_values[i])
         metrics = self._update_metrics(carry.metrics, loss, batch, y_pred)
-        return TrainCarry(new_values, new_state, new_slots, carry.iterations + 1, metrics)
+        return self._pin(TrainCarry(new_values, new_state, new_slots, carry.iterations + 1,
+                                    metrics))
+
+    def _pin(self, carry: TrainCarry) -> TrainCarry:
+        """Variables and slots laid out as the distribution says.
+
+        Otherwise XLA picks the layout of a step's outputs, and a variable the
+        layout replicates may come back split (the next call would reshard it).
+        """
+        d = self.distribution
+        if d is None:
+            return carry
+        return carry._replace(
+            trainable=d.constrain_variables(self.train_vars, carry.trainable),
+            state=d.constrain_variables(self.state_vars, carry.state),
+            slots=d.constrain_like(self.train_vars, carry.slots))
 
     # --- many batches per call ------------------------------------------------------
     def _train_steps(self, carry, hyper, data, perm, offset, *, steps: int, batch_size: int,
@@ -138,7 +153,8 @@ class StepBuilder:
             logs = _metric_results(self.metrics, carry.metrics) if step_logs else None
             return carry, logs
 
-        return lax.scan(body, carry, jnp.arange(steps))
+        carry, logs = lax.scan(body, carry, jnp.arange(steps))
+        return self._pin(carry), logs
 
     def _test_steps(self, metric_states, frozen, data, perm, offset, *, steps: int,
                     batch_size: int):

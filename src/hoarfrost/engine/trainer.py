@@ -299,7 +299,10 @@ class Trainer:
         callback_list.set_params_steps(adapter.steps)
         rng = global_key()
         self.stop_training = False
+        self._initial_epoch = None
         callback_list.on_train_begin()
+        # As Keras: a callback (BackupAndRestore) may move the start on restore.
+        initial_epoch = self._initial_epoch or initial_epoch
         logs: dict[str, Any] = {}
         for epoch in range(initial_epoch, epochs):
             self._metric_states = self._fresh_metric_states()

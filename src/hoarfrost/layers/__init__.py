@@ -1,6 +1,10 @@
 """Layers, with the names Keras users know."""
 
 from hoarfrost.layers.activation_layers import ELU, LeakyReLU, ReLU, Softmax
+from hoarfrost.layers.convolutional import (Conv1D, Conv2D, Conv2DTranspose, Convolution1D,
+                                             Convolution2D, Convolution2DTranspose,
+                                             DepthwiseConv2D, SeparableConv2D,
+                                             SeparableConvolution2D)
 from hoarfrost.layers.core import Activation, Dense
 from hoarfrost.layers.embedding import Embedding
 from hoarfrost.layers.input_layer import Input, InputLayer
@@ -9,12 +13,23 @@ from hoarfrost.layers.merging import (Add, Average, Concatenate, Maximum, Minimu
                                       Subtract, add, average, concatenate, maximum, minimum,
                                       multiply, subtract)
 from hoarfrost.layers.normalization import BatchNormalization, LayerNormalization
+from hoarfrost.layers.pooling import (AveragePooling1D, AveragePooling2D, AvgPool1D, AvgPool2D,
+                                      GlobalAveragePooling1D, GlobalAveragePooling2D,
+                                      GlobalAvgPool1D, GlobalAvgPool2D, GlobalMaxPool1D,
+                                      GlobalMaxPool2D, GlobalMaxPooling1D, GlobalMaxPooling2D,
+                                      MaxPool1D, MaxPool2D, MaxPooling1D, MaxPooling2D)
 from hoarfrost.layers.recurrent import GRU, LSTM, Bidirectional, SimpleRNN
 from hoarfrost.layers.regularization import Dropout, GaussianNoise, SpatialDropout2D
 from hoarfrost.layers.reshaping import (Cropping2D, Flatten, Permute, RepeatVector, Reshape,
                                         UpSampling2D, ZeroPadding2D)
 
 __all__ = [
+    "AveragePooling1D", "AveragePooling2D", "AvgPool1D", "AvgPool2D", "Conv1D", "Conv2D",
+    "Conv2DTranspose", "Convolution1D", "Convolution2D", "Convolution2DTranspose",
+    "DepthwiseConv2D", "GlobalAveragePooling1D", "GlobalAveragePooling2D", "GlobalAvgPool1D",
+    "GlobalAvgPool2D", "GlobalMaxPool1D", "GlobalMaxPool2D", "GlobalMaxPooling1D",
+    "GlobalMaxPooling2D", "MaxPool1D", "MaxPool2D", "MaxPooling1D", "MaxPooling2D",
+    "SeparableConv2D", "SeparableConvolution2D",
     "Activation", "Add", "Average", "BatchNormalization", "Bidirectional", "Concatenate",
     "Cropping2D", "Dense", "Dropout", "ELU", "Embedding", "Flatten", "GRU", "GaussianNoise",
     "Input", "InputLayer", "InputSpec", "LSTM", "Layer", "LayerNormalization", "LeakyReLU",
