@@ -21,7 +21,7 @@ def run_example(name: str, tmp_path) -> str:
     env["HOARFROST_HOME"] = str(tmp_path)  # no cached MNIST
     env["HOARFROST_DATASETS_ORIGIN"] = "http://127.0.0.1:9/"  # refused at once: offline
     result = subprocess.run([sys.executable, str(ROOT / "examples" / name)], env=env,
-                            capture_output=True, text=True, timeout=300)
+                            cwd=tmp_path, capture_output=True, text=True, timeout=300)
     assert result.returncode == 0, result.stderr[-3000:]
     return result.stdout
 
@@ -71,3 +71,55 @@ def test_demo_prints_the_proof(tmp_path):
     assert "Trainable params: 31,110" in out
     accuracy = float(re.findall(r"Test accuracy after 5 epochs: ([0-9.]+)", out)[0])
     assert accuracy >= 0.90
+    for picture in ("history.png", "model.png"):  # matplotlib is in the test extra
+        assert (tmp_path / "demo-output" / picture).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_cnn_with_batch_normalization_reaches_97_percent_and_freezes_bn_exactly():
+    """Issue 3's bar: a CNN with BatchNormalization on the shipped digits reaches >= 0.97;
+    freezing a trained BatchNormalization keeps gamma, beta and both moving statistics
+    bit-identical under further training (while the rest keeps learning)."""
+    from hoarfrost import layers
+
+    (x_train, y_train), (x_test, y_test) = mnist.load_sample()
+    model = Sequential([
+        layers.Reshape((28, 28, 1), input_shape=(28, 28)),
+        layers.Conv2D(32, 3, activation="relu"),
+        layers.BatchNormalization(name="bn1"),
+        layers.MaxPooling2D(),
+        layers.Conv2D(64, 3, activation="relu"),
+        layers.BatchNormalization(name="bn2"),
+        layers.MaxPooling2D(),
+        layers.Flatten(),
+        layers.Dense(10, activation="softmax"),
+    ])
+    model.compile(optimizer="adam", loss="sparse_categorical_crossentropy",
+                  metrics=["accuracy"])
+    # Batch 32: BatchNormalization's moving statistics (momentum 0.99) need the steps.
+    model.fit(x_train / 255.0, y_train, epochs=4, batch_size=32, verbose=0)
+    accuracy = model.evaluate(x_test / 255.0, y_test, verbose=0)[1]
+    assert accuracy >= 0.97, accuracy
+
+    bn = model.get_layer("bn1")
+    before = [w.copy() for w in bn.get_weights()]  # gamma, beta, moving mean, moving var
+    dense_before = model.layers[-1].get_weights()[0].copy()
+    bn2_mean_before = model.get_layer("bn2").get_weights()[2].copy()
+    bn.trainable = False  # no recompile
+    model.fit(x_train[:2000] / 255.0, y_train[:2000], epochs=1, batch_size=64, verbose=0)
+    assert all(np.array_equal(a, b) for a, b in zip(before, bn.get_weights()))
+    assert not np.array_equal(dense_before, model.layers[-1].get_weights()[0])
+    assert not np.array_equal(bn2_mean_before, model.get_layer("bn2").get_weights()[2])
+
+
+def test_transfer_learning_example_runs(tmp_path):
+    env = dict(os.environ)
+    env["HOARFROST_HOME"] = str(tmp_path)
+    env["HOARFROST_DATASETS_ORIGIN"] = "http://127.0.0.1:9/"
+    result = subprocess.run([sys.executable, str(ROOT / "examples" / "transfer_learning.py"),
+                             "--quick"], env=env, capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stderr[-3000:]
+    out = result.stdout
+    for phase in ("1. Pretraining", "2. Transfer", "3. From scratch"):
+        assert phase in out, out
+    assert re.search(r"FreezeGuard: \d+ checks of frozen variables .* all bit-identical", out)
+    assert re.search(r"Transferred 0\.\d{4} vs from scratch 0\.\d{4}", out), out

@@ -151,7 +151,10 @@ class LambdaCallback(Callback):
 
 # --- callbacks that watch a metric ---------------------------------------------------------
 def _print(message: str) -> None:
-    print(message, flush=True)
+    """Print on process 0 only (the others of a multi-process run stay quiet, as in Keras)."""
+    from hoarfrost.distribution import is_writer
+    if is_writer():
+        print(message, flush=True)
 
 
 class MonitorCallback(Callback):
@@ -606,8 +609,13 @@ class CSVLogger(Callback):
         self._warned: set = set()
 
     def on_train_begin(self, logs=None):
+        from hoarfrost.distribution import is_writer
         self.keys = None
         self.append_header = True
+        self.writer = None
+        if not is_writer():  # several processes: process 0 alone writes the file
+            self.csv_file = None
+            return
         needs_newline = False
         if self.append and os.path.exists(self.filename) and os.path.getsize(self.filename):
             with open(self.filename, newline="") as handle:
@@ -639,6 +647,8 @@ class CSVLogger(Callback):
         return value
 
     def on_epoch_end(self, epoch, logs=None):
+        if self.csv_file is None:  # not process 0
+            return
         logs = logs or {}
         if self.keys is None:
             self.keys = sorted(logs)
@@ -759,6 +769,9 @@ class BackupAndRestore(Callback):
         double_checkpoint: keep the previous checkpoint too, and fall back to
             it when the latest one can not be read.
         delete_checkpoint: remove the backup after a completed `fit`.
+
+    Over several processes process 0 writes the backup and every process
+    reads it on restore, so `backup_dir` must be a directory they all see.
     """
 
     METADATA = "training_metadata.json"
@@ -848,7 +861,11 @@ class BackupAndRestore(Callback):
             self._save(batch)
 
     def _save(self, batch: int = 0) -> None:
+        from hoarfrost.distribution import is_writer
         from hoarfrost.saving.saving_lib import _atomic_write
+        if not is_writer():  # takes part in gathering the values; process 0 writes
+            self.model.save(os.path.join(self.backup_dir, "checkpoint-a.keras"), overwrite=True)
+            return
         os.makedirs(self.backup_dir, exist_ok=True)
         previous = None
         if os.path.exists(self._metadata_path):
@@ -872,7 +889,9 @@ class BackupAndRestore(Callback):
                 os.unlink(old)
 
     def on_train_end(self, logs=None):
-        if not self.delete_checkpoint or not os.path.isdir(self.backup_dir):
+        from hoarfrost.distribution import is_writer
+        if (not self.delete_checkpoint or not is_writer()
+                or not os.path.isdir(self.backup_dir)):
             return
         for name in (self.METADATA, self.METADATA + ".bkp", "checkpoint-a.keras",
                      "checkpoint-b.keras"):
@@ -989,8 +1008,9 @@ class ModelCheckpoint(MonitorCallback):
                                     f"ModelCheckpoint. Filepath used is an existing directory: "
                                     f"{filepath}")
         if self._should_save(epoch, logs, filepath):
+            from hoarfrost.distribution import is_writer
             directory = os.path.dirname(filepath)
-            if directory:
+            if directory and is_writer():  # the save itself writes on process 0 only
                 os.makedirs(directory, exist_ok=True)
             if self.save_weights_only:
                 self.model.save_weights(filepath, overwrite=True)

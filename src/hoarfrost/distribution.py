@@ -78,6 +78,24 @@ def _put(value, sharding):
     return jax.make_array_from_callback(host.shape, sharding, lambda index: host[index])
 
 
+def to_host(value) -> np.ndarray:
+    """`value` as a NumPy array, gathered first if other processes hold parts of it.
+
+    A gather is a collective: over several processes, every process must
+    make the same call (as `get_weights` or `save` in the same program do).
+    """
+    if (not isinstance(value, jax.Array) or value.is_fully_addressable
+            or value.is_fully_replicated):
+        return np.asarray(value)
+    from jax.experimental import multihost_utils
+    return np.asarray(multihost_utils.process_allgather(value, tiled=True))
+
+
+def is_writer() -> bool:
+    """True on the process that prints progress and writes files: process 0 (or the only one)."""
+    return jax.process_index() == 0
+
+
 class Distribution:
     """Where batches, variables and data live; the default is one device.
 
@@ -294,13 +312,7 @@ class Distribution:
 
         Over several processes every process must call it (it may communicate).
         """
-        def get(a):
-            if (not isinstance(a, jax.Array) or a.is_fully_addressable
-                    or a.is_fully_replicated):
-                return np.asarray(a)
-            from jax.experimental import multihost_utils
-            return np.asarray(multihost_utils.process_allgather(a, tiled=True))
-        return jax.tree.map(get, tree)
+        return jax.tree.map(to_host, tree)
 
     def check_batch_size(self, batch_size: int) -> None:
         shards = self.num_batch_shards

@@ -31,6 +31,9 @@ class FreezeGuard(Callback):
     def __init__(self):
         super().__init__()
         self._watched: dict[int, tuple] = {}
+        self.checks = 0          # (variable, epoch) pairs verified bit-identical
+        self.epochs_checked = 0
+        self.most_watched = 0    # the most frozen variables watched in one epoch
 
     def _frozen(self):
         part = partition(self.model)
@@ -51,10 +54,18 @@ class FreezeGuard(Callback):
                 f"FreezeGuard: frozen variable(s) changed during epoch {epoch + 1}: "
                 f"{', '.join(moved)}. Frozen weights must stay bit-identical."
             )
+        self.checks += len(self._watched)
+        self.epochs_checked += 1
+        self.most_watched = max(self.most_watched, len(self._watched))
 
     @property
     def verdict(self) -> str:
-        return f"FreezeGuard: {len(self._watched)} frozen variables checked bit-identical."
+        """One line for logs: what was checked, over the guard's whole life."""
+        if not self.checks:
+            return "FreezeGuard: nothing was frozen, nothing to check."
+        return (f"FreezeGuard: {self.checks} checks of frozen variables over "
+                f"{self.epochs_checked} epochs (up to {self.most_watched} at once), "
+                "all bit-identical.")
 
 
 class GradualUnfreezing(Callback):

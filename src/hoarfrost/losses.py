@@ -12,6 +12,8 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from hoarfrost import masking
+
 EPSILON = 1e-7
 
 
@@ -94,6 +96,9 @@ class Loss:
         raise NotImplementedError
 
     def __call__(self, y_true, y_pred, sample_weight=None):
+        # The mask of y_pred (padded timesteps) joins the weights, as in Keras.
+        sample_weight = masking.loss_weights(sample_weight, masking.get_mask(y_pred),
+                                             self.reduction)
         y_pred = jnp.asarray(y_pred)
         y_true = jnp.asarray(y_true)
         values = self.call(y_true, y_pred)

@@ -15,6 +15,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from hoarfrost import losses as losses_module
+from hoarfrost import masking
 
 
 class Metric:
@@ -103,6 +104,8 @@ class MeanMetricWrapper(Mean):
             self._direction = _FN_DIRECTIONS.get(fn)
 
     def update(self, state, y_true, y_pred, sample_weight=None):
+        # Masked entries of y_pred (padded timesteps) don't count, as in Keras.
+        sample_weight = masking.metric_weights(sample_weight, masking.get_mask(y_pred))
         return super().update(state, self._fn(y_true, y_pred, **self._fn_kwargs), None,
                               sample_weight)
 

@@ -6,6 +6,7 @@
     1875/1875 ━━━━━━━━━━━━━━━━━━━━ 3s 1ms/step - accuracy: 0.9312 - loss: 0.2301
 
 `verbose=2`: one such line per epoch, without the bar. `verbose=0`: nothing.
+Over several processes only process 0 prints (as Keras).
 """
 
 from __future__ import annotations
@@ -64,11 +65,16 @@ class ProgbarLogger(Callback):
         self.interval = interval
         self.console = console or Console(file=sys.stdout, highlight=False, soft_wrap=True)
         self._live: Live | None = None
+        self._quiet = False
 
     def on_epoch_begin(self, epoch, logs=None):
+        from hoarfrost.distribution import is_writer
         self._start = time.perf_counter()
         self._last_draw = 0.0
         self._seen = 0
+        self._quiet = not is_writer()  # several processes: process 0 alone prints
+        if self._quiet:
+            return
         self.console.print(f"Epoch {epoch + 1}/{self.params.get('epochs', 1)}")
         if self.verbose == 1:
             self._live = Live(Text(self._line({}, final=False)), console=self.console,
@@ -88,7 +94,8 @@ class ProgbarLogger(Callback):
         if self._live is not None:  # the live bar goes; the full final line stays
             self._live.stop()
             self._live = None
-        self.console.print(self._line(logs or {}, final=True))
+        if not self._quiet:
+            self.console.print(self._line(logs or {}, final=True))
 
     def on_train_end(self, logs=None):
         if self._live is not None:  # training stopped mid-epoch

@@ -186,11 +186,13 @@ class Variable:
         return self.assign(self.value - delta)
 
     def numpy(self) -> np.ndarray:
-        """A NumPy copy of the current value."""
-        return np.array(self.value)
+        """A NumPy copy of the current value (gathered if other processes hold parts of it)."""
+        from hoarfrost.distribution import to_host
+        return np.array(to_host(self.value))
 
     def __array__(self, dtype=None, copy=None):
-        out = np.asarray(self.value)
+        from hoarfrost.distribution import to_host
+        out = to_host(self.value)
         return out.astype(dtype) if dtype is not None else out
 
     def __repr__(self) -> str:

@@ -8,6 +8,7 @@ process, 4 in all). Each process trains the W1 model (784-300-100-10 MLP,
 Adam) on random data for 8 steps, three ways, and writes its final weights
 to OUT_DIR/weights_<id>.npz, with those of a single-process run on the same
 global batches (process 0: the reference for way 1, process 1: for 2 and 3).
+In way 2 process 1 starts from other weights: variables start from process 0's.
 The third way also prints its progress (`verbose=2`) and saves its weights
 to OUT_DIR/saved_by_<id>.weights.safetensors: process 0 alone should do both.
 """
@@ -63,6 +64,8 @@ def main(process_id: int, port: int, out_dir: str) -> None:
     distribution.set_distribution(distribution.DataParallel(auto_shard_dataset=False))
     half = slice(process_id * SAMPLES // 2, (process_id + 1) * SAMPLES // 2)
     model = mlp(hoarfrost, layers)
+    if process_id == 1:  # different starting weights here: process 0's must win (broadcast)
+        model.set_weights([w + 1.0 for w in model.get_weights()])
     model.fit(x[half], y[half], batch_size=PER_PROCESS_BATCH, epochs=1, shuffle=False,
               verbose=0)
     out["own_data"] = model.get_weights()

@@ -15,6 +15,8 @@ import jax
 import jax.numpy as jnp
 from jax import lax
 
+from hoarfrost import masking
+from hoarfrost.engine.compile_utils import update_metrics
 from hoarfrost.engine.partition import Partition
 from hoarfrost.variables import StatelessScope
 
@@ -55,19 +57,23 @@ class StepBuilder:
     Args:
         model: the model (its `__call__` is traced).
         partition: which variables train, stay frozen or update as state.
-        loss_fn: `(y, y_pred, sample_weight) -> scalar`, or None for predict.
-        metrics: the compiled metric objects; the first is the loss tracker.
+        loss_fn: a `CompiledLoss`, `(y, y_pred, sample_weight) -> (total, parts)`,
+            or None for predict.
+        metrics: the loss trackers and compiled metrics.
+        routes: what updates each metric (see `compile_utils.build_metrics`).
         optimizer: the optimizer, or None for evaluate and predict.
         on_trace: called each time a function is traced (for compile counts).
     """
 
     def __init__(self, model, partition: Partition, loss_fn=None, metrics=(), optimizer=None,
-                 on_trace=None, distribution=None):
+                 on_trace=None, distribution=None, routes=None):
         self.model = model
         self.distribution = distribution
         self.partition = partition
         self.loss_fn = loss_fn
         self.metrics = list(metrics)
+        self.routes = list(routes) if routes is not None else (
+            [("loss",)] + [("output", 0, True)] * (len(self.metrics) - 1))
         self.optimizer = optimizer
         self.on_trace = on_trace or (lambda kind: None)
         self.train_vars = partition.trainable
@@ -97,33 +103,33 @@ class StepBuilder:
     def _loss(self, trainable, frozen, state, batch, rng):
         x, y, sample_weight = batch
         y_pred, extra, new_state = self._forward(trainable, frozen, state, x, True, rng)
-        loss = self.loss_fn(y, y_pred, sample_weight)
+        loss, parts = self.loss_fn(y, y_pred, sample_weight)
         for value in extra:
             loss = loss + value
         for i, regularizer in self.regularizers:
             loss = loss + regularizer(trainable[i])
-        return loss, (y_pred, new_state)
+        # The output mask (padded timesteps) rides along: metrics weight by it too.
+        return loss, (y_pred, new_state, masking.masks_of(y_pred), parts)
 
-    def _update_metrics(self, states, loss, batch, y_pred):
+    def _update_metrics(self, states, loss, parts, batch, y_pred):
         _, y, sample_weight = batch
         batch_size = jax.tree.leaves(batch[0])[0].shape[0]
-        new = [self.metrics[0].update(states[0], loss, None, batch_size)]
-        for metric, state in zip(self.metrics[1:], states[1:]):
-            new.append(metric.update(state, y, y_pred, sample_weight))
-        return new
+        return update_metrics(self.metrics, self.routes, states, loss, parts, y, y_pred,
+                              sample_weight, self.loss_fn.count, batch_size)
 
     def _train_one(self, carry: TrainCarry, hyper: Hyper, batch) -> TrainCarry:
         # Derived, not split: XLA drops it entirely when no layer draws randomness.
         step_rng = jax.random.fold_in(hyper.rng, carry.iterations)
         grad_fn = jax.value_and_grad(self._loss, has_aux=True)
-        (loss, (y_pred, new_state)), grads = grad_fn(
+        (loss, (y_pred, new_state, output_masks, parts)), grads = grad_fn(
             carry.trainable, hyper.frozen, carry.state, batch, step_rng)
+        masking.set_masks(y_pred, output_masks)  # y_pred came out of grad without it
         new_values, new_slots = self.optimizer.apply(
             grads, carry.trainable, carry.slots, hyper.learning_rate, carry.iterations,
             hyper.multipliers)
         for i, constraint in self.constraints:
             new_values[i] = constraint(new_values[i])
-        metrics = self._update_metrics(carry.metrics, loss, batch, y_pred)
+        metrics = self._update_metrics(carry.metrics, loss, parts, batch, y_pred)
         return self._pin(TrainCarry(new_values, new_state, new_slots, carry.iterations + 1,
                                     metrics))
 
@@ -163,10 +169,10 @@ class StepBuilder:
         def body(states, index):
             batch = _gather(data, perm, offset, index, batch_size, self.distribution)
             y_pred, extra, _ = self._forward([], frozen, [], batch[0], False, None)
-            loss = self.loss_fn(batch[1], y_pred, batch[2])
+            loss, parts = self.loss_fn(batch[1], y_pred, batch[2])
             for value in extra:
                 loss = loss + value
-            states = self._update_metrics(states, loss, batch, y_pred)
+            states = self._update_metrics(states, loss, parts, batch, y_pred)
             return states, _metric_results(self.metrics, states)
 
         return lax.scan(body, metric_states, jnp.arange(steps))

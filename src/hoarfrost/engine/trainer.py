@@ -15,9 +15,8 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from hoarfrost import losses as losses_module
-from hoarfrost import metrics as metrics_module
 from hoarfrost import optimizers as optimizers_module
+from hoarfrost.engine import compile_utils
 from hoarfrost.engine import data as data_module
 from hoarfrost.engine.adapters import ArrayAdapter, IterableAdapter, is_iterable_input
 from hoarfrost.distribution import current as current_distribution
@@ -38,6 +37,10 @@ class Trainer:
         self.steps_per_execution = 1
         self._loss_obj = None
         self._metric_identifiers: list = []
+        self._compile_config = compile_utils.CompileConfig()
+        self._compiled_loss = None
+        self._layout = None
+        self._metric_routes = None
         self._metrics: list | None = None
         self._metric_states = None
         self._builders: dict = {}
@@ -59,8 +62,13 @@ class Trainer:
 
         Args:
             optimizer: an `Optimizer` or a name (`'adam'`, `'SGD'`, ...).
-            loss: a `Loss`, a function `(y_true, y_pred)` or a name (`'mse'`).
-            metrics: a list of `Metric`s, functions or names (`'accuracy'`).
+            loss: a `Loss`, a function `(y_true, y_pred)` or a name (`'mse'`); for
+                several outputs one for all, a list (output order) or a dict keyed
+                by output name.
+            loss_weights: factors on the outputs' losses (a list or a dict).
+            metrics: a list of `Metric`s, functions or names (`'accuracy'`); for
+                several outputs a list per output or a dict keyed by output name.
+                They ignore sample weights; `weighted_metrics` use them.
             lr_multipliers: factors on the learning rate by variable path
                 (`{"block1/*": 0.1}`; globs or compiled regexes, first match wins);
                 stored on the optimizer, changeable between steps.
@@ -70,30 +78,25 @@ class Trainer:
         """
         if kwargs:
             raise TypeError(f"compile(): unrecognized arguments {sorted(kwargs)}.")
-        if loss_weights is not None:
-            raise NotImplementedError("compile(loss_weights=...) needs a multi-output model.")
         # Resolve everything first: a compile that fails changes nothing.
         resolved = optimizers_module.get(optimizer)
         if (isinstance(optimizer, str) and self.optimizer is not None
                 and type(self.optimizer) is type(resolved)):
             resolved = self.optimizer  # a name, not a reset: keep the slots
-        loss_obj = losses_module.get(loss) if loss is not None else None
-        if metrics is None:
-            metrics = []
-        if not isinstance(metrics, (list, tuple)):
-            raise TypeError(f"compile(): `metrics` must be a list, got {type(metrics).__name__}.")
-        identifiers = list(metrics) + list(weighted_metrics or [])
-        for identifier in identifiers:
-            if not (isinstance(identifier, str) and identifier.lower() in ("accuracy", "acc")):
-                metrics_module.get(identifier)  # unknown names fail here, at compile
+        config = compile_utils.CompileConfig(loss, loss_weights, metrics, weighted_metrics)
+        if getattr(self, "_outputs_struct", None) is not None:  # functional: check now
+            config.check(compile_utils.output_layout(self))
         if steps_per_execution != "auto" and int(steps_per_execution) < 1:
             raise ValueError(f"steps_per_execution must be >= 1, got {steps_per_execution!r}.")
         self.optimizer = resolved
         if lr_multipliers is not None:
             resolved.lr_multipliers = dict(lr_multipliers)
         self.loss = loss
-        self._loss_obj = loss_obj
-        self._metric_identifiers = identifiers
+        self._loss_obj = config.loss_objects
+        self._metric_identifiers = config.identifiers()
+        self._compile_config = config
+        self._compiled_loss = None
+        self._layout = None
         self._metrics = None
         self._metric_states = None
         self._builders.clear()
@@ -144,19 +147,26 @@ class Trainer:
         spec = jax.tree.map(lambda a: jax.ShapeDtypeStruct(a.shape, a.dtype), x)
         return jax.eval_shape(lambda inputs: self(inputs, training=False), spec)
 
+    def _output_layout(self, x, spec=None) -> compile_utils.OutputLayout:
+        """How many outputs the model has and their names (cached until `compile`)."""
+        if self._layout is None:
+            if getattr(self, "_outputs_struct", None) is None and spec is None:
+                spec = self._output_spec(x)
+            self._layout = compile_utils.output_layout(self, spec)
+        return self._layout
+
     def _prepare_targets(self, x, y) -> None:
         spec = self._output_spec(x)
+        layout = self._output_layout(x, spec)
+        config = self._compile_config
+        if self._compiled_loss is None:
+            self._compiled_loss = compile_utils.CompiledLoss(
+                config.losses_for(layout), config.weights_for(layout), layout)
         if y is not None:
-            pred_shape = (None,) + tuple(spec.shape[1:])
-            self._loss_obj.validate(np.shape(y), np.asarray(y).dtype, pred_shape)
-            self._loss_obj.validate_values(y, pred_shape)
+            self._compiled_loss.check_targets(y, spec, compile_utils.metric_outputs(config, layout))
         if self._metrics is None:
-            tracker = metrics_module.Mean(name="loss")
-            resolved = [metrics_module.get(m, loss=self._loss_obj,
-                                           y_true_shape=None if y is None else np.shape(y),
-                                           y_pred_shape=spec.shape)
-                        for m in self._metric_identifiers]
-            self._metrics = [tracker] + resolved
+            self._metrics, self._metric_routes = compile_utils.build_metrics(
+                config, layout, self._compiled_loss, y, spec)
 
     def _fresh_metric_states(self) -> list:
         return [m.initial_state() for m in self._metrics]
@@ -167,9 +177,10 @@ class Trainer:
         key = (kind, part.key, id(self.optimizer), schedule, id(distribution))
         if key not in self._builders:
             self._builders[key] = StepBuilder(
-                self, part, loss_fn=self._loss_obj, metrics=self._metrics or [],
+                self, part, loss_fn=self._compiled_loss, metrics=self._metrics or [],
                 optimizer=self.optimizer if kind == "train" else None,
-                on_trace=self._count_trace, distribution=distribution)
+                on_trace=self._count_trace, distribution=distribution,
+                routes=self._metric_routes)
         return self._builders[key]
 
     def _count_trace(self, kind: str) -> None:
@@ -250,14 +261,25 @@ class Trainer:
         y = data_module.to_numpy(y, "y")
         sample_weight = data_module.to_numpy(sample_weight, "sample_weight")
         if y is None and method != "predict":
+            name = getattr(self._loss_obj, "name", None)
             raise ValueError(f"{method}(): targets `y` are required with loss "
-                             f"'{self._loss_obj.name}'.")
+                             + (f"'{name}'." if name else f"{self.loss!r}."))
         data_module.check_same_count(x, y, sample_weight)
         data_module.check_finite(x, "x")
         if y is not None:
             data_module.check_finite(y, "y")
         if sample_weight is not None:
             data_module.check_finite(sample_weight, "sample_weight")
+        if y is not None and (getattr(self, "_outputs_struct", None) is not None
+                              or isinstance(y, (list, tuple, dict))
+                              or isinstance(sample_weight, (list, tuple, dict))):
+            layout = self._output_layout(x)  # one array per output, in output order
+            y = compile_utils.standardize(y, layout, "y")
+            sample_weight = compile_utils.standardize(sample_weight, layout, "sample_weight")
+            if class_weight is not None and layout.count > 1:
+                raise ValueError(
+                    f"{method}(): `class_weight` works for one output; this model has "
+                    f"{layout.describe()}. Pass `sample_weight` per output instead.")
         if class_weight is not None:
             sample_weight = _class_sample_weights(y, class_weight, sample_weight)
         return x, y, sample_weight
@@ -369,7 +391,7 @@ class Trainer:
         frozen = self._inference_values(part)
         distribution = current_distribution(self)
         if distribution is not None:
-            states = jax.device_put(states, distribution.replicated())
+            states = distribution.replicate(states)
         for chunk in adapter.chunks(None):
             states, _ = builder.test(states, frozen, chunk.data, chunk.perm, chunk.offset,
                                      steps=chunk.steps, batch_size=chunk.batch_size)
@@ -406,6 +428,9 @@ class Trainer:
         outputs = [builder.predict(frozen, chunk.data[0], chunk.perm, chunk.offset,
                                    steps=chunk.steps, batch_size=chunk.batch_size)
                    for chunk in adapter.chunks(None)]
+        distribution = current_distribution(self)
+        if distribution is not None:  # rows other processes computed are gathered too
+            outputs = distribution.fetch(outputs)
         return jax.tree.map(lambda *parts: np.concatenate([np.asarray(p) for p in parts]),
                             *outputs)
 
@@ -424,7 +449,14 @@ class Trainer:
         num = data_module.num_samples(x, "x")
         if self._metric_states is None:
             self._metric_states = self._fresh_metric_states()
-        data = data_module.to_device((x, y, sample_weight))
+        distribution = current_distribution(self)
+        if distribution is None:
+            data = data_module.to_device((x, y, sample_weight))
+        elif distribution.feeds_local_data:  # this process's rows; the step sees all processes'
+            data = distribution.place_local_batch((x, y, sample_weight))
+            num *= distribution.num_data_shards
+        else:  # the same rows on every process: the global batch
+            data = distribution.place_batch((x, y, sample_weight))
         self._train_chunk(data, jnp.arange(num, dtype=jnp.int32), 0, 1, num, global_key())
         logs = self._pythonify(_metric_results(self._metrics, self._metric_states))
         return self._format_results(logs, return_dict)
@@ -481,7 +513,7 @@ class _LazyLogs(dict):
 
 def _place(distribution, part, carry: TrainCarry, hyper: Hyper):
     """Lay values out as the distribution says (a no-op once they are placed)."""
-    replicate = lambda tree: jax.device_put(tree, distribution.replicated())  # noqa: E731
+    replicate = distribution.replicate  # no cross-process traffic (see distribution._put)
     carry = TrainCarry(
         trainable=distribution.place_variable_values(part.trainable, carry.trainable),
         state=distribution.place_variable_values(part.state, carry.state),

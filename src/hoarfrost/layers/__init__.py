@@ -5,7 +5,7 @@ from hoarfrost.layers.convolutional import (Conv1D, Conv2D, Conv2DTranspose, Con
                                              Convolution2D, Convolution2DTranspose,
                                              DepthwiseConv2D, SeparableConv2D,
                                              SeparableConvolution2D)
-from hoarfrost.layers.core import Activation, Dense
+from hoarfrost.layers.core import Activation, Dense, Masking
 from hoarfrost.layers.embedding import Embedding
 from hoarfrost.layers.input_layer import Input, InputLayer
 from hoarfrost.layers.layer import InputSpec, Layer
@@ -33,7 +33,7 @@ __all__ = [
     "Activation", "Add", "Average", "BatchNormalization", "Bidirectional", "Concatenate",
     "Cropping2D", "Dense", "Dropout", "ELU", "Embedding", "Flatten", "GRU", "GaussianNoise",
     "Input", "InputLayer", "InputSpec", "LSTM", "Layer", "LayerNormalization", "LeakyReLU",
-    "Maximum", "Minimum", "Multiply", "Permute", "ReLU", "RepeatVector", "Reshape",
+    "Masking", "Maximum", "Minimum", "Multiply", "Permute", "ReLU", "RepeatVector", "Reshape",
     "SimpleRNN", "Softmax", "SpatialDropout2D", "Subtract", "UpSampling2D", "ZeroPadding2D",
     "add", "average", "concatenate", "maximum", "minimum", "multiply", "subtract",
 ]

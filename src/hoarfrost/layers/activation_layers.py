@@ -35,6 +35,8 @@ class ReLU(Layer):
         Array([0., 3., 6.], dtype=float32)
     """
 
+    _supports_masking = True  # a mask passes through, as in Keras
+
     def __init__(self, max_value=None, negative_slope: float = 0.0, threshold: float = 0.0,
                  **kwargs):
         super().__init__(**kwargs)
@@ -72,6 +74,8 @@ class LeakyReLU(Layer):
             the deprecated name `alpha` is accepted with a warning).
     """
 
+    _supports_masking = True  # a mask passes through, as in Keras
+
     def __init__(self, negative_slope: float = 0.3, **kwargs):
         if "alpha" in kwargs:
             negative_slope = kwargs.pop("alpha")
@@ -102,6 +106,8 @@ class ELU(Layer):
         alpha: the scale of the negative part (default 1.0).
     """
 
+    _supports_masking = True  # a mask passes through, as in Keras
+
     def __init__(self, alpha: float = 1.0, **kwargs):
         super().__init__(**kwargs)
         self.alpha = float(alpha)
@@ -131,6 +137,8 @@ class Softmax(Layer):
         >>> Softmax()(jnp.zeros((1, 4)))
         Array([[0.25, 0.25, 0.25, 0.25]], dtype=float32)
     """
+
+    _supports_masking = True  # a mask passes through, as in Keras
 
     def __init__(self, axis=-1, **kwargs):
         super().__init__(**kwargs)

@@ -1,11 +1,12 @@
-"""Core layers: `Dense` and `Activation`."""
+"""Core layers: `Dense`, `Activation` and `Masking`."""
 
 from __future__ import annotations
 
 import jax.numpy as jnp
 
-from hoarfrost import activations, initializers, regularizers
+from hoarfrost import activations, initializers, masking, regularizers
 from hoarfrost.layers.layer import InputSpec, Layer
+from hoarfrost.symbolic import KerasTensor, is_keras_tensor
 
 
 class Dense(Layer):
@@ -29,6 +30,8 @@ class Dense(Layer):
         >>> layer(jnp.ones((2, 3))).shape
         (2, 4)
     """
+
+    _supports_masking = True  # a mask passes through, as in Keras
 
     def __init__(self, units: int, activation=None, use_bias: bool = True,
                  kernel_initializer="glorot_uniform", bias_initializer="zeros",
@@ -100,6 +103,8 @@ class Activation(Layer):
         Array([[0., 2.]], dtype=float32)
     """
 
+    _supports_masking = True
+
     def __init__(self, activation, **kwargs):
         super().__init__(**kwargs)
         self.activation = activations.get(activation)
@@ -110,3 +115,46 @@ class Activation(Layer):
 
     def get_config(self):
         return {**super().get_config(), "activation": activations.serialize(self.activation)}
+
+
+class Masking(Layer):
+    """Masks the timesteps whose features all equal `mask_value`.
+
+    For inputs `(batch, timesteps, features)`, a timestep is skipped by the
+    layers downstream that support masking (recurrent layers, average
+    pooling, the loss) when every feature equals `mask_value`; its features
+    are set to 0, as in Keras.
+
+    Args:
+        mask_value: the padding value.
+        **kwargs: `name`, `trainable`, `input_shape`, `dtype`.
+
+    Example:
+        >>> x = jnp.array([[[1.0], [0.0]]])
+        >>> Masking()(x).shape, Masking().compute_mask(x)
+        ((1, 2, 1), Array([[ True, False]], dtype=bool))
+    """
+
+    _supports_masking = True
+
+    def __init__(self, mask_value=0.0, **kwargs):
+        super().__init__(**kwargs)
+        self.mask_value = mask_value
+        self.built = True
+
+    def compute_mask(self, inputs, mask=None):
+        if is_keras_tensor(inputs):
+            return KerasTensor(inputs.shape[:-1], "bool")
+        return jnp.any(jnp.not_equal(inputs, self.mask_value), axis=-1)
+
+    def call(self, inputs):
+        keep = jnp.any(jnp.not_equal(inputs, self.mask_value), axis=-1, keepdims=True)
+        outputs = jnp.where(keep, inputs, jnp.zeros((), inputs.dtype))
+        masking.set_mask(outputs, jnp.squeeze(keep, -1))
+        return outputs
+
+    def compute_output_shape(self, input_shape):
+        return tuple(input_shape)
+
+    def get_config(self):
+        return {**super().get_config(), "mask_value": self.mask_value}

@@ -34,11 +34,11 @@ class Embedding(Layer):
             while it is trainable.
         activity_regularizer: a penalty on the output.
         embeddings_constraint: a projection applied after each update.
-        mask_zero: whether index 0 is padding. Then `compute_mask(inputs)`
-            returns `inputs != 0`, which the recurrent layers accept as their
-            `mask=` argument. hoarfrost does not (yet) propagate masks
-            automatically through `Sequential` / functional models: pass the
-            mask explicitly, e.g. `lstm(embedding(x), mask=embedding.compute_mask(x))`.
+        mask_zero: whether index 0 is padding. Then the output carries the
+            mask `inputs != 0` (`compute_mask(inputs)`), which the layers
+            downstream pick up as in Keras: recurrent layers skip padded
+            steps, `GlobalAveragePooling1D` leaves them out, and the loss and
+            metrics ignore them.
         weights: an optional initial `(input_dim, output_dim)` matrix (or a
             one-element list holding it).
         input_length: accepted for Keras 2 code; it means

@@ -5,6 +5,7 @@ from __future__ import annotations
 import functools
 import inspect
 import threading
+import warnings
 from typing import Any, Iterator
 
 import jax
@@ -12,6 +13,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from hoarfrost import initializers as initializers_module
+from hoarfrost import masking
 from hoarfrost.naming import to_snake_case, unique_name
 from hoarfrost.symbolic import KerasTensor, Node, any_symbolic, is_keras_tensor
 from hoarfrost.variables import StatelessScope, Variable, current_scope
@@ -86,6 +88,17 @@ class InputSpec:
 def _call_accepts(cls, argument: str) -> bool:
     params = inspect.signature(cls.call).parameters
     return argument in params or any(p.kind is p.VAR_KEYWORD for p in params.values())
+
+
+@functools.lru_cache(maxsize=None)
+def _mask_position(cls) -> int | None:
+    """Where `mask` sits among call's arguments (inputs = 0), or None when
+    call names no `mask` parameter (as Keras: `**kwargs` gets no mask)."""
+    params = [p for p in inspect.signature(cls.call).parameters.values() if p.name != "self"]
+    for index, param in enumerate(params):
+        if param.name == "mask" and param.kind is not param.VAR_KEYWORD:
+            return index if param.kind is not param.KEYWORD_ONLY else len(params)
+    return None
 
 
 class Layer:
@@ -293,6 +306,52 @@ class Layer:
     def call(self, inputs, *args, **kwargs):
         raise NotImplementedError(f"Layer {type(self).__name__} does not implement call().")
 
+    # --- masking -------------------------------------------------------------
+    @property
+    def supports_masking(self) -> bool:
+        """Whether the layer passes a mask on to its outputs (via `compute_mask`).
+
+        As Keras: True by default exactly when a subclass overrides
+        `compute_mask`; a layer that does not support masking drops it.
+        """
+        value = getattr(self, "_supports_masking", None)  # set by a class or instance
+        if value is None:
+            return type(self).compute_mask is not Layer.compute_mask
+        return value
+
+    @supports_masking.setter
+    def supports_masking(self, value: bool) -> None:
+        self.__dict__["_supports_masking"] = bool(value)
+
+    def compute_mask(self, inputs, previous_mask=None):
+        """The mask of the output: by default the input's, unchanged."""
+        return previous_mask
+
+    def _propagate_mask(self, inputs, outputs, previous_mask, consumed: bool) -> None:
+        """Attach the output mask (Keras's `_set_mask_metadata`).
+
+        Outputs that already carry a mask (set by `call`, or an inner layer's
+        output returned as is) keep it. A layer without masking support drops
+        the mask, with a warning unless its `call` took it (`mask=`).
+        """
+        flat_outputs = jax.tree.leaves(outputs)
+        if all(masking.get_mask(o) is not None for o in flat_outputs):
+            return
+        if not self.supports_masking:
+            if not consumed and masking.any_mask(previous_mask):
+                warnings.warn(
+                    f'Layer "{self.name}" (of type {type(self).__name__}) was passed an input '
+                    "with a mask attached to it, but it does not support masking, so its "
+                    "output carries no mask: downstream layers will not see it.",
+                    stacklevel=3)
+            return
+        output_masks = self.compute_mask(inputs, previous_mask)
+        if output_masks is None:
+            return
+        for tensor, mask in zip(flat_outputs, masking.flat_masks(output_masks)):
+            if mask is not None and masking.get_mask(tensor) is None:
+                masking.set_mask(tensor, mask)
+
     def compute_output_shape(self, input_shape):
         """The output shape for an input shape; derived by abstract evaluation."""
         spec = self.compute_output_spec(_shape_to_spec(input_shape))
@@ -322,13 +381,28 @@ class Layer:
     def __call__(self, inputs, *args, **kwargs):
         if any_symbolic(inputs):
             return self._symbolic_call(inputs, args, kwargs)
+        masks = masking.masks_of(inputs)
         inputs = jax.tree.map(
             lambda x: x.value if isinstance(x, Variable) else jnp.asarray(x), inputs,
             is_leaf=lambda x: isinstance(x, Variable))
+        has_masks = masking.any_mask(masks)
+        if has_masks:  # a conversion (NumPy -> JAX) keeps the mask
+            masking.set_masks(inputs, masks)
         shapes = jax.tree.map(_shape_of, inputs, is_leaf=_is_array)
         self._maybe_build(_build_shape(shapes))
         self._check_input_spec(shapes)
-        return self._call_with_context(inputs, args, kwargs)
+        # Keras: a call naming `mask` gets the inputs' masks unless one is given.
+        position = _mask_position(type(self))
+        if has_masks and kwargs.get("mask") is None and position is not None \
+                and len(args) < position:
+            kwargs["mask"] = masks
+        previous_mask = kwargs.get("mask")
+        consumed = previous_mask is not None
+        if previous_mask is None and has_masks:
+            previous_mask = masks
+        outputs = self._call_with_context(inputs, args, kwargs)
+        self._propagate_mask(inputs, outputs, previous_mask, consumed)
+        return outputs
 
     def _call_with_context(self, inputs, args, kwargs):
         training = kwargs.pop("training", None)

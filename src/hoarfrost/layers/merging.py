@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import jax.numpy as jnp
 
+from hoarfrost import masking
 from hoarfrost.layers.layer import Layer
 
 
@@ -25,9 +26,15 @@ def _is_shape(s) -> bool:
 
 class Merge(Layer):
     """Base class of the element-wise merge layers: subclasses define
-    `_merge_function(inputs)` on a list of arrays of equal rank."""
+    `_merge_function(inputs)` on a list of arrays of equal rank.
+
+    Masks combine as in Keras: the output is masked only when every input
+    is, with the OR of their masks (`Maximum`, `Minimum` and `Multiply` also
+    keep masked entries out of the result).
+    """
 
     _min_inputs = 1
+    _supports_masking = True
 
     def __call__(self, inputs, *args, **kwargs):
         # A tuple of tensors is a list of inputs, as in Keras.
@@ -82,7 +89,7 @@ class Merge(Layer):
             out = self._elementwise_shape(out, tuple(shape[1:]), input_shape)
         self.built = True
 
-    def call(self, inputs):
+    def call(self, inputs, mask=None):
         if not isinstance(inputs, (list, tuple)):
             raise ValueError(
                 f'{type(self).__name__} layer "{self.name}" should be called on a list of '
@@ -91,13 +98,72 @@ class Merge(Layer):
         inputs = list(inputs)
         self._check_list([tuple(x.shape) for x in inputs])
         max_ndim = max(x.ndim for x in inputs)
-        # Keras: a lower-rank input gets new axes right after the batch axis.
+        masks = list(mask) if isinstance(mask, (list, tuple)) else [None] * len(inputs)
+        # Keras: a lower-rank input gets new axes right after the batch axis (and
+        # loses its mask).
+        masks = [m if x.ndim == max_ndim else None for x, m in zip(inputs, masks)]
         inputs = [jnp.reshape(x, x.shape[:1] + (1,) * (max_ndim - x.ndim) + x.shape[1:])
                   if x.ndim < max_ndim else x for x in inputs]
+        if any(m is not None for m in masks):
+            return self._masked_merge(inputs, masks)
         return self._merge_function(inputs)
 
     def _merge_function(self, inputs):
         raise NotImplementedError
+
+    def _masked_merge(self, inputs, masks):
+        """The merge when some inputs carry masks; by default masks don't change values."""
+        return self._merge_function(inputs)
+
+    def compute_mask(self, inputs, mask=None):
+        """The OR of the input masks when every input has one, else None (Keras)."""
+        masks = _check_masks(self, inputs, mask)
+        if masks is None or any(m is None for m in masks):
+            return None
+        output = jnp.asarray(masks[0])
+        for m in masks[1:]:
+            output = jnp.logical_or(output, m)
+        return output
+
+
+def _check_masks(layer, inputs, mask):
+    if mask is None:
+        return None
+    if not isinstance(mask, (list, tuple)) or not isinstance(inputs, (list, tuple)) \
+            or len(mask) != len(inputs):
+        raise ValueError(
+            f'{type(layer).__name__} layer "{layer.name}" expects one mask (or None) per '
+            f"input, as a list of {len(inputs) if isinstance(inputs, (list, tuple)) else 1}; "
+            f"received mask={mask!r}."
+        )
+    return list(mask)
+
+
+def _expand_mask(mask, x):
+    """A `(batch, steps)` mask broadcast over the features of `x` `(batch, steps, features)`."""
+    return jnp.broadcast_to(jnp.expand_dims(jnp.asarray(mask).astype(bool), -1), x.shape)
+
+
+def _merge_or_masks(op, inputs, masks):
+    """Keras's `_apply_merge_op_and_or_mask`: a masked entry takes the other
+    operand's value; the output is masked (OR) only when every input is."""
+    output = output_mask = None
+    for x, mask in zip(inputs, masks):
+        if mask is not None:
+            mask = _expand_mask(mask, x)
+        if output is None:
+            output, output_mask = x, mask
+            continue
+        if mask is not None:
+            x = jnp.where(mask, x, output)
+        if output_mask is not None:
+            output = jnp.where(output_mask, output, x)
+        output_mask = (jnp.logical_or(output_mask, mask)
+                       if mask is not None and output_mask is not None else None)
+        output = op(output, x)
+    if output_mask is not None:
+        masking.set_mask(output, jnp.any(output_mask, axis=-1))
+    return output
 
 
 class Add(Merge):
@@ -151,6 +217,24 @@ class Multiply(Merge):
             out = out * x
         return out
 
+    def _masked_merge(self, inputs, masks):
+        # Keras: masked entries count as 1; when every input is masked the
+        # output is zero outside the OR of the masks, and carries that mask.
+        has_output_mask = all(m is not None for m in masks)
+        output = output_mask = None
+        for x, mask in zip(inputs, masks):
+            if mask is not None:
+                mask = _expand_mask(mask, x)
+                x = jnp.where(mask, x, jnp.ones((), x.dtype))
+                if has_output_mask:
+                    output_mask = mask if output_mask is None else jnp.logical_or(output_mask,
+                                                                                  mask)
+            output = x if output is None else output * x
+        if has_output_mask:
+            output = jnp.where(output_mask, output, jnp.zeros((), output.dtype))
+            masking.set_mask(output, jnp.any(output_mask, axis=-1))
+        return output
+
 
 class Average(Merge):
     """Averages a list of tensors element-wise (their sum divided by their count)."""
@@ -171,6 +255,9 @@ class Maximum(Merge):
             out = jnp.maximum(out, x)
         return out
 
+    def _masked_merge(self, inputs, masks):
+        return _merge_or_masks(jnp.maximum, inputs, masks)
+
 
 class Minimum(Merge):
     """The element-wise minimum of a list of tensors."""
@@ -180,6 +267,9 @@ class Minimum(Merge):
         for x in inputs[1:]:
             out = jnp.minimum(out, x)
         return out
+
+    def _masked_merge(self, inputs, masks):
+        return _merge_or_masks(jnp.minimum, inputs, masks)
 
 
 class Concatenate(Merge):
@@ -231,6 +321,22 @@ class Concatenate(Merge):
         if self.axis % max(x.ndim for x in inputs) != 0:
             self._check_list([tuple(x.shape) for x in inputs])
         return jnp.concatenate(inputs, axis=self.axis)
+
+    def compute_mask(self, inputs, mask=None):
+        """Keras's rule: unmasked inputs count as all True; the masks (broadcast
+        over features) are concatenated along `axis`, then OR-ed over the last axis."""
+        masks = _check_masks(self, inputs, mask)
+        if masks is None or all(m is None for m in masks):
+            return None
+        full = []
+        for x, m in zip(inputs, masks):
+            if m is None:
+                full.append(jnp.ones(x.shape, bool))
+            elif jnp.ndim(m) < x.ndim:
+                full.append(_expand_mask(m, x))
+            else:
+                full.append(jnp.asarray(m).astype(bool))
+        return jnp.any(jnp.concatenate(full, axis=self.axis), axis=-1)
 
     def get_config(self):
         return {**super().get_config(), "axis": self.axis}

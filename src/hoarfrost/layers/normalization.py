@@ -109,6 +109,8 @@ class BatchNormalization(Layer):
         ['batch_normalization/gamma', 'batch_normalization/beta', 'batch_normalization/moving_mean', 'batch_normalization/moving_variance']
     """
 
+    _supports_masking = True  # a mask passes through, as in Keras
+
     def __init__(self, axis: int = -1, momentum: float = 0.99, epsilon: float = 1e-3,
                  center: bool = True, scale: bool = True, beta_initializer="zeros",
                  gamma_initializer="ones", moving_mean_initializer="zeros",
@@ -288,6 +290,8 @@ class LayerNormalization(Layer):
         >>> LayerNormalization()(jnp.arange(6.0).reshape(2, 3)).shape
         (2, 3)
     """
+
+    _supports_masking = True  # a mask passes through, as in Keras
 
     def __init__(self, axis=-1, epsilon: float = 1e-3, center: bool = True, scale: bool = True,
                  beta_initializer="zeros", gamma_initializer="ones", beta_regularizer=None,

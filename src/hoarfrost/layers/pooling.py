@@ -253,11 +253,16 @@ _GLOBAL_ARGS = """
 class GlobalAveragePooling1D(_GlobalPooling):
     """The mean over the steps of `(batch, steps, channels)` -> `(batch, channels)`.
 
-    `layer(x, mask=m)` with `m` of shape `(batch, steps)` averages only the
-    unmasked steps, as in Keras.
+    A mask `(batch, steps)` (propagated from e.g. `Embedding(mask_zero=True)`,
+    or given as `mask=`) averages only the unmasked steps, as in Keras; the
+    output carries no mask.
     """
 
     rank = 1
+    _supports_masking = True
+
+    def compute_mask(self, inputs, mask=None):
+        return None
 
     def call(self, inputs, mask=None):
         axis = self._axes[0]
@@ -276,7 +281,11 @@ class GlobalAveragePooling2D(_GlobalPooling):
 
 
 class GlobalMaxPooling1D(_GlobalPooling):
-    """The maximum over the steps of `(batch, steps, channels)` -> `(batch, channels)`."""
+    """The maximum over the steps of `(batch, steps, channels)` -> `(batch, channels)`.
+
+    As in Keras 3, a mask is not used (padded steps take part in the maximum)
+    and is dropped.
+    """
 
     rank = 1
 

@@ -8,8 +8,9 @@ GRU), so Keras weights load unchanged.
 Masking follows Keras on JAX exactly: at a masked timestep every state is
 carried over unchanged and the output is the previous output (the first
 state), or zeros with `zero_output_for_mask=True` (which `Bidirectional` sets
-when returning sequences). Pass the mask explicitly, `layer(x, mask=m)` with
-`m` of shape `(batch, timesteps)`, e.g. from `Embedding.compute_mask`.
+when returning sequences). The mask comes from upstream (an
+`Embedding(mask_zero=True)` or `Masking` layer) or explicitly as
+`layer(x, mask=m)` with `m` of shape `(batch, timesteps)`.
 """
 
 from __future__ import annotations
@@ -304,6 +305,8 @@ class _RNN(Layer):
 
     def compute_mask(self, inputs, mask=None):
         """The output mask (the Keras rule): the input mask for sequences, else None."""
+        if isinstance(mask, (list, tuple)):  # the sequences' mask comes first
+            mask = mask[0] if mask else None
         output_mask = mask if self.return_sequences else None
         if self.return_state:
             return [output_mask] + [None] * self._num_states

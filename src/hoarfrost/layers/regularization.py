@@ -22,6 +22,8 @@ class Dropout(Layer):
         seed: an optional seed for this layer's masks.
     """
 
+    _supports_masking = True  # a sequence mask passes through, as in Keras
+
     def __init__(self, rate: float, noise_shape=None, seed: int | None = None, **kwargs):
         super().__init__(**kwargs)
         if not 0 <= rate < 1:
@@ -103,6 +105,8 @@ class GaussianNoise(Layer):
         stddev: the standard deviation of the noise, in [0, 1] (as in Keras).
         seed: an optional seed for this layer's noise.
     """
+
+    _supports_masking = True
 
     def __init__(self, stddev: float, seed: int | None = None, **kwargs):
         super().__init__(**kwargs)

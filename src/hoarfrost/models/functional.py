@@ -6,6 +6,7 @@ from typing import Any
 
 import jax
 
+from hoarfrost import masking
 from hoarfrost.layers.input_layer import InputLayer
 from hoarfrost.models.model import Model
 from hoarfrost.symbolic import KerasTensor, Node, is_keras_tensor
@@ -98,6 +99,11 @@ class Functional(Model):
         shapes = [t.shape for t in self.outputs]
         return shapes[0] if len(shapes) == 1 else shapes
 
+    @property
+    def output_names(self) -> list[str]:
+        """The name of the layer behind each output, in output order (as Keras)."""
+        return [t.node.layer.name for t in self.outputs]
+
     def _standardize_inputs(self, inputs) -> list:
         if isinstance(inputs, dict):
             missing = [t.name for t in self.inputs if t.name not in inputs]
@@ -115,9 +121,16 @@ class Functional(Model):
             )
         return flat
 
-    def call(self, inputs, training=None):
+    def call(self, inputs, training=None, mask=None):
+        flat = self._standardize_inputs(inputs)
+        if mask is not None:  # masks given for the inputs: the graph's layers pick them up
+            masks = ([mask.get(t.name) for t in self.inputs] if isinstance(mask, dict)
+                     else masking.flat_masks(mask))
+            for value, m in zip(flat, masks):
+                if m is not None:
+                    masking.set_mask(value, m)
         values: dict[int, Any] = {}
-        for tensor, value in zip(self.inputs, self._standardize_inputs(inputs)):
+        for tensor, value in zip(self.inputs, flat):
             spec = tensor.shape
             shape = tuple(value.shape)
             if len(shape) != len(spec) or any(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from hoarfrost import masking
 from hoarfrost.layers.input_layer import InputLayer
 from hoarfrost.layers.layer import Layer
 from hoarfrost.models.model import Model
@@ -101,7 +102,9 @@ class Sequential(Model):
         if not self.built:
             self.build(input_shape)
 
-    def call(self, inputs, training=None):
+    def call(self, inputs, training=None, mask=None):
+        if mask is not None:  # a mask given for the inputs: the layers pick it up
+            masking.set_masks(inputs, mask)
         outputs = inputs
         for layer in self._layers:
             outputs = layer(outputs, training=training)

@@ -23,6 +23,7 @@ import numpy as np
 from safetensors.numpy import load as st_load
 from safetensors.numpy import save as st_save
 
+from hoarfrost.distribution import is_writer, to_host
 from hoarfrost.saving.serialization import deserialize_layer, serialize_layer
 
 FORMAT = "hoarfrost.keras"
@@ -98,7 +99,7 @@ def _optimizer_blob(model) -> tuple[dict, bytes] | tuple[None, None]:
         i = index[id(variable)]
         owners.append(i)
         for j, leaf in enumerate(jax.tree.leaves(slots)):
-            tensors[f"{i:05d}/{j}"] = np.asarray(leaf)
+            tensors[f"{i:05d}/{j}"] = to_host(leaf)
     state = {"optimizer": config, "slots": owners,
              "lr_multipliers": [_pattern_to_json(p) + [float(f)]
                                 for p, f in optimizer.lr_multipliers.items()]}
@@ -120,7 +121,11 @@ def _pattern_from_json(kind, pattern, flags):
 
 
 def save_model(model, filepath, overwrite: bool = True) -> None:
-    """Save a model to a `.keras` zip (atomic: a failed save keeps the old file)."""
+    """Save a model to a `.keras` zip (atomic: a failed save keeps the old file).
+
+    Over several processes every process calls it (values may be gathered)
+    and process 0 alone writes, as in Keras.
+    """
     filepath = os.fspath(filepath)
     if not filepath.endswith(".keras"):
         raise ValueError(
@@ -156,7 +161,8 @@ def save_model(model, filepath, overwrite: bool = True) -> None:
             if opt_blob is not None:
                 archive.writestr("optimizer.safetensors", opt_blob)
 
-    _atomic_write(filepath, write)
+    if is_writer():  # every process gathered the values above; process 0 alone writes
+        _atomic_write(filepath, write)
 
 
 def _jsonable(tree):
@@ -171,13 +177,35 @@ def _compile_config(model) -> dict | None:
     from hoarfrost import losses, optimizers
     if not getattr(model, "compiled", False):
         return None
-    loss = model.loss
-    if loss is not None and not isinstance(loss, str):
-        loss = losses.serialize(model._loss_obj) or _custom(loss)
-    metrics = [_metric_identifier(m) for m in model._metric_identifiers]
-    return {"loss": loss, "metrics": metrics,
+    def one_loss(loss, obj):
+        if loss is None or isinstance(loss, str):
+            return loss
+        return losses.serialize(obj) or _custom(loss)
+
+    loss, objects = model.loss, model._loss_obj
+    if isinstance(loss, dict) and isinstance(objects, dict):  # one loss per output
+        loss = {k: one_loss(v, objects[k]) for k, v in loss.items()}
+    elif isinstance(loss, (list, tuple)):
+        loss = [one_loss(v, o) for v, o in zip(loss, objects)]
+    else:
+        loss = one_loss(loss, objects)
+    config = model._compile_config
+    return {"loss": loss, "metrics": _map_entries(config.metrics, _metric_identifier) or [],
+            "weighted_metrics": _map_entries(config.weighted_metrics, _metric_identifier),
+            "loss_weights": _jsonable(config.loss_weights),
             "steps_per_execution": model.steps_per_execution,
             "has_optimizer": optimizers.serialize(model.optimizer) is not None}
+
+
+def _map_entries(tree, fn):
+    """`fn` on each identifier of a compile argument, keeping its lists and dicts."""
+    if tree is None:
+        return None
+    if isinstance(tree, dict) and "class_name" not in tree and "custom" not in tree:
+        return {k: _map_entries(v, fn) for k, v in tree.items()}
+    if isinstance(tree, (list, tuple)):
+        return [_map_entries(v, fn) for v in tree]
+    return fn(tree)
 
 
 def _metric_identifier(metric):
@@ -356,25 +384,31 @@ def _restore_compile(model, compile_config: dict, opt_state, opt_blob, filepath,
         _warn(filepath, "its optimizer is not one of hoarfrost's built-in optimizers, so it "
               "was not saved; the model is loaded uncompiled. Call compile() to train it.")
         return
-    loss = _resolve_custom(compile_config["loss"], custom_objects)
-    if loss is None:
-        name = compile_config["loss"]["custom"]
+    missing: list = []
+
+    def resolve(identifier):
+        found = _resolve_custom(identifier, custom_objects)
+        if found is None and identifier is not None:
+            missing.append(identifier["custom"])
+        return found
+
+    loss = _map_entries(compile_config["loss"], resolve)
+    if missing:
+        name = missing[0]
         _warn(filepath, f"its loss '{name}' is not registered; the model is loaded "
               f"uncompiled. Pass custom_objects={{'{name}': {name}}} to load_model().")
         return
-    metrics = []
-    for identifier in compile_config.get("metrics") or []:
-        metric = _resolve_custom(identifier, custom_objects)
-        if metric is None:
-            name = identifier["custom"]
-            _warn(filepath, f"its metric '{name}' is not registered and is left out. Pass "
-                  f"custom_objects={{'{name}': {name}}} to load_model().")
-        else:
-            metrics.append(metric)
+    metrics, weighted = (_map_entries(compile_config.get(key), resolve)
+                         for key in ("metrics", "weighted_metrics"))
+    for name in missing:  # an unknown metric is left out (None: no metric there)
+        _warn(filepath, f"its metric '{name}' is not registered and is left out. Pass "
+              f"custom_objects={{'{name}': {name}}} to load_model().")
     optimizer = optimizers.get(opt_state["optimizer"])
     multipliers = {_pattern_from_json(kind, pattern, flags): factor
                    for kind, pattern, flags, factor in opt_state.get("lr_multipliers", [])}
     model.compile(optimizer=optimizer, loss=loss, metrics=metrics or None,
+                  weighted_metrics=weighted or None,
+                  loss_weights=compile_config.get("loss_weights"),
                   steps_per_execution=compile_config.get("steps_per_execution", "auto"),
                   lr_multipliers=multipliers)
     if opt_state.get("schedule"):
@@ -412,7 +446,10 @@ def _warn(filepath, message: str) -> None:
 
 
 def save_weights(model, filepath, overwrite: bool = True) -> None:
-    """Save weights and trainable flags to a `.weights.safetensors` file (atomic)."""
+    """Save weights and trainable flags to a `.weights.safetensors` file (atomic).
+
+    Over several processes every process calls it and process 0 alone writes.
+    """
     filepath = os.fspath(filepath)
     if not (filepath.endswith(".safetensors") or filepath.endswith(".weights.h5")):
         raise ValueError(
@@ -423,7 +460,8 @@ def save_weights(model, filepath, overwrite: bool = True) -> None:
     tensors = {f"{i:05d}": np.ascontiguousarray(v.numpy()) for i, v in enumerate(model.weights)}
     blob = st_save(tensors, metadata={"format": FORMAT,
                                       "state": json.dumps(_trainability(model))})
-    _atomic_write(filepath, lambda handle: handle.write(blob))
+    if is_writer():  # every process gathered the values above; process 0 alone writes
+        _atomic_write(filepath, lambda handle: handle.write(blob))
 
 
 def load_weights(model, filepath) -> None:

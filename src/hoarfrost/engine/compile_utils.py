@@ -1,0 +1,459 @@
+"""`compile()` arguments laid out per model output, named as Keras 3 names them.
+
+A model with several outputs takes its losses, loss weights and metrics as a
+list (one entry per output, in output order) or a dict keyed by output name
+(the output layer's name, or the key of a dict of outputs); a single loss
+applies to every output. Targets and sample weights come the same way.
+
+Logs, as Keras 3.15 writes them: `loss` (the weighted total, regularization
+included), `<output>_loss` (each output's *unweighted* loss, only when more
+than one output has a loss) and `<output>_<metric>`. `metrics` ignore
+sample weights; `weighted_metrics` use them (`weighted_<metric>` when the
+name is taken). Everything here runs at trace time: the compiled step sees
+plain Python lists.
+"""
+
+from __future__ import annotations
+
+import numbers
+from typing import Any, NamedTuple
+
+import jax
+import numpy as np
+
+from hoarfrost import losses as losses_module
+from hoarfrost import metrics as metrics_module
+from hoarfrost.symbolic import is_keras_tensor
+
+
+class OutputLayout(NamedTuple):
+    """The model's outputs, flattened: how many, and their names (None when unnamed)."""
+
+    count: int
+    names: list | None
+    keyed: bool = False  # the outputs are a dict (names are its keys)
+
+    def describe(self) -> str:
+        if self.names:
+            return f"{self.count} outputs {self.names}"
+        return f"{self.count} outputs"
+
+    def output(self, index: int) -> str:
+        """An output in a message: its name, or its position."""
+        return repr(self.names[index]) if self.names else f"#{index}"
+
+    def label(self, index: int, base: str = "y") -> str:
+        """How to refer to one output's entry of `base` in a message."""
+        if self.count == 1:
+            return base
+        return f"{base}[{self.names[index]!r}]" if self.names else f"{base}[{index}]"
+
+
+def output_layout(model, spec=None) -> OutputLayout:
+    """The layout of a functional model's outputs, or of `spec` (an output pytree)."""
+    struct = getattr(model, "_outputs_struct", None)
+    if struct is None:
+        struct = spec
+    flat, _ = jax.tree_util.tree_flatten_with_path(struct, is_leaf=is_keras_tensor)
+    names = None
+    keyed = isinstance(struct, dict) and all(len(path) == 1 for path, _ in flat)
+    if keyed:
+        names = [str(path[0].key) for path, _ in flat]
+    elif getattr(model, "output_names", None):
+        names = list(model.output_names)
+    return OutputLayout(len(flat), _unique(names) if names else None, keyed)
+
+
+def _unique(names: list) -> list:
+    seen: set = set()
+    out = []
+    for name in names:
+        candidate, k = name, 1
+        while candidate in seen:
+            candidate, k = f"{name}_{k}", k + 1
+        seen.add(candidate)
+        out.append(candidate)
+    return out
+
+
+def _is_structure(value) -> bool:
+    """A list, tuple or dict of entries (a Keras config dict is one entry)."""
+    if isinstance(value, dict):
+        return "class_name" not in value and "custom" not in value
+    return isinstance(value, (list, tuple))
+
+
+def _leaves(value) -> list:
+    if value is None:
+        return []
+    if _is_structure(value):
+        items = value.values() if isinstance(value, dict) else value
+        return [leaf for item in items for leaf in _leaves(item)]
+    return [value]
+
+
+def _entry_list(value) -> list:
+    """One output's metrics: None, one metric or a list of them."""
+    return _leaves(value)
+
+
+def standardize(tree, layout: OutputLayout, argument: str):
+    """`y` or `sample_weight` as the outputs: one array for one output, else a list.
+
+    A dict is read by output name, a list or tuple in output order; a single
+    `sample_weight` array applies to every output (as Keras).
+    """
+    if tree is None:
+        return None
+    n = layout.count
+    if isinstance(tree, dict):
+        if layout.names is None:
+            raise ValueError(
+                f"`{argument}` is a dict (keys {sorted(map(str, tree))}), but the model's "
+                f"{layout.describe()} have no names; pass a list of {n} arrays in output order.")
+        unknown = [k for k in tree if k not in layout.names]
+        if unknown:
+            raise ValueError(
+                f"`{argument}` has keys {unknown} that are not output names; the model has "
+                f"{layout.describe()}. Key `{argument}` by output name.")
+        values = [tree.get(name) for name in layout.names]
+    elif isinstance(tree, (list, tuple)):
+        values = list(tree)
+        if len(values) != n:
+            flat = jax.tree.leaves(tree, is_leaf=lambda a: a is None)
+            if len(flat) != n:
+                raise ValueError(
+                    f"`{argument}` holds {_count(len(values), 'array')}, but the model has "
+                    f"{layout.describe() if n > 1 else '1 output'}; pass one per output, in "
+                    "output order (or a dict keyed by output name).")
+            values = flat
+    else:
+        if n == 1 or argument == "sample_weight":
+            return tree
+        raise ValueError(
+            f"The model has {layout.describe()}, but `{argument}` is a single array of shape "
+            f"{np.shape(tree)}; pass a list of {n} arrays in output order, or a dict keyed by "
+            "output name.")
+    return values[0] if n == 1 else values
+
+
+def pick(tree, index: int, count: int):
+    """Output `index`'s entry of a standardized `y`."""
+    return tree if count == 1 else tree[index]
+
+
+def pick_weight(sample_weight, index: int):
+    """Output `index`'s sample weights (one array may serve every output)."""
+    return sample_weight[index] if isinstance(sample_weight, list) else sample_weight
+
+
+class CompileConfig:
+    """What `compile()` was given, resolved (unknown names fail here) and kept as given."""
+
+    def __init__(self, loss=None, loss_weights=None, metrics=None, weighted_metrics=None):
+        self.loss = loss
+        self.loss_objects = self._resolve_losses(loss)
+        if loss_weights is not None and not (_is_number(loss_weights) or _is_structure(
+                loss_weights)):
+            raise TypeError(
+                "compile(): `loss_weights` must be a number (one output), a list (one weight "
+                f"per output) or a dict keyed by output name; got "
+                f"{type(loss_weights).__name__}.")
+        for weight in _leaves(loss_weights) if _is_structure(loss_weights) else []:
+            if not _is_number(weight):
+                raise TypeError(f"compile(): `loss_weights` must hold numbers; got {weight!r}.")
+        self.loss_weights = loss_weights
+        for argument, value in (("metrics", metrics), ("weighted_metrics", weighted_metrics)):
+            if value is not None and not _is_structure(value):
+                raise TypeError(
+                    f"compile(): `{argument}` must be a list (or, for several outputs, a list "
+                    f"per output or a dict keyed by output name), got {type(value).__name__}.")
+            for identifier in _leaves(value):
+                if not (isinstance(identifier, str) and identifier.lower() in ("accuracy", "acc")):
+                    metrics_module.get(identifier)  # unknown names fail here, at compile
+        self.metrics = metrics
+        self.weighted_metrics = weighted_metrics
+
+    @staticmethod
+    def _resolve_losses(loss):
+        if loss is None:
+            return None
+        if isinstance(loss, dict) and _is_structure(loss):
+            return {k: None if v is None else _single_loss(v, k) for k, v in loss.items()}
+        if isinstance(loss, (list, tuple)):
+            return [None if v is None else _single_loss(v, i) for i, v in enumerate(loss)]
+        return losses_module.get(loss)
+
+    # --- per output ----------------------------------------------------------------
+    def check(self, layout: OutputLayout) -> None:
+        """Raise if the arguments do not fit these outputs."""
+        self.losses_for(layout)
+        self.weights_for(layout)
+        self.metrics_for(layout, weighted=False)
+        self.metrics_for(layout, weighted=True)
+
+    def losses_for(self, layout: OutputLayout) -> list:
+        """A `Loss` (or None) per output."""
+        loss, n = self.loss_objects, layout.count
+        if loss is None:
+            return [None] * n
+        if isinstance(loss, dict):
+            names = _names(layout, "loss")
+            unknown = [k for k in loss if k not in names]
+            missing = [name for name in names if name not in loss]
+            if unknown or missing:
+                raise ValueError(
+                    f"compile(loss=...): the loss dict has keys {list(loss)}, but the model has "
+                    f"{layout.describe()}"
+                    + (f"; {unknown} are not output names" if unknown else "")
+                    + (f"; {missing} have no entry (give None for an output without a loss)"
+                       if missing else "") + ".")
+            per = [loss[name] for name in names]
+        elif isinstance(loss, list):
+            if len(loss) != n:
+                raise ValueError(
+                    f"compile(loss=...): a list of {_count(len(loss), 'loss')} for a model with "
+                    f"{layout.describe() if n > 1 else '1 output'}; give one per output, in "
+                    "output order (None for an output without a loss), or a single loss for "
+                    "every output.")
+            per = list(loss)
+        else:
+            per = [loss] * n
+        if all(p is None for p in per):
+            raise ValueError("compile(loss=...): every output's loss is None; give at least one.")
+        return per
+
+    def weights_for(self, layout: OutputLayout) -> list:
+        """A weight (or None, meaning 1) per output."""
+        weights, n = self.loss_weights, layout.count
+        if weights is None:
+            return [None] * n
+        if _is_number(weights):
+            if n == 1:
+                return [float(weights)]
+            raise ValueError(
+                f"compile(loss_weights={weights!r}): the model has {layout.describe()}; give a "
+                f"list of {n} weights or a dict keyed by output name.")
+        if isinstance(weights, dict):
+            names = _names(layout, "loss_weights")
+            unknown = [k for k in weights if k not in names]
+            if unknown:
+                raise ValueError(
+                    f"compile(loss_weights=...): keys {unknown} are not output names; the model "
+                    f"has {layout.describe()}.")
+            return [float(weights.get(name, 1.0)) for name in names]
+        if len(weights) != n:
+            raise ValueError(
+                f"compile(loss_weights=...): {_count(len(weights), 'weight')} for a model with "
+                f"{layout.describe() if n > 1 else '1 output'}; give one per output.")
+        return [float(w) for w in weights]
+
+    def metrics_for(self, layout: OutputLayout, weighted: bool) -> list[list]:
+        """The metric identifiers of each output."""
+        argument = "weighted_metrics" if weighted else "metrics"
+        value, n = (self.weighted_metrics if weighted else self.metrics), layout.count
+        if not value:
+            return [[] for _ in range(n)]
+        if n == 1:  # one output: every metric is its metric (Keras)
+            return [_leaves(value)]
+        if isinstance(value, dict):
+            names = _names(layout, argument)
+            unknown = [k for k in value if k not in names]
+            if unknown:
+                raise ValueError(
+                    f"compile({argument}=...): keys {unknown} are not output names; the model "
+                    f"has {layout.describe()}.")
+            return [_entry_list(value.get(name)) for name in names]
+        if len(value) != n:
+            raise ValueError(
+                f"compile({argument}=...): a list of {_count(len(value), 'entry')} for a model with "
+                f"{layout.describe()}. With several outputs Keras 3 reads the list as one "
+                "entry per output, in output order (a metric, a list of metrics, or None); "
+                "pass a dict keyed by output name to give metrics to some outputs only.")
+        return [_entry_list(entry) for entry in value]
+
+    def identifiers(self, weighted: bool = False) -> list:
+        """Every metric identifier, flat (for saving)."""
+        return _leaves(self.weighted_metrics if weighted else self.metrics)
+
+
+def _single_loss(identifier, where):
+    if _is_structure(identifier):
+        raise ValueError(
+            f"compile(loss=...): the entry for output {where!r} is a "
+            f"{type(identifier).__name__}; give one loss per output.")
+    return losses_module.get(identifier)
+
+
+def _count(n: int, word: str) -> str:
+    plural = {"loss": "losses", "entry": "entries"}.get(word, word + "s")
+    return f"{n} {word if n == 1 else plural}"
+
+
+def _is_number(value) -> bool:
+    return isinstance(value, numbers.Number) and not isinstance(value, bool)
+
+
+def _names(layout: OutputLayout, argument: str) -> list:
+    if layout.names is None:
+        raise ValueError(
+            f"compile({argument}=...): a dict needs output names, but this model's "
+            f"{layout.describe()} have none; give a list in output order.")
+    return layout.names
+
+
+class CompiledLoss:
+    """A batch's loss: the sum of weight x loss over the outputs that have one.
+
+    Called as `(y, y_pred, sample_weight) -> (total, parts)`, where `parts`
+    holds each output's unweighted loss when more than one output has a
+    loss (Keras tracks them then), else is empty.
+    """
+
+    def __init__(self, losses: list, weights: list, layout: OutputLayout):
+        self.count = layout.count
+        self.layout = layout
+        self.entries = [(i, loss, weight) for i, (loss, weight) in enumerate(zip(losses, weights))
+                        if loss is not None]
+        self.losses = losses
+        single = {id(loss) for _, loss, _ in self.entries}
+        self.name = self.entries[0][1].name if len(single) == 1 else "compile_loss"
+
+    @property
+    def tracked(self) -> bool:
+        return len(self.entries) > 1
+
+    def __call__(self, y, y_pred, sample_weight=None):
+        flat = jax.tree.leaves(y_pred)
+        total, parts = None, []
+        for i, loss, weight in self.entries:
+            value = loss(pick(y, i, self.count), flat[i], pick_weight(sample_weight, i))
+            parts.append(value)
+            value = value if weight is None else value * weight
+            total = value if total is None else total + value
+        return total, (parts if self.tracked else [])
+
+    def check_targets(self, y, spec, metric_outputs) -> None:
+        """Raise if a target is missing or can not match its output, naming the output."""
+        flat_spec = jax.tree.leaves(spec)
+        layout = self.layout
+        standardize(y, layout, "y")
+        for i in range(self.count):
+            target = pick(y, i, self.count)
+            loss = self.losses[i]
+            if target is None:
+                if loss is not None or i in metric_outputs:
+                    what = f"loss '{loss.name}'" if loss is not None else "metrics"
+                    raise ValueError(
+                        f"`y` has no target for output {layout.output(i)} (it has "
+                        f"{what}); the model has {layout.describe()}.")
+                continue
+            if loss is None:
+                continue
+            pred_shape = (None,) + tuple(flat_spec[i].shape[1:])
+            argument = layout.label(i, "y")
+            loss.validate(np.shape(target), np.asarray(target).dtype, pred_shape,
+                          argument=argument)
+            loss.validate_values(target, pred_shape, argument=argument)
+
+
+class _Renamed(metrics_module.Metric):
+    """A metric under its log name (`cls_accuracy`), leaving the user's object as it is."""
+
+    def __init__(self, inner, name: str):
+        self.inner = inner
+        self.name = name
+        self._state = None
+        self._direction = getattr(inner, "_direction", None)
+
+    def initial_state(self):
+        return self.inner.initial_state()
+
+    def update(self, state, y_true, y_pred, sample_weight=None):
+        return self.inner.update(state, y_true, y_pred, sample_weight)
+
+    def compute(self, state):
+        return self.inner.compute(state)
+
+    def get_config(self):
+        return self.inner.get_config()
+
+    def __getattr__(self, name):
+        if name == "inner":
+            raise AttributeError(name)
+        return getattr(self.inner, name)
+
+
+def build_metrics(config: CompileConfig, layout: OutputLayout, loss: CompiledLoss, y, spec):
+    """The loss trackers and compiled metrics, in Keras 3's `evaluate()` order.
+
+    Returns `(metrics, routes)`: a route says what updates each metric:
+    `("loss",)` the total, `("part", k)` the k-th tracked output loss,
+    `("output", i, weighted)` output i's targets and predictions.
+    """
+    flat_spec = jax.tree.leaves(spec)
+    n = layout.count
+    tracker = metrics_module.Mean(name="loss")
+    entries: list[tuple[Any, tuple]] = [(tracker, ("loss",))]
+    used = {"loss"}
+    part_names = []
+    if loss.tracked:
+        raw = [layout.names[i] if layout.names else loss_fn.name for i, loss_fn, _ in loss.entries]
+        parts = list(enumerate(_unique([f"{r}_loss" for r in raw])))
+        if layout.keyed and isinstance(config.loss, dict):  # Keras: in the loss dict's order
+            keys = [str(k) for k in config.loss]
+            parts.sort(key=lambda part: keys.index(layout.names[loss.entries[part[0]][0]]))
+        for k, name in parts:
+            part = metrics_module.Mean(name=name)
+            part._direction = "down"
+            entries.append((part, ("part", k)))
+            part_names.append(name)
+            used.add(name)
+    raw_names = []
+    for weighted in (False, True):
+        for i, identifiers in enumerate(config.metrics_for(layout, weighted)):
+            target = pick(y, i, n) if y is not None else None
+            prefix = f"{layout.names[i]}_" if n > 1 and layout.names else ""
+            for identifier in identifiers:
+                metric = metrics_module.get(
+                    identifier, loss=loss.losses[i],
+                    y_true_shape=None if target is None else np.shape(target),
+                    y_pred_shape=flat_spec[i].shape)
+                raw_names.append(metric.name)
+                name = prefix + metric.name
+                if weighted and name in used:
+                    name = f"{prefix}weighted_{metric.name}"
+                name = _unique(sorted(used) + [name])[-1] if name in used else name
+                used.add(name)
+                entries.append((metric if metric.name == name else _Renamed(metric, name),
+                                ("output", i, weighted)))
+    order = []
+    for name in ["loss"] + raw_names + part_names:
+        if name in used and name not in order:
+            order.append(name)
+    order += sorted(used - set(order))
+    entries.sort(key=lambda entry: order.index(entry[0].name))
+    return [m for m, _ in entries], [r for _, r in entries]
+
+
+def metric_outputs(config: CompileConfig, layout: OutputLayout) -> set:
+    """The outputs that have metrics (they need targets too)."""
+    return {i for weighted in (False, True)
+            for i, ids in enumerate(config.metrics_for(layout, weighted)) if ids}
+
+
+def update_metrics(metrics, routes, states, loss, parts, y, y_pred, sample_weight, count: int,
+                   batch_size) -> list:
+    """New metric states after one batch (traced inside the step)."""
+    flat = jax.tree.leaves(y_pred)
+    new = []
+    for metric, state, route in zip(metrics, states, routes):
+        if route[0] == "loss":
+            new.append(metric.update(state, loss, None, batch_size))
+        elif route[0] == "part":
+            new.append(metric.update(state, parts[route[1]], None, batch_size))
+        else:
+            _, i, weighted = route
+            weight = pick_weight(sample_weight, i) if weighted else None
+            new.append(metric.update(state, pick(y, i, count), flat[i], weight))
+    return new
