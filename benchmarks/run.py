@@ -27,8 +27,8 @@ HERE = Path(__file__).resolve().parent
 
 
 def available(system: str) -> bool:
-    needs = {"hoarfrost": "hoarfrost", "jax": "jax", "keras-jax": "keras", "keras-tf": "tensorflow",
-             "torch": "torch"}[system]
+    needs = {"hoarfrost": "hoarfrost", "hoarfrost-verbose1": "hoarfrost", "jax": "jax",
+             "keras-jax": "keras", "keras-tf": "tensorflow", "torch": "torch"}[system]
     return importlib.util.find_spec(needs) is not None
 
 
@@ -36,6 +36,8 @@ def run_one(system: str, workload: str, epochs: int) -> dict:
     env = dict(os.environ)
     env["KERAS_BACKEND"] = "tensorflow" if system == "keras-tf" else "jax"
     env["PYTHONPATH"] = str(HERE) + os.pathsep + env.get("PYTHONPATH", "")
+    if system == "hoarfrost-verbose1":
+        env["TTY_COMPATIBLE"] = "1"  # rich draws the live bar as on a terminal
     code = ("import json, sys; from systems import SYSTEMS; "
             f"print('RESULT' + json.dumps(SYSTEMS[{system!r}]({workload!r}, {epochs})))")
     proc = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True,
@@ -50,7 +52,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--workloads", nargs="+", default=["W1", "W2", "W3"])
     parser.add_argument("--systems", nargs="+",
-                        default=["hoarfrost", "jax", "keras-jax", "keras-tf", "torch"])
+                        default=["hoarfrost", "hoarfrost-verbose1", "jax", "keras-jax",
+                                 "keras-tf", "torch"])
     parser.add_argument("--epochs", type=int, default=4, help="epochs per run (>= 4: first + 3)")
     parser.add_argument("--json", type=Path, help="also write the raw results here")
     args = parser.parse_args()
@@ -63,6 +66,8 @@ def main() -> None:
     results: dict = {}
     for workload in args.workloads:
         for system in systems:
+            if system == "hoarfrost-verbose1" and workload != "W1":
+                continue  # the progress bar's cost is measured where steps are shortest
             res = run_one(system, workload, args.epochs)
             results.setdefault(workload, {})[system] = res
             print(f"  {workload} {system:10s} {_cell(res)}", file=sys.stderr)
@@ -106,6 +111,9 @@ def _ratios(results) -> str:
             other = best(w, peer)
             if hf and other:
                 lines.append(f"  {w}: hoarfrost / {peer} = {hf / other:.2f}")
+    if best("W1", "hoarfrost") and best("W1", "hoarfrost-verbose1"):
+        lines.append("  W1: hoarfrost verbose=1 / verbose=0 = "
+                     f"{best('W1', 'hoarfrost-verbose1') / best('W1', 'hoarfrost'):.3f}")
     if best("W1", "hoarfrost") and best("W2", "hoarfrost"):
         lines.append(f"  hoarfrost W2 / W1 = {best('W2', 'hoarfrost') / best('W1', 'hoarfrost'):.2f}")
     return "\n".join(lines)

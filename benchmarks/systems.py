@@ -13,7 +13,7 @@ import numpy as np
 from workloads import WORKLOADS, load
 
 
-def run_hoarfrost(name: str, epochs: int) -> dict:
+def run_hoarfrost(name: str, epochs: int, verbose: int = 0) -> dict:
     import hoarfrost
     from hoarfrost import layers
     spec = WORKLOADS[name]
@@ -23,9 +23,14 @@ def run_hoarfrost(name: str, epochs: int) -> dict:
     model.compile(optimizer="adam", loss="sparse_categorical_crossentropy", metrics=["accuracy"])
     if spec["frozen_first"]:
         model.layers[1].trainable = False  # after compile: hoarfrost honours it
-    times = _fit_timed(model, hoarfrost.callbacks.Callback, x, y, spec, epochs)
+    times = _fit_timed(model, hoarfrost.callbacks.Callback, x, y, spec, epochs, verbose)
     _, acc = model.evaluate(xt, yt, verbose=0)
     return {"epoch_times": times, "accuracy": float(acc)}
+
+
+def run_hoarfrost_progress(name: str, epochs: int) -> dict:
+    """hoarfrost with the live progress bar (`verbose=1`; run.py makes rich draw as on a tty)."""
+    return run_hoarfrost(name, epochs, verbose=1)
 
 
 def _keras_like_model(lib, layers, spec):
@@ -40,7 +45,7 @@ def _keras_like_model(lib, layers, spec):
                            layers.Flatten(), layers.Dense(10, activation="softmax")])
 
 
-def _fit_timed(model, callback_base, x, y, spec, epochs):
+def _fit_timed(model, callback_base, x, y, spec, epochs, verbose=0):
     times = []
 
     class Timer(callback_base):
@@ -50,7 +55,8 @@ def _fit_timed(model, callback_base, x, y, spec, epochs):
         def on_epoch_end(self, epoch, logs=None):
             times.append(time.perf_counter() - self.start)
 
-    model.fit(x, y, batch_size=spec["batch_size"], epochs=epochs, verbose=0, callbacks=[Timer()])
+    model.fit(x, y, batch_size=spec["batch_size"], epochs=epochs, verbose=verbose,
+              callbacks=[Timer()])
     return times
 
 
@@ -127,5 +133,6 @@ def run_torch(name: str, epochs: int) -> dict:
     return {"epoch_times": times, "accuracy": float(acc)}
 
 
-SYSTEMS = {"hoarfrost": run_hoarfrost, "jax": run_jax, "keras-jax": run_keras,
+SYSTEMS = {"hoarfrost": run_hoarfrost, "hoarfrost-verbose1": run_hoarfrost_progress,
+           "jax": run_jax, "keras-jax": run_keras,
            "keras-tf": run_keras, "torch": run_torch}

@@ -743,6 +743,22 @@ def _restore_training_state(model, filepath) -> None:
             optimizer.learning_rate = rate
 
 
+def _save_due(callback, batch: int) -> bool:
+    """Count batches for an integer `save_freq`; True (and restart) when it is reached.
+
+    `batch` restarts at 0 each epoch, and with many steps per compiled call
+    a callback may see only every n-th batch: both are counted correctly.
+    """
+    last = callback._last_batch_seen
+    added = batch + 1 if last is None or batch <= last else batch - last
+    callback._batches_seen_since_last_saving += added
+    callback._last_batch_seen = batch
+    if callback._batches_seen_since_last_saving < callback.save_freq:
+        return False
+    callback._batches_seen_since_last_saving = 0
+    return True
+
+
 class BackupAndRestore(Callback):
     """Back up the training state each epoch; a new `fit` resumes from it after a crash.
 
@@ -850,14 +866,7 @@ class BackupAndRestore(Callback):
             self._save()
 
     def _on_train_batch_end(self, batch, logs=None):
-        if batch <= self._last_batch_seen:  # a new epoch
-            added = batch + 1
-        else:
-            added = batch - self._last_batch_seen
-        self._batches_seen_since_last_saving += added
-        self._last_batch_seen = batch
-        if self._batches_seen_since_last_saving >= self.save_freq:
-            self._batches_seen_since_last_saving = 0
+        if _save_due(self, batch):
             self._save(batch)
 
     def _save(self, batch: int = 0) -> None:
@@ -961,14 +970,7 @@ class ModelCheckpoint(MonitorCallback):
             self._save_model(epoch, None, logs)
 
     def _on_train_batch_end(self, batch, logs=None):
-        if self._last_batch_seen is None or batch <= self._last_batch_seen:
-            added = batch + 1
-        else:
-            added = batch - self._last_batch_seen
-        self._batches_seen_since_last_saving += added
-        self._last_batch_seen = batch
-        if self._batches_seen_since_last_saving >= self.save_freq:
-            self._batches_seen_since_last_saving = 0
+        if _save_due(self, batch):
             if self.monitor_op is None:
                 self._set_monitor_op()
             logs = {k: float(np.asarray(v)) if np.ndim(v) == 0 else np.asarray(v)

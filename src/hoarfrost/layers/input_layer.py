@@ -33,10 +33,9 @@ class InputLayer(Layer):
             batch_shape = (batch_size,) + shape
         self.batch_shape = tuple(None if d is None else int(d) for d in batch_shape)
         self.input_dtype = np.dtype(dtype or "float32").name
-        self.output = KerasTensor(self.batch_shape, self.input_dtype, name=self.name)
-        node = Node(self, (), self.output)
-        self.output.node = node
-        self._inbound_nodes.append(node)
+        tensor = KerasTensor(self.batch_shape, self.input_dtype, name=self.name)
+        tensor.node = Node(self, (), tensor)
+        self._inbound_nodes.append(tensor.node)
         self.built = True
 
     def call(self, inputs):

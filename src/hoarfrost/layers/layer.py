@@ -261,6 +261,31 @@ class Layer:
             )
         return int(sum(v.size for v in self.weights))
 
+    # --- the functional graph -------------------------------------------
+    def _first_node(self, what: str):
+        if not self._inbound_nodes:
+            raise ValueError(
+                f'Layer "{self.name}" has never been called on a symbolic input (an Input or '
+                f"another layer's output), so it has no defined {what}.")
+        return self._inbound_nodes[0]
+
+    @property
+    def input(self):
+        """The symbolic input of this layer's first functional call (as Keras)."""
+        tensors = self._first_node("input").input_tensors
+        return tensors[0] if len(tensors) == 1 else tensors
+
+    @property
+    def output(self):
+        """The symbolic output of this layer's first functional call (as Keras).
+
+        With it a model becomes a feature extractor:
+        `Model(model.input, model.get_layer("block3").output)`.
+        """
+        node = self._first_node("output")
+        return node.outputs if not isinstance(node.outputs, (list, tuple)) else (
+            node.outputs[0] if len(node.outputs) == 1 else list(node.outputs))
+
     # --- trainability ----------------------------------------------------
     @property
     def trainable(self) -> bool:

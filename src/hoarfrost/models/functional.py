@@ -90,6 +90,16 @@ class Functional(Model):
         self.built = True
 
     @property
+    def input(self):
+        """The model's symbolic inputs, in the structure they were given (as Keras)."""
+        return self._inputs_struct
+
+    @property
+    def output(self):
+        """The model's symbolic outputs, in the structure they were given (as Keras)."""
+        return self._outputs_struct
+
+    @property
     def input_shape(self):
         shapes = [t.shape for t in self.inputs]
         return shapes[0] if len(shapes) == 1 else shapes

@@ -77,6 +77,35 @@ class Sequential(Model):
     def input_shape(self):
         return None if self._input_layer is None else self._input_layer.batch_shape
 
+    @property
+    def output_shape(self):
+        """The last layer's output shape (the model must be built)."""
+        if not self.built or not self._layers:
+            raise ValueError(f'Sequential "{self.name}" is not built yet, so it has no output '
+                             "shape; give the first layer an `input_shape` or call build().")
+        return self._output_shapes[id(self._layers[-1])]
+
+    @property
+    def inputs(self) -> list:
+        """The symbolic input, once built from a shape (for functional models on top)."""
+        return [] if self._input_layer is None or not self.built else [self.input]
+
+    @property
+    def outputs(self) -> list:
+        return [self.output] if self.inputs else []
+
+    @property
+    def input(self):
+        if self._input_layer is None or not self.built:
+            raise ValueError(f'Sequential "{self.name}" is not built yet, so it has no '
+                             "symbolic input; give the first layer an `input_shape`.")
+        return self._input_layer.output
+
+    @property
+    def output(self):
+        self.input  # noqa: B018 (raises if unbuilt)
+        return self._symbolic_output
+
     def build(self, input_shape=None) -> None:
         """Build every layer by passing a symbolic input through the stack."""
         if input_shape is None:
@@ -91,10 +120,17 @@ class Sequential(Model):
             object.__setattr__(self, "_input_layer", InputLayer(batch_shape=input_shape))
         tensor = self._input_layer.output
         self._output_shapes = {}
+        for layer, node in getattr(self, "_build_nodes", ()):  # forget an earlier build's graph
+            if node in layer._inbound_nodes:
+                layer._inbound_nodes.remove(node)
+        self._build_nodes = []
         for layer in self._layers:
             tensor = layer(tensor)
+            if layer._inbound_nodes:
+                self._build_nodes.append((layer, layer._inbound_nodes[-1]))
             self._output_shapes[id(layer)] = tensor.shape if isinstance(tensor, KerasTensor) else [
                 t.shape for t in tensor]
+        self._symbolic_output = tensor
         self._build_shapes_dict = input_shape
         self.built = True
 
