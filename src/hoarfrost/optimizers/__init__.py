@@ -16,6 +16,7 @@ import jax.numpy as jnp
 import numpy as np
 import optax
 
+from hoarfrost.optimizers import schedules
 from hoarfrost.variables import Variable
 
 
@@ -48,8 +49,9 @@ class Optimizer:
     """Base class: a per-variable Optax direction, scaled by the learning rate.
 
     Args:
-        learning_rate: a float, or a schedule `step -> rate` (any Optax
-            schedule) evaluated at `iterations`.
+        learning_rate: a float, or a schedule `step -> rate` evaluated at
+            `iterations`: one of `optimizers.schedules` (saved with the model),
+            an Optax schedule or any function of the step.
         weight_decay: decoupled weight decay, applied to trainable variables only.
         clipnorm: clip each gradient to this norm.
         clipvalue: clip each gradient element to [-clipvalue, clipvalue].
@@ -184,10 +186,16 @@ class Optimizer:
                   "global_clipnorm": self.global_clipnorm}
         if self._schedule is None:
             config["learning_rate"] = float(self._learning_rate.numpy())
+        elif isinstance(self._schedule, schedules.LearningRateSchedule):
+            config["learning_rate"] = schedules.serialize(self._schedule)
         return config
 
     @classmethod
-    def from_config(cls, config):
+    def from_config(cls, config, custom_objects=None):
+        config = dict(config)
+        if isinstance(config.get("learning_rate"), dict):  # a serialised schedule
+            config["learning_rate"] = schedules.deserialize(config["learning_rate"],
+                                                            custom_objects)
         return cls(**config)
 
 
