@@ -5,7 +5,9 @@ from __future__ import annotations
 import numpy as np
 
 from hoarfrost.naming import clear_session
+from hoarfrost.py_dataset import PyDataset, Sequence
 from hoarfrost.random import set_random_seed
+from hoarfrost.sequence_utils import pad_sequences
 
 
 def to_categorical(x, num_classes: int | None = None) -> np.ndarray:
@@ -71,4 +73,5 @@ def plot_model(model, to_file="model.png", show_shapes: bool = True, **kwargs) -
 
 
 __all__ = ["to_categorical", "normalize", "set_random_seed", "clear_session",
-           "register_keras_serializable", "plot_history", "plot_model"]
+           "register_keras_serializable", "plot_history", "plot_model", "PyDataset", "Sequence",
+           "pad_sequences"]

@@ -136,6 +136,10 @@ class IterableAdapter:
         self.distribution = distribution
         self.iterable = iterable
         self.steps = steps_per_epoch
+        # For the progress bar: a PyDataset (or anything with a length) says how many.
+        self.display_steps = steps_per_epoch
+        if steps_per_epoch is None and hasattr(iterable, "__len__"):
+            self.display_steps = len(iterable)
         self.convert = convert
         self._iterator = None
         self._pending = None

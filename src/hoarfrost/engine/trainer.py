@@ -318,7 +318,7 @@ class Trainer:
         if validation_data is not None:
             validation = self._validation_adapter(validation_data, validation_batch_size
                                                   or batch_size, validation_steps)
-        callback_list.set_params_steps(adapter.steps)
+        callback_list.set_params_steps(getattr(adapter, "display_steps", adapter.steps))
         rng = global_key()
         self.stop_training = False
         self._initial_epoch = None
