@@ -125,3 +125,9 @@ def test_fine_tune_trains_head_first_then_all_with_base_rate():
     assert not np.array_equal(start, b1.numpy())
     assert model.optimizer.learning_rate_for(b1) == pytest.approx(0.005)
     assert model.optimizer.learning_rate_for(model.get_layer("head").kernel) == pytest.approx(0.05)
+
+
+def test_fine_tuning_callbacks_live_in_hoarfrost_callbacks_too():
+    import hoarfrost.callbacks
+    assert hoarfrost.callbacks.FreezeGuard is FreezeGuard
+    assert hoarfrost.callbacks.GradualUnfreezing is GradualUnfreezing

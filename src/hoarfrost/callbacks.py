@@ -1034,4 +1034,7 @@ def __getattr__(name: str):
     if name == "ProgbarLogger":  # defined beside the display code it drives
         from hoarfrost.progress import ProgbarLogger
         return ProgbarLogger
+    if name in ("FreezeGuard", "GradualUnfreezing"):  # the fine-tuning toolkit's callbacks
+        from hoarfrost import finetuning
+        return getattr(finetuning, name)
     raise AttributeError(f"module 'hoarfrost.callbacks' has no attribute {name!r}")
