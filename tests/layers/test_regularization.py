@@ -125,3 +125,16 @@ def test_gaussian_noise_in_fit_changes_each_step_and_is_reproducible():
     assert not np.allclose(deltas[0] / deltas[0].mean(), deltas[1] / deltas[1].mean())
     again, _ = _noisy_fit(GaussianNoise(0.5), seed=3, epochs=1)
     assert all(np.array_equal(a, b) for a, b in zip(kernels, again))
+
+
+def test_dropout_rate_bounds_as_keras():
+    """Keras accepts rate in [0, 1]; 1 drops everything in training and nothing at inference."""
+    import jax.numpy as jnp
+    import pytest
+
+    from hoarfrost.layers import Dropout
+    x = jnp.ones((2, 3))
+    assert float(jnp.abs(Dropout(1.0)(x, training=True)).sum()) == 0.0
+    assert float(Dropout(1.0)(x, training=False).sum()) == 6.0
+    with pytest.raises(ValueError, match=r"Dropout: `rate` must be in \[0, 1\], got 1.5"):
+        Dropout(1.5)

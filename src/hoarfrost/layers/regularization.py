@@ -1,6 +1,9 @@
-"""Regularization layers: `Dropout`, `SpatialDropout2D`, `GaussianNoise`."""
+"""Regularization layers: `Dropout`, `SpatialDropout1D`, `SpatialDropout2D`,
+`GaussianNoise`, `GaussianDropout` and `AlphaDropout`."""
 
 from __future__ import annotations
+
+import math
 
 import jax
 import jax.numpy as jnp
@@ -16,7 +19,7 @@ class Dropout(Layer):
     is reproducible and every step draws a new mask.
 
     Args:
-        rate: the fraction of inputs to drop, in [0, 1).
+        rate: the fraction of inputs to drop, in [0, 1] (1 drops everything, as Keras).
         noise_shape: the shape of the mask, broadcast over the inputs
             (None entries take the input's size).
         seed: an optional seed for this layer's masks.
@@ -26,8 +29,8 @@ class Dropout(Layer):
 
     def __init__(self, rate: float, noise_shape=None, seed: int | None = None, **kwargs):
         super().__init__(**kwargs)
-        if not 0 <= rate < 1:
-            raise ValueError(f"Dropout: `rate` must be in [0, 1), got {rate!r}.")
+        if not 0 <= rate <= 1:
+            raise ValueError(f"{type(self).__name__}: `rate` must be in [0, 1], got {rate!r}.")
         self.rate = float(rate)
         self.noise_shape = None if noise_shape is None else tuple(noise_shape)
         self.seed = seed
@@ -39,6 +42,8 @@ class Dropout(Layer):
         shape = inputs.shape
         if self.noise_shape is not None:
             shape = tuple(s if n is None else n for s, n in zip(inputs.shape, self.noise_shape))
+        if self.rate == 1:
+            return jnp.zeros_like(inputs)
         keep = jax.random.bernoulli(draw_key(self.seed), 1.0 - self.rate, shape)
         return jnp.where(keep, inputs / (1.0 - self.rate), jnp.zeros((), inputs.dtype))
 
@@ -85,6 +90,8 @@ class SpatialDropout2D(Dropout):
             shape = (n, inputs.shape[1], 1, 1)
         else:
             shape = (n, 1, 1, inputs.shape[3])
+        if self.rate == 1:
+            return jnp.zeros_like(inputs)
         keep = jax.random.bernoulli(draw_key(self.seed), 1.0 - self.rate, shape)
         return jnp.where(keep, inputs / (1.0 - self.rate), jnp.zeros((), inputs.dtype))
 
@@ -129,3 +136,116 @@ class GaussianNoise(Layer):
 
     def get_config(self):
         return {**super().get_config(), "stddev": self.stddev, "seed": self.seed}
+
+
+class SpatialDropout1D(Dropout):
+    """Dropout of whole feature maps of sequences: in training, each channel of
+    each sample is zeroed with probability `rate` (the rest scaled by
+    `1/(1-rate)`), the same channel at every timestep.
+
+    Use it after 1D convolutions, where neighbouring timesteps are correlated.
+    Inputs are `(batch, timesteps, channels)`. Identity in inference.
+
+    Args:
+        rate: the fraction of channels to drop, in [0, 1).
+        seed: an optional seed for this layer's masks.
+    """
+
+    def __init__(self, rate: float, seed: int | None = None, **kwargs):
+        super().__init__(rate, seed=seed, **kwargs)
+        self.input_spec = InputSpec(ndim=3)
+
+    def call(self, inputs, training=None):
+        if not training or self.rate == 0:
+            return inputs
+        shape = (inputs.shape[0], 1, inputs.shape[2])
+        if self.rate == 1:
+            return jnp.zeros_like(inputs)
+        keep = jax.random.bernoulli(draw_key(self.seed), 1.0 - self.rate, shape)
+        return jnp.where(keep, inputs / (1.0 - self.rate), jnp.zeros((), inputs.dtype))
+
+    def get_config(self):
+        config = super().get_config()
+        del config["noise_shape"]
+        return config
+
+
+class GaussianDropout(Layer):
+    """Multiplies inputs by Gaussian noise of mean 1 and standard deviation
+    `sqrt(rate / (1 - rate))` in training (the multiplicative analogue of
+    Dropout, with the same variance); identity in inference.
+
+    Args:
+        rate: the drop probability it mimics, in [0, 1).
+        seed: an optional seed for this layer's noise.
+    """
+
+    _supports_masking = True
+
+    def __init__(self, rate: float, seed: int | None = None, **kwargs):
+        super().__init__(**kwargs)
+        if not 0 <= rate < 1:
+            raise ValueError(f"GaussianDropout: `rate` must be in [0, 1), got {rate!r}.")
+        self.rate = float(rate)
+        self.seed = seed
+        self.built = True
+
+    def call(self, inputs, training=None):
+        if not training or self.rate == 0:
+            return inputs
+        stddev = math.sqrt(self.rate / (1.0 - self.rate))
+        dtype = jnp.result_type(inputs.dtype, jnp.float32)
+        noise = 1.0 + stddev * jax.random.normal(draw_key(self.seed), inputs.shape, dtype)
+        return inputs * noise.astype(dtype)
+
+    def compute_output_shape(self, input_shape):
+        return tuple(input_shape)
+
+    def get_config(self):
+        return {**super().get_config(), "rate": self.rate, "seed": self.seed}
+
+
+class AlphaDropout(Layer):
+    """Dropout that keeps the mean and variance of its inputs (for SELU
+    networks): in training, dropped inputs are set to SELU's negative
+    saturation value, then an affine map restores the statistics. Identity in
+    inference.
+
+    Args:
+        rate: the fraction of inputs to drop, in [0, 1).
+        noise_shape: the shape of the keep/drop decisions, broadcast over the
+            inputs (None entries take the input's size).
+        seed: an optional seed for this layer's noise.
+    """
+
+    _supports_masking = True
+
+    def __init__(self, rate: float, noise_shape=None, seed: int | None = None, **kwargs):
+        super().__init__(**kwargs)
+        if not 0 <= rate < 1:
+            raise ValueError(f"AlphaDropout: `rate` must be in [0, 1), got {rate!r}.")
+        self.rate = float(rate)
+        self.noise_shape = None if noise_shape is None else tuple(noise_shape)
+        self.seed = seed
+        self.built = True
+
+    def call(self, inputs, training=None):
+        if not training or self.rate == 0:
+            return inputs
+        shape = inputs.shape
+        if self.noise_shape is not None:
+            shape = tuple(s if n is None else n for s, n in zip(inputs.shape, self.noise_shape))
+        alpha = 1.6732632423543772848170429916717
+        scale = 1.0507009873554804934193349852946
+        alpha_p = -alpha * scale
+        kept = (jax.random.uniform(draw_key(self.seed), shape) >= self.rate).astype(inputs.dtype)
+        a = ((1 - self.rate) * (1 + self.rate * alpha_p ** 2)) ** -0.5
+        b = -a * alpha_p * self.rate
+        return a * (inputs * kept + alpha_p * (1 - kept)) + b
+
+    def compute_output_shape(self, input_shape):
+        return tuple(input_shape)
+
+    def get_config(self):
+        return {**super().get_config(), "rate": self.rate, "seed": self.seed,
+                "noise_shape": None if self.noise_shape is None else list(self.noise_shape)}
