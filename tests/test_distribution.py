@@ -193,8 +193,10 @@ def test_two_processes_evaluate_and_predict_globally(two):
 def test_only_process_zero_prints_progress_and_writes_files(two):
     assert "1/1" not in two["stdout"][1].split("fits with verbose=2", 1)[1], two["stdout"][1]
     assert "Epoch 1/1" in two["stdout"][0]
-    assert (two["out"] / "saved_by_0.weights.safetensors").exists()
-    assert not (two["out"] / "saved_by_1.weights.safetensors").exists()
+    for name in ("saved_by_{}.weights.safetensors", "log_{}.csv",
+                 "checkpoint_{}.weights.safetensors"):
+        assert (two["out"] / name.format(0)).exists(), name.format(0)
+        assert not (two["out"] / name.format(1)).exists(), name.format(1)
 
 
 # --- in this process (one device) ----------------------------------------------------------

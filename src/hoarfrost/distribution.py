@@ -35,7 +35,10 @@ feeds per step, so the global batch is `batch_size * num_processes`:
 
 Variables start from process 0's values (broadcast once, when they are first
 laid out over the global mesh), so every replica is identical even if the
-processes were seeded differently.
+processes were seeded differently. `evaluate` and `predict` return the global
+results on every process; only process 0 prints progress and writes files
+(`save`, `save_weights`, `ModelCheckpoint`, `CSVLogger`, `BackupAndRestore`),
+as in Keras, while every process still takes part in gathering what is saved.
 """
 
 from __future__ import annotations

@@ -9,8 +9,10 @@ Adam) on random data for 8 steps, three ways, and writes its final weights
 to OUT_DIR/weights_<id>.npz, with those of a single-process run on the same
 global batches (process 0: the reference for way 1, process 1: for 2 and 3).
 In way 2 process 1 starts from other weights: variables start from process 0's.
-The third way also prints its progress (`verbose=2`) and saves its weights
-to OUT_DIR/saved_by_<id>.weights.safetensors: process 0 alone should do both.
+The third way also prints its progress (`verbose=2`), logs with `CSVLogger`
+and `ModelCheckpoint` (OUT_DIR/log_<id>.csv, OUT_DIR/checkpoint_<id>.weights.safetensors)
+and saves its weights to OUT_DIR/saved_by_<id>.weights.safetensors: process 0
+alone should do all of that.
 """
 
 from __future__ import annotations
@@ -41,7 +43,7 @@ def main(process_id: int, port: int, out_dir: str) -> None:
     import jax
 
     import hoarfrost
-    from hoarfrost import distribution, layers
+    from hoarfrost import callbacks, distribution, layers
     distribution.initialize(f"127.0.0.1:{port}", num_processes=2, process_id=process_id)
     assert jax.process_count() == 2 and jax.device_count() == 2 * jax.local_device_count()
 
@@ -78,7 +80,11 @@ def main(process_id: int, port: int, out_dir: str) -> None:
     model = mlp(hoarfrost, layers)
     print(f"process {process_id} fits with verbose=2", flush=True)
     model.fit(((x[order[i:i + 16]], y[order[i:i + 16]]) for i in range(0, SAMPLES, 16)),
-              epochs=1, verbose=2)  # the progress line: process 0 only
+              epochs=1, verbose=2,  # the progress line and files: process 0 only
+              callbacks=[callbacks.CSVLogger(f"{out_dir}/log_{process_id}.csv"),
+                         callbacks.ModelCheckpoint(
+                             f"{out_dir}/checkpoint_{process_id}.weights.safetensors",
+                             monitor="loss", save_weights_only=True)])
     out["stream"] = model.get_weights()
     model.save_weights(f"{out_dir}/saved_by_{process_id}.weights.safetensors")  # process 0 only
     distribution.set_distribution(None)
