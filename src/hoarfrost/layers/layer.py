@@ -113,6 +113,11 @@ class Layer:
         input_shape: the shape of one sample (no batch axis), which lets a
             `Sequential` build right away. `input_dim=n` means `(n,)`.
 
+    Masks (padded timesteps) propagate as in Keras: a `call` with a `mask`
+    parameter receives the inputs' mask, and a layer whose `supports_masking`
+    is True attaches `compute_mask(inputs, mask)` to its outputs (by default
+    the input mask); others drop it. See `hoarfrost.masking`.
+
     Example:
         >>> class Scale(Layer):
         ...     def build(self, input_shape):
