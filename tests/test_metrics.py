@@ -181,7 +181,7 @@ def test_sample_weight_column_in_fit():
     x = rng.normal(size=(16, 3)).astype("float32")
     y = rng.normal(size=(16, 1)).astype("float32")
     model = Sequential([layers.Dense(1, input_dim=3)])
-    model.compile("sgd", "mse", metrics=["mae"])
+    model.compile("sgd", "mse", weighted_metrics=["mae"])  # Keras 3: `metrics` are unweighted
     w = rng.uniform(0.1, 2, (16, 1)).astype("float32")
     logs = model.evaluate(x, y, sample_weight=w, batch_size=16, verbose=0, return_dict=True)
     p = model.predict(x, verbose=0)

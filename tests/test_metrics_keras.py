@@ -94,8 +94,10 @@ def test_compiled_in_evaluate_matches_keras(case):
     y_pred = DATA[f"{case}/y_pred"]
     weight = DATA.get(f"{case}/sample_weight")
     model = Sequential([layers.Activation("linear", input_shape=y_pred.shape[1:])])
+    # As Keras 3: `metrics` ignore sample weights, `weighted_metrics` use them.
+    argument = "metrics" if weight is None else "weighted_metrics"
     model.compile("sgd", "mse" if y_true.dtype.kind == "f" else "sparse_categorical_crossentropy",
-                  metrics=[make(spec)])
+                  **{argument: [make(spec)]})
     logs = model.evaluate(y_pred, y_true, sample_weight=weight, batch_size=8, verbose=0,
                           return_dict=True)
     name = model.metrics[1].name

@@ -138,3 +138,21 @@ def test_dropout_rate_bounds_as_keras():
     assert float(Dropout(1.0)(x, training=False).sum()) == 6.0
     with pytest.raises(ValueError, match=r"Dropout: `rate` must be in \[0, 1\], got 1.5"):
         Dropout(1.5)
+
+
+def test_weight_penalties_count_in_evaluate_for_trainable_variables_only():
+    """As Keras 3: evaluate's loss includes the penalties of trainable weights; freezing a
+    layer removes its penalty at once (values measured with keras 3.15.1, same model)."""
+    import numpy as np
+
+    import hoarfrost
+    from hoarfrost import layers, regularizers
+    model = hoarfrost.Sequential([
+        layers.Dense(3, input_shape=(4,), kernel_regularizer=regularizers.l2(0.1),
+                     kernel_initializer="ones", name="a"),
+        layers.Dense(1, kernel_regularizer="l1", kernel_initializer="ones", name="b")])
+    model.compile("sgd", "mse")
+    x, y = np.ones((8, 4), "float32"), np.zeros((8, 1), "float32")
+    assert abs(model.evaluate(x, y, verbose=0) - 145.23) < 1e-4  # mse 144 + 1.2 + 0.03
+    model.get_layer("a").trainable = False
+    assert abs(model.evaluate(x, y, verbose=0) - 144.03) < 1e-4

@@ -5,12 +5,12 @@ list (one entry per output, in output order) or a dict keyed by output name
 (the output layer's name, or the key of a dict of outputs); a single loss
 applies to every output. Targets and sample weights come the same way.
 
-Logs, as Keras 3.15 writes them: `loss` (the weighted total, regularization
-included), `<output>_loss` (each output's *unweighted* loss, only when more
-than one output has a loss) and `<output>_<metric>`. `metrics` ignore
-sample weights; `weighted_metrics` use them (`weighted_<metric>` when the
-name is taken). Everything here runs at trace time: the compiled step sees
-plain Python lists.
+Logs, as Keras 3.15 writes them: `loss` (the weighted total, plus the step's
+regularization penalties), `<output>_loss` (each output's *unweighted* loss,
+only when more than one output has a loss) and `<output>_<metric>`. `metrics`
+ignore sample weights; `weighted_metrics` use them (`weighted_<metric>` when
+the name is taken). Everything here runs at trace time: the compiled step
+sees plain Python lists.
 """
 
 from __future__ import annotations
@@ -34,9 +34,8 @@ class OutputLayout(NamedTuple):
     keyed: bool = False  # the outputs are a dict (names are its keys)
 
     def describe(self) -> str:
-        if self.names:
-            return f"{self.count} outputs {self.names}"
-        return f"{self.count} outputs"
+        words = "1 output" if self.count == 1 else f"{self.count} outputs"
+        return f"{words} {self.names}" if self.names else words
 
     def output(self, index: int) -> str:
         """An output in a message: its name, or its position."""
@@ -92,11 +91,6 @@ def _leaves(value) -> list:
     return [value]
 
 
-def _entry_list(value) -> list:
-    """One output's metrics: None, one metric or a list of them."""
-    return _leaves(value)
-
-
 def standardize(tree, layout: OutputLayout, argument: str):
     """`y` or `sample_weight` as the outputs: one array for one output, else a list.
 
@@ -124,7 +118,7 @@ def standardize(tree, layout: OutputLayout, argument: str):
             if len(flat) != n:
                 raise ValueError(
                     f"`{argument}` holds {_count(len(values), 'array')}, but the model has "
-                    f"{layout.describe() if n > 1 else '1 output'}; pass one per output, in "
+                    f"{layout.describe()}; pass one per output, in "
                     "output order (or a dict keyed by output name).")
             values = flat
     else:
@@ -213,14 +207,15 @@ class CompileConfig:
             if len(loss) != n:
                 raise ValueError(
                     f"compile(loss=...): a list of {_count(len(loss), 'loss')} for a model with "
-                    f"{layout.describe() if n > 1 else '1 output'}; give one per output, in "
+                    f"{layout.describe()}; give one per output, in "
                     "output order (None for an output without a loss), or a single loss for "
                     "every output.")
             per = list(loss)
         else:
             per = [loss] * n
         if all(p is None for p in per):
-            raise ValueError("compile(loss=...): every output's loss is None; give at least one.")
+            raise ValueError(
+                "compile(loss=...): every output's loss is None; give at least one.")
         return per
 
     def weights_for(self, layout: OutputLayout) -> list:
@@ -245,8 +240,8 @@ class CompileConfig:
         if len(weights) != n:
             raise ValueError(
                 f"compile(loss_weights=...): {_count(len(weights), 'weight')} for a model with "
-                f"{layout.describe() if n > 1 else '1 output'}; give one per output.")
-        return [float(w) for w in weights]
+                f"{layout.describe()}; give one per output.")
+        return [None if w is None else float(w) for w in weights]
 
     def metrics_for(self, layout: OutputLayout, weighted: bool) -> list[list]:
         """The metric identifiers of each output."""
@@ -263,14 +258,14 @@ class CompileConfig:
                 raise ValueError(
                     f"compile({argument}=...): keys {unknown} are not output names; the model "
                     f"has {layout.describe()}.")
-            return [_entry_list(value.get(name)) for name in names]
+            return [_leaves(value.get(name)) for name in names]
         if len(value) != n:
             raise ValueError(
-                f"compile({argument}=...): a list of {_count(len(value), 'entry')} for a model with "
-                f"{layout.describe()}. With several outputs Keras 3 reads the list as one "
+                f"compile({argument}=...): a list of {_count(len(value), 'entry')} for a model "
+                f"with {layout.describe()}. With several outputs Keras 3 reads the list as one "
                 "entry per output, in output order (a metric, a list of metrics, or None); "
                 "pass a dict keyed by output name to give metrics to some outputs only.")
-        return [_entry_list(entry) for entry in value]
+        return [_leaves(entry) for entry in value]  # a metric, a list of them or None
 
     def identifiers(self, weighted: bool = False) -> list:
         """Every metric identifier, flat (for saving)."""
@@ -316,8 +311,6 @@ class CompiledLoss:
         self.entries = [(i, loss, weight) for i, (loss, weight) in enumerate(zip(losses, weights))
                         if loss is not None]
         self.losses = losses
-        single = {id(loss) for _, loss, _ in self.entries}
-        self.name = self.entries[0][1].name if len(single) == 1 else "compile_loss"
 
     @property
     def tracked(self) -> bool:
@@ -351,10 +344,9 @@ class CompiledLoss:
             if loss is None:
                 continue
             pred_shape = (None,) + tuple(flat_spec[i].shape[1:])
-            argument = layout.label(i, "y")
-            loss.validate(np.shape(target), np.asarray(target).dtype, pred_shape,
-                          argument=argument)
-            loss.validate_values(target, pred_shape, argument=argument)
+            named = {} if self.count == 1 else {"argument": layout.label(i, "y")}
+            loss.validate(np.shape(target), np.asarray(target).dtype, pred_shape, **named)
+            loss.validate_values(target, pred_shape, **named)
 
 
 class _Renamed(metrics_module.Metric):
@@ -398,7 +390,8 @@ def build_metrics(config: CompileConfig, layout: OutputLayout, loss: CompiledLos
     used = {"loss"}
     part_names = []
     if loss.tracked:
-        raw = [layout.names[i] if layout.names else loss_fn.name for i, loss_fn, _ in loss.entries]
+        raw = [layout.names[i] if layout.names else _loss_name(config.loss, i, loss_fn)
+               for i, loss_fn, _ in loss.entries]
         parts = list(enumerate(_unique([f"{r}_loss" for r in raw])))
         if layout.keyed and isinstance(config.loss, dict):  # Keras: in the loss dict's order
             keys = [str(k) for k in config.loss]
@@ -434,6 +427,13 @@ def build_metrics(config: CompileConfig, layout: OutputLayout, loss: CompiledLos
     order += sorted(used - set(order))
     entries.sort(key=lambda entry: order.index(entry[0].name))
     return [m for m, _ in entries], [r for _, r in entries]
+
+
+def _loss_name(given, index: int, loss) -> str:
+    """An unnamed output's loss as Keras names it: the string given, else the loss's name."""
+    if isinstance(given, (list, tuple)):
+        given = given[index]
+    return given if isinstance(given, str) else loss.name
 
 
 def metric_outputs(config: CompileConfig, layout: OutputLayout) -> set:

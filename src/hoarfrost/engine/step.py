@@ -79,6 +79,9 @@ class StepBuilder:
         self.train_vars = partition.trainable
         self.frozen_vars = partition.frozen
         self.state_vars = partition.state
+        # In evaluate every variable is an input; penalties count for those trainable now.
+        self.inference_regularizers = [(i, v.regularizer) for i, v in enumerate(self.frozen_vars)
+                                       if getattr(v, "regularizer", None) is not None]
         self.regularizers = [(i, v.regularizer) for i, v in enumerate(self.train_vars)
                              if getattr(v, "regularizer", None) is not None]
         self.constraints = [(i, v.constraint) for i, v in enumerate(self.train_vars)
@@ -162,9 +165,14 @@ class StepBuilder:
         carry, logs = lax.scan(body, carry, jnp.arange(steps))
         return self._pin(carry), logs
 
-    def _test_steps(self, metric_states, frozen, data, perm, offset, *, steps: int,
-                    batch_size: int):
+    def _test_steps(self, metric_states, frozen, data, perm, offset, penalized=None, *,
+                    steps: int, batch_size: int):
+        """`penalized`: 1.0 per regularised variable that trains now (Keras counts the
+        weight penalties of trainable variables in `evaluate`'s loss too)."""
         self.on_trace("test")
+        penalty = 0.0
+        for k, (i, regularizer) in enumerate(self.inference_regularizers):
+            penalty = penalty + penalized[k] * regularizer(frozen[i])
 
         def body(states, index):
             batch = _gather(data, perm, offset, index, batch_size, self.distribution)
@@ -172,6 +180,7 @@ class StepBuilder:
             loss, parts = self.loss_fn(batch[1], y_pred, batch[2])
             for value in extra:
                 loss = loss + value
+            loss = loss + penalty
             states = self._update_metrics(states, loss, parts, batch, y_pred)
             return states, _metric_results(self.metrics, states)
 

@@ -392,9 +392,14 @@ class Trainer:
         distribution = current_distribution(self)
         if distribution is not None:
             states = distribution.replicate(states)
+        trains = {id(v) for v in partition(self, training=True).trainable}
+        penalized = jnp.asarray([float(id(part.frozen[i]) in trains)
+                                 for i, _ in builder.inference_regularizers], jnp.float32)
+        if distribution is not None:
+            penalized = distribution.replicate(penalized)
         for chunk in adapter.chunks(None):
             states, _ = builder.test(states, frozen, chunk.data, chunk.perm, chunk.offset,
-                                     steps=chunk.steps, batch_size=chunk.batch_size)
+                                     penalized, steps=chunk.steps, batch_size=chunk.batch_size)
         self._metric_states = states
         return self._pythonify(_metric_results(self._metrics, states))
 
