@@ -8,7 +8,7 @@ from pathlib import Path
 
 import numpy as np
 
-from hoarfrost.datasets import mnist
+from hoarfrost.datasets import fashion_mnist, mnist
 from hoarfrost.layers import Dense, Flatten
 from hoarfrost.models import Sequential
 from hoarfrost.utils import to_categorical
@@ -115,11 +115,14 @@ def test_transfer_learning_example_runs(tmp_path):
     env = dict(os.environ)
     env["HOARFROST_HOME"] = str(tmp_path)
     env["HOARFROST_DATASETS_ORIGIN"] = "http://127.0.0.1:9/"
+    # The same path on every machine: no Fashion-MNIST, so the shipped digits 0-4 are the source.
+    env[fashion_mnist.DIR_ENV] = str(tmp_path)
     result = subprocess.run([sys.executable, str(ROOT / "examples" / "transfer_learning.py"),
                              "--quick"], env=env, capture_output=True, text=True, timeout=300)
     assert result.returncode == 0, result.stderr[-3000:]
     out = result.stdout
-    for phase in ("1. Pretraining", "2. Transfer", "3. From scratch"):
+    assert "1. Pretraining on MNIST digits 0-4 (shipped sample)" in out, out
+    for phase in ("2. Transfer", "3. From scratch"):
         assert phase in out, out
     assert re.search(r"FreezeGuard: \d+ checks of frozen variables .* all bit-identical", out)
     assert re.search(r"Transferred 0\.\d{4} vs from scratch 0\.\d{4}", out), out
