@@ -1,27 +1,33 @@
 """Layers, with the names Keras users know."""
 
 from hoarfrost.layers.activation_layers import ELU, LeakyReLU, ReLU, Softmax
+from hoarfrost.layers.attention import AdditiveAttention, Attention, MultiHeadAttention
 from hoarfrost.layers.convolutional import (Conv1D, Conv2D, Conv2DTranspose, Convolution1D,
                                              Convolution2D, Convolution2DTranspose,
                                              DepthwiseConv2D, SeparableConv2D,
                                              SeparableConvolution2D)
-from hoarfrost.layers.core import Activation, Dense, Masking
+from hoarfrost.layers.core import Activation, Dense, Identity, Lambda, Masking
 from hoarfrost.layers.embedding import Embedding
 from hoarfrost.layers.input_layer import Input, InputLayer
 from hoarfrost.layers.layer import InputSpec, Layer
 from hoarfrost.layers.merging import (Add, Average, Concatenate, Maximum, Minimum, Multiply,
                                       Subtract, add, average, concatenate, maximum, minimum,
                                       multiply, subtract)
+from hoarfrost.layers.merging import Dot, dot
 from hoarfrost.layers.normalization import BatchNormalization, LayerNormalization
 from hoarfrost.layers.pooling import (AveragePooling1D, AveragePooling2D, AvgPool1D, AvgPool2D,
                                       GlobalAveragePooling1D, GlobalAveragePooling2D,
                                       GlobalAvgPool1D, GlobalAvgPool2D, GlobalMaxPool1D,
                                       GlobalMaxPool2D, GlobalMaxPooling1D, GlobalMaxPooling2D,
                                       MaxPool1D, MaxPool2D, MaxPooling1D, MaxPooling2D)
+from hoarfrost.layers.preprocessing import Normalization, Rescaling
 from hoarfrost.layers.recurrent import GRU, LSTM, Bidirectional, SimpleRNN
 from hoarfrost.layers.regularization import Dropout, GaussianNoise, SpatialDropout2D
+from hoarfrost.layers.regularization import AlphaDropout, GaussianDropout, SpatialDropout1D
 from hoarfrost.layers.reshaping import (Cropping2D, Flatten, Permute, RepeatVector, Reshape,
                                         UpSampling2D, ZeroPadding2D)
+from hoarfrost.layers.reshaping import Cropping1D, UpSampling1D, ZeroPadding1D
+from hoarfrost.layers.wrappers import TimeDistributed
 
 __all__ = [
     "AveragePooling1D", "AveragePooling2D", "AvgPool1D", "AvgPool2D", "Conv1D", "Conv2D",
@@ -36,4 +42,7 @@ __all__ = [
     "Masking", "Maximum", "Minimum", "Multiply", "Permute", "ReLU", "RepeatVector", "Reshape",
     "SimpleRNN", "Softmax", "SpatialDropout2D", "Subtract", "UpSampling2D", "ZeroPadding2D",
     "add", "average", "concatenate", "maximum", "minimum", "multiply", "subtract",
+    "AdditiveAttention", "AlphaDropout", "Attention", "Cropping1D", "Dot", "GaussianDropout",
+    "Identity", "Lambda", "MultiHeadAttention", "Normalization", "Rescaling",
+    "SpatialDropout1D", "TimeDistributed", "UpSampling1D", "ZeroPadding1D", "dot",
 ]

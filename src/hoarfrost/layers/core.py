@@ -1,8 +1,12 @@
-"""Core layers: `Dense`, `Activation` and `Masking`."""
+"""Core layers: `Dense`, `Activation`, `Masking`, `Lambda` and `Identity`."""
 
 from __future__ import annotations
 
+import inspect
+
+import jax
 import jax.numpy as jnp
+import numpy as np
 
 from hoarfrost import activations, initializers, masking, regularizers
 from hoarfrost.layers.layer import InputSpec, Layer
@@ -158,3 +162,183 @@ class Masking(Layer):
 
     def get_config(self):
         return {**super().get_config(), "mask_value": self.mask_value}
+
+
+def _function_to_config(layer, fn, argument: str):
+    """A named function as Keras stores it: by (registered) name, never by code."""
+    name = getattr(fn, "__name__", None)
+    if name is None or name == "<lambda>":
+        what = "a Python lambda" if name == "<lambda>" else f"a {type(fn).__name__} object"
+        raise ValueError(
+            f'Lambda layer "{layer.name}": its `{argument}` is {what}, which can not be '
+            "saved: Keras would store its bytecode, which is unsafe to load (it refuses to "
+            "without safe_mode=False), and hoarfrost never does. Pass a named function "
+            "(decorated with @hoarfrost.saving.register_keras_serializable(), or given as "
+            "custom_objects when loading), or write a Layer subclass."
+        )
+    return {"module": getattr(fn, "__module__", None) or "builtins", "class_name": "function",
+            "config": getattr(fn, "_registered_name", None) or name,
+            "registered_name": "function"}
+
+
+def _function_from_config(config, custom_objects, argument: str, layer_name=None):
+    """Resolve a function by name: custom_objects, the registry, then the built-in
+    activations and array ops (only for functions saved from jax/numpy/hoarfrost)."""
+    if not (isinstance(config, dict) and config.get("class_name") == "function"):
+        return config
+    from hoarfrost import ops
+    from hoarfrost.saving.serialization import get_registered_object
+    name = config.get("config")
+    module = str(config.get("module") or "")
+    found = get_registered_object(name, custom_objects)
+    if found is None and module.split(".")[0] in ("builtins", "jax", "jaxlib", "numpy",
+                                                   "hoarfrost"):
+        if name in activations._ALL:
+            found = activations._ALL[name]
+        elif isinstance(name, str) and name.isidentifier() and not name.startswith("_"):
+            found = getattr(ops, name, None)
+            found = found if callable(found) else None
+    if found is None:
+        raise ValueError(
+            f'Lambda layer "{layer_name}": could not find the function {name!r} (from module '
+            f"{module!r}) for its "
+            f"`{argument}`. Decorate it with @hoarfrost.saving.register_keras_serializable() "
+            f"or pass custom_objects={{{name!r}: {name}}} when loading."
+        )
+    return found
+
+
+class Lambda(Layer):
+    """Wraps a function of the inputs as a layer: `Lambda(lambda x: x ** 2)`.
+
+    For quick experiments; a `Layer` subclass saves more portably. The
+    function gets the inputs, then `arguments` as keywords (and `mask=` /
+    `training=` when it names them). It must have no weights of its own.
+
+    Saving: a named function is saved by name and found again at load time
+    through `custom_objects` or the `register_keras_serializable` registry
+    (activations and array ops by their built-in names). A Python lambda can
+    not be saved: `get_config` (so `save`) raises an error naming the layer,
+    where Keras would store bytecode that it refuses to load by default.
+
+    Args:
+        function: the function, `inputs -> outputs`.
+        output_shape: the output shape without the batch axis (a tuple), or a
+            function of the full input shape; inferred by tracing when None.
+        mask: None (the layer drops masks), a function `(inputs, mask) ->
+            mask`, or a fixed mask.
+        arguments: keyword arguments for `function`.
+        **kwargs: `name`, `dtype`, `input_shape`.
+
+    Example:
+        >>> Lambda(lambda x: x * 2)(jnp.ones((1, 2)))
+        Array([[2., 2.]], dtype=float32)
+    """
+
+    def __init__(self, function, output_shape=None, mask=None, arguments=None, **kwargs):
+        super().__init__(**kwargs)
+        if not callable(function):
+            raise TypeError(
+                f'Lambda layer "{self.name}": `function` must be callable; received '
+                f"{function!r} of type {type(function).__name__}."
+            )
+        self.function = function
+        self.arguments = dict(arguments or {})
+        self.mask = mask
+        self.supports_masking = mask is not None
+        if isinstance(output_shape, list) and all(
+                d is None or isinstance(d, int) for d in output_shape):
+            output_shape = tuple(output_shape)
+        self._output_shape = output_shape
+        try:
+            params = inspect.signature(function).parameters
+        except (TypeError, ValueError):
+            params = {}
+        self._fn_expects_mask_arg = "mask" in params
+        self._fn_expects_training_arg = "training" in params
+        self.built = True
+
+    def call(self, inputs, mask=None, training=None):
+        kwargs = dict(self.arguments)
+        if self._fn_expects_mask_arg:
+            kwargs["mask"] = mask
+        if self._fn_expects_training_arg:
+            kwargs["training"] = training
+        return self.function(inputs, **kwargs)
+
+    def compute_mask(self, inputs, mask=None):
+        if callable(self.mask):
+            return self.mask(inputs, mask)
+        return self.mask
+
+    def compute_output_shape(self, input_shape):
+        if self._output_shape is None:
+            return super().compute_output_shape(input_shape)
+        if callable(self._output_shape):
+            return self._output_shape(input_shape)
+        batch = input_shape[0] if input_shape and not isinstance(input_shape[0],
+                                                                   (list, tuple)) else None
+        if isinstance(self._output_shape, tuple) and all(
+                d is None or isinstance(d, int) for d in self._output_shape):
+            return (batch,) + self._output_shape
+        return [(batch,) + tuple(s) for s in self._output_shape]
+
+    def compute_output_spec(self, inputs, **kwargs):
+        if self._output_shape is None:
+            return super().compute_output_spec(inputs, **kwargs)
+        # As Keras: a given output_shape is used as is, the function is not traced.
+        shapes = jax.tree.map(lambda t: t.shape, inputs, is_leaf=is_keras_tensor)
+        shape = self.compute_output_shape(shapes)
+        if isinstance(shape, list):
+            return [KerasTensor(tuple(s), self.dtype) for s in shape]
+        return KerasTensor(tuple(shape), self.dtype)
+
+    def get_config(self):
+        config = {**super().get_config(),
+                  "function": _function_to_config(self, self.function, "function")}
+        if self._output_shape is not None:
+            config["output_shape"] = (
+                _function_to_config(self, self._output_shape, "output_shape")
+                if callable(self._output_shape) else list(self._output_shape))
+        if self.mask is not None:
+            config["mask"] = (_function_to_config(self, self.mask, "mask")
+                              if callable(self.mask) else np.asarray(self.mask).tolist())
+        config["arguments"] = dict(self.arguments)
+        return config
+
+    @classmethod
+    def from_config(cls, config, custom_objects=None):
+        config = dict(config)
+        name = config.get("name")
+        config["function"] = _function_from_config(config["function"], custom_objects,
+                                                   "function", name)
+        for argument in ("output_shape", "mask"):
+            if argument in config:
+                config[argument] = _function_from_config(config[argument], custom_objects,
+                                                         argument, name)
+        return cls(**config)
+
+
+class Identity(Layer):
+    """Returns its inputs unchanged (a placeholder where no operation is wanted).
+
+    Example:
+        >>> Identity()(jnp.ones((1, 2))).shape
+        (1, 2)
+    """
+
+    _supports_masking = True
+
+    def __init__(self, **kwargs):
+        super().__init__(**kwargs)
+        self.built = True
+
+    def call(self, inputs):
+        return inputs
+
+    def compute_output_shape(self, input_shape):
+        return input_shape
+
+    def compute_output_spec(self, inputs, **kwargs):
+        return jax.tree.map(lambda t: KerasTensor(t.shape, t.dtype), inputs,
+                            is_leaf=is_keras_tensor)

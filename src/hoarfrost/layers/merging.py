@@ -14,6 +14,7 @@ Example:
 
 from __future__ import annotations
 
+import jax
 import jax.numpy as jnp
 
 from hoarfrost import masking
@@ -375,3 +376,162 @@ def minimum(inputs, **kwargs):
 def concatenate(inputs, axis: int = -1, **kwargs):
     """Functional form of `Concatenate`: `concatenate([a, b], axis=-1)`."""
     return Concatenate(axis=axis, **kwargs)(inputs)
+
+
+def _l2_normalize(x, axis):
+    """Keras's `ops.normalize(x, axis)`: `x * min(rsqrt(sum(x**2)), 1 / epsilon)`."""
+    inv_norm = jax.lax.rsqrt(jnp.sum(jnp.square(x), axis=axis, keepdims=True))
+    return x * jnp.minimum(inv_norm, 1.0 / 1e-7)
+
+
+def _batch_dot(x, y, axes):
+    """Keras's `batch_dot`: a dot product of each pair of samples over `axes`
+    (axes already non-negative); the result has rank >= 2."""
+    x_ndim, y_ndim = x.ndim, y.ndim
+    x_was_2d, y_was_2d = x_ndim == 2, y_ndim == 2
+    a0, a1 = axes
+    if x_ndim == 2:
+        x = jnp.expand_dims(x, 1)
+        a0 += 1
+        x_ndim += 1
+    if y_ndim == 2:
+        y = jnp.expand_dims(y, 2)
+        y_ndim += 1
+    if a0 != x_ndim - 1:  # the contracted axis of x last
+        pattern = list(range(x_ndim))
+        for i in range(a0, x_ndim - 1):
+            pattern[i] = pattern[i + 1]
+        pattern[-1] = a0
+        x = jnp.transpose(x, pattern)
+    if a1 != 1:  # the contracted axis of y second
+        pattern = list(range(y_ndim))
+        for i in range(a1, 1, -1):
+            pattern[i] = pattern[i - 1]
+        pattern[1] = a1
+        y = jnp.transpose(y, pattern)
+    x_mid, y_trail = x.shape[1:-1], y.shape[2:]
+    result = jnp.matmul(jnp.reshape(x, (x.shape[0], -1, x.shape[-1])),
+                        jnp.reshape(y, (y.shape[0], y.shape[1], -1)))
+    result = jnp.reshape(result, (result.shape[0],) + x_mid + y_trail)
+    if x_was_2d:
+        return jnp.squeeze(result, 1)
+    if y_was_2d:
+        return jnp.squeeze(result, -1)
+    return result
+
+
+class Dot(Merge):
+    """The dot product of each pair of samples of two tensors over given axes.
+
+    For `x` of shape `(batch, 3, 5)` and `y` of shape `(batch, 10, 3)`,
+    `Dot(axes=(1, 2))` gives `(batch, 5, 10)`. Two `(batch, n)` inputs give
+    `(batch, 1)`. Masks are dropped (as in Keras).
+
+    Args:
+        axes: one axis for both inputs, or `(axis_of_x, axis_of_y)`; never the
+            batch axis 0. Negative axes count from the end.
+        normalize: L2-normalize both inputs along the axes first, so the
+            result is the cosine similarity.
+
+    Example:
+        >>> Dot(axes=1)([jnp.ones((2, 3)), jnp.ones((2, 3))]).shape
+        (2, 1)
+    """
+
+    _min_inputs = 2
+
+    def __init__(self, axes, normalize: bool = False, **kwargs):
+        super().__init__(**kwargs)
+        if not isinstance(axes, int):
+            if not isinstance(axes, (list, tuple)):
+                raise TypeError(
+                    f'Dot layer "{self.name}": `axes` must be an int or a list of two ints, '
+                    f"got {axes!r}."
+                )
+            if len(axes) != 2 or not all(isinstance(a, int) for a in axes):
+                raise ValueError(
+                    f'Dot layer "{self.name}": `axes` must hold exactly two integers (one '
+                    f"per input), got {axes!r}."
+                )
+        self.axes = axes if isinstance(axes, int) else list(axes)
+        self.normalize = bool(normalize)
+
+    def _axes_for(self, ranks):
+        if isinstance(self.axes, int):
+            axes = [self.axes % ranks[0], self.axes % ranks[1]] if self.axes < 0 \
+                else [self.axes] * 2
+        else:
+            axes = [a % r if a < 0 else a for a, r in zip(self.axes, ranks)]
+        return axes
+
+    def _check_shapes(self, shapes):
+        if not isinstance(shapes, (list, tuple)) or len(shapes) != 2 or not all(
+                _is_shape(s) for s in shapes):
+            raise ValueError(
+                f'Dot layer "{self.name}" should be called on a list of exactly 2 inputs; '
+                f"received input shape {shapes}."
+            )
+        shape1, shape2 = tuple(shapes[0]), tuple(shapes[1])
+        if len(shape1) < 2 or len(shape2) < 2:
+            raise ValueError(
+                f'Dot layer "{self.name}": both inputs need rank >= 2 (a batch axis and '
+                f"at least one more); received shapes {shape1} and {shape2}."
+            )
+        axes = self._axes_for((len(shape1), len(shape2)))
+        if 0 in axes or axes[0] >= len(shape1) or axes[1] >= len(shape2):
+            raise ValueError(
+                f'Dot layer "{self.name}": axes={self.axes} must name a non-batch axis of '
+                f"each input; received shapes {shape1} and {shape2}."
+            )
+        d1, d2 = shape1[axes[0]], shape2[axes[1]]
+        if d1 is not None and d2 is not None and d1 != d2:
+            raise ValueError(
+                f'Dot layer "{self.name}": incompatible input shapes: axis {axes[0]} of the '
+                f"first input has size {d1}, axis {axes[1]} of the second has size {d2}. "
+                f"Full input shapes: {shape1}, {shape2}."
+            )
+        if shape1[0] is not None and shape2[0] is not None and shape1[0] != shape2[0]:
+            raise ValueError(
+                f'Dot layer "{self.name}": can not take the dot product of tensors with '
+                f"different batch sizes; received shapes {shape1} and {shape2}."
+            )
+        return axes
+
+    def build(self, input_shape):
+        self._check_shapes(input_shape)
+        self.built = True
+
+    def call(self, inputs, mask=None):
+        if not isinstance(inputs, (list, tuple)):
+            raise ValueError(
+                f'Dot layer "{self.name}" should be called on a list of 2 inputs; received '
+                f"a single tensor of shape {tuple(inputs.shape)}."
+            )
+        axes = self._check_shapes([tuple(x.shape) for x in inputs])
+        x1, x2 = inputs
+        if self.normalize:
+            x1 = _l2_normalize(x1, axes[0])
+            x2 = _l2_normalize(x2, axes[1])
+        return _batch_dot(x1, x2, axes)
+
+    def compute_mask(self, inputs, mask=None):
+        return None
+
+    def compute_output_shape(self, input_shape):
+        axes = self._check_shapes(input_shape)
+        shape1, shape2 = list(input_shape[0]), list(input_shape[1])
+        shape1.pop(axes[0])
+        shape2.pop(axes[1])
+        shape2.pop(0)
+        output_shape = shape1 + shape2
+        if len(output_shape) == 1:
+            output_shape += [1]
+        return tuple(output_shape)
+
+    def get_config(self):
+        return {**super().get_config(), "axes": self.axes, "normalize": self.normalize}
+
+
+def dot(inputs, axes=-1, **kwargs):
+    """Functional form of `Dot`: `dot([a, b], axes=1)`."""
+    return Dot(axes=axes, **kwargs)(inputs)

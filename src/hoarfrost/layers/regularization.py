@@ -147,7 +147,7 @@ class SpatialDropout1D(Dropout):
     Inputs are `(batch, timesteps, channels)`. Identity in inference.
 
     Args:
-        rate: the fraction of channels to drop, in [0, 1).
+        rate: the fraction of channels to drop, in [0, 1] (1 drops everything).
         seed: an optional seed for this layer's masks.
     """
 

@@ -1,5 +1,6 @@
 """Shape-only layers: `Flatten`, `Reshape`, `Permute`, `RepeatVector`,
-`ZeroPadding2D`, `Cropping2D` and `UpSampling2D`."""
+`ZeroPadding1D`, `ZeroPadding2D`, `Cropping1D`, `Cropping2D`, `UpSampling1D`
+and `UpSampling2D`."""
 
 from __future__ import annotations
 
@@ -317,3 +318,113 @@ class UpSampling2D(Layer):
     def get_config(self):
         return {**super().get_config(), "size": self.size, "data_format": self.data_format,
                 "interpolation": self.interpolation}
+
+
+class ZeroPadding1D(Layer):
+    """Pads the time axis of sequences with zeros.
+
+    Args:
+        padding: an int (both ends) or `(before, after)`.
+        data_format: `"channels_last"` (default, `(batch, steps, features)`)
+            or `"channels_first"` (`(batch, features, steps)`).
+
+    Example:
+        >>> ZeroPadding1D((1, 2))(jnp.ones((1, 3, 2))).shape
+        (1, 6, 2)
+    """
+
+    def __init__(self, padding=1, data_format=None, **kwargs):
+        super().__init__(**kwargs)
+        self.data_format = _data_format("ZeroPadding1D", data_format)
+        self.padding = _int_pair("ZeroPadding1D", padding, "padding")
+        self.input_spec = InputSpec(ndim=3)
+        self.built = True
+
+    def _axis(self) -> int:
+        return 2 if self.data_format == "channels_first" else 1
+
+    def call(self, inputs):
+        widths = [(0, 0)] * 3
+        widths[self._axis()] = self.padding
+        return jnp.pad(inputs, widths)
+
+    def compute_output_shape(self, input_shape):
+        shape = list(input_shape)
+        if shape[self._axis()] is not None:
+            shape[self._axis()] += sum(self.padding)
+        return tuple(shape)
+
+    def get_config(self):
+        return {**super().get_config(), "padding": self.padding, "data_format": self.data_format}
+
+
+class Cropping1D(Layer):
+    """Crops the time axis of `(batch, steps, features)` sequences.
+
+    Args:
+        cropping: an int (both ends) or `(before, after)`; default `(1, 1)`.
+
+    Example:
+        >>> Cropping1D((1, 2))(jnp.ones((1, 5, 2))).shape
+        (1, 2, 2)
+    """
+
+    def __init__(self, cropping=(1, 1), **kwargs):
+        super().__init__(**kwargs)
+        self.cropping = _int_pair("Cropping1D", cropping, "cropping")
+        self.input_spec = InputSpec(ndim=3)
+        self.built = True
+
+    def _check(self, shape):
+        if shape[1] is not None and sum(self.cropping) >= shape[1]:
+            raise ValueError(
+                f'Cropping1D layer "{self.name}": the cropping {self.cropping} must be smaller '
+                f"than the input length; got input shape {tuple(shape)}."
+            )
+
+    def call(self, inputs):
+        self._check(inputs.shape)
+        return inputs[:, self.cropping[0]:inputs.shape[1] - self.cropping[1], :]
+
+    def compute_output_shape(self, input_shape):
+        self._check(input_shape)
+        length = None if input_shape[1] is None else input_shape[1] - sum(self.cropping)
+        return (input_shape[0], length, input_shape[2])
+
+    def compute_output_spec(self, inputs, **kwargs):
+        # From the shape: an unknown length (None) must not be taken as too short.
+        return KerasTensor(self.compute_output_shape(inputs.shape), inputs.dtype)
+
+    def get_config(self):
+        return {**super().get_config(), "cropping": self.cropping}
+
+
+class UpSampling1D(Layer):
+    """Repeats each timestep `size` times: `(batch, steps, features)` ->
+    `(batch, steps * size, features)`.
+
+    Example:
+        >>> UpSampling1D(3)(jnp.ones((1, 2, 4))).shape
+        (1, 6, 4)
+    """
+
+    def __init__(self, size: int = 2, **kwargs):
+        super().__init__(**kwargs)
+        if not isinstance(size, int) or isinstance(size, bool):
+            raise TypeError(
+                f"UpSampling1D: expected an integer `size`, got {type(size).__name__}.")
+        if size <= 0:
+            raise ValueError(f"UpSampling1D: `size` must be a positive integer, got size={size}.")
+        self.size = size
+        self.input_spec = InputSpec(ndim=3)
+        self.built = True
+
+    def call(self, inputs):
+        return jnp.repeat(inputs, self.size, axis=1)
+
+    def compute_output_shape(self, input_shape):
+        length = None if input_shape[1] is None else input_shape[1] * self.size
+        return (input_shape[0], length, input_shape[2])
+
+    def get_config(self):
+        return {**super().get_config(), "size": self.size}

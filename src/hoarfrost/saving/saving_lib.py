@@ -70,8 +70,13 @@ def _layers_in_order(layer):
 
 
 def _weights_blob(model) -> bytes:
-    tensors = {f"{i:05d}": np.ascontiguousarray(v.numpy()) for i, v in enumerate(model.weights)}
+    tensors = {f"{i:05d}": _contiguous(v.numpy()) for i, v in enumerate(model.weights)}
     return st_save(tensors, metadata={"format": FORMAT})
+
+
+def _contiguous(value: np.ndarray) -> np.ndarray:
+    """C-contiguous, keeping the shape (np.ascontiguousarray makes a scalar 1-D)."""
+    return np.ascontiguousarray(value).reshape(value.shape)
 
 
 def _trainability(model) -> dict:
@@ -457,7 +462,7 @@ def save_weights(model, filepath, overwrite: bool = True) -> None:
             f"got {filepath!r}."
         )
     _check_overwrite(filepath, overwrite)
-    tensors = {f"{i:05d}": np.ascontiguousarray(v.numpy()) for i, v in enumerate(model.weights)}
+    tensors = {f"{i:05d}": _contiguous(v.numpy()) for i, v in enumerate(model.weights)}
     blob = st_save(tensors, metadata={"format": FORMAT,
                                       "state": json.dumps(_trainability(model))})
     if is_writer():  # every process gathered the values above; process 0 alone writes

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import inspect
 from typing import Any
 
 _REGISTRY: dict[str, type] = {}
@@ -51,6 +52,13 @@ def serialize_layer(layer) -> dict[str, Any]:
     }
 
 
+def _takes_custom_objects(cls) -> bool:
+    try:
+        return "custom_objects" in inspect.signature(cls.from_config).parameters
+    except (TypeError, ValueError):
+        return False
+
+
 class _RebuildError(TypeError):
     """A layer's `from_config` failed on its saved config."""
 
@@ -71,7 +79,9 @@ def deserialize_layer(config: dict[str, Any], custom_objects: dict | None = None
         )
     from hoarfrost.models.model import Model
     try:
-        if issubclass(cls, Model) and "custom_objects" in cls.from_config.__code__.co_varnames:
+        # Classes that rebuild nested objects (models, wrappers, Lambda) get custom_objects.
+        if (issubclass(cls, Model) and "custom_objects" in cls.from_config.__code__.co_varnames) \
+                or _takes_custom_objects(cls):
             return cls.from_config(config["config"], custom_objects=custom_objects)
         return cls.from_config(config["config"])
     except _RebuildError:

@@ -1,0 +1,117 @@
+"""Harness additions for layers called with several inputs or named arguments.
+
+`check_named_fixture` replays a Keras fixture recorded by
+tools/keras_fixtures/extra_layers.py in its `record` format (the layer
+called with named arguments, e.g. `mha(query=..., value=...,
+attention_mask=...)`); `assert_config_keys` checks a config has the keys of
+Keras's (every fixture of that script stores them); and
+`run_multi_input_layer_test` runs the checks of `run_layer_test` (shapes,
+counts, config and weights round trips, freezing bit-identical under `fit`)
+for a layer that takes several inputs.
+"""
+
+from __future__ import annotations
+
+import json
+
+import jax
+import numpy as np
+
+from hoarfrost import Input, Model, layers
+from hoarfrost.summary import count_params
+from tests.layers.harness import FIXTURES
+
+
+def load(name: str) -> dict:
+    with np.load(FIXTURES / f"{name}.npz") as data:
+        return {key: data[key] for key in data.files}
+
+
+def assert_config_keys(layer, name: str) -> None:
+    """The layer's config has Keras's keys (hoarfrost always adds `trainable`)."""
+    keras_keys = set(json.loads(str(load(name)["config_keys"])))
+    ours = set(layer.get_config()) - {"batch_input_shape"}
+    assert ours | {"trainable"} == keras_keys | {"trainable"}, (
+        f"config keys differ from Keras: extra {sorted(ours - keras_keys)}, "
+        f"missing {sorted(keras_keys - ours)}")
+
+
+def named_inputs(data: dict) -> dict:
+    lists = json.loads(str(data.get("input_lists", "{}")))
+    inputs = {}
+    for key in json.loads(str(data["input_names"])):
+        if key in lists:
+            inputs[key] = [data[f"in_{key}_{i}"] for i in range(lists[key])]
+        else:
+            inputs[key] = data[f"in_{key}"]
+    return inputs
+
+
+def check_named_fixture(name: str, layer, rtol: float = 1e-5, atol: float = 1e-5):
+    """Build `layer` by calling it as Keras was called, load Keras's weights
+    (order and shapes must match) and compare the inference outputs and the
+    config keys. Returns the layer."""
+    data = load(name)
+    inputs = named_inputs(data)
+    call_kwargs = json.loads(str(data["call_kwargs"]))
+    # Build by abstract evaluation and run the call compiled as one program: one
+    # compilation instead of one per operation (eager), so the fixtures stay fast.
+    jax.eval_shape(lambda kw: layer(**kw, **call_kwargs), inputs)
+    weights = [data[f"weight_{i}"] for i in range(int(data["num_weights"]))]
+    assert [tuple(w.shape) for w in layer.weights] == [w.shape for w in weights], (
+        "weight shapes/order differ from Keras: "
+        f"{[w.path for w in layer.weights]} vs {json.loads(str(data['weight_paths']))}")
+    layer.set_weights(weights)
+    out = jax.jit(lambda kw: layer(**kw, **call_kwargs, training=False))(inputs)
+    outs = list(out) if isinstance(out, (list, tuple)) else [out]
+    assert len(outs) == int(data["num_outputs_inference"])
+    for i, o in enumerate(outs):
+        np.testing.assert_allclose(np.asarray(o), data[f"output_inference_{i}"], rtol=rtol,
+                                   atol=atol, err_msg=f"{name} output {i}")
+    assert_config_keys(layer, name)
+    return layer
+
+
+def run_multi_input_layer_test(layer_cls, init_kwargs: dict, input_shapes: list, call,
+                               expected_output_shape, expected_trainable: int,
+                               expected_non_trainable: int = 0, train: bool = True):
+    """`run_layer_test` for a layer called as `call(layer, inputs)` on several inputs."""
+    rng = np.random.default_rng(0)
+    xs = [rng.normal(size=s).astype("float32") for s in input_shapes]
+    layer = layer_cls(**init_kwargs)
+    inputs = [Input(shape=s[1:]) for s in input_shapes]
+    symbolic = call(layer, inputs)
+    assert symbolic.shape == (None,) + tuple(expected_output_shape[1:])
+    assert tuple(call(layer, xs).shape) == tuple(expected_output_shape)
+
+    count = lambda ws: sum(int(np.prod(w.shape)) for w in ws)  # noqa: E731
+    assert count(layer.trainable_weights) == expected_trainable
+    assert count(layer.non_trainable_weights) == expected_non_trainable
+    assert layer.count_params() == expected_trainable + expected_non_trainable
+
+    config = layer.get_config()
+    clone = layer_cls.from_config(json.loads(json.dumps(config)))
+    assert json.loads(json.dumps(clone.get_config())) == json.loads(json.dumps(config))
+    call(clone, xs)
+    clone.set_weights(layer.get_weights())
+    np.testing.assert_array_equal(np.asarray(call(clone, xs)), np.asarray(call(layer, xs)))
+
+    values = [rng.normal(size=w.shape).astype(w.dtype) for w in layer.weights]
+    layer.set_weights(values)
+    for got, want in zip(layer.get_weights(), values):
+        assert np.array_equal(got, want)
+
+    if train:
+        model = Model(inputs, layers.Flatten()(symbolic))
+        y = rng.normal(size=(input_shapes[0][0], int(np.prod(expected_output_shape[1:]))))
+        model.compile(optimizer="adam", loss="mse")
+        layer.trainable = False
+        frozen = [w.numpy() for w in layer.weights]
+        total = expected_trainable + expected_non_trainable
+        assert count_params(model)[1:] == (0, total)
+        model.fit(xs, y.astype("float32"), epochs=2, batch_size=2, verbose=0)
+        for before, w in zip(frozen, layer.weights):
+            assert np.array_equal(before, w.numpy()), w.name
+        layer.trainable = True
+        assert count_params(model)[1] == expected_trainable
+    return layer
