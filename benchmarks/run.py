@@ -55,6 +55,9 @@ def main() -> None:
                         default=["hoarfrost", "hoarfrost-verbose1", "jax", "keras-jax",
                                  "keras-tf", "torch"])
     parser.add_argument("--epochs", type=int, default=4, help="epochs per run (>= 4: first + 3)")
+    parser.add_argument("--rounds", type=int, default=1,
+                        help="run every system this many times, interleaved (min over all): "
+                             "steadier ratios on a machine with noisy neighbours")
     parser.add_argument("--json", type=Path, help="also write the raw results here")
     args = parser.parse_args()
     sys.path.insert(0, str(HERE))
@@ -62,19 +65,30 @@ def main() -> None:
     source = load(WORKLOADS["W3"]["samples"])[-1]
     systems = [s for s in args.systems if available(s)]
     print(f"# {date.today()} on {platform.machine()}, {os.cpu_count()} cores, "
-          f"{platform.python_version()}; data: {source}; systems: {', '.join(systems)}")
+          f"{platform.python_version()}; data: {source}; systems: {', '.join(systems)}; "
+          f"{args.epochs} epochs x {args.rounds} round(s)")
     results: dict = {}
     for workload in args.workloads:
-        for system in systems:
-            if system == "hoarfrost-verbose1" and workload != "W1":
-                continue  # the progress bar's cost is measured where steps are shortest
-            res = run_one(system, workload, args.epochs)
-            results.setdefault(workload, {})[system] = res
-            print(f"  {workload} {system:10s} {_cell(res)}", file=sys.stderr)
+        for round_ in range(args.rounds):
+            for system in systems:
+                if system == "hoarfrost-verbose1" and workload != "W1":
+                    continue  # the progress bar's cost is measured where steps are shortest
+                res = run_one(system, workload, args.epochs)
+                print(f"  {workload} {system:10s} {_cell(res)}", file=sys.stderr)
+                results.setdefault(workload, {})[system] = _merge(
+                    results.get(workload, {}).get(system), res)
     print(_table(results, systems, args.workloads))
     print(_ratios(results))
     if args.json:
         args.json.write_text(json.dumps(results, indent=1))
+
+
+def _merge(before: dict | None, res: dict) -> dict:
+    """One result from several rounds: every round's steady epochs, the first round's first."""
+    if before is None or "error" in before or "error" in res:
+        return res if before is None or "error" in res else before
+    return {"epoch_times": before["epoch_times"] + res["epoch_times"][1:],
+            "accuracy": res["accuracy"]}
 
 
 def _stats(res: dict):

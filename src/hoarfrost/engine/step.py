@@ -89,7 +89,11 @@ class StepBuilder:
         self.train = jax.jit(self._train_steps,
                              static_argnames=("steps", "batch_size", "step_logs"),
                              donate_argnums=(0,))
-        self.test = jax.jit(self._test_steps, static_argnames=("steps", "batch_size"),
+        # The step count is a traced value here: a chunk of any length (the last one of
+        # an epoch is usually short) reuses the same compiled loop.
+        self.train_loop = jax.jit(self._train_loop, static_argnames=("batch_size",),
+                                  donate_argnums=(0,))
+        self.test = jax.jit(self._test_steps, static_argnames=("batch_size",),
                             donate_argnums=(0,))
         self.predict = jax.jit(self._predict_steps, static_argnames=("steps", "batch_size"))
 
@@ -165,8 +169,18 @@ class StepBuilder:
         carry, logs = lax.scan(body, carry, jnp.arange(steps))
         return self._pin(carry), logs
 
-    def _test_steps(self, metric_states, frozen, data, perm, offset, penalized=None, *,
-                    steps: int, batch_size: int):
+    def _train_loop(self, carry, hyper, data, perm, offset, steps, *, batch_size: int):
+        """`steps` training steps (a traced count), no per-step logs."""
+        self.on_trace("train")
+
+        def body(index, carry):
+            batch = _gather(data, perm, offset, index, batch_size, self.distribution)
+            return self._train_one(carry, hyper, batch)
+
+        return self._pin(lax.fori_loop(0, steps, body, carry))
+
+    def _test_steps(self, metric_states, frozen, data, perm, offset, steps, penalized=None, *,
+                    batch_size: int):
         """`penalized`: 1.0 per regularised variable that trains now (Keras counts the
         weight penalties of trainable variables in `evaluate`'s loss too)."""
         self.on_trace("test")
@@ -174,17 +188,16 @@ class StepBuilder:
         for k, (i, regularizer) in enumerate(self.inference_regularizers):
             penalty = penalty + penalized[k] * regularizer(frozen[i])
 
-        def body(states, index):
+        def body(index, states):
             batch = _gather(data, perm, offset, index, batch_size, self.distribution)
             y_pred, extra, _ = self._forward([], frozen, [], batch[0], False, None)
             loss, parts = self.loss_fn(batch[1], y_pred, batch[2])
             for value in extra:
                 loss = loss + value
             loss = loss + penalty
-            states = self._update_metrics(states, loss, parts, batch, y_pred)
-            return states, _metric_results(self.metrics, states)
+            return self._update_metrics(states, loss, parts, batch, y_pred)
 
-        return lax.scan(body, metric_states, jnp.arange(steps))
+        return lax.fori_loop(0, steps, body, metric_states)
 
     def _predict_steps(self, frozen, data, perm, offset, *, steps: int, batch_size: int):
         self.on_trace("predict")

@@ -209,8 +209,12 @@ class Trainer:
         distribution = current_distribution(self)
         if distribution is not None:
             carry, hyper = _place(distribution, part, carry, hyper)
-        carry, logs = builder.train(carry, hyper, data, perm, offset, steps=steps,
-                                    batch_size=batch_size, step_logs=step_logs)
+        if step_logs:  # per-step logs for callbacks: a scan of static length
+            carry, logs = builder.train(carry, hyper, data, perm, offset, steps=steps,
+                                        batch_size=batch_size, step_logs=True)
+        else:
+            carry, logs = builder.train_loop(carry, hyper, data, perm, offset,
+                                             jnp.int32(steps), batch_size=batch_size), None
         for variable, value in zip(part.trainable, carry.trainable):
             variable._value = value
         for variable, value in zip(part.state, carry.state):
@@ -398,8 +402,9 @@ class Trainer:
         if distribution is not None:
             penalized = distribution.replicate(penalized)
         for chunk in adapter.chunks(None):
-            states, _ = builder.test(states, frozen, chunk.data, chunk.perm, chunk.offset,
-                                     penalized, steps=chunk.steps, batch_size=chunk.batch_size)
+            states = builder.test(states, frozen, chunk.data, chunk.perm, chunk.offset,
+                                  jnp.int32(chunk.steps), penalized,
+                                  batch_size=chunk.batch_size)
         self._metric_states = states
         return self._pythonify(_metric_results(self._metrics, states))
 
