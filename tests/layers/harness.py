@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import jax
 import numpy as np
 
 from hoarfrost import Input, Model, layers
@@ -55,21 +56,28 @@ def run_layer_test(layer_cls, init_kwargs: dict, input_shape: tuple, expected_ou
     for got, want in zip(layer.get_weights(), values):
         assert np.array_equal(got, want)
 
-    # Freezing moves the counts and keeps the values bit-identical under fit.
     if train:
-        model = Model(inputs, layers.Flatten()(symbolic))
-        y = rng.normal(size=(input_shape[0], int(np.prod(expected_output_shape[1:]))))
-        model.compile(optimizer="adam", loss="mse")
-        layer.trainable = False
-        frozen = [w.numpy() for w in layer.weights]
-        total = expected_trainable + expected_non_trainable
-        assert count_params(model)[1:] == (0, total)
-        model.fit(x, y.astype("float32"), epochs=2, batch_size=2, verbose=0)
-        for before, w in zip(frozen, layer.weights):
-            assert np.array_equal(before, w.numpy()), w.name
-        layer.trainable = True
-        assert count_params(model)[1] == expected_trainable
+        check_freezing_under_fit(layer, inputs, symbolic, x, expected_output_shape,
+                                 expected_trainable, expected_non_trainable, rng)
     return layer
+
+
+def check_freezing_under_fit(layer, inputs, symbolic, x, output_shape, expected_trainable,
+                             expected_non_trainable, rng) -> None:
+    """Freezing moves the counts and keeps the values bit-identical under fit."""
+    model = Model(inputs, layers.Flatten()(symbolic))
+    samples = len(jax.tree.leaves(x)[0])
+    y = rng.normal(size=(samples, int(np.prod(output_shape[1:]))))
+    model.compile(optimizer="adam", loss="mse")
+    layer.trainable = False
+    frozen = [w.numpy() for w in layer.weights]
+    total = expected_trainable + expected_non_trainable
+    assert count_params(model)[1:] == (0, total)
+    model.fit(x, y.astype("float32"), epochs=2, batch_size=2, verbose=0)
+    for before, w in zip(frozen, layer.weights):
+        assert np.array_equal(before, w.numpy()), w.name
+    layer.trainable = True
+    assert count_params(model)[1] == expected_trainable
 
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures"

@@ -17,9 +17,8 @@ import json
 import jax
 import numpy as np
 
-from hoarfrost import Input, Model, layers
-from hoarfrost.summary import count_params
-from tests.layers.harness import FIXTURES
+from hoarfrost import Input
+from tests.layers.harness import FIXTURES, check_freezing_under_fit
 
 
 def load(name: str) -> dict:
@@ -102,16 +101,6 @@ def run_multi_input_layer_test(layer_cls, init_kwargs: dict, input_shapes: list,
         assert np.array_equal(got, want)
 
     if train:
-        model = Model(inputs, layers.Flatten()(symbolic))
-        y = rng.normal(size=(input_shapes[0][0], int(np.prod(expected_output_shape[1:]))))
-        model.compile(optimizer="adam", loss="mse")
-        layer.trainable = False
-        frozen = [w.numpy() for w in layer.weights]
-        total = expected_trainable + expected_non_trainable
-        assert count_params(model)[1:] == (0, total)
-        model.fit(xs, y.astype("float32"), epochs=2, batch_size=2, verbose=0)
-        for before, w in zip(frozen, layer.weights):
-            assert np.array_equal(before, w.numpy()), w.name
-        layer.trainable = True
-        assert count_params(model)[1] == expected_trainable
+        check_freezing_under_fit(layer, inputs, symbolic, xs, expected_output_shape,
+                                 expected_trainable, expected_non_trainable, rng)
     return layer

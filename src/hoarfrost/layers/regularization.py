@@ -36,12 +36,16 @@ class Dropout(Layer):
         self.seed = seed
         self.built = True
 
+    def _noise_shape_for(self, inputs) -> tuple:
+        """`noise_shape` with its None entries filled from the inputs."""
+        if self.noise_shape is None:
+            return inputs.shape
+        return tuple(s if n is None else n for s, n in zip(inputs.shape, self.noise_shape))
+
     def call(self, inputs, training=None):
         if not training or self.rate == 0:
             return inputs
-        shape = inputs.shape
-        if self.noise_shape is not None:
-            shape = tuple(s if n is None else n for s, n in zip(inputs.shape, self.noise_shape))
+        shape = self._noise_shape_for(inputs)
         if self.rate == 1:
             return jnp.zeros_like(inputs)
         keep = jax.random.bernoulli(draw_key(self.seed), 1.0 - self.rate, shape)
@@ -205,7 +209,7 @@ class GaussianDropout(Layer):
         return {**super().get_config(), "rate": self.rate, "seed": self.seed}
 
 
-class AlphaDropout(Layer):
+class AlphaDropout(Dropout):
     """Dropout that keeps the mean and variance of its inputs (for SELU
     networks): in training, dropped inputs are set to SELU's negative
     saturation value, then an affine map restores the statistics. Identity in
@@ -218,23 +222,15 @@ class AlphaDropout(Layer):
         seed: an optional seed for this layer's noise.
     """
 
-    _supports_masking = True
-
     def __init__(self, rate: float, noise_shape=None, seed: int | None = None, **kwargs):
-        super().__init__(**kwargs)
         if not 0 <= rate < 1:
             raise ValueError(f"AlphaDropout: `rate` must be in [0, 1), got {rate!r}.")
-        self.rate = float(rate)
-        self.noise_shape = None if noise_shape is None else tuple(noise_shape)
-        self.seed = seed
-        self.built = True
+        super().__init__(rate, noise_shape=noise_shape, seed=seed, **kwargs)
 
     def call(self, inputs, training=None):
         if not training or self.rate == 0:
             return inputs
-        shape = inputs.shape
-        if self.noise_shape is not None:
-            shape = tuple(s if n is None else n for s, n in zip(inputs.shape, self.noise_shape))
+        shape = self._noise_shape_for(inputs)
         alpha = 1.6732632423543772848170429916717
         scale = 1.0507009873554804934193349852946
         alpha_p = -alpha * scale
@@ -245,7 +241,3 @@ class AlphaDropout(Layer):
 
     def compute_output_shape(self, input_shape):
         return tuple(input_shape)
-
-    def get_config(self):
-        return {**super().get_config(), "rate": self.rate, "seed": self.seed,
-                "noise_shape": None if self.noise_shape is None else list(self.noise_shape)}
