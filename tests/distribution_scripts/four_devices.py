@@ -84,7 +84,7 @@ def train_hlo(model, texts: list):
     def builder(part, kind):
         built = builder_for(part, kind)
         if kind == "train" and "fn" not in captured:
-            jitted = built.train_loop
+            jitted = built.train
 
             def train(*args, **kwargs):
                 if "fn" not in captured:
@@ -94,7 +94,7 @@ def train_hlo(model, texts: list):
                         if isinstance(a, jax.Array) else a, args))
                 return jitted(*args, **kwargs)
 
-            built.train_loop = train
+            built.train = train
         return built
 
     model._builder = builder

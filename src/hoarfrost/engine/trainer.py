@@ -209,9 +209,11 @@ class Trainer:
         distribution = current_distribution(self)
         if distribution is not None:
             carry, hyper = _place(distribution, part, carry, hyper)
-        if step_logs:  # per-step logs for callbacks: a scan of static length
+        # Per-step logs for callbacks need a scan of static length; so do collectives
+        # over virtual CPU devices (seen stalling in a loop of traced length on 2 cores).
+        if step_logs or distribution is not None:
             carry, logs = builder.train(carry, hyper, data, perm, offset, steps=steps,
-                                        batch_size=batch_size, step_logs=True)
+                                        batch_size=batch_size, step_logs=step_logs)
         else:
             carry, logs = builder.train_loop(carry, hyper, data, perm, offset,
                                              jnp.int32(steps), batch_size=batch_size), None
