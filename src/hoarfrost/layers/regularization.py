@@ -86,18 +86,12 @@ class SpatialDropout2D(Dropout):
         self.data_format = value
         self.input_spec = InputSpec(ndim=4)
 
-    def call(self, inputs, training=None):
-        if not training or self.rate == 0:
-            return inputs
+    def _noise_shape_for(self, inputs) -> tuple:
+        """One decision per sample and channel, shared by every spatial position."""
         n = inputs.shape[0]
         if self.data_format == "channels_first":
-            shape = (n, inputs.shape[1], 1, 1)
-        else:
-            shape = (n, 1, 1, inputs.shape[3])
-        if self.rate == 1:
-            return jnp.zeros_like(inputs)
-        keep = jax.random.bernoulli(draw_key(self.seed), 1.0 - self.rate, shape)
-        return jnp.where(keep, inputs / (1.0 - self.rate), jnp.zeros((), inputs.dtype))
+            return (n, inputs.shape[1], 1, 1)
+        return (n, 1, 1, inputs.shape[3])
 
     def get_config(self):
         config = super().get_config()
@@ -159,14 +153,9 @@ class SpatialDropout1D(Dropout):
         super().__init__(rate, seed=seed, **kwargs)
         self.input_spec = InputSpec(ndim=3)
 
-    def call(self, inputs, training=None):
-        if not training or self.rate == 0:
-            return inputs
-        shape = (inputs.shape[0], 1, inputs.shape[2])
-        if self.rate == 1:
-            return jnp.zeros_like(inputs)
-        keep = jax.random.bernoulli(draw_key(self.seed), 1.0 - self.rate, shape)
-        return jnp.where(keep, inputs / (1.0 - self.rate), jnp.zeros((), inputs.dtype))
+    def _noise_shape_for(self, inputs) -> tuple:
+        """One decision per sample and channel, shared by every timestep."""
+        return (inputs.shape[0], 1, inputs.shape[2])
 
     def get_config(self):
         config = super().get_config()
