@@ -150,6 +150,8 @@ LOWERING_CASES = [
     ((1, 9, 8, 4), (3, 3, 1, 8), (2, 2), "same", (1, 1), 4, None),  # depthwise, multiplier 2
     ((1, 4, 5, 3), (3, 3, 3, 2), (1, 1), [(2, 3), (1, 2)], (1, 1), 1, (2, 3)),  # transposed
     ((2, 11, 4), (2, 2, 6), (1,), "same", (3,), 2, None),  # 1D
+    ((2, 10, 9, 3), (3, 2, 3, 4), (3, 2), "valid", (1, 2), 1, None),  # last rows never read
+    ((1, 5, 6, 4, 2), (2, 3, 2, 2, 3), (1, 2, 1), "same", (1, 1, 2), 1, None),  # 3D
 ]
 @pytest.mark.parametrize("case", LOWERING_CASES, ids=[str(i) for i in range(len(LOWERING_CASES))])
 def test_im2col_lowering_equals_xla_convolution_with_gradients(case):

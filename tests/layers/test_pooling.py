@@ -88,7 +88,7 @@ def test_matches_keras(name):
     ((2, 11, 3), (3,), "same", "average"),
     ((2, 11, 3), (3,), "valid", "max"),
 ])
-def test_reshape_lowering_equals_reduce_window(shape, pool_size, padding, mode):
+def test_tiled_lowering_equals_reduce_window(shape, pool_size, padding, mode):
     # Small integers: many ties, where max pooling must pick the same (first) element.
     x = jnp.asarray(np.random.default_rng(0).integers(-2, 3, size=shape), jnp.float32)
 
@@ -100,7 +100,7 @@ def test_reshape_lowering_equals_reduce_window(shape, pool_size, padding, mode):
         return jax.jit(run)(x)
 
     (want, want_grad), (got, got_grad) = (forward_and_grad(lowering)
-                                          for lowering in ("reduce_window", "reshape"))
+                                          for lowering in ("reduce_window", "tiled"))
     np.testing.assert_allclose(got, want, rtol=1e-6, atol=1e-6)
     np.testing.assert_allclose(got_grad, want_grad, rtol=1e-6, atol=1e-6)
 

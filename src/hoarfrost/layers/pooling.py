@@ -2,15 +2,16 @@
 
 Windowed pooling is `lax.reduce_window`, as in Keras on JAX. On CPU, when the
 windows do not overlap (`strides == pool_size`, the default), it is computed
-by reshaping each axis into `(windows, pool)` instead: the same values, but
-~7x faster forward+backward than XLA's CPU `reduce_window` gradient
-(select-and-scatter). Max pooling then sends each window's gradient to its
-first maximum, exactly as `reduce_window`'s gradient does.
+by strided slices, one per window element, combined elementwise: the same
+values, but ~30x faster forward+backward than XLA's CPU `reduce_window`
+gradient (select-and-scatter). Max pooling then sends each window's gradient
+to its first maximum, exactly as `reduce_window`'s gradient does.
 """
 
 from __future__ import annotations
 
 import functools
+import itertools
 import math
 from typing import Any
 
@@ -59,8 +60,53 @@ def pool_reduce_window(x, mode: str, pool_size, strides, padding: str):
     return total / lax.reduce_window(ones, zero, lax.add, window, steps, padding.upper())
 
 
-def pool_reshape(x, mode: str, pool_size, padding: str):
-    """Non-overlapping pooling (`strides == pool_size`) of channels-last `x` by reshaping."""
+def _window_taps(x, pool_size) -> list:
+    """Element k (row-major) of every window, for windows that tile `x` exactly."""
+    out = [n // k for n, k in zip(x.shape[1:-1], pool_size)]
+    taps = []
+    for offset in itertools.product(*(range(k) for k in pool_size)):
+        limit = tuple(o + (m - 1) * k + 1 for o, m, k in zip(offset, out, pool_size))
+        taps.append(lax.slice(x, (0,) + offset + (0,), (x.shape[0],) + limit + (x.shape[-1],),
+                              (1,) + tuple(pool_size) + (1,)))
+    return taps
+
+
+@functools.partial(jax.custom_vjp, nondiff_argnums=(1,))
+def _tiled_max(x, pool_size):
+    """Max over windows that tile `x`; the gradient goes to each window's first maximum.
+
+    That is `reduce_window`'s gradient, but kept as a small index per window
+    (int8) instead of the input, and scattered back by one elementwise pass.
+    """
+    return _tiled_max_fwd(x, pool_size)[0]
+
+
+def _tiled_max_fwd(x, pool_size):
+    taps = _window_taps(x, pool_size)
+    index_dtype = jnp.int8 if len(taps) <= 127 else jnp.int32
+    best, index = taps[0], jnp.zeros(taps[0].shape, index_dtype)
+    for k, tap in enumerate(taps[1:], 1):
+        index = jnp.where(tap > best, jnp.asarray(k, index_dtype), index)
+        best = jnp.maximum(best, tap)
+    return best, index
+
+
+def _tiled_max_bwd(pool_size, index, grad):
+    rank = len(pool_size)
+    # (n, o1, 1, o2, 1, ..., c) against the window offsets (1, 1, k1, 1, k2, ..., 1).
+    spread = lambda a: jnp.expand_dims(a, tuple(2 + 2 * i for i in range(rank)))  # noqa: E731
+    offsets = np.arange(math.prod(pool_size), dtype=index.dtype).reshape(
+        (1,) + tuple(d for k in pool_size for d in (1, k)) + (1,))
+    d_x = jnp.where(spread(index) == offsets, spread(grad), jnp.zeros((), grad.dtype))
+    shape = (grad.shape[0],) + tuple(o * k for o, k in zip(grad.shape[1:-1], pool_size))
+    return (d_x.reshape(shape + grad.shape[-1:]),)
+
+
+_tiled_max.defvjp(_tiled_max_fwd, _tiled_max_bwd)
+
+
+def pool_tiled(x, mode: str, pool_size, padding: str):
+    """Non-overlapping pooling (`strides == pool_size`) of channels-last `x` by window taps."""
     spatial = x.shape[1:-1]
     pads = [(0, 0)] * len(spatial)
     if padding == "same":
@@ -70,20 +116,9 @@ def pool_reshape(x, mode: str, pool_size, padding: str):
     if any(p != (0, 0) for p in pads):
         fill = _lowest(x.dtype) if mode == "max" else 0
         x = jnp.pad(x, [(0, 0)] + pads + [(0, 0)], constant_values=fill)
-    rank = len(spatial)
-    out = tuple(n // k for n, k in zip(x.shape[1:-1], pool_size))
-    split = ((x.shape[0],) + tuple(d for o, k in zip(out, pool_size) for d in (o, k))
-             + (x.shape[-1],))
-    # (n, o1, k1, o2, k2, ..., c) -> (n, o1, o2, ..., c, k1, k2, ...)
-    order = ((0,) + tuple(1 + 2 * i for i in range(rank)) + (2 * rank + 1,)
-             + tuple(2 + 2 * i for i in range(rank)))
-    windows = jnp.transpose(x.reshape(split), order)
-    windows = windows.reshape(windows.shape[:rank + 2] + (-1,))
     if mode == "max":
-        first = jnp.argmax(windows, axis=-1)
-        chosen = jnp.arange(windows.shape[-1]) == first[..., None]
-        return jnp.sum(jnp.where(chosen, windows, jnp.zeros((), x.dtype)), axis=-1)
-    total = jnp.sum(windows, axis=-1)
+        return _tiled_max(x, tuple(pool_size))
+    total = functools.reduce(jnp.add, _window_taps(x, pool_size))
     if padding == "valid" or all(p == (0, 0) for p in pads):
         return total / math.prod(pool_size)
     counts = np.ones((1,), np.float32)
@@ -99,12 +134,12 @@ def pool(x, mode: str, pool_size, strides, padding: str, data_format: str = "cha
 
     Args:
         mode: "max" or "average".
-        lowering: "reduce_window", "reshape" (needs `strides == pool_size`)
+        lowering: "reduce_window", "tiled" (needs `strides == pool_size`)
             or None: reshape on CPU when the windows do not overlap.
     """
     pool_size, strides = tuple(pool_size), tuple(strides)
     if lowering is None:
-        lowering = ("reshape" if jax.default_backend() == "cpu" and strides == pool_size
+        lowering = ("tiled" if jax.default_backend() == "cpu" and strides == pool_size
                     else "reduce_window")
     return _pool(x, mode, pool_size, strides, padding, data_format, lowering)
 
@@ -113,8 +148,8 @@ def pool(x, mode: str, pool_size, strides, padding: str, data_format: str = "cha
 def _pool(x, mode, pool_size, strides, padding, data_format, lowering):
     if data_format == "channels_first":
         x = jnp.moveaxis(x, 1, -1)
-    if lowering == "reshape":
-        out = pool_reshape(x, mode, pool_size, padding)
+    if lowering == "tiled":
+        out = pool_tiled(x, mode, pool_size, padding)
     else:
         out = pool_reduce_window(x, mode, pool_size, strides, padding)
     return jnp.moveaxis(out, -1, 1) if data_format == "channels_first" else out
