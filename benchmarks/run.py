@@ -5,9 +5,10 @@
 
 Each (system, workload) runs in a fresh subprocess, one after another on the
 same machine, so the ratios printed come from one run. Times are seconds per
-epoch after the first (min and median); the first epoch (compilation
-included) is reported apart; test accuracy stands next to each time so no
-speed is bought by computing less.
+epoch after the first (min and median); the first epoch is reported apart,
+timed from the `fit` call (or, for the hand-written loops, from putting the
+data on the device) to its end, so compilation and data setup count; test
+accuracy stands next to each time so no speed is bought by computing less.
 """
 
 from __future__ import annotations
@@ -104,7 +105,7 @@ def _cell(res: dict) -> str:
 
 
 def _table(results, systems, workloads) -> str:
-    lines = ["", "s/epoch min / median (first epoch incl. compile; test accuracy)", "",
+    lines = ["", "s/epoch min / median (first epoch from the fit call, compile included; test accuracy)", "",
              "| system | " + " | ".join(workloads) + " |",
              "| --- | " + " | ".join("---" for _ in workloads) + " |"]
     for system in systems:

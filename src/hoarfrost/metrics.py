@@ -18,6 +18,11 @@ from hoarfrost import losses as losses_module
 from hoarfrost import masking
 
 
+
+def _zeros(shape):
+    """A fresh float32 zero buffer on the device: a transfer, not an op to compile."""
+    return jnp.asarray(np.zeros(shape, np.float32))
+
 class Metric:
     """Base class of metrics.
 
@@ -69,7 +74,7 @@ class Mean(Metric):
     """The (weighted) mean of the values given."""
 
     def initial_state(self):
-        return (jnp.zeros((), jnp.float32), jnp.zeros((), jnp.float32))
+        return (_zeros(()), _zeros(()))
 
     def update(self, state, values, y_pred=None, sample_weight=None):
         total, count = state
@@ -480,7 +485,7 @@ class _ConfusionMetric(Metric):
 
     def initial_state(self):
         # Distinct buffers: the engine donates metric states to the compiled step.
-        return {key: jnp.zeros((len(self.thresholds),), jnp.float32) for key in self._counts}
+        return {key: _zeros((len(self.thresholds),)) for key in self._counts}
 
     def update(self, state, y_true, y_pred, sample_weight=None):
         return update_confusion_matrix(state, y_true, y_pred, self.thresholds,
@@ -598,7 +603,7 @@ class AUC(Metric):
         else:
             shape = (self.num_thresholds,)
         # Distinct buffers: the engine donates metric states to the compiled step.
-        return {key: jnp.zeros(shape, jnp.float32) for key in ("tp", "fp", "tn", "fn")}
+        return {key: _zeros(shape) for key in ("tp", "fp", "tn", "fn")}
 
     def update(self, state, y_true, y_pred, sample_weight=None):
         y_pred = jnp.asarray(y_pred)

@@ -74,35 +74,47 @@ class ArrayAdapter:
         self.host = data
         place = distribution.place_data if distribution else _to_device
         self.device = place(data) if self.resident else None
-        self._identity = jnp.arange(self.num, dtype=jnp.int32)
+        self._identity = jnp.asarray(np.arange(self.num, dtype=np.int32))
         self._perms: dict = {}
 
-    def chunks(self, key) -> Iterator[Chunk]:
+    def chunks(self, seed=None) -> Iterator[Chunk]:
+        """This epoch's chunks; `seed` (integers) orders the rows when shuffling.
+
+        The permutation is drawn on the host (NumPy, microseconds) and sent
+        to the device: an on-device `jax.random.permutation` costs a sort's
+        compilation in the first epoch, for the same work.
+        """
+        order = None
+        if self.shuffle:
+            seed = np.asarray(seed, np.uint32).ravel()
+            if self.local:  # each process shuffles its own shard
+                seed = np.append(seed, np.uint32(self.distribution.data_shard_id))
+            order = np.random.default_rng(seed).permutation(self.num).astype(np.int32)
         if self.resident:
-            perm = (jax.random.permutation(key, self.num).astype(jnp.int32) if self.shuffle
-                    else self._identity)
+            perm = self._identity if order is None else jnp.asarray(order)
             for offset, steps, size in self.plan:
                 yield Chunk(self.device, perm, offset, steps, size)
             return
-        order = np.arange(self.num)
-        if self.shuffle:
-            seed = np.asarray(jax.random.key_data(key)).ravel()
-            if self.local:  # each process shuffles its own shard
-                seed = np.append(seed, self.distribution.data_shard_id)
-            order = np.random.default_rng(seed).permutation(self.num)
+        if order is None:
+            order = np.arange(self.num)
 
         def load(item):
             offset, steps, size = item
-            rows = np.sort(order[offset:offset + steps * size]) if not self.shuffle else \
-                order[offset:offset + steps * size]
+            rows = order[offset:offset + steps * size]
             part = jax.tree.map(lambda a: np.asarray(a)[rows], self.host)
             if self.local:
                 return Chunk(self.distribution.place_local_batch(part),
                              self._interleave(steps, size), 0, steps, size * self.shards)
-            return Chunk(_place_batch(part, self.distribution),
-                         jnp.arange(steps * size, dtype=jnp.int32), 0, steps, size)
+            return Chunk(_place_batch(part, self.distribution), self._rows(steps * size), 0,
+                         steps, size)
 
         yield from prefetch(map(load, self.plan))
+
+    def _rows(self, count: int):
+        """`0 .. count-1` on the device, made once per count (no eager iota to compile)."""
+        if count not in self._perms:
+            self._perms[count] = jnp.asarray(np.arange(count, dtype=np.int32))
+        return self._perms[count]
 
     def _interleave(self, steps: int, size: int):
         """Rows of a stacked chunk, global batch by global batch.
@@ -211,10 +223,10 @@ class IterableAdapter:
         else:
             data = _place_batch(batch, d)
         if size not in self._identity:
-            self._identity[size] = jnp.arange(size, dtype=jnp.int32)
+            self._identity[size] = jnp.asarray(np.arange(size, dtype=np.int32))
         return Chunk(data, self._identity[size], 0, 1, size)
 
-    def chunks(self, key=None) -> Iterator[Chunk]:
+    def chunks(self, seed=None) -> Iterator[Chunk]:
         if self._iterator is None and self._pending is None:
             self._iterator = iter(self.iterable)
         yield from prefetch(map(self._chunk, self._epoch()))

@@ -38,6 +38,7 @@ class Hyper(NamedTuple):
     learning_rate: Any
     rng: Any  # the base key; each step folds in its step count
     multipliers: Any = None  # per trainable variable factors on the rate, or None
+    epoch: Any = None  # folded into the key too (fit), so a reset step count repeats no key
 
 
 def _gather(data, perm, offset, index, batch_size: int, distribution=None):
@@ -126,7 +127,8 @@ class StepBuilder:
 
     def _train_one(self, carry: TrainCarry, hyper: Hyper, batch) -> TrainCarry:
         # Derived, not split: XLA drops it entirely when no layer draws randomness.
-        step_rng = jax.random.fold_in(hyper.rng, carry.iterations)
+        base = hyper.rng if hyper.epoch is None else jax.random.fold_in(hyper.rng, hyper.epoch)
+        step_rng = jax.random.fold_in(base, carry.iterations)
         grad_fn = jax.value_and_grad(self._loss, has_aux=True)
         (loss, (y_pred, new_state, output_masks, parts)), grads = grad_fn(
             carry.trainable, hyper.frozen, carry.state, batch, step_rng)
@@ -157,7 +159,11 @@ class StepBuilder:
     # --- many batches per call ------------------------------------------------------
     def _train_steps(self, carry, hyper, data, perm, offset, *, steps: int, batch_size: int,
                      step_logs: bool = False):
-        """Run `steps` training steps; per-step logs only when a callback wants them."""
+        """Run `steps` training steps; per-step logs only when a callback wants them.
+
+        Returns the carry, the logs and the metrics' results after the last step
+        (computed here, so reading them costs a transfer, not an eager op).
+        """
         self.on_trace("train")
 
         def body(carry, index):
@@ -167,17 +173,19 @@ class StepBuilder:
             return carry, logs
 
         carry, logs = lax.scan(body, carry, jnp.arange(steps))
-        return self._pin(carry), logs
+        return self._pin(carry), logs, _metric_results(self.metrics, carry.metrics)
 
     def _train_loop(self, carry, hyper, data, perm, offset, steps, *, batch_size: int):
-        """`steps` training steps (a traced count), no per-step logs."""
+        """`steps` training steps (a traced count), no per-step logs; the carry and
+        the metrics' results."""
         self.on_trace("train")
 
         def body(index, carry):
             batch = _gather(data, perm, offset, index, batch_size, self.distribution)
             return self._train_one(carry, hyper, batch)
 
-        return self._pin(lax.fori_loop(0, steps, body, carry))
+        carry = self._pin(lax.fori_loop(0, steps, body, carry))
+        return carry, _metric_results(self.metrics, carry.metrics)
 
     def _test_steps(self, metric_states, frozen, data, perm, offset, steps, penalized=None, *,
                     batch_size: int):
@@ -197,7 +205,8 @@ class StepBuilder:
             loss = loss + penalty
             return self._update_metrics(states, loss, parts, batch, y_pred)
 
-        return lax.fori_loop(0, steps, body, metric_states)
+        states = lax.fori_loop(0, steps, body, metric_states)
+        return states, _metric_results(self.metrics, states)
 
     def _predict_steps(self, frozen, data, perm, offset, *, steps: int, batch_size: int):
         self.on_trace("predict")

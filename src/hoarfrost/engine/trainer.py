@@ -171,6 +171,18 @@ class Trainer:
     def _fresh_metric_states(self) -> list:
         return [m.initial_state() for m in self._metrics]
 
+    def _set_metric_states(self, states, results=None) -> None:
+        """Keep the metrics' states, and their results when the compiled step made them."""
+        self._metric_states = states
+        self._results_of = (states, results)
+
+    def _current_results(self) -> dict:
+        """The current results: those the step computed, or computed now."""
+        states, results = getattr(self, "_results_of", (None, None))
+        if results is None or states is not self._metric_states:
+            results = _metric_results(self._metrics, self._metric_states)
+        return results
+
     def _builder(self, part, kind: str) -> StepBuilder:
         schedule = id(self.optimizer._schedule) if kind == "train" else None
         distribution = current_distribution(self)
@@ -188,14 +200,14 @@ class Trainer:
 
     # --- one chunk of training steps ------------------------------------------------------
     def _train_chunk(self, data, perm, offset: int, steps: int, batch_size: int, rng,
-                     step_logs: bool = False):
+                     step_logs: bool = False, epoch: int | None = None):
         part = partition(self, training=True)
         builder = self._builder(part, "train")
         optimizer = self.optimizer
         carry = TrainCarry(
             trainable=[v.value for v in part.trainable],
             state=[v.value for v in part.state],
-            slots=[optimizer.slots_for(v) for v in part.trainable],
+            slots=_slots_of(optimizer, part.trainable),
             iterations=optimizer.iterations.value,
             metrics=self._metric_states,
         )
@@ -204,7 +216,7 @@ class Trainer:
             multipliers = jnp.asarray([optimizer.multiplier_for(v) for v in part.trainable],
                                       jnp.float32)
         hyper = Hyper([v.value for v in part.frozen], optimizer._learning_rate.value, rng,
-                      multipliers)
+                      multipliers, None if epoch is None else np.int32(epoch))
         carry = _unalias(carry, exclude=(hyper, data, perm))
         distribution = current_distribution(self)
         if distribution is not None:
@@ -212,11 +224,12 @@ class Trainer:
         # Per-step logs for callbacks need a scan of static length; so do collectives
         # over virtual CPU devices (seen stalling in a loop of traced length on 2 cores).
         if step_logs or distribution is not None:
-            carry, logs = builder.train(carry, hyper, data, perm, offset, steps=steps,
-                                        batch_size=batch_size, step_logs=step_logs)
+            carry, logs, results = builder.train(carry, hyper, data, perm, offset, steps=steps,
+                                                 batch_size=batch_size, step_logs=step_logs)
         else:
-            carry, logs = builder.train_loop(carry, hyper, data, perm, offset,
-                                             jnp.int32(steps), batch_size=batch_size), None
+            (carry, results), logs = builder.train_loop(carry, hyper, data, perm, offset,
+                                                        np.int32(steps),
+                                                        batch_size=batch_size), None
         for variable, value in zip(part.trainable, carry.trainable):
             variable._value = value
         for variable, value in zip(part.state, carry.state):
@@ -224,7 +237,7 @@ class Trainer:
         for variable, slots in zip(part.trainable, carry.slots):
             optimizer._slots[variable] = slots
         optimizer.iterations._value = carry.iterations
-        self._metric_states = carry.metrics
+        self._set_metric_states(carry.metrics, results)
         return logs
 
     # --- data ----------------------------------------------------------------------------
@@ -332,17 +345,19 @@ class Trainer:
         # As Keras: a callback (BackupAndRestore) may move the start on restore.
         initial_epoch = self._initial_epoch or initial_epoch
         logs: dict[str, Any] = {}
+        # Host-side integers for the shuffles; each step's randomness is derived in the
+        # compiled step from `rng` and the optimizer's step count (no eager key ops).
+        shuffle_seed = np.asarray(jax.random.key_data(rng), np.uint32).ravel()
         for epoch in range(initial_epoch, epochs):
             self._metric_states = self._fresh_metric_states()
             callback_list.on_epoch_begin(epoch)
-            epoch_key = jax.random.fold_in(rng, epoch)
             step = 0
-            for chunk in adapter.chunks(jax.random.fold_in(epoch_key, 1)):
-                self._run_train_chunk(chunk, epoch_key, step, callback_list)
+            for chunk in adapter.chunks(np.append(shuffle_seed, np.uint32(epoch))):
+                self._run_train_chunk(chunk, rng, epoch, step, callback_list)
                 step += chunk.steps
                 if self.stop_training:
                     break
-            logs = self._pythonify(_metric_results(self._metrics, self._metric_states))
+            logs = self._pythonify(self._current_results())
             if validation is not None and (epoch + 1) % validation_freq == 0:
                 val_logs = self._evaluate_adapter(validation)
                 logs.update({f"val_{k}": v for k, v in val_logs.items()})
@@ -352,13 +367,14 @@ class Trainer:
         callback_list.on_train_end(logs)
         return history
 
-    def _run_train_chunk(self, chunk, key, step: int, callback_list) -> None:
+    def _run_train_chunk(self, chunk, key, epoch: int, step: int, callback_list) -> None:
         every_batch = self._every_batch
         if every_batch:
             for i in range(chunk.steps):
                 callback_list.on_train_batch_begin(step + i)
         chunk_logs = self._train_chunk(chunk.data, chunk.perm, chunk.offset, chunk.steps,
-                                       chunk.batch_size, key, step_logs=every_batch)
+                                       chunk.batch_size, key, step_logs=every_batch,
+                                       epoch=epoch)
         if every_batch:
             for i in range(chunk.steps):
                 callback_list.on_train_batch_end(
@@ -403,12 +419,13 @@ class Trainer:
                                  for i, _ in builder.inference_regularizers], jnp.float32)
         if distribution is not None:
             penalized = distribution.replicate(penalized)
+        results = None
         for chunk in adapter.chunks(None):
-            states = builder.test(states, frozen, chunk.data, chunk.perm, chunk.offset,
-                                  jnp.int32(chunk.steps), penalized,
-                                  batch_size=chunk.batch_size)
-        self._metric_states = states
-        return self._pythonify(_metric_results(self._metrics, states))
+            states, results = builder.test(states, frozen, chunk.data, chunk.perm, chunk.offset,
+                                           np.int32(chunk.steps), penalized,
+                                           batch_size=chunk.batch_size)
+        self._set_metric_states(states, results)
+        return self._pythonify(self._current_results())
 
     def _inference_values(self, part) -> list:
         values = [v.value for v in part.frozen]
@@ -469,8 +486,9 @@ class Trainer:
             num *= distribution.num_data_shards
         else:  # the same rows on every process: the global batch
             data = distribution.place_batch((x, y, sample_weight))
-        self._train_chunk(data, jnp.arange(num, dtype=jnp.int32), 0, 1, num, global_key())
-        logs = self._pythonify(_metric_results(self._metrics, self._metric_states))
+        self._train_chunk(data, jnp.asarray(np.arange(num, dtype=np.int32)), 0, 1, num,
+                          global_key())
+        logs = self._pythonify(self._current_results())
         return self._format_results(logs, return_dict)
 
     def test_on_batch(self, x, y=None, sample_weight=None, return_dict: bool = False):
@@ -500,7 +518,7 @@ class _LazyLogs(dict):
 
     def _load(self):
         if not super().__len__():
-            self.update(_metric_results(self._model._metrics, self._model._metric_states))
+            self.update(self._model._current_results())
 
     def __getitem__(self, key):
         self._load()
@@ -534,7 +552,8 @@ def _place(distribution, part, carry: TrainCarry, hyper: Hyper):
         metrics=replicate(carry.metrics))
     hyper = Hyper(distribution.place_variable_values(part.frozen, hyper.frozen),
                   replicate(hyper.learning_rate), replicate(hyper.rng),
-                  None if hyper.multipliers is None else replicate(hyper.multipliers))
+                  None if hyper.multipliers is None else replicate(hyper.multipliers),
+                  None if hyper.epoch is None else replicate(hyper.epoch))
     return carry, hyper
 
 
@@ -553,6 +572,11 @@ def _unalias(carry, exclude=()):
         return leaf
 
     return jax.tree.map(fresh, carry)
+
+
+def _slots_of(optimizer, variables) -> list:
+    optimizer.build_slots(variables)  # the missing ones in one compiled call
+    return [optimizer.slots_for(v) for v in variables]
 
 
 def _metric_results(metrics, states) -> dict:
