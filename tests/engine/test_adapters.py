@@ -166,3 +166,18 @@ def test_class_weight_scales_each_sample():
     assert np.isfinite(plain)
     with pytest.raises(ValueError, match="no weight for classes"):
         m.fit(x, y, class_weight={0: 1.0}, verbose=0)
+
+
+def test_predict_reuses_one_loop_for_chunks_of_any_length():
+    """12 full batches at 5 per call (5, 5, 2) and a ragged batch of 4: two compiled
+    loops (one per batch size, not one per chunk length), the rows in order, each once."""
+    x, _ = regression(100)
+    m = Sequential([layers.Dense(2, input_dim=3)])
+    m.compile(optimizer="sgd", loss="mse", steps_per_execution=5)
+    out = m.predict(x, batch_size=8, verbose=0)
+    assert m.trace_counts["predict"] == 2
+    assert out.shape == (100, 2)
+    kernel, bias = m.get_weights()
+    np.testing.assert_allclose(out, x @ kernel + bias, rtol=1e-5, atol=1e-6)
+    streamed = m.predict(iter([x[:8], x[8:16], x[16:20]]), verbose=0)  # one batch a call
+    np.testing.assert_allclose(streamed, out[:20], rtol=1e-6)

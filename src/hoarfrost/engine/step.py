@@ -97,6 +97,8 @@ class StepBuilder:
         self.test = jax.jit(self._test_steps, static_argnames=("batch_size",),
                             donate_argnums=(0,))
         self.predict = jax.jit(self._predict_steps, static_argnames=("steps", "batch_size"))
+        self.predict_loop = jax.jit(self._predict_loop,
+                                    static_argnames=("capacity", "batch_size"))
 
     # --- one batch ---------------------------------------------------------------
     def _forward(self, trainable, frozen, state, x, training: bool, rng):
@@ -218,3 +220,27 @@ class StepBuilder:
 
         _, outputs = lax.scan(body, None, jnp.arange(steps))
         return jax.tree.map(lambda a: a.reshape((steps * batch_size,) + a.shape[2:]), outputs)
+
+    def _predict_loop(self, frozen, data, perm, offset, steps, *, capacity: int,
+                      batch_size: int):
+        """Up to `capacity` batches (`steps`, a traced count) written into one buffer of
+        `capacity * batch_size` rows; the caller keeps the first `steps * batch_size`.
+
+        So a short chunk (the end of the data) reuses the compiled loop.
+        """
+        self.on_trace("predict")
+
+        def one(index):
+            x = _gather(data, perm, offset, index, batch_size)
+            return self._forward([], frozen, [], x, False, None)[0]
+
+        spec = jax.eval_shape(one, 0)
+        buffers = jax.tree.map(
+            lambda a: jnp.zeros((capacity * batch_size,) + a.shape[1:], a.dtype), spec)
+
+        def body(index, buffers):
+            return jax.tree.map(
+                lambda buffer, rows: lax.dynamic_update_slice_in_dim(
+                    buffer, rows, index * batch_size, 0), buffers, one(index))
+
+        return lax.fori_loop(0, steps, body, buffers)

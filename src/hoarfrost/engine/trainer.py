@@ -454,14 +454,27 @@ class Trainer:
         part = partition(self, training=False)
         builder = self._builder(part, "predict")
         frozen = self._inference_values(part)
-        outputs = [builder.predict(frozen, chunk.data[0], chunk.perm, chunk.offset,
-                                   steps=chunk.steps, batch_size=chunk.batch_size)
-                   for chunk in adapter.chunks(None)]
         distribution = current_distribution(self)
         if distribution is not None:  # rows other processes computed are gathered too
-            outputs = distribution.fetch(outputs)
-        return jax.tree.map(lambda *parts: np.concatenate([np.asarray(p) for p in parts]),
-                            *outputs)
+            outputs = distribution.fetch([
+                builder.predict(frozen, chunk.data[0], chunk.perm, chunk.offset,
+                                steps=chunk.steps, batch_size=chunk.batch_size)
+                for chunk in adapter.chunks(None)])
+            return jax.tree.map(lambda *parts: np.concatenate([np.asarray(p) for p in parts]),
+                                *outputs)
+        # One compiled loop per batch size, whatever the chunk's length: the buffer holds
+        # the longest chunk, and each chunk keeps the rows it filled.
+        plan = getattr(adapter, "plan", None) or [(0, 1, None)]  # iterables: one batch a call
+        capacity = max(steps for _, steps, _ in plan)
+        parts = []
+        for chunk in adapter.chunks(None):
+            out = builder.predict_loop(frozen, chunk.data[0], chunk.perm, chunk.offset,
+                                       np.int32(chunk.steps),
+                                       capacity=max(capacity, chunk.steps),
+                                       batch_size=chunk.batch_size)
+            rows = chunk.steps * chunk.batch_size
+            parts.append(jax.tree.map(lambda a: np.asarray(a)[:rows], out))
+        return jax.tree.map(lambda *p: np.concatenate(p), *parts)
 
     # --- single batches -----------------------------------------------------------------------
     def train_on_batch(self, x, y=None, sample_weight=None, class_weight=None,
