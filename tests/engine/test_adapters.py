@@ -78,23 +78,10 @@ def test_bad_batches_and_errors_in_the_generator_surface():
         m.fit(iter([(x, y)]), y, verbose=0)
 
 
-def test_streamed_arrays_train_like_resident_arrays(monkeypatch):
-    """Arrays above the device limit stream per chunk; same steps, same result."""
-    x, y = regression(96)
-    results = []
-    for limit in (None, 0):
-        if limit is not None:
-            monkeypatch.setattr(adapters, "DEVICE_DATA_LIMIT", limit)
-        m = model()
-        m.set_weights([np.ones((3, 1), np.float32), np.zeros(1, np.float32)])
-        m.fit(x, y, batch_size=8, epochs=2, shuffle=False, verbose=0)
-        results.append(m.get_weights())
-    for a, b in zip(*results):
-        np.testing.assert_allclose(a, b, rtol=1e-6)
-
-
-def test_shuffled_resident_and_streamed_arrays_see_the_same_batches(monkeypatch):
-    """One host-drawn order per epoch, whichever way the rows reach the device."""
+@pytest.mark.parametrize("shuffle", [False, True], ids=["in-order", "shuffled"])
+def test_streamed_arrays_train_like_resident_arrays(monkeypatch, shuffle):
+    """Arrays above the device limit stream per chunk: the same steps on the same batches
+    (shuffled, one host-drawn order per epoch either way), so the same result."""
     x, y = regression(96)
     results = []
     for limit in (None, 0):
@@ -103,7 +90,7 @@ def test_shuffled_resident_and_streamed_arrays_see_the_same_batches(monkeypatch)
         set_random_seed(3)
         m = model()
         m.set_weights([np.ones((3, 1), np.float32), np.zeros(1, np.float32)])
-        m.fit(x, y, batch_size=8, epochs=2, verbose=0)
+        m.fit(x, y, batch_size=8, epochs=2, shuffle=shuffle, verbose=0)
         results.append(m.get_weights())
     for a, b in zip(*results):
         np.testing.assert_allclose(a, b, rtol=1e-6)
