@@ -173,6 +173,28 @@ def test_im2col_lowering_equals_xla_convolution_with_gradients(case):
         np.testing.assert_allclose(g, w, rtol=1e-4, atol=1e-4)
 
 
+@settings(max_examples=15, deadline=None)
+@given(h=st.integers(1, 9), w=st.integers(1, 9), kh=st.integers(1, 3), kw=st.integers(1, 3),
+       sh=st.integers(1, 3), sw=st.integers(1, 3), dh=st.integers(1, 2), dw=st.integers(1, 2),
+       padding=st.sampled_from(["valid", "same"]), channels=st.integers(1, 3))
+def test_im2col_gradients_fuzzed_against_xla(h, w, kh, kw, sh, sw, dh, dw, padding, channels):
+    """The hand-written input and kernel gradients hold for any window, stride and dilation."""
+    window_h, window_w = (kh - 1) * dh + 1, (kw - 1) * dw + 1
+    if padding == "valid" and (window_h > h or window_w > w):
+        return  # no output
+    rng = np.random.default_rng(h * 100 + w)
+    x = jnp.asarray(rng.normal(size=(2, h, w, channels)), jnp.float32)
+    kernel = jnp.asarray(rng.normal(size=(kh, kw, channels, 2)), jnp.float32)
+    args = ((sh, sw), padding, (dh, dw))
+
+    def grads(fn):
+        out, vjp = jax.vjp(lambda x, k: fn(x, k, *args), x, kernel)
+        return (out,) + vjp(jnp.cos(out))
+
+    for got, want in zip(grads(conv_im2col), grads(conv_xla)):
+        np.testing.assert_allclose(got, want, rtol=1e-4, atol=1e-4)
+
+
 def _uses_xla_conv() -> bool:
     x, kernel = jnp.zeros((2, 6, 6, 3)), jnp.zeros((3, 3, 3, 4))
     # A fresh function each time, so no trace cache hides the backend's change.

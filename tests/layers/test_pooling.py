@@ -105,6 +105,27 @@ def test_tiled_lowering_equals_reduce_window(shape, pool_size, padding, mode):
     np.testing.assert_allclose(got_grad, want_grad, rtol=1e-6, atol=1e-6)
 
 
+@settings(max_examples=15, deadline=None)
+@given(h=st.integers(1, 9), w=st.integers(1, 9), ph=st.integers(1, 3), pw=st.integers(1, 3),
+       padding=st.sampled_from(["valid", "same"]))
+def test_tiled_max_pooling_gradient_fuzzed_against_reduce_window(h, w, ph, pw, padding):
+    """Ties everywhere (small integers): the gradient still goes to each window's first max."""
+    if padding == "valid" and (ph > h or pw > w):
+        return  # no output
+    x = jnp.asarray(np.random.default_rng(h * 10 + w).integers(-1, 2, size=(2, h, w, 2)),
+                    jnp.float32)
+
+    def forward_and_grad(lowering):
+        out, vjp = jax.vjp(lambda x: pooling.pool(x, "max", (ph, pw), (ph, pw), padding,
+                                                  lowering=lowering), x)
+        return out, vjp(jnp.cos(out))[0]
+
+    (want, want_grad), (got, got_grad) = (forward_and_grad(lowering)
+                                          for lowering in ("reduce_window", "tiled"))
+    assert np.array_equal(got, want)
+    assert np.array_equal(got_grad, want_grad)
+
+
 def test_lowering_is_chosen_by_backend_and_overlap(monkeypatch):
     def uses_reduce_window(strides):
         run = lambda x: pooling.pool(x, "max", (2, 2), strides, "valid")  # noqa: E731
