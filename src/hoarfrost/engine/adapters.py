@@ -75,7 +75,8 @@ class ArrayAdapter:
         place = distribution.place_data if distribution else _to_device
         self.device = place(data) if self.resident else None
         self._identity = jnp.asarray(np.arange(self.num, dtype=np.int32))
-        self._perms: dict = {}
+        self._perms: dict = {}  # (steps, size) -> interleaved rows of a stacked chunk
+        self._row_ids: dict = {}  # count -> 0 .. count-1
 
     def chunks(self, seed=None) -> Iterator[Chunk]:
         """This epoch's chunks; `seed` (integers) orders the rows when shuffling.
@@ -112,9 +113,9 @@ class ArrayAdapter:
 
     def _rows(self, count: int):
         """`0 .. count-1` on the device, made once per count (no eager iota to compile)."""
-        if count not in self._perms:
-            self._perms[count] = jnp.asarray(np.arange(count, dtype=np.int32))
-        return self._perms[count]
+        if count not in self._row_ids:
+            self._row_ids[count] = jnp.asarray(np.arange(count, dtype=np.int32))
+        return self._row_ids[count]
 
     def _interleave(self, steps: int, size: int):
         """Rows of a stacked chunk, global batch by global batch.

@@ -43,6 +43,7 @@ class Trainer:
         self._metric_routes = None
         self._metrics: list | None = None
         self._metric_states = None
+        self._results_of = (None, None)  # (states, their results from the compiled step)
         self._builders: dict = {}
         self.trace_counts = {"train": 0, "test": 0, "predict": 0}
         self._every_batch = False
@@ -178,7 +179,7 @@ class Trainer:
 
     def _current_results(self) -> dict:
         """The current results: those the step computed, or computed now."""
-        states, results = getattr(self, "_results_of", (None, None))
+        states, results = self._results_of
         if results is None or states is not self._metric_states:
             results = _metric_results(self._metrics, self._metric_states)
         return results
@@ -207,7 +208,7 @@ class Trainer:
         carry = TrainCarry(
             trainable=[v.value for v in part.trainable],
             state=[v.value for v in part.state],
-            slots=_slots_of(optimizer, part.trainable),
+            slots=optimizer.slots_of(part.trainable),
             iterations=optimizer.iterations.value,
             metrics=self._metric_states,
         )
@@ -470,7 +471,7 @@ class Trainer:
         for chunk in adapter.chunks(None):
             out = builder.predict_loop(frozen, chunk.data[0], chunk.perm, chunk.offset,
                                        np.int32(chunk.steps),
-                                       capacity=max(capacity, chunk.steps),
+                                       capacity=capacity,
                                        batch_size=chunk.batch_size)
             rows = chunk.steps * chunk.batch_size
             parts.append(jax.tree.map(lambda a: np.asarray(a)[:rows], out))
@@ -585,11 +586,6 @@ def _unalias(carry, exclude=()):
         return leaf
 
     return jax.tree.map(fresh, carry)
-
-
-def _slots_of(optimizer, variables) -> list:
-    optimizer.build_slots(variables)  # the missing ones in one compiled call
-    return [optimizer.slots_for(v) for v in variables]
 
 
 def _metric_results(metrics, states) -> dict:

@@ -147,21 +147,20 @@ class Optimizer:
     # --- slots -----------------------------------------------------------------
     def slots_for(self, variable: Variable):
         """The slots of a variable, created at first use."""
-        self.build_slots([variable])
-        return self._slots[variable]
+        return self.slots_of([variable])[0]
 
-    def build_slots(self, variables) -> None:
-        """Create the missing slots of `variables` in one compiled call.
+    def slots_of(self, variables) -> list:
+        """The slots of each of `variables`; the missing ones made in one compiled call.
 
         Eagerly, each new variable shape would compile its own small XLA
         program (~30 ms each on CPU, paid in the first epoch).
         """
         missing = [v for v in dict.fromkeys(variables) if v not in self._slots]
-        if not missing:
-            return
-        specs = tuple((tuple(v.shape), jnp.dtype(v.dtype).name) for v in missing)
-        for variable, slots in zip(missing, _initial_slots(_SlotInit(self), specs)):
-            self._slots[variable] = slots
+        if missing:
+            specs = tuple((tuple(v.shape), jnp.dtype(v.dtype).name) for v in missing)
+            for variable, slots in zip(missing, _initial_slots(_SlotInit(self), specs)):
+                self._slots[variable] = slots
+        return [self._slots[v] for v in variables]
 
     def reset_slots(self, variables=None) -> None:
         """Forget slots (all, or those of `variables`) for a fresh start."""
