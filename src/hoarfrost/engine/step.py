@@ -17,6 +17,7 @@ from jax import lax
 
 from hoarfrost import masking
 from hoarfrost.engine.compile_utils import update_metrics
+from hoarfrost.engine.compiler import PlatformJit
 from hoarfrost.engine.partition import Partition
 from hoarfrost.variables import StatelessScope
 
@@ -87,18 +88,19 @@ class StepBuilder:
                              if getattr(v, "regularizer", None) is not None]
         self.constraints = [(i, v.constraint) for i, v in enumerate(self.train_vars)
                             if getattr(v, "constraint", None) is not None]
-        self.train = jax.jit(self._train_steps,
-                             static_argnames=("steps", "batch_size", "step_logs"),
-                             donate_argnums=(0,))
+        self.train = PlatformJit(self._train_steps,
+                                 static_argnames=("steps", "batch_size", "step_logs"),
+                                 donate_argnums=(0,))
         # The step count is a traced value here: a chunk of any length (the last one of
         # an epoch is usually short) reuses the same compiled loop.
-        self.train_loop = jax.jit(self._train_loop, static_argnames=("batch_size",),
-                                  donate_argnums=(0,))
-        self.test = jax.jit(self._test_steps, static_argnames=("batch_size",),
-                            donate_argnums=(0,))
-        self.predict = jax.jit(self._predict_steps, static_argnames=("steps", "batch_size"))
-        self.predict_loop = jax.jit(self._predict_loop,
-                                    static_argnames=("capacity", "batch_size"))
+        self.train_loop = PlatformJit(self._train_loop, static_argnames=("batch_size",),
+                                      donate_argnums=(0,))
+        self.test = PlatformJit(self._test_steps, static_argnames=("batch_size",),
+                                donate_argnums=(0,))
+        self.predict = PlatformJit(self._predict_steps,
+                                   static_argnames=("steps", "batch_size"))
+        self.predict_loop = PlatformJit(self._predict_loop,
+                                        static_argnames=("capacity", "batch_size"))
 
     # --- one batch ---------------------------------------------------------------
     def _forward(self, trainable, frozen, state, x, training: bool, rng):
