@@ -4,10 +4,11 @@ XLA:CPU hands row-major matmuls to YNNPACK, fusing their epilogues (bias,
 activation) into one library call. That wins for wide matmuls, such as a
 convolution's patches times its kernel (the benchmark's CNN step: 6-9% slower
 without it), and loses to XLA's own dot for the narrow matmuls of small
-batches (its MLP's 32x784 @ 784x300: 6-24% slower with it; the whole step
-3-15%). So a program is compiled without YNNPACK fusions when none of its
-row-major matmuls is wide (`WIDE_OUTPUT` elements or more per call).
-Measurements: benchmarks/RESULTS.md.
+batches (its MLP's 32x784 @ 784x300: 1-24% slower with it over five runs;
+the whole step 3-15%). So a program is compiled without YNNPACK fusions
+when none of its row-major matmuls is wide (`WIDE_OUTPUT` elements or more
+per call).
+Measurements: benchmarks/matmul_kernels.py, benchmarks/RESULTS.md.
 
 The choice never changes what is computed, only which kernels compute it
 (float32 sums may round differently, as between any two compilations).
