@@ -91,6 +91,14 @@ def _call_accepts(cls, argument: str) -> bool:
 
 
 @functools.lru_cache(maxsize=None)
+def _training_default(cls) -> bool:
+    """The `training` a layer called on its own gets: its `call`'s default when that is a
+    bool (Keras 3's augmentation layers default to True), else False."""
+    param = inspect.signature(cls.call).parameters.get("training")
+    return param.default if param is not None and isinstance(param.default, bool) else False
+
+
+@functools.lru_cache(maxsize=None)
 def _mask_position(cls) -> int | None:
     """Where `mask` sits among call's arguments (inputs = 0), or None when
     call names no `mask` parameter (as Keras: `**kwargs` gets no mask)."""
@@ -438,7 +446,7 @@ class Layer:
         training = kwargs.pop("training", None)
         stack = _training_stack()
         if training is None:
-            training = stack[-1] if stack else False
+            training = stack[-1] if stack else _training_default(type(self))
         if _call_accepts(type(self), "training"):
             kwargs["training"] = training
         trainable = _trainable_stack()

@@ -1,0 +1,248 @@
+"""Random image augmentation: `RandomFlip`, `RandomRotation`, `RandomTranslation`, `RandomZoom`.
+
+Keras 3's layers, arguments and transforms: each image of a batch draws its
+own flip, angle, shift or zoom in training and passes through unchanged (cast
+to the layer's dtype) in inference. Rotation, translation and zoom are Keras's
+affine matrices applied by `jax.scipy.ndimage.map_coordinates`, as Keras's JAX
+backend does, with its fill modes and interpolations. Inside `fit` the draws
+come from the step's key (a seeded run repeats them); called directly, as in
+Keras, the layers augment unless `training=False` is passed.
+"""
+
+from __future__ import annotations
+
+import math
+
+import jax
+import jax.numpy as jnp
+
+from hoarfrost.layers.layer import Layer
+from hoarfrost.random import draw_key
+
+_FILL_MODES = ("reflect", "wrap", "constant", "nearest")
+_INTERPOLATIONS = {"nearest": 0, "bilinear": 1}
+
+
+def _factor_range(layer: str, name: str, factor, bound: float = 1.0) -> tuple[float, float]:
+    """Keras's `factor` rule: a number `f` means [-|f|, |f|], a pair is (lower, upper)."""
+    message = (f"{layer}: `{name}` must be a number or a pair of numbers in [-{bound}, {bound}], "
+               f"got {factor!r}.")
+    if isinstance(factor, (tuple, list)):
+        if len(factor) != 2 or any(not -bound <= float(f) <= bound for f in factor):
+            raise ValueError(message)
+        lower, upper = sorted(float(f) for f in factor)
+        return lower, upper
+    if isinstance(factor, (int, float)) and not isinstance(factor, bool):
+        if not -bound <= factor <= bound:
+            raise ValueError(message)
+        return -abs(float(factor)), abs(float(factor))
+    raise ValueError(message)
+
+
+def affine_transform(images, transform, interpolation: str, fill_mode: str, fill_value: float):
+    """Keras's `ops.image.affine_transform` for channels-last `(batch, h, w, c)` images.
+
+    `transform` is `(batch, 8)`: `[a0, a1, a2, b0, b1, b2, 0, 0]` maps the output
+    pixel (x, y) to the input point (a0 x + a1 y + a2, b0 x + b1 y + b2).
+    """
+    _, height, width, channels = images.shape
+    y, x, c = jnp.meshgrid(jnp.arange(height), jnp.arange(width), jnp.arange(channels),
+                           indexing="ij")
+    x, y = x.astype(images.dtype), y.astype(images.dtype)
+    t = transform.astype(images.dtype)[:, :, None, None, None]
+    rows = t[:, 4] * y + t[:, 3] * x + t[:, 5]
+    cols = t[:, 1] * y + t[:, 0] * x + t[:, 2]
+    sample = lambda image, r, q: jax.scipy.ndimage.map_coordinates(  # noqa: E731
+        image, [r, q, c.astype(images.dtype)], order=_INTERPOLATIONS[interpolation],
+        mode=fill_mode, cval=fill_value)
+    return jax.vmap(sample)(images, rows, cols)
+
+
+class _RandomImageLayer(Layer):
+    """Shared plumbing: data format, unbatched images, the inference pass-through."""
+
+    def __init__(self, seed: int | None = None, data_format: str | None = None, **kwargs):
+        super().__init__(**kwargs)
+        self.seed = seed
+        self.data_format = data_format or "channels_last"
+        if self.data_format not in ("channels_last", "channels_first"):
+            raise ValueError(f"{type(self).__name__}: `data_format` must be 'channels_last' or "
+                             f"'channels_first', got {data_format!r}.")
+        self.built = True
+
+    def call(self, inputs, training=True):
+        images = jnp.asarray(inputs).astype(self.dtype)
+        if not training:
+            return images
+        if images.ndim not in (3, 4):
+            raise ValueError(f"{type(self).__name__}: expected images of rank 3 or 4 "
+                             f"(batch, height, width, channels), got shape {images.shape}.")
+        unbatched = images.ndim == 3
+        if unbatched:
+            images = images[None]
+        if self.data_format == "channels_first":
+            images = jnp.moveaxis(images, 1, -1)
+        out = self._augment(images, draw_key(self.seed))
+        if self.data_format == "channels_first":
+            out = jnp.moveaxis(out, -1, 1)
+        return out[0] if unbatched else out
+
+    def _augment(self, images, key):
+        raise NotImplementedError
+
+    def compute_output_shape(self, input_shape):
+        return tuple(input_shape)
+
+    def get_config(self):
+        return {**super().get_config(), "seed": self.seed, "data_format": self.data_format}
+
+
+class RandomFlip(_RandomImageLayer):
+    """Flips each image with probability 1/2 (horizontally, vertically or both at once).
+
+    Args:
+        mode: "horizontal", "vertical" or "horizontal_and_vertical" (both axes
+            flip together when the image's draw says flip, as in Keras).
+        seed: an optional seed for the draws.
+        data_format: "channels_last" (default) or "channels_first".
+    """
+
+    _MODES = ("horizontal", "vertical", "horizontal_and_vertical")
+
+    def __init__(self, mode: str = "horizontal_and_vertical", seed: int | None = None,
+                 data_format: str | None = None, **kwargs):
+        super().__init__(seed=seed, data_format=data_format, **kwargs)
+        if mode not in self._MODES:
+            raise ValueError(f"RandomFlip: `mode` must be one of {self._MODES}, got {mode!r}.")
+        self.mode = mode
+
+    def _augment(self, images, key):
+        flips = jax.random.uniform(key, (images.shape[0], 1, 1, 1)) <= 0.5
+        if self.mode in ("horizontal", "horizontal_and_vertical"):
+            images = jnp.where(flips, jnp.flip(images, axis=2), images)
+        if self.mode in ("vertical", "horizontal_and_vertical"):
+            images = jnp.where(flips, jnp.flip(images, axis=1), images)
+        return images
+
+    def get_config(self):
+        return {**super().get_config(), "mode": self.mode}
+
+
+class _AffineLayer(_RandomImageLayer):
+    def __init__(self, fill_mode: str = "reflect", interpolation: str = "bilinear",
+                 seed: int | None = None, fill_value: float = 0.0,
+                 data_format: str | None = None, **kwargs):
+        super().__init__(seed=seed, data_format=data_format, **kwargs)
+        name = type(self).__name__
+        if fill_mode not in _FILL_MODES:
+            raise ValueError(f"{name}: `fill_mode` must be one of {_FILL_MODES}, "
+                             f"got {fill_mode!r}.")
+        if interpolation not in _INTERPOLATIONS:
+            raise ValueError(f"{name}: `interpolation` must be one of "
+                             f"{tuple(_INTERPOLATIONS)}, got {interpolation!r}.")
+        self.fill_mode, self.interpolation, self.fill_value = fill_mode, interpolation, fill_value
+
+    def _augment(self, images, key):
+        transform = self._transform(key, images.shape[0], images.shape[1], images.shape[2])
+        return affine_transform(images, transform, self.interpolation, self.fill_mode,
+                                self.fill_value)
+
+    def get_config(self):
+        return {**super().get_config(), "fill_mode": self.fill_mode,
+                "interpolation": self.interpolation, "fill_value": self.fill_value}
+
+
+class RandomRotation(_AffineLayer):
+    """Rotates each image by a random angle about its center.
+
+    Args:
+        factor: a fraction of a full turn: `0.1` draws angles in [-36, 36]
+            degrees, a pair `(lower, upper)` in [lower * 360, upper * 360].
+            Positive angles rotate counter-clockwise.
+        fill_mode: "reflect" (default), "wrap", "constant" or "nearest".
+        interpolation: "bilinear" (default) or "nearest".
+        seed, fill_value, data_format: as in Keras.
+    """
+
+    def __init__(self, factor, fill_mode="reflect", interpolation="bilinear", seed=None,
+                 fill_value=0.0, data_format=None, **kwargs):
+        super().__init__(fill_mode, interpolation, seed, fill_value, data_format, **kwargs)
+        self.factor = _factor_range("RandomRotation", "factor", factor)
+
+    def _transform(self, key, batch, height, width):
+        lower, upper = self.factor
+        angle = jax.random.uniform(key, (batch,), minval=lower * 360.0, maxval=upper * 360.0)
+        theta = angle * (math.pi / 180.0)
+        cos, sin = jnp.cos(theta), jnp.sin(theta)
+        cx, cy = 0.5 * (width - 1), 0.5 * (height - 1)
+        zeros = jnp.zeros_like(cos)
+        return jnp.stack([cos, -sin, cx - cx * cos + cy * sin,
+                          sin, cos, cy - cx * sin - cy * cos, zeros, zeros], axis=1)
+
+    def get_config(self):
+        return {**super().get_config(), "factor": list(self.factor)}
+
+
+class RandomTranslation(_AffineLayer):
+    """Shifts each image by a random fraction of its height and width.
+
+    Args:
+        height_factor: a fraction of the height: `0.2` shifts by up to 20%
+            up or down; a pair `(lower, upper)` bounds it (negative is up).
+        width_factor: the same for the width (negative is left).
+        fill_mode, interpolation, seed, fill_value, data_format: as `RandomRotation`.
+    """
+
+    def __init__(self, height_factor, width_factor, fill_mode="reflect",
+                 interpolation="bilinear", seed=None, fill_value=0.0, data_format=None,
+                 **kwargs):
+        super().__init__(fill_mode, interpolation, seed, fill_value, data_format, **kwargs)
+        self.height_factor = _factor_range("RandomTranslation", "height_factor", height_factor)
+        self.width_factor = _factor_range("RandomTranslation", "width_factor", width_factor)
+
+    def _transform(self, key, batch, height, width):
+        # Keras draws the height shift first, from the same key, then the width shift.
+        dy = jax.random.uniform(key, (batch,), minval=self.height_factor[0],
+                                maxval=self.height_factor[1]) * height
+        dx = jax.random.uniform(jax.random.fold_in(key, 1), (batch,),
+                                minval=self.width_factor[0], maxval=self.width_factor[1]) * width
+        ones, zeros = jnp.ones_like(dx), jnp.zeros_like(dx)
+        return jnp.stack([ones, zeros, -dx, zeros, ones, -dy, zeros, zeros], axis=1)
+
+    def get_config(self):
+        return {**super().get_config(), "height_factor": list(self.height_factor),
+                "width_factor": list(self.width_factor)}
+
+
+class RandomZoom(_AffineLayer):
+    """Zooms each image in or out about its center by a random factor.
+
+    Args:
+        height_factor: `0.2` zooms by a factor in [0.8, 1.2] of the height
+            (negative values zoom in, positive out); a pair bounds it.
+        width_factor: the same for the width; None (default) keeps the aspect
+            ratio by reusing the height's factor.
+        fill_mode, interpolation, seed, fill_value, data_format: as `RandomRotation`.
+    """
+
+    def __init__(self, height_factor, width_factor=None, fill_mode="reflect",
+                 interpolation="bilinear", seed=None, fill_value=0.0, data_format=None,
+                 **kwargs):
+        super().__init__(fill_mode, interpolation, seed, fill_value, data_format, **kwargs)
+        self.height_factor = _factor_range("RandomZoom", "height_factor", height_factor)
+        self.width_factor = (None if width_factor is None else
+                             _factor_range("RandomZoom", "width_factor", width_factor))
+
+    def _transform(self, key, batch, height, width):
+        zy = jax.random.uniform(key, (batch,), minval=1.0 + self.height_factor[0],
+                                maxval=1.0 + self.height_factor[1])
+        zx = zy if self.width_factor is None else jax.random.uniform(
+            jax.random.fold_in(key, 1), (batch,), minval=1.0 + self.width_factor[0],
+            maxval=1.0 + self.width_factor[1])
+        zeros = jnp.zeros_like(zx)
+        return jnp.stack([zx, zeros, (width - 1) / 2.0 * (1.0 - zx), zeros, zy,
+                          (height - 1) / 2.0 * (1.0 - zy), zeros, zeros], axis=1)
+
+    def get_config(self):
+        return {**super().get_config(), "height_factor": list(self.height_factor),
+                "width_factor": None if self.width_factor is None else list(self.width_factor)}

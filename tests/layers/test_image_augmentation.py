@@ -1,0 +1,114 @@
+"""RandomFlip, RandomRotation, RandomTranslation, RandomZoom: Keras's transforms, live in
+training only."""
+
+import json
+
+import numpy as np
+import pytest
+
+import hoarfrost
+from hoarfrost import Input, Sequential, layers
+from hoarfrost.layers import RandomFlip, RandomRotation, RandomTranslation, RandomZoom
+from hoarfrost.saving import load_model
+
+from tests.layers.harness import check_keras_fixture
+from tests.layers.harness_extra import assert_config_keys
+
+IMAGES = np.random.default_rng(0).random((4, 7, 9, 3)).astype("float32")
+
+FIXTURES = ["aug_rotation_quarter_nearest", "aug_rotation_bilinear_reflect",
+            "aug_rotation_constant", "aug_translation_reflect", "aug_translation_wrap",
+            "aug_zoom_in", "aug_zoom_out_nearest_fill", "aug_zoom_constant_nearest"]
+
+
+@pytest.mark.parametrize("name", FIXTURES)
+def test_fixed_draws_match_keras(name):
+    # Equal-pair factors make every draw the same, so Keras's output is exact.
+    layer = check_keras_fixture(name, rtol=1e-5, atol=1e-5)
+    assert_config_keys(layer, name)
+    assert layer.count_params() == 0
+
+
+def test_quarter_turn_is_a_counter_clockwise_rot90():
+    square = np.random.default_rng(1).random((2, 5, 5, 1)).astype("float32")
+    out = RandomRotation((0.25, 0.25), interpolation="nearest")(square, training=True)
+    np.testing.assert_array_equal(np.asarray(out), np.rot90(square, k=1, axes=(1, 2)))
+
+
+@pytest.mark.parametrize("mode, flip", [("horizontal", lambda a: a[:, ::-1]),
+                                        ("vertical", lambda a: a[::-1]),
+                                        ("horizontal_and_vertical", lambda a: a[::-1, ::-1])])
+def test_flip_flips_each_image_or_leaves_it(mode, flip):
+    batch = np.random.default_rng(2).random((32, 5, 6, 2)).astype("float32")
+    out = np.asarray(RandomFlip(mode, seed=3)(batch, training=True))
+    flipped = [np.array_equal(o, flip(b)) for o, b in zip(out, batch)]
+    kept = [np.array_equal(o, b) for o, b in zip(out, batch)]
+    assert all(f or k for f, k in zip(flipped, kept))
+    assert any(flipped) and any(kept)  # each image draws its own flip
+
+
+@pytest.mark.parametrize("layer", [RandomFlip(), RandomRotation(0.2), RandomTranslation(0.1, 0.2),
+                                   RandomZoom(0.3)])
+def test_inference_passes_images_through(layer):
+    ints = (IMAGES * 255).astype("uint8")
+    out = layer(ints, training=False)
+    assert out.dtype == np.float32
+    np.testing.assert_array_equal(np.asarray(out), ints.astype("float32"))
+
+
+def test_called_alone_it_augments_as_keras_does():
+    # Keras 3's augmentation layers default to training=True when called directly.
+    assert not np.array_equal(np.asarray(RandomRotation(0.2, seed=1)(IMAGES)), IMAGES)
+
+
+def test_channels_first_and_unbatched_images():
+    layer = RandomZoom((-0.2, -0.2), data_format="channels_first")
+    first = np.moveaxis(IMAGES, -1, 1)
+    expected = np.asarray(RandomZoom((-0.2, -0.2))(IMAGES, training=True))
+    np.testing.assert_allclose(np.moveaxis(np.asarray(layer(first, training=True)), 1, -1),
+                               expected, rtol=1e-6, atol=1e-6)
+    np.testing.assert_allclose(np.asarray(RandomZoom((-0.2, -0.2))(IMAGES[0], training=True)),
+                               expected[0], rtol=1e-6, atol=1e-6)
+
+
+def test_augmentation_trains_inside_fit_and_predict_is_clean(tmp_path):
+    hoarfrost.utils.set_random_seed(0)
+    model = Sequential([Input((8, 8, 1)), RandomFlip("horizontal"), RandomRotation(0.1),
+                        RandomZoom(0.1), layers.Conv2D(4, 3, activation="relu"),
+                        layers.GlobalAveragePooling2D(), layers.Dense(2, activation="softmax")])
+    model.compile("adam", "sparse_categorical_crossentropy")
+    x = np.random.default_rng(4).random((64, 8, 8, 1)).astype("float32")
+    y = (x[:, :, :4].mean((1, 2, 3)) > x[:, :, 4:].mean((1, 2, 3))).astype("int32")
+    history = model.fit(x, y, batch_size=16, epochs=2, verbose=0)
+    assert np.isfinite(history.history["loss"]).all()
+    # Inference skips the augmentation: predict equals the layers after it.
+    head = x
+    for layer in model.layers[3:]:
+        head = layer(head)
+    np.testing.assert_allclose(model.predict(x, verbose=0), np.asarray(head), rtol=1e-5,
+                               atol=1e-6)
+    model.save(tmp_path / "m.keras")
+    loaded = load_model(tmp_path / "m.keras")
+    assert [type(layer).__name__ for layer in loaded.layers[:3]] == [
+        "RandomFlip", "RandomRotation", "RandomZoom"]
+    assert loaded.layers[1].get_config() == model.layers[1].get_config()
+    np.testing.assert_array_equal(loaded.predict(x, verbose=0), model.predict(x, verbose=0))
+
+
+@pytest.mark.parametrize("make, message", [
+    (lambda: RandomRotation(1.5), "`factor` must be a number or a pair"),
+    (lambda: RandomTranslation(0.1, (0.1, 0.2, 0.3)), "`width_factor`"),
+    (lambda: RandomZoom(0.1, fill_mode="mirror"), "`fill_mode` must be one of"),
+    (lambda: RandomRotation(0.1, interpolation="cubic"), "`interpolation` must be one of"),
+    (lambda: RandomFlip("diagonal"), "`mode` must be one of"),
+])
+def test_bad_arguments_name_themselves(make, message):
+    with pytest.raises(ValueError, match=message):
+        make()
+
+
+def test_config_round_trip_is_json():
+    for layer in (RandomFlip("vertical", seed=2), RandomRotation((-0.1, 0.2), fill_mode="wrap"),
+                  RandomTranslation(0.1, 0.2, fill_value=1.0), RandomZoom(0.2, (0.1, 0.3))):
+        config = json.loads(json.dumps(layer.get_config()))
+        assert type(layer).from_config(config).get_config() == layer.get_config()
