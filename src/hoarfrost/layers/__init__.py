@@ -13,8 +13,9 @@ from hoarfrost.layers.layer import InputSpec, Layer
 from hoarfrost.layers.merging import (Add, Average, Concatenate, Maximum, Minimum, Multiply,
                                       Subtract, add, average, concatenate, maximum, minimum,
                                       multiply, subtract)
-from hoarfrost.layers.image_augmentation import (RandomFlip, RandomRotation, RandomTranslation,
-                                                  RandomZoom)
+from hoarfrost.layers.image_preprocessing import (CenterCrop, RandomContrast, RandomFlip,
+                                                  RandomRotation, RandomTranslation, RandomZoom,
+                                                  Resizing)
 from hoarfrost.layers.merging import Dot, dot
 from hoarfrost.layers.normalization import BatchNormalization, LayerNormalization
 from hoarfrost.layers.pooling import (AveragePooling1D, AveragePooling2D, AvgPool1D, AvgPool2D,
@@ -47,5 +48,6 @@ __all__ = [
     "AdditiveAttention", "AlphaDropout", "Attention", "Cropping1D", "Dot", "GaussianDropout",
     "Identity", "Lambda", "MultiHeadAttention", "Normalization", "Rescaling",
     "SpatialDropout1D", "TimeDistributed", "UpSampling1D", "ZeroPadding1D", "dot",
-    "RandomFlip", "RandomRotation", "RandomTranslation", "RandomZoom",
+    "CenterCrop", "RandomContrast", "RandomFlip", "RandomRotation", "RandomTranslation",
+    "RandomZoom", "Resizing",
 ]

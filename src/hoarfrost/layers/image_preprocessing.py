@@ -1,8 +1,10 @@
-"""Random image augmentation: `RandomFlip`, `RandomRotation`, `RandomTranslation`, `RandomZoom`.
+"""Image preprocessing: `Resizing`, `CenterCrop`, and the random augmentations
+`RandomFlip`, `RandomRotation`, `RandomTranslation`, `RandomZoom`, `RandomContrast`.
 
-Keras 3's layers, arguments and transforms: each image of a batch draws its
-own flip, angle, shift or zoom in training and passes through unchanged (cast
-to the layer's dtype) in inference. Rotation, translation and zoom are Keras's
+Keras 3's layers, arguments and transforms. `Resizing` and `CenterCrop` apply
+always. The random layers draw per image in training (its own flip, angle,
+shift, zoom or contrast) and pass images through unchanged (cast to the
+layer's dtype) in inference. Rotation, translation and zoom are Keras's
 affine matrices applied by `jax.scipy.ndimage.map_coordinates`, as Keras's JAX
 backend does, with its fill modes and interpolations. Inside `fit` the draws
 come from the step's key (a seeded run repeats them); called directly, as in
@@ -20,6 +22,7 @@ from hoarfrost.layers.layer import Layer
 from hoarfrost.random import draw_key
 
 _FILL_MODES = ("reflect", "wrap", "constant", "nearest")
+_RESIZE_METHODS = ("bilinear", "nearest", "lanczos3", "lanczos5", "bicubic")
 _INTERPOLATIONS = {"nearest": 0, "bilinear": 1}
 
 
@@ -58,22 +61,46 @@ def affine_transform(images, transform, interpolation: str, fill_mode: str, fill
     return jax.vmap(sample)(images, rows, cols)
 
 
-class _RandomImageLayer(Layer):
-    """Shared plumbing: data format, unbatched images, the inference pass-through."""
+def resize(images, height: int, width: int, interpolation: str = "bilinear",
+           antialias: bool = False, crop_to_aspect_ratio: bool = False,
+           pad_to_aspect_ratio: bool = False, fill_value: float = 0.0):
+    """Keras's `ops.image.resize` for channels-last `(batch, h, w, c)` images.
 
-    def __init__(self, seed: int | None = None, data_format: str | None = None, **kwargs):
+    `crop_to_aspect_ratio` first takes the largest centered window of the
+    target's aspect ratio; `pad_to_aspect_ratio` pads both sides with
+    `fill_value` to it instead.
+    """
+    in_height, in_width = images.shape[1], images.shape[2]
+    if crop_to_aspect_ratio:
+        crop_h = max(min(in_height, int(float(in_width * height) / width)), 1)
+        crop_w = max(min(in_width, int(float(in_height * width) / height)), 1)
+        top, left = int(float(in_height - crop_h) / 2), int(float(in_width - crop_w) / 2)
+        images = images[:, top:top + crop_h, left:left + crop_w]
+    elif pad_to_aspect_ratio:
+        pad_h = max(in_height, int(float(in_width * height) / width))
+        pad_w = max(in_width, int(float(in_height * width) / height))
+        top, left = int(float(pad_h - in_height) / 2), int(float(pad_w - in_width) / 2)
+        if top > 0 or left > 0:  # Keras pads one axis only, by the same amount on both sides
+            pads = [(0, 0), (top, top), (0, 0), (0, 0)] if top > 0 else \
+                [(0, 0), (0, 0), (left, left), (0, 0)]
+            images = jnp.pad(images, pads, constant_values=fill_value)
+    shape = (images.shape[0], height, width, images.shape[3])
+    return jax.image.resize(images, shape, method=interpolation, antialias=antialias)
+
+
+class _ImageLayer(Layer):
+    """Shared plumbing: data format and unbatched images, channels-last inside."""
+
+    def __init__(self, data_format: str | None = None, **kwargs):
         super().__init__(**kwargs)
-        self.seed = seed
         self.data_format = data_format or "channels_last"
         if self.data_format not in ("channels_last", "channels_first"):
             raise ValueError(f"{type(self).__name__}: `data_format` must be 'channels_last' or "
                              f"'channels_first', got {data_format!r}.")
         self.built = True
 
-    def call(self, inputs, training=True):
-        images = jnp.asarray(inputs).astype(self.dtype)
-        if not training:
-            return images
+    def _apply(self, images, transform):
+        """`transform` of channels-last `(batch, h, w, c)` images, whatever the layout given."""
         if images.ndim not in (3, 4):
             raise ValueError(f"{type(self).__name__}: expected images of rank 3 or 4 "
                              f"(batch, height, width, channels), got shape {images.shape}.")
@@ -82,10 +109,115 @@ class _RandomImageLayer(Layer):
             images = images[None]
         if self.data_format == "channels_first":
             images = jnp.moveaxis(images, 1, -1)
-        out = self._augment(images, draw_key(self.seed))
+        out = transform(images)
         if self.data_format == "channels_first":
             out = jnp.moveaxis(out, -1, 1)
         return out[0] if unbatched else out
+
+    def get_config(self):
+        return {**super().get_config(), "data_format": self.data_format}
+
+
+class Resizing(_ImageLayer):
+    """Resizes images to `(height, width)`, in training and inference.
+
+    Args:
+        height, width: the output size.
+        interpolation: "bilinear" (default), "nearest", "bicubic", "lanczos3"
+            or "lanczos5".
+        crop_to_aspect_ratio: crop the largest centered window of the target's
+            aspect ratio first (no distortion).
+        pad_to_aspect_ratio: pad to the target's aspect ratio with `fill_value`
+            first (no distortion, nothing cut).
+        fill_mode: "constant" (the only one, as in Keras).
+        fill_value: the padding value.
+        antialias: filter when downsampling.
+        data_format: "channels_last" (default) or "channels_first".
+    """
+
+    def __init__(self, height: int, width: int, interpolation: str = "bilinear",
+                 crop_to_aspect_ratio: bool = False, pad_to_aspect_ratio: bool = False,
+                 fill_mode: str = "constant", fill_value: float = 0.0, antialias: bool = False,
+                 data_format: str | None = None, **kwargs):
+        super().__init__(data_format=data_format, **kwargs)
+        if interpolation not in _RESIZE_METHODS:
+            raise ValueError(f"Resizing: `interpolation` must be one of {_RESIZE_METHODS}, "
+                             f"got {interpolation!r}.")
+        if crop_to_aspect_ratio and pad_to_aspect_ratio:
+            raise ValueError("Resizing: pass `crop_to_aspect_ratio` or `pad_to_aspect_ratio`, "
+                             "not both.")
+        if fill_mode != "constant":
+            raise ValueError(f"Resizing: `fill_mode` must be 'constant', got {fill_mode!r}.")
+        self.height, self.width = int(height), int(width)
+        self.interpolation, self.antialias = interpolation, bool(antialias)
+        self.crop_to_aspect_ratio = bool(crop_to_aspect_ratio)
+        self.pad_to_aspect_ratio = bool(pad_to_aspect_ratio)
+        self.fill_mode, self.fill_value = fill_mode, fill_value
+
+    def call(self, inputs):
+        images = jnp.asarray(inputs).astype(self.dtype)
+        return self._apply(images, lambda x: resize(
+            x, self.height, self.width, self.interpolation, self.antialias,
+            self.crop_to_aspect_ratio, self.pad_to_aspect_ratio, self.fill_value))
+
+    def compute_output_shape(self, input_shape):
+        shape = list(input_shape)
+        axes = (-2, -1) if self.data_format == "channels_first" else (-3, -2)
+        shape[axes[0]], shape[axes[1]] = self.height, self.width
+        return tuple(shape)
+
+    def get_config(self):
+        return {**super().get_config(), "height": self.height, "width": self.width,
+                "interpolation": self.interpolation,
+                "crop_to_aspect_ratio": self.crop_to_aspect_ratio,
+                "pad_to_aspect_ratio": self.pad_to_aspect_ratio, "fill_mode": self.fill_mode,
+                "fill_value": self.fill_value, "antialias": self.antialias}
+
+
+class CenterCrop(_ImageLayer):
+    """Crops the central `(height, width)` window, in training and inference.
+
+    An image smaller than the target on either side is instead cropped to the
+    target's aspect ratio and resized (bilinear), as Keras does.
+
+    Args:
+        height, width: the output size.
+        data_format: "channels_last" (default) or "channels_first".
+    """
+
+    def __init__(self, height: int, width: int, data_format: str | None = None, **kwargs):
+        super().__init__(data_format=data_format, **kwargs)
+        self.height, self.width = int(height), int(width)
+
+    def _crop(self, images):
+        h_diff, w_diff = images.shape[1] - self.height, images.shape[2] - self.width
+        if h_diff >= 0 and w_diff >= 0:
+            top, left = h_diff // 2, w_diff // 2
+            return images[:, top:top + self.height, left:left + self.width]
+        return resize(images, self.height, self.width, crop_to_aspect_ratio=True)
+
+    def call(self, inputs):
+        return self._apply(jnp.asarray(inputs).astype(self.dtype), self._crop)
+
+    compute_output_shape = Resizing.compute_output_shape
+
+    def get_config(self):
+        return {**super().get_config(), "height": self.height, "width": self.width}
+
+
+class _RandomImageLayer(_ImageLayer):
+    """A random augmentation: per-image draws in training, the identity in inference."""
+
+    def __init__(self, seed: int | None = None, data_format: str | None = None, **kwargs):
+        super().__init__(data_format=data_format, **kwargs)
+        self.seed = seed
+
+    def call(self, inputs, training=True):
+        images = jnp.asarray(inputs).astype(self.dtype)
+        if not training:
+            return images
+        key = draw_key(self.seed)
+        return self._apply(images, lambda x: self._augment(x, key))
 
     def _augment(self, images, key):
         raise NotImplementedError
@@ -94,7 +226,7 @@ class _RandomImageLayer(Layer):
         return tuple(input_shape)
 
     def get_config(self):
-        return {**super().get_config(), "seed": self.seed, "data_format": self.data_format}
+        return {**super().get_config(), "seed": self.seed}
 
 
 class RandomFlip(_RandomImageLayer):
@@ -246,3 +378,40 @@ class RandomZoom(_AffineLayer):
     def get_config(self):
         return {**super().get_config(), "height_factor": list(self.height_factor),
                 "width_factor": None if self.width_factor is None else list(self.width_factor)}
+
+
+class RandomContrast(_RandomImageLayer):
+    """Scales each image's deviation from its per-channel mean by a random factor.
+
+    Args:
+        factor: a number in [0, 1] or a pair `(lower, upper)`; the contrast
+            factor is drawn from [1 - lower, 1 + upper]. As in Keras 3, a single
+            number `f` means the pair (0, f): contrast only increases.
+        value_range: the range outputs are clipped to (default `(0, 255)`).
+        seed: an optional seed for the draws.
+    """
+
+    def __init__(self, factor, value_range=(0, 255), seed: int | None = None, **kwargs):
+        super().__init__(seed=seed, **kwargs)
+        if isinstance(factor, (int, float)) and not isinstance(factor, bool):
+            if not 0 <= factor <= 1:
+                raise ValueError(f"RandomContrast: `factor` must be in [0, 1], got {factor!r}.")
+            self.factor = (0.0, abs(float(factor)))
+        elif isinstance(factor, (tuple, list)) and len(factor) == 2 and \
+                factor[0] <= 1 and factor[1] >= 0:
+            self.factor = tuple(sorted(float(f) for f in factor))
+        else:
+            raise ValueError("RandomContrast: `factor` must be a number or a pair of numbers in "
+                             f"[0, 1], got {factor!r}.")
+        self.value_range = tuple(value_range)
+
+    def _augment(self, images, key):
+        contrast = jax.random.uniform(key, (images.shape[0], 1, 1, 1), images.dtype,
+                                      minval=1.0 - self.factor[0], maxval=1.0 + self.factor[1])
+        mean = jnp.mean(images, axis=(1, 2), keepdims=True)
+        return jnp.clip((images - mean) * contrast + mean, *self.value_range)
+
+    def get_config(self):
+        return {**super().get_config(), "factor": list(self.factor),
+                "value_range": list(self.value_range)}
+

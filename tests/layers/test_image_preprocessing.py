@@ -1,5 +1,5 @@
-"""RandomFlip, RandomRotation, RandomTranslation, RandomZoom: Keras's transforms, live in
-training only."""
+"""Resizing and CenterCrop; RandomFlip, RandomRotation, RandomTranslation, RandomZoom,
+RandomContrast: Keras's transforms, the random ones live in training only."""
 
 import json
 
@@ -8,7 +8,8 @@ import pytest
 
 import hoarfrost
 from hoarfrost import Input, Sequential, layers
-from hoarfrost.layers import RandomFlip, RandomRotation, RandomTranslation, RandomZoom
+from hoarfrost.layers import (CenterCrop, RandomContrast, RandomFlip, RandomRotation,
+                             RandomTranslation, RandomZoom, Resizing)
 from hoarfrost.saving import load_model
 
 from tests.layers.harness import check_keras_fixture
@@ -18,13 +19,16 @@ IMAGES = np.random.default_rng(0).random((4, 7, 9, 3)).astype("float32")
 
 FIXTURES = ["aug_rotation_quarter_nearest", "aug_rotation_bilinear_reflect",
             "aug_rotation_constant", "aug_translation_reflect", "aug_translation_wrap",
-            "aug_zoom_in", "aug_zoom_out_nearest_fill", "aug_zoom_constant_nearest"]
+            "aug_zoom_in", "aug_zoom_out_nearest_fill", "aug_zoom_constant_nearest",
+            "aug_contrast", "aug_contrast_range", "pre_resizing_bilinear",
+            "pre_resizing_nearest_up", "pre_resizing_crop_aspect", "pre_resizing_pad_aspect",
+            "pre_resizing_bicubic_antialias", "pre_center_crop", "pre_center_crop_smaller"]
 
 
 @pytest.mark.parametrize("name", FIXTURES)
 def test_fixed_draws_match_keras(name):
     # Equal-pair factors make every draw the same, so Keras's output is exact.
-    layer = check_keras_fixture(name, rtol=1e-5, atol=1e-5)
+    layer = check_keras_fixture(name, rtol=1e-5, atol=1e-4)  # contrast: pixels up to 255
     assert_config_keys(layer, name)
     assert layer.count_params() == 0
 
@@ -48,12 +52,29 @@ def test_flip_flips_each_image_or_leaves_it(mode, flip):
 
 
 @pytest.mark.parametrize("layer", [RandomFlip(), RandomRotation(0.2), RandomTranslation(0.1, 0.2),
-                                   RandomZoom(0.3)])
+                                   RandomZoom(0.3), RandomContrast(0.5)])
 def test_inference_passes_images_through(layer):
     ints = (IMAGES * 255).astype("uint8")
     out = layer(ints, training=False)
     assert out.dtype == np.float32
     np.testing.assert_array_equal(np.asarray(out), ints.astype("float32"))
+
+
+def test_resizing_and_center_crop_shapes_in_a_model():
+    model = Sequential([Input((7, 9, 3)), Resizing(12, 10), CenterCrop(8, 8)])
+    assert model.output_shape == (None, 8, 8, 3)
+    assert model.predict(IMAGES, verbose=0).shape == (4, 8, 8, 3)
+    first = Resizing(5, 4, data_format="channels_first")(np.moveaxis(IMAGES, -1, 1))
+    np.testing.assert_allclose(np.moveaxis(np.asarray(first), 1, -1),
+                               np.asarray(Resizing(5, 4)(IMAGES)), rtol=1e-6, atol=1e-6)
+
+
+def test_contrast_draws_per_image_and_clips_to_the_value_range():
+    pixels = IMAGES * 255
+    out = np.asarray(RandomContrast((0.5, 0.5), seed=0)(pixels, training=True))
+    assert out.min() >= 0 and out.max() <= 255
+    spread = out.std(axis=(1, 2)) / pixels.std(axis=(1, 2))
+    assert len(np.unique(np.round(spread[:, 0], 3))) > 1  # each image its own factor
 
 
 def test_called_alone_it_augments_as_keras_does():
@@ -101,6 +122,9 @@ def test_augmentation_trains_inside_fit_and_predict_is_clean(tmp_path):
     (lambda: RandomZoom(0.1, fill_mode="mirror"), "`fill_mode` must be one of"),
     (lambda: RandomRotation(0.1, interpolation="cubic"), "`interpolation` must be one of"),
     (lambda: RandomFlip("diagonal"), "`mode` must be one of"),
+    (lambda: RandomContrast(1.5), "`factor` must be in"),
+    (lambda: Resizing(4, 4, interpolation="area"), "`interpolation` must be one of"),
+    (lambda: Resizing(4, 4, crop_to_aspect_ratio=True, pad_to_aspect_ratio=True), "not both"),
 ])
 def test_bad_arguments_name_themselves(make, message):
     with pytest.raises(ValueError, match=message):
@@ -109,6 +133,8 @@ def test_bad_arguments_name_themselves(make, message):
 
 def test_config_round_trip_is_json():
     for layer in (RandomFlip("vertical", seed=2), RandomRotation((-0.1, 0.2), fill_mode="wrap"),
-                  RandomTranslation(0.1, 0.2, fill_value=1.0), RandomZoom(0.2, (0.1, 0.3))):
+                  RandomTranslation(0.1, 0.2, fill_value=1.0), RandomZoom(0.2, (0.1, 0.3)),
+                  RandomContrast(0.3, value_range=(0, 1)), Resizing(4, 5, antialias=True),
+                  CenterCrop(3, 2)):
         config = json.loads(json.dumps(layer.get_config()))
         assert type(layer).from_config(config).get_config() == layer.get_config()

@@ -1,9 +1,10 @@
-"""Fixtures for the image augmentation layers: Keras's outputs at fixed draws.
+"""Fixtures for the image preprocessing layers: Keras's outputs, random ones at fixed draws.
 
-A factor given as an equal pair (`(0.1, 0.1)`) makes every draw the same, so
-Keras's training-mode output is deterministic and hoarfrost must reproduce it.
+A factor given as an equal pair (`(0.1, 0.1)`; for RandomContrast `(-f, f)`)
+makes every draw the same, so Keras's training-mode output is deterministic
+and hoarfrost must reproduce it.
 
-    KERAS_BACKEND=jax .venv-keras/bin/python tools/keras_fixtures/image_augmentation.py
+    KERAS_BACKEND=jax .venv-keras/bin/python tools/keras_fixtures/image_preprocessing.py
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ import keras  # noqa: E402
 
 L = keras.layers
 images = np.random.default_rng(0).random((2, 7, 9, 3)).astype("float32")
+pixels = images * 255  # RandomContrast clips to its value range, (0, 255) by default
 
 CASES = {
     "aug_rotation_quarter_nearest": (L.RandomRotation, {"factor": [0.25, 0.25],
@@ -37,10 +39,24 @@ CASES = {
     "aug_zoom_constant_nearest": (L.RandomZoom, {"height_factor": [0.25, 0.25],
                                                  "fill_mode": "constant",
                                                  "interpolation": "nearest"}),
+    "aug_contrast": (L.RandomContrast, {"factor": [-0.2, 0.2]}),
+    "aug_contrast_range": (L.RandomContrast, {"factor": [-0.5, 0.5], "value_range": [0, 100]}),
+    "pre_resizing_bilinear": (L.Resizing, {"height": 5, "width": 4}),
+    "pre_resizing_nearest_up": (L.Resizing, {"height": 12, "width": 10,
+                                             "interpolation": "nearest"}),
+    "pre_resizing_crop_aspect": (L.Resizing, {"height": 6, "width": 6,
+                                              "crop_to_aspect_ratio": True}),
+    "pre_resizing_pad_aspect": (L.Resizing, {"height": 4, "width": 8,
+                                             "pad_to_aspect_ratio": True, "fill_value": 1.0}),
+    "pre_resizing_bicubic_antialias": (L.Resizing, {"height": 3, "width": 4,
+                                                    "interpolation": "bicubic",
+                                                    "antialias": True}),
+    "pre_center_crop": (L.CenterCrop, {"height": 5, "width": 4}),
+    "pre_center_crop_smaller": (L.CenterCrop, {"height": 10, "width": 6}),
 }
 
 for name, (cls, kwargs) in CASES.items():
-    save_fixture(name, cls, kwargs, images, training=True)
+    save_fixture(name, cls, kwargs, pixels if "contrast" in name else images, training=True)
     path = OUT / f"{name}.npz"
     data = dict(np.load(path))
     data["config_keys"] = np.array(json.dumps(sorted(cls(**kwargs).get_config())))
