@@ -1,8 +1,9 @@
-"""Models: `Sequential`, functional `Model`, and loading saved ones."""
+"""Models: `Sequential`, functional `Model`, loading saved ones, cloning."""
 
+from hoarfrost.models.cloning import clone_model, model_from_json
 from hoarfrost.models.functional import Functional
 from hoarfrost.models.model import Model
 from hoarfrost.models.sequential import Sequential
 from hoarfrost.saving.saving_lib import load_model
 
-__all__ = ["Functional", "Model", "Sequential", "load_model"]
+__all__ = ["Functional", "Model", "Sequential", "clone_model", "load_model", "model_from_json"]

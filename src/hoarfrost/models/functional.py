@@ -200,9 +200,12 @@ class Functional(Model):
         }
 
     @classmethod
-    def from_config(cls, config, custom_objects=None):
+    def from_config(cls, config, custom_objects=None, make_layer=None):
+        """Rebuild the graph of `config`; `make_layer(layer_config)`, when given, makes
+        each layer instead of deserializing it (`clone_model`'s `clone_function`)."""
         from hoarfrost.saving.serialization import deserialize_layer
-        layers = {c["config"]["name"]: deserialize_layer(c, custom_objects) for c in config["layers"]}
+        make_layer = make_layer or (lambda c: deserialize_layer(c, custom_objects))
+        layers = {c["config"]["name"]: make_layer(c) for c in config["layers"]}
         produced: list[list[KerasTensor]] = []
 
         def resolve(tree):

@@ -205,3 +205,13 @@ class Model(Trainer, Layer):
 
     def get_config(self) -> dict[str, Any]:
         return {"name": self.name, "trainable": self.trainable}
+
+    def to_json(self, **kwargs) -> str:
+        """The architecture as JSON (no weights), for `models.model_from_json`.
+
+        Keyword arguments go to `json.dumps` (e.g. `indent=2`).
+        """
+        import json
+
+        from hoarfrost.saving.serialization import serialize_layer
+        return json.dumps(serialize_layer(self), **kwargs)

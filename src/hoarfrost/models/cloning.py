@@ -1,0 +1,62 @@
+"""`clone_model` and `model_from_json`: new models from an existing architecture."""
+
+from __future__ import annotations
+
+import json
+from typing import Callable
+
+from hoarfrost.layers.input_layer import InputLayer
+
+
+def model_from_json(json_string: str, custom_objects: dict | None = None):
+    """The model `Model.to_json` described, with freshly initialised weights."""
+    from hoarfrost.saving.serialization import deserialize_layer
+    return deserialize_layer(json.loads(json_string), custom_objects)
+
+
+def _fresh_copy(layer):
+    """Keras's default `clone_function`: the same config, new weights."""
+    from hoarfrost.saving.serialization import deserialize_layer, serialize_layer
+    return deserialize_layer(serialize_layer(layer))
+
+
+def clone_model(model, input_tensors=None, clone_function: Callable | None = None,
+                **kwargs):
+    """A new model with `model`'s architecture and new weights, as Keras's `clone_model`.
+
+    Nothing is shared: every layer is rebuilt from its config (or made by
+    `clone_function(layer)`, which may return the layer itself to share it,
+    or a changed copy). The clone has the layers' trainable flags but neither
+    the weights' values nor the compile settings; copy weights with
+    `clone.set_weights(model.get_weights())`.
+
+    Args:
+        model: a `Sequential` or functional model (a subclassed model is
+            rebuilt from its `get_config`).
+        input_tensors: not supported; the clone gets inputs like the original's.
+        clone_function: `layer -> layer`, applied to every layer but the inputs.
+    """
+    from hoarfrost.models.functional import Functional
+    from hoarfrost.models.sequential import Sequential
+    if input_tensors is not None:
+        raise NotImplementedError(
+            "clone_model: `input_tensors` is not supported; the clone takes inputs of the "
+            "original's shapes (build a new graph on other inputs with the cloned layers).")
+    if kwargs:
+        raise TypeError(f"clone_model: unexpected arguments {sorted(kwargs)}.")
+    clone_function = clone_function or _fresh_copy
+    if isinstance(model, Sequential):
+        layers = [clone_function(layer) for layer in model.layers]
+        inputs = getattr(model, "_input_layer", None)
+        if inputs is not None and not isinstance(layers[0] if layers else None, InputLayer):
+            layers = [_fresh_copy(inputs)] + layers
+        return Sequential(layers, name=model.name, trainable=model.trainable)
+    if isinstance(model, Functional):
+        config = model.get_config()
+
+        def make_layer(layer_config):
+            layer = model.get_layer(layer_config["config"]["name"])
+            return _fresh_copy(layer) if isinstance(layer, InputLayer) else clone_function(layer)
+
+        return Functional.from_config(config, make_layer=make_layer)
+    return _fresh_copy(model)
