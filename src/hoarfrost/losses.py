@@ -73,6 +73,79 @@ def sparse_categorical_crossentropy(y_true, y_pred, from_logits: bool = False, a
     return -jnp.take_along_axis(log_p, labels[..., None], axis=axis)[..., 0]
 
 
+def mean_absolute_percentage_error(y_true, y_pred):
+    y_true = _match_rank(y_true, y_pred).astype(y_pred.dtype)
+    diff = jnp.abs((y_true - y_pred) / jnp.maximum(jnp.abs(y_true), EPSILON))
+    return 100.0 * jnp.mean(diff, axis=-1)
+
+
+def mean_squared_logarithmic_error(y_true, y_pred):
+    y_true = _match_rank(y_true, y_pred).astype(y_pred.dtype)
+    first = jnp.log(jnp.maximum(y_pred, EPSILON) + 1.0)
+    second = jnp.log(jnp.maximum(y_true, EPSILON) + 1.0)
+    return jnp.mean(jnp.square(first - second), axis=-1)
+
+
+def huber(y_true, y_pred, delta: float = 1.0):
+    y_true = _match_rank(y_true, y_pred).astype(y_pred.dtype)
+    error = y_pred - y_true
+    small = jnp.abs(error) <= delta
+    return jnp.mean(jnp.where(small, 0.5 * jnp.square(error),
+                              delta * jnp.abs(error) - 0.5 * delta ** 2), axis=-1)
+
+
+def log_cosh(y_true, y_pred):
+    y_true = _match_rank(y_true, y_pred).astype(y_pred.dtype)
+    x = y_pred - y_true
+    return jnp.mean(x + jax.nn.softplus(-2.0 * x) - np.log(2.0).astype(y_pred.dtype), axis=-1)
+
+
+def kl_divergence(y_true, y_pred):
+    y_true = _match_rank(y_true, y_pred).astype(y_pred.dtype)
+    y_true = jnp.clip(y_true, EPSILON, 1.0)
+    y_pred = jnp.clip(y_pred, EPSILON, 1.0)
+    return jnp.sum(y_true * jnp.log(y_true / y_pred), axis=-1)
+
+
+def poisson(y_true, y_pred):
+    y_true = _match_rank(y_true, y_pred).astype(y_pred.dtype)
+    return jnp.mean(y_pred - y_true * jnp.log(y_pred + EPSILON), axis=-1)
+
+
+def _hinge_labels(y_true):
+    """Keras's rule: labels that are all 0 or 1 become -1 or 1."""
+    binary = jnp.all((y_true == 0) | (y_true == 1))
+    return jnp.where(binary, 2.0 * y_true - 1.0, y_true)
+
+
+def hinge(y_true, y_pred):
+    y_true = _hinge_labels(_match_rank(y_true, y_pred).astype(y_pred.dtype))
+    return jnp.mean(jnp.maximum(1.0 - y_true * y_pred, 0.0), axis=-1)
+
+
+def squared_hinge(y_true, y_pred):
+    y_true = _hinge_labels(_match_rank(y_true, y_pred).astype(y_pred.dtype))
+    return jnp.mean(jnp.square(jnp.maximum(1.0 - y_true * y_pred, 0.0)), axis=-1)
+
+
+def categorical_hinge(y_true, y_pred):
+    y_true = y_true.astype(y_pred.dtype)
+    positive = jnp.sum(y_true * y_pred, axis=-1)
+    negative = jnp.max((1.0 - y_true) * y_pred, axis=-1)
+    return jnp.maximum(negative - positive + 1.0, 0.0)
+
+
+def _l2_normalize(x, axis):
+    return x * jax.lax.rsqrt(jnp.maximum(jnp.sum(jnp.square(x), axis=axis, keepdims=True),
+                                         1e-12))
+
+
+def cosine_similarity(y_true, y_pred, axis: int = -1):
+    """The loss: minus the cosine similarity (-1 for equal directions, as in Keras)."""
+    y_true = _match_rank(y_true, y_pred).astype(y_pred.dtype)
+    return -jnp.sum(_l2_normalize(y_true, axis) * _l2_normalize(y_pred, axis), axis=axis)
+
+
 class Loss:
     """Base class: `loss(y_true, y_pred, sample_weight=None)` returns a scalar.
 
@@ -239,6 +312,84 @@ class SparseCategoricalCrossentropy(LossFunctionWrapper):
             )
 
 
+class MeanAbsolutePercentageError(LossFunctionWrapper):
+    """100 times the mean of |y_true - y_pred| / |y_true| (|y_true| at least 1e-7)."""
+
+    def __init__(self, reduction="sum_over_batch_size", name="mean_absolute_percentage_error"):
+        super().__init__(mean_absolute_percentage_error, name=name, reduction=reduction)
+
+
+class MeanSquaredLogarithmicError(LossFunctionWrapper):
+    """The mean of (log(y_pred + 1) - log(y_true + 1))^2."""
+
+    def __init__(self, reduction="sum_over_batch_size", name="mean_squared_logarithmic_error"):
+        super().__init__(mean_squared_logarithmic_error, name=name, reduction=reduction)
+
+
+class Huber(LossFunctionWrapper):
+    """Quadratic for errors up to `delta`, linear beyond."""
+
+    def __init__(self, delta=1.0, reduction="sum_over_batch_size", name="huber_loss"):
+        super().__init__(huber, name=name, reduction=reduction, delta=delta)
+
+
+class LogCosh(LossFunctionWrapper):
+    """The mean of log(cosh(y_pred - y_true))."""
+
+    def __init__(self, reduction="sum_over_batch_size", name="log_cosh"):
+        super().__init__(log_cosh, name=name, reduction=reduction)
+
+
+class KLDivergence(LossFunctionWrapper):
+    """sum(y_true * log(y_true / y_pred)), both clipped to [1e-7, 1]."""
+
+    def __init__(self, reduction="sum_over_batch_size", name="kl_divergence"):
+        super().__init__(kl_divergence, name=name, reduction=reduction)
+
+
+class Poisson(LossFunctionWrapper):
+    """The mean of y_pred - y_true * log(y_pred + 1e-7)."""
+
+    def __init__(self, reduction="sum_over_batch_size", name="poisson"):
+        super().__init__(poisson, name=name, reduction=reduction)
+
+
+class Hinge(LossFunctionWrapper):
+    """The mean of max(1 - y_true * y_pred, 0); 0/1 labels become -1/1."""
+
+    def __init__(self, reduction="sum_over_batch_size", name="hinge"):
+        super().__init__(hinge, name=name, reduction=reduction)
+
+
+class SquaredHinge(LossFunctionWrapper):
+    """The mean of max(1 - y_true * y_pred, 0)^2; 0/1 labels become -1/1."""
+
+    def __init__(self, reduction="sum_over_batch_size", name="squared_hinge"):
+        super().__init__(squared_hinge, name=name, reduction=reduction)
+
+
+class CategoricalHinge(LossFunctionWrapper):
+    """max(max((1 - y_true) * y_pred) - sum(y_true * y_pred) + 1, 0) per sample."""
+
+    def __init__(self, reduction="sum_over_batch_size", name="categorical_hinge"):
+        super().__init__(categorical_hinge, name=name, reduction=reduction)
+
+
+class CosineSimilarity(LossFunctionWrapper):
+    """Minus the cosine similarity of y_true and y_pred along `axis`."""
+
+    def __init__(self, axis=-1, reduction="sum_over_batch_size", name="cosine_similarity"):
+        super().__init__(cosine_similarity, name=name, reduction=reduction, axis=axis)
+
+
+_EXTRA = {MeanAbsolutePercentageError: ("mean_absolute_percentage_error", "mape"),
+          MeanSquaredLogarithmicError: ("mean_squared_logarithmic_error", "msle"),
+          Huber: ("huber",), LogCosh: ("log_cosh", "logcosh"),
+          KLDivergence: ("kl_divergence", "kld", "kullback_leibler_divergence"),
+          Poisson: ("poisson",), Hinge: ("hinge",), SquaredHinge: ("squared_hinge",),
+          CategoricalHinge: ("categorical_hinge",), CosineSimilarity: ("cosine_similarity",)}
+
+
 def _batched(shape) -> tuple:
     """A shape with its batch axis shown as None."""
     return (None,) + tuple(shape[1:]) if len(shape) else tuple(shape)
@@ -251,20 +402,31 @@ def _snake(name: str) -> str:
 
 mse = MSE = mean_squared_error
 mae = MAE = mean_absolute_error
+mape = MAPE = mean_absolute_percentage_error
+msle = MSLE = mean_squared_logarithmic_error
+kld = KLD = kullback_leibler_divergence = kl_divergence
+logcosh = log_cosh
 
 _CLASSES = {c.__name__: c for c in (MeanSquaredError, MeanAbsoluteError, BinaryCrossentropy,
-                                    CategoricalCrossentropy, SparseCategoricalCrossentropy)}
+                                    CategoricalCrossentropy, SparseCategoricalCrossentropy,
+                                    *_EXTRA)}
 _FUNCTIONS = {
     "mean_squared_error": MeanSquaredError, "mse": MeanSquaredError,
     "mean_absolute_error": MeanAbsoluteError, "mae": MeanAbsoluteError,
     "binary_crossentropy": BinaryCrossentropy,
     "categorical_crossentropy": CategoricalCrossentropy,
     "sparse_categorical_crossentropy": SparseCategoricalCrossentropy,
+    **{alias: cls for cls, aliases in _EXTRA.items() for alias in aliases},
 }
 _FUNCTION_OBJECTS = {
     mean_squared_error: MeanSquaredError, mean_absolute_error: MeanAbsoluteError,
     binary_crossentropy: BinaryCrossentropy, categorical_crossentropy: CategoricalCrossentropy,
     sparse_categorical_crossentropy: SparseCategoricalCrossentropy,
+    mean_absolute_percentage_error: MeanAbsolutePercentageError,
+    mean_squared_logarithmic_error: MeanSquaredLogarithmicError, huber: Huber,
+    log_cosh: LogCosh, kl_divergence: KLDivergence, poisson: Poisson, hinge: Hinge,
+    squared_hinge: SquaredHinge, categorical_hinge: CategoricalHinge,
+    cosine_similarity: CosineSimilarity,
 }
 
 

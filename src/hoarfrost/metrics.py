@@ -201,6 +201,113 @@ class MeanAbsoluteError(_wrapper(losses_module.mean_absolute_error, "mean_absolu
     _direction = "down"
 
 
+class RootMeanSquaredError(Mean):
+    """The square root of the mean squared error over all elements seen."""
+
+    _direction = "down"
+
+    def __init__(self, name: str = "root_mean_squared_error", dtype=None):
+        super().__init__(name=name)
+
+    def update(self, state, y_true, y_pred, sample_weight=None):
+        sample_weight = masking.metric_weights(sample_weight, masking.get_mask(y_pred))
+        y_true = losses_module._match_rank(y_true, y_pred).astype(y_pred.dtype)
+        return super().update(state, jnp.square(y_pred - y_true), None, sample_weight)
+
+    def update_state(self, y_true, y_pred, sample_weight=None) -> None:
+        Metric.update_state(self, y_true, y_pred, sample_weight)
+
+    def compute(self, state):
+        return jnp.sqrt(super().compute(state))
+
+
+def cosine_similarity(y_true, y_pred, axis: int = -1):
+    """The cosine similarity of each sample's target and prediction (1: same direction)."""
+    return -losses_module.cosine_similarity(y_true, y_pred, axis=axis)
+
+
+def _loss_metric(fn, default_name: str, direction: str, doc: str, **defaults):
+    """A running-mean metric of a loss function, with Keras's constructor arguments."""
+
+    class _Metric(MeanMetricWrapper):
+        _direction = direction
+
+        def __init__(self, name: str = default_name, dtype=None, **kwargs):
+            unknown = set(kwargs) - set(defaults)
+            if unknown:
+                raise TypeError(f"{type(self).__name__}: unexpected arguments {sorted(unknown)}.")
+            super().__init__(fn, name=name, **{**defaults, **kwargs})
+
+    _Metric.__doc__ = doc
+    return _Metric
+
+
+class MeanAbsolutePercentageError(_loss_metric(
+        losses_module.mean_absolute_percentage_error, "mean_absolute_percentage_error", "down",
+        "The mean absolute percentage error.")):
+    pass
+
+
+class MeanSquaredLogarithmicError(_loss_metric(
+        losses_module.mean_squared_logarithmic_error, "mean_squared_logarithmic_error", "down",
+        "The mean squared logarithmic error.")):
+    pass
+
+
+class LogCoshError(_loss_metric(losses_module.log_cosh, "logcosh", "down",
+                                "The mean of log(cosh(error)).")):
+    pass
+
+
+class KLDivergence(_loss_metric(losses_module.kl_divergence, "kl_divergence", "down",
+                                "The Kullback-Leibler divergence of y_pred from y_true.")):
+    pass
+
+
+class Poisson(_loss_metric(losses_module.poisson, "poisson", "down", "The Poisson loss.")):
+    pass
+
+
+class Hinge(_loss_metric(losses_module.hinge, "hinge", "down", "The hinge loss.")):
+    pass
+
+
+class SquaredHinge(_loss_metric(losses_module.squared_hinge, "squared_hinge", "down",
+                                "The squared hinge loss.")):
+    pass
+
+
+class CategoricalHinge(_loss_metric(losses_module.categorical_hinge, "categorical_hinge",
+                                    "down", "The categorical hinge loss.")):
+    pass
+
+
+class CosineSimilarity(_loss_metric(cosine_similarity, "cosine_similarity", "up",
+                                    "The mean cosine similarity (1: same directions).",
+                                    axis=-1)):
+    pass
+
+
+class BinaryCrossentropy(_loss_metric(
+        losses_module.binary_crossentropy, "binary_crossentropy", "down",
+        "The mean binary crossentropy.", from_logits=False, label_smoothing=0.0)):
+    pass
+
+
+class CategoricalCrossentropy(_loss_metric(
+        losses_module.categorical_crossentropy, "categorical_crossentropy", "down",
+        "The mean categorical crossentropy (one-hot targets).", from_logits=False,
+        label_smoothing=0.0, axis=-1)):
+    pass
+
+
+class SparseCategoricalCrossentropy(_loss_metric(
+        losses_module.sparse_categorical_crossentropy, "sparse_categorical_crossentropy", "down",
+        "The mean sparse categorical crossentropy (integer targets).", from_logits=False,
+        axis=-1)):
+    pass
+
+
 # --- top-k accuracies ------------------------------------------------------------------
 def _in_top_k(targets, predictions, k: int):
     """Keras's `in_top_k`: the target's score is among the `k` largest (ties count in)."""
@@ -689,7 +796,12 @@ class AUC(Metric):
 _CLASSES = {c.__name__: c for c in (Mean, Accuracy, BinaryAccuracy, CategoricalAccuracy,
                                     SparseCategoricalAccuracy, MeanSquaredError,
                                     MeanAbsoluteError, TopKCategoricalAccuracy,
-                                    SparseTopKCategoricalAccuracy, Precision, Recall, AUC)}
+                                    SparseTopKCategoricalAccuracy, Precision, Recall, AUC,
+                                    RootMeanSquaredError, MeanAbsolutePercentageError,
+                                    MeanSquaredLogarithmicError, LogCoshError, KLDivergence,
+                                    Poisson, Hinge, SquaredHinge, CategoricalHinge,
+                                    CosineSimilarity, BinaryCrossentropy, CategoricalCrossentropy,
+                                    SparseCategoricalCrossentropy)}
 _NAMES: dict[str, Callable] = {
     "binary_accuracy": binary_accuracy,
     "categorical_accuracy": categorical_accuracy,
@@ -701,6 +813,15 @@ _NAMES: dict[str, Callable] = {
     "binary_crossentropy": losses_module.binary_crossentropy,
     "categorical_crossentropy": losses_module.categorical_crossentropy,
     "sparse_categorical_crossentropy": losses_module.sparse_categorical_crossentropy,
+    "mape": losses_module.mean_absolute_percentage_error,
+    "mean_absolute_percentage_error": losses_module.mean_absolute_percentage_error,
+    "msle": losses_module.mean_squared_logarithmic_error,
+    "mean_squared_logarithmic_error": losses_module.mean_squared_logarithmic_error,
+    "kld": losses_module.kl_divergence, "kl_divergence": losses_module.kl_divergence,
+    "logcosh": losses_module.log_cosh, "poisson": losses_module.poisson,
+    "hinge": losses_module.hinge, "squared_hinge": losses_module.squared_hinge,
+    "categorical_hinge": losses_module.categorical_hinge,
+    "cosine_similarity": cosine_similarity,
 }
 
 
@@ -718,6 +839,8 @@ def get(identifier, loss=None, y_true_shape=None, y_pred_shape=None) -> Metric:
         key = identifier.lower()
         if key in ("accuracy", "acc"):
             return _resolve_accuracy(identifier, loss, y_true_shape, y_pred_shape)
+        if identifier in _CLASSES:  # a class name as written ("Poisson"), as in Keras
+            return _CLASSES[identifier]()
         if key in _NAMES:
             return MeanMetricWrapper(_NAMES[key], name=identifier)
         cls = _class_names().get(key)

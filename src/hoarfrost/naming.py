@@ -9,8 +9,10 @@ _counters: dict[str, int] = defaultdict(int)
 
 
 def to_snake_case(name: str) -> str:
+    """Keras's rule, digits included: `Conv2D` -> `conv2d`, `MaxPooling1D` -> `max_pooling1d`."""
+    name = re.sub(r"\W+", "", name)
     name = re.sub(r"(.)([A-Z][a-z]+)", r"\1_\2", name)
-    name = re.sub(r"([a-z0-9])([A-Z])", r"\1_\2", name)
+    name = re.sub(r"([a-z])([A-Z])", r"\1_\2", name)
     return name.lower()
 
 
