@@ -17,12 +17,16 @@ import functools
 import jax
 import jax.numpy as jnp
 
+from hoarfrost.symbolic import any_symbolic
 from hoarfrost.variables import Variable
 
 
-def _unwrap_args(fn):
+def _unwrap_args(fn, name: str):
     @functools.wraps(fn)
     def wrapper(*args, **kwargs):
+        if any_symbolic((args, kwargs)):  # inside a functional model: a graph node
+            from hoarfrost.layers.tensor_op import TensorOp
+            return TensorOp.apply(name, args, kwargs)
         args = jax.tree.map(lambda a: a.value if isinstance(a, Variable) else a, args,
                             is_leaf=lambda a: isinstance(a, Variable))
         kwargs = {k: v.value if isinstance(v, Variable) else v for k, v in kwargs.items()}
@@ -43,7 +47,7 @@ def __getattr__(name: str):
     for source in (_EXTRA, jnp, jax.nn, jax.lax):
         fn = source.get(name) if isinstance(source, dict) else getattr(source, name, None)
         if callable(fn):
-            wrapped = _unwrap_args(fn)
+            wrapped = _unwrap_args(fn, name)
             globals()[name] = wrapped
             return wrapped
     raise AttributeError(f"hoarfrost.ops has no operation {name!r} (jax.numpy, jax.nn and "

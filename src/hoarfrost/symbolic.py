@@ -30,6 +30,32 @@ class KerasTensor:
     def __repr__(self) -> str:
         return f"<KerasTensor shape={self.shape}, dtype={self.dtype.name}, name={self.name}>"
 
+    def __getitem__(self, index):
+        return _tensor_op("getitem", self, index)
+
+
+
+def _tensor_op(op: str, *args):
+    from hoarfrost.layers.tensor_op import TensorOp
+    return TensorOp.apply(op, args, {})
+
+
+def _binary(op: str, reflected: bool):
+    def method(self, other):
+        return _tensor_op(op, other, self) if reflected else _tensor_op(op, self, other)
+    return method
+
+
+def _install_operators() -> None:
+    """`x + y`, `2 * x`, `x @ w`, `-x`, `x > 0` ... record `TensorOp` nodes, as in Keras 3."""
+    from hoarfrost.layers.tensor_op import OPERATORS, UNARY
+    for dunder, op in OPERATORS.items():
+        setattr(KerasTensor, dunder, _binary(op, reflected=False))
+        if dunder not in ("__gt__", "__ge__", "__lt__", "__le__"):
+            setattr(KerasTensor, "__r" + dunder[2:], _binary(op, reflected=True))
+    for dunder, op in UNARY.items():
+        setattr(KerasTensor, dunder, lambda self, op=op: _tensor_op(op, self))
+
 
 @dataclass(eq=False)
 class Node:
