@@ -440,3 +440,35 @@ def test_public_names():
                  "CSVLogger", "BackupAndRestore", "ModelCheckpoint", "ProgbarLogger", "History",
                  "LambdaCallback", "Callback"):
         assert hasattr(callbacks, name)
+
+
+def test_evaluate_predict_and_validation_call_their_begin_and_end_hooks():
+    class Record(Callback):
+        def __init__(self):
+            super().__init__()
+            self.calls = []
+
+        def on_test_begin(self, logs=None):
+            self.calls.append("test_begin")
+
+        def on_test_end(self, logs=None):
+            self.calls.append(("test_end", sorted(logs)))
+
+        def on_predict_begin(self, logs=None):
+            self.calls.append("predict_begin")
+
+        def on_predict_end(self, logs=None):
+            self.calls.append("predict_end")
+
+    x = np.ones((16, 3), "float32")
+    model = Sequential([layers.Input((3,)), layers.Dense(1)])
+    model.compile("sgd", "mse", metrics=["mae"])
+    record = Record()
+    model.fit(x, np.ones((16, 1)), validation_data=(x, np.ones((16, 1))), epochs=2, verbose=0,
+              callbacks=[record])
+    assert record.calls == ["test_begin", ("test_end", ["loss", "mae"])] * 2
+    record.calls.clear()
+    model.evaluate(x, np.ones((16, 1)), verbose=0, callbacks=[record])
+    model.predict(x, verbose=0, callbacks=[record])
+    assert record.calls == ["test_begin", ("test_end", ["loss", "mae"]), "predict_begin",
+                            "predict_end"]

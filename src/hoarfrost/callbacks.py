@@ -1034,6 +1034,9 @@ def __getattr__(name: str):
     if name == "ProgbarLogger":  # defined beside the display code it drives
         from hoarfrost.progress import ProgbarLogger
         return ProgbarLogger
+    if name == "TensorBoard":  # event files, in their own module
+        from hoarfrost.tensorboard import TensorBoard
+        return TensorBoard
     if name in ("FreezeGuard", "GradualUnfreezing"):  # the fine-tuning toolkit's callbacks
         from hoarfrost import finetuning
         return getattr(finetuning, name)

@@ -360,7 +360,9 @@ class Trainer:
                     break
             logs = self._pythonify(self._current_results())
             if validation is not None and (epoch + 1) % validation_freq == 0:
+                callback_list.on_test_begin()
                 val_logs = self._evaluate_adapter(validation)
+                callback_list.on_test_end(val_logs)
                 logs.update({f"val_{k}": v for k, v in val_logs.items()})
             callback_list.on_epoch_end(epoch, logs)
             if self.stop_training:
@@ -405,7 +407,13 @@ class Trainer:
         self._assert_compiled("evaluate")
         batch_size = _check_batch_size(batch_size)
         adapter = self._adapter(x, y, sample_weight, batch_size, "evaluate", steps=steps)
-        return self._format_results(self._evaluate_adapter(adapter), return_dict)
+        # User callbacks get evaluate's begin and end (the batches run in compiled chunks).
+        from hoarfrost.callbacks import CallbackList
+        callback_list = CallbackList(callbacks, model=self, verbose=0)
+        callback_list.on_test_begin()
+        logs = self._evaluate_adapter(adapter)
+        callback_list.on_test_end(logs)
+        return self._format_results(logs, return_dict)
 
     def _evaluate_adapter(self, adapter) -> dict[str, float]:
         states = self._fresh_metric_states()
@@ -452,6 +460,14 @@ class Trainer:
         if is_iterable_input(x):
             x = _inputs_only(x)
         adapter = self._adapter(x, None, None, batch_size, "predict", steps=steps)
+        from hoarfrost.callbacks import CallbackList
+        callback_list = CallbackList(callbacks, model=self, verbose=0)
+        callback_list.on_predict_begin()
+        outputs = self._predict_adapter(adapter)
+        callback_list.on_predict_end()
+        return outputs
+
+    def _predict_adapter(self, adapter):
         part = partition(self, training=False)
         builder = self._builder(part, "predict")
         frozen = self._inference_values(part)
