@@ -8,8 +8,8 @@ import pytest
 
 import hoarfrost
 from hoarfrost import Input, Sequential, layers
-from hoarfrost.layers import (CenterCrop, RandomContrast, RandomFlip, RandomRotation,
-                             RandomTranslation, RandomZoom, Resizing)
+from hoarfrost.layers import (CenterCrop, RandomBrightness, RandomContrast, RandomFlip,
+                             RandomRotation, RandomTranslation, RandomZoom, Resizing)
 from hoarfrost.saving import load_model
 
 from tests.layers.harness import check_keras_fixture
@@ -20,7 +20,7 @@ IMAGES = np.random.default_rng(0).random((4, 7, 9, 3)).astype("float32")
 FIXTURES = ["aug_rotation_quarter_nearest", "aug_rotation_bilinear_reflect",
             "aug_rotation_constant", "aug_translation_reflect", "aug_translation_wrap",
             "aug_zoom_in", "aug_zoom_out_nearest_fill", "aug_zoom_constant_nearest",
-            "aug_contrast", "aug_contrast_range", "pre_resizing_bilinear",
+            "aug_contrast", "aug_contrast_range", "aug_brightness", "aug_brightness_range", "pre_resizing_bilinear",
             "pre_resizing_nearest_up", "pre_resizing_crop_aspect", "pre_resizing_pad_aspect",
             "pre_resizing_bicubic_antialias", "pre_center_crop", "pre_center_crop_smaller"]
 
@@ -52,7 +52,8 @@ def test_flip_flips_each_image_or_leaves_it(mode, flip):
 
 
 @pytest.mark.parametrize("layer", [RandomFlip(), RandomRotation(0.2), RandomTranslation(0.1, 0.2),
-                                   RandomZoom(0.3), RandomContrast(0.5)])
+                                   RandomZoom(0.3), RandomContrast(0.5),
+                                   RandomBrightness(0.2)])
 def test_inference_passes_images_through(layer):
     ints = (IMAGES * 255).astype("uint8")
     out = layer(ints, training=False)
@@ -134,7 +135,8 @@ def test_bad_arguments_name_themselves(make, message):
 def test_config_round_trip_is_json():
     for layer in (RandomFlip("vertical", seed=2), RandomRotation((-0.1, 0.2), fill_mode="wrap"),
                   RandomTranslation(0.1, 0.2, fill_value=1.0), RandomZoom(0.2, (0.1, 0.3)),
-                  RandomContrast(0.3, value_range=(0, 1)), Resizing(4, 5, antialias=True),
+                  RandomContrast(0.3, value_range=(0, 1)), RandomBrightness((-0.2, 0.1)),
+                  Resizing(4, 5, antialias=True),
                   CenterCrop(3, 2)):
         config = json.loads(json.dumps(layer.get_config()))
         assert type(layer).from_config(config).get_config() == layer.get_config()

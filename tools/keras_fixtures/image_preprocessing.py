@@ -41,6 +41,9 @@ CASES = {
                                                  "interpolation": "nearest"}),
     "aug_contrast": (L.RandomContrast, {"factor": [-0.2, 0.2]}),
     "aug_contrast_range": (L.RandomContrast, {"factor": [-0.5, 0.5], "value_range": [0, 100]}),
+    "aug_brightness": (L.RandomBrightness, {"factor": [0.1, 0.1]}),
+    "aug_brightness_range": (L.RandomBrightness, {"factor": [-0.3, -0.3],
+                                                  "value_range": [0, 1]}),
     "pre_resizing_bilinear": (L.Resizing, {"height": 5, "width": 4}),
     "pre_resizing_nearest_up": (L.Resizing, {"height": 12, "width": 10,
                                              "interpolation": "nearest"}),
@@ -56,7 +59,7 @@ CASES = {
 }
 
 for name, (cls, kwargs) in CASES.items():
-    save_fixture(name, cls, kwargs, pixels if "contrast" in name else images, training=True)
+    save_fixture(name, cls, kwargs, pixels if "contrast" in name or name == "aug_brightness" else images, training=True)
     path = OUT / f"{name}.npz"
     data = dict(np.load(path))
     data["config_keys"] = np.array(json.dumps(sorted(cls(**kwargs).get_config())))

@@ -13,7 +13,8 @@ from hoarfrost.layers.layer import InputSpec, Layer
 from hoarfrost.layers.merging import (Add, Average, Concatenate, Maximum, Minimum, Multiply,
                                       Subtract, add, average, concatenate, maximum, minimum,
                                       multiply, subtract)
-from hoarfrost.layers.image_preprocessing import (CenterCrop, RandomContrast, RandomFlip,
+from hoarfrost.layers.image_preprocessing import (CenterCrop, RandomBrightness, RandomContrast,
+                                                  RandomFlip,
                                                   RandomRotation, RandomTranslation, RandomZoom,
                                                   Resizing)
 from hoarfrost.layers.merging import Dot, dot
@@ -49,7 +50,7 @@ __all__ = [
     "AdditiveAttention", "AlphaDropout", "Attention", "Cropping1D", "Dot", "GaussianDropout",
     "Identity", "Lambda", "MultiHeadAttention", "Normalization", "Rescaling",
     "SpatialDropout1D", "TimeDistributed", "UpSampling1D", "ZeroPadding1D", "dot",
-    "CenterCrop", "RandomContrast", "RandomFlip", "RandomRotation", "RandomTranslation",
+    "CenterCrop", "RandomBrightness", "RandomContrast", "RandomFlip", "RandomRotation", "RandomTranslation",
     "RandomZoom", "Resizing", "TensorOp",
 ]
 

@@ -1,9 +1,10 @@
 """Image preprocessing: `Resizing`, `CenterCrop`, and the random augmentations
-`RandomFlip`, `RandomRotation`, `RandomTranslation`, `RandomZoom`, `RandomContrast`.
+`RandomFlip`, `RandomRotation`, `RandomTranslation`, `RandomZoom`, `RandomContrast`,
+`RandomBrightness`.
 
 Keras 3's layers, arguments and transforms. `Resizing` and `CenterCrop` apply
 always. The random layers draw per image in training (its own flip, angle,
-shift, zoom or contrast) and pass images through unchanged (cast to the
+shift, zoom, contrast or brightness) and pass images through unchanged (cast to the
 layer's dtype) in inference. Rotation, translation and zoom are Keras's
 affine matrices applied by `jax.scipy.ndimage.map_coordinates`, as Keras's JAX
 backend does, with its fill modes and interpolations. Inside `fit` the draws
@@ -415,3 +416,33 @@ class RandomContrast(_RandomImageLayer):
         return {**super().get_config(), "factor": list(self.factor),
                 "value_range": list(self.value_range)}
 
+
+
+class RandomBrightness(_RandomImageLayer):
+    """Adds a random brightness offset to each image, clipped to `value_range`.
+
+    Args:
+        factor: a number `f` in [0, 1] draws offsets in [-f, f], a pair
+            `(lower, upper)` in [lower, upper]; offsets are fractions of the
+            value range's width.
+        value_range: the images' range (default `(0, 255)`).
+        seed: an optional seed for the draws.
+    """
+
+    def __init__(self, factor, value_range=(0, 255), seed: int | None = None, **kwargs):
+        super().__init__(seed=seed, **kwargs)
+        self.factor = _factor_range("RandomBrightness", "factor", factor)
+        if not isinstance(value_range, (tuple, list)) or len(value_range) != 2:
+            raise ValueError("RandomBrightness: `value_range` must be a pair (low, high), got "
+                             f"{value_range!r}.")
+        self.value_range = tuple(sorted(value_range))
+
+    def _augment(self, images, key):
+        low, high = self.value_range
+        delta = jax.random.uniform(key, (images.shape[0], 1, 1, 1), images.dtype,
+                                   minval=self.factor[0], maxval=self.factor[1]) * (high - low)
+        return jnp.clip(images + delta, low, high)
+
+    def get_config(self):
+        return {**super().get_config(), "factor": list(self.factor),
+                "value_range": list(self.value_range)}
