@@ -33,6 +33,11 @@ class KerasTensor:
     def __getitem__(self, index):
         return _tensor_op("getitem", self, index)
 
+    def __iter__(self):
+        # Without this, Python would iterate by indexing 0, 1, 2, ... for ever.
+        raise TypeError(f"Iterating over a symbolic tensor is not supported: {self!r}. Index "
+                        "it (`x[:, 0]`) or split it with `hoarfrost.ops.split`.")
+
 
 
 def _tensor_op(op: str, *args):

@@ -54,3 +54,8 @@ def test_ops_on_arrays_are_unchanged():
 def test_arguments_that_can_not_be_recorded_name_themselves():
     with pytest.raises(TypeError, match="can not record argument"):
         ops.where(Input((3,)) > 0, object(), 1.0)
+
+
+def test_iterating_a_symbolic_tensor_fails_at_once():
+    with pytest.raises(TypeError, match="Iterating over a symbolic tensor"):
+        list(Input((3,)))

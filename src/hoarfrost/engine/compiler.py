@@ -103,11 +103,19 @@ class PlatformJit:
         return self._variants[key]
 
     def _choose(self, args, kwargs):
-        default = self._variants[()]
+        global _unsupported
         backend = jax.default_backend()
         if backend != "cpu" or _unsupported:
-            return default
-        return self._variant(options_for(self.trace(*args, **kwargs).jaxpr, backend))
+            return self._variants[()]
+        try:
+            jaxpr = self.trace(*args, **kwargs).jaxpr
+        except Exception:  # noqa: BLE001  the default variant's call raises it as always
+            return self._variants[()]
+        try:
+            return self._variant(options_for(jaxpr, backend))
+        except TypeError:  # a jax whose `jit` takes no `compiler_options`
+            _unsupported = True
+            return self._variants[()]
 
     def __call__(self, *args, **kwargs):
         global _unsupported

@@ -47,9 +47,8 @@ def clone_model(model, input_tensors=None, clone_function: Callable | None = Non
     clone_function = clone_function or _fresh_copy
     if isinstance(model, Sequential):
         layers = [clone_function(layer) for layer in model.layers]
-        inputs = getattr(model, "_input_layer", None)
-        if inputs is not None and not isinstance(layers[0] if layers else None, InputLayer):
-            layers = [_fresh_copy(inputs)] + layers
+        if model._input_layer is not None:  # model.layers never lists it
+            layers = [_fresh_copy(model._input_layer)] + layers
         return Sequential(layers, name=model.name, trainable=model.trainable)
     if isinstance(model, Functional):
         config = model.get_config()
