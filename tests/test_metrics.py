@@ -189,3 +189,20 @@ def test_sample_weight_column_in_fit():
     close(logs["loss"], (np.square(p - y)[:, 0] * w[:, 0]).sum() / 16)
     history = model.fit(x, y, sample_weight=w, verbose=0)
     assert np.isfinite(history.history["mae"]).all()
+
+
+@pytest.mark.parametrize("name, cell", [("TruePositives", (1, 1)), ("FalsePositives", (0, 1)),
+                                        ("TrueNegatives", (0, 0)), ("FalseNegatives", (1, 0))])
+def test_confusion_counts_weighted_at_several_thresholds(name, cell):
+    rng = np.random.default_rng(0)
+    y_true = rng.integers(0, 2, (20, 3)).astype("float32")
+    y_pred = rng.random((20, 3)).astype("float32")
+    weight = rng.random(20).astype("float32")
+    metric = getattr(metrics, name)(thresholds=[0.3, 0.5, 0.7])
+    metric.update_state(y_true[:10], y_pred[:10], sample_weight=weight[:10])
+    metric.update_state(y_true[10:], y_pred[10:])
+    weights = np.concatenate([weight[:10], np.ones(10, "float32")])[:, None]
+    expected = [np.sum(weights * ((y_true == cell[0]) & ((y_pred > t) == bool(cell[1]))))
+                for t in (0.3, 0.5, 0.7)]
+    np.testing.assert_allclose(np.asarray(metric.result()), expected, rtol=1e-5)
+    assert type(metrics.get(name)) is type(metric)

@@ -630,6 +630,56 @@ class Recall(_ConfusionMetric):
     _counts = ("tp", "fn")
 
 
+class _CountMetric(Metric):
+    """A weighted count of one cell of the confusion matrix, at one or more thresholds."""
+
+    _count: str = "tp"
+
+    def __init__(self, thresholds=None, name: str | None = None, dtype=None):
+        super().__init__(name=name, dtype=dtype)
+        self.init_thresholds = thresholds
+        self.thresholds = _parse_thresholds(thresholds, 0.5)
+        self._evenly = is_evenly_distributed_thresholds(self.thresholds)
+
+    def initial_state(self):
+        return {self._count: _zeros((len(self.thresholds),))}
+
+    def update(self, state, y_true, y_pred, sample_weight=None):
+        return update_confusion_matrix(state, y_true, y_pred, self.thresholds,
+                                       evenly=self._evenly, sample_weight=sample_weight)
+
+    def compute(self, state):
+        counts = state[self._count]
+        return counts[0] if len(self.thresholds) == 1 else counts
+
+    def get_config(self):
+        return {"name": self.name, "thresholds": self.init_thresholds}
+
+
+class TruePositives(_CountMetric):
+    """The (weighted) number of positives predicted positive (`y_pred > thresholds`)."""
+
+    _count, _direction = "tp", "up"
+
+
+class FalsePositives(_CountMetric):
+    """The (weighted) number of negatives predicted positive."""
+
+    _count, _direction = "fp", "down"
+
+
+class TrueNegatives(_CountMetric):
+    """The (weighted) number of negatives predicted negative."""
+
+    _count, _direction = "tn", "up"
+
+
+class FalseNegatives(_CountMetric):
+    """The (weighted) number of positives predicted negative."""
+
+    _count, _direction = "fn", "down"
+
+
 _AUC_CURVES = {"roc": "ROC", "pr": "PR", "prgain": "PRGAIN"}
 _AUC_SUMMATIONS = ("interpolation", "majoring", "minoring")
 
@@ -801,7 +851,8 @@ _CLASSES = {c.__name__: c for c in (Mean, Accuracy, BinaryAccuracy, CategoricalA
                                     MeanSquaredLogarithmicError, LogCoshError, KLDivergence,
                                     Poisson, Hinge, SquaredHinge, CategoricalHinge,
                                     CosineSimilarity, BinaryCrossentropy, CategoricalCrossentropy,
-                                    SparseCategoricalCrossentropy)}
+                                    SparseCategoricalCrossentropy, TruePositives,
+                                    FalsePositives, TrueNegatives, FalseNegatives)}
 _NAMES: dict[str, Callable] = {
     "binary_accuracy": binary_accuracy,
     "categorical_accuracy": categorical_accuracy,
