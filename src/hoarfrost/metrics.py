@@ -18,10 +18,10 @@ from hoarfrost import losses as losses_module
 from hoarfrost import masking
 
 
-
 def _zeros(shape):
     """A fresh float32 zero buffer on the device: a transfer, not an op to compile."""
     return jnp.asarray(np.zeros(shape, np.float32))
+
 
 class Metric:
     """Base class of metrics.
@@ -153,10 +153,15 @@ def sparse_categorical_accuracy(y_true, y_pred):
     return (y_true.astype(jnp.int32) == _argmax(y_pred)).astype(jnp.float32)
 
 
-def _wrapper(fn, default_name):
+def _wrapper(fn, default_name, **defaults):
+    """A running-mean metric class of `fn`, taking `defaults`' keywords as Keras's does."""
+
     class _Metric(MeanMetricWrapper):
         def __init__(self, name: str = default_name, dtype=None, **kwargs):
-            super().__init__(fn, name=name, **kwargs)
+            unknown = set(kwargs) - set(defaults)
+            if unknown:
+                raise TypeError(f"{type(self).__name__}: unexpected arguments {sorted(unknown)}.")
+            super().__init__(fn, name=name, **{**defaults, **kwargs})
 
     return _Metric
 
@@ -167,7 +172,7 @@ class Accuracy(_wrapper(accuracy, "accuracy")):
     _direction = "up"
 
 
-class BinaryAccuracy(_wrapper(binary_accuracy, "binary_accuracy")):
+class BinaryAccuracy(_wrapper(binary_accuracy, "binary_accuracy", threshold=0.5)):
     """How often `y_pred > threshold` equals the 0/1 target."""
 
     _direction = "up"
@@ -226,86 +231,84 @@ def cosine_similarity(y_true, y_pred, axis: int = -1):
     return -losses_module.cosine_similarity(y_true, y_pred, axis=axis)
 
 
-def _loss_metric(fn, default_name: str, direction: str, doc: str, **defaults):
-    """A running-mean metric of a loss function, with Keras's constructor arguments."""
+class MeanAbsolutePercentageError(_wrapper(
+        losses_module.mean_absolute_percentage_error, "mean_absolute_percentage_error")):
+    """The mean absolute percentage error."""
 
-    class _Metric(MeanMetricWrapper):
-        _direction = direction
-
-        def __init__(self, name: str = default_name, dtype=None, **kwargs):
-            unknown = set(kwargs) - set(defaults)
-            if unknown:
-                raise TypeError(f"{type(self).__name__}: unexpected arguments {sorted(unknown)}.")
-            super().__init__(fn, name=name, **{**defaults, **kwargs})
-
-    _Metric.__doc__ = doc
-    return _Metric
+    _direction = "down"
 
 
-class MeanAbsolutePercentageError(_loss_metric(
-        losses_module.mean_absolute_percentage_error, "mean_absolute_percentage_error", "down",
-        "The mean absolute percentage error.")):
-    pass
+class MeanSquaredLogarithmicError(_wrapper(
+        losses_module.mean_squared_logarithmic_error, "mean_squared_logarithmic_error")):
+    """The mean squared logarithmic error."""
+
+    _direction = "down"
 
 
-class MeanSquaredLogarithmicError(_loss_metric(
-        losses_module.mean_squared_logarithmic_error, "mean_squared_logarithmic_error", "down",
-        "The mean squared logarithmic error.")):
-    pass
+class LogCoshError(_wrapper(losses_module.log_cosh, "logcosh")):
+    """The mean of log(cosh(error))."""
+
+    _direction = "down"
 
 
-class LogCoshError(_loss_metric(losses_module.log_cosh, "logcosh", "down",
-                                "The mean of log(cosh(error)).")):
-    pass
+class KLDivergence(_wrapper(losses_module.kl_divergence, "kl_divergence")):
+    """The Kullback-Leibler divergence of y_pred from y_true."""
+
+    _direction = "down"
 
 
-class KLDivergence(_loss_metric(losses_module.kl_divergence, "kl_divergence", "down",
-                                "The Kullback-Leibler divergence of y_pred from y_true.")):
-    pass
+class Poisson(_wrapper(losses_module.poisson, "poisson")):
+    """The Poisson loss."""
+
+    _direction = "down"
 
 
-class Poisson(_loss_metric(losses_module.poisson, "poisson", "down", "The Poisson loss.")):
-    pass
+class Hinge(_wrapper(losses_module.hinge, "hinge")):
+    """The hinge loss."""
+
+    _direction = "down"
 
 
-class Hinge(_loss_metric(losses_module.hinge, "hinge", "down", "The hinge loss.")):
-    pass
+class SquaredHinge(_wrapper(losses_module.squared_hinge, "squared_hinge")):
+    """The squared hinge loss."""
+
+    _direction = "down"
 
 
-class SquaredHinge(_loss_metric(losses_module.squared_hinge, "squared_hinge", "down",
-                                "The squared hinge loss.")):
-    pass
+class CategoricalHinge(_wrapper(losses_module.categorical_hinge, "categorical_hinge")):
+    """The categorical hinge loss."""
+
+    _direction = "down"
 
 
-class CategoricalHinge(_loss_metric(losses_module.categorical_hinge, "categorical_hinge",
-                                    "down", "The categorical hinge loss.")):
-    pass
+class CosineSimilarity(_wrapper(cosine_similarity, "cosine_similarity", axis=-1)):
+    """The mean cosine similarity (1: same directions)."""
+
+    _direction = "up"
 
 
-class CosineSimilarity(_loss_metric(cosine_similarity, "cosine_similarity", "up",
-                                    "The mean cosine similarity (1: same directions).",
-                                    axis=-1)):
-    pass
+class BinaryCrossentropy(_wrapper(
+        losses_module.binary_crossentropy, "binary_crossentropy", from_logits=False,
+        label_smoothing=0.0)):
+    """The mean binary crossentropy."""
+
+    _direction = "down"
 
 
-class BinaryCrossentropy(_loss_metric(
-        losses_module.binary_crossentropy, "binary_crossentropy", "down",
-        "The mean binary crossentropy.", from_logits=False, label_smoothing=0.0)):
-    pass
-
-
-class CategoricalCrossentropy(_loss_metric(
-        losses_module.categorical_crossentropy, "categorical_crossentropy", "down",
-        "The mean categorical crossentropy (one-hot targets).", from_logits=False,
+class CategoricalCrossentropy(_wrapper(
+        losses_module.categorical_crossentropy, "categorical_crossentropy", from_logits=False,
         label_smoothing=0.0, axis=-1)):
-    pass
+    """The mean categorical crossentropy (one-hot targets)."""
+
+    _direction = "down"
 
 
-class SparseCategoricalCrossentropy(_loss_metric(
-        losses_module.sparse_categorical_crossentropy, "sparse_categorical_crossentropy", "down",
-        "The mean sparse categorical crossentropy (integer targets).", from_logits=False,
-        axis=-1)):
-    pass
+class SparseCategoricalCrossentropy(_wrapper(
+        losses_module.sparse_categorical_crossentropy, "sparse_categorical_crossentropy",
+        from_logits=False, axis=-1)):
+    """The mean sparse categorical crossentropy (integer targets)."""
+
+    _direction = "down"
 
 
 # --- top-k accuracies ------------------------------------------------------------------
@@ -630,26 +633,14 @@ class Recall(_ConfusionMetric):
     _counts = ("tp", "fn")
 
 
-class _CountMetric(Metric):
+class _CountMetric(_ConfusionMetric):
     """A weighted count of one cell of the confusion matrix, at one or more thresholds."""
 
-    _count: str = "tp"
-
     def __init__(self, thresholds=None, name: str | None = None, dtype=None):
-        super().__init__(name=name, dtype=dtype)
-        self.init_thresholds = thresholds
-        self.thresholds = _parse_thresholds(thresholds, 0.5)
-        self._evenly = is_evenly_distributed_thresholds(self.thresholds)
-
-    def initial_state(self):
-        return {self._count: _zeros((len(self.thresholds),))}
-
-    def update(self, state, y_true, y_pred, sample_weight=None):
-        return update_confusion_matrix(state, y_true, y_pred, self.thresholds,
-                                       evenly=self._evenly, sample_weight=sample_weight)
+        super().__init__(thresholds=thresholds, name=name, dtype=dtype)
 
     def compute(self, state):
-        counts = state[self._count]
+        (counts,) = state.values()
         return counts[0] if len(self.thresholds) == 1 else counts
 
     def get_config(self):
@@ -659,25 +650,25 @@ class _CountMetric(Metric):
 class TruePositives(_CountMetric):
     """The (weighted) number of positives predicted positive (`y_pred > thresholds`)."""
 
-    _count, _direction = "tp", "up"
+    _counts, _direction = ("tp",), "up"
 
 
 class FalsePositives(_CountMetric):
     """The (weighted) number of negatives predicted positive."""
 
-    _count, _direction = "fp", "down"
+    _counts, _direction = ("fp",), "down"
 
 
 class TrueNegatives(_CountMetric):
     """The (weighted) number of negatives predicted negative."""
 
-    _count, _direction = "tn", "up"
+    _counts, _direction = ("tn",), "up"
 
 
 class FalseNegatives(_CountMetric):
     """The (weighted) number of positives predicted negative."""
 
-    _count, _direction = "fn", "down"
+    _counts, _direction = ("fn",), "down"
 
 
 _AUC_CURVES = {"roc": "ROC", "pr": "PR", "prgain": "PRGAIN"}

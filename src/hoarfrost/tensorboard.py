@@ -16,7 +16,7 @@ import time
 
 import numpy as np
 
-from hoarfrost.callbacks import Callback
+from hoarfrost.callbacks import Callback, _current_rate
 
 
 def _crc32c_table() -> list[int]:
@@ -166,6 +166,16 @@ def _numeric(value) -> float | None:
     return float(array) if array.ndim == 0 else None
 
 
+def _scalar_logs(logs, template: str) -> dict:
+    """The numeric entries of `logs`, each key put into `template` (`"batch_{}"`)."""
+    out = {}
+    for key, value in (logs or {}).items():
+        number = _numeric(value)
+        if number is not None:
+            out[template.format(key)] = number
+    return out
+
+
 class TensorBoard(Callback):
     """Write logs for TensorBoard: `tensorboard --logdir <log_dir>`.
 
@@ -248,10 +258,7 @@ class TensorBoard(Callback):
             jax.profiler.stop_trace()
             self._profiling = False
         if self.update_freq != "epoch" and self._batches % self.update_freq == 0:
-            scalars = {f"batch_{k}": v for k, v in (logs or {}).items()
-                       if _numeric(v) is not None}
-            self._writer("train").scalars(self._step(), {k: _numeric(v)
-                                                         for k, v in scalars.items()})
+            self._writer("train").scalars(self._step(), _scalar_logs(logs, "batch_{}"))
 
     def on_epoch_begin(self, epoch, logs=None):
         self._epoch_start = time.perf_counter()
@@ -260,26 +267,21 @@ class TensorBoard(Callback):
         # fit's validation at the end of an epoch: also logged against the optimizer step.
         if not getattr(self, "_enabled", False) or self.model is None:
             return
-        scalars = {f"evaluation_{k}_vs_iterations": _numeric(v) for k, v in (logs or {}).items()
-                   if _numeric(v) is not None}
-        self._writer("validation").scalars(self._step(), scalars)
+        self._writer("validation").scalars(self._step(),
+                                           _scalar_logs(logs, "evaluation_{}_vs_iterations"))
 
     def on_epoch_end(self, epoch, logs=None):
         if not self._enabled:
             return
-        train, validation = {}, {}
-        for key, value in (logs or {}).items():
-            number = _numeric(value)
-            if number is None:
-                continue
-            if key.startswith("val_"):
-                validation[f"epoch_{key[4:]}"] = number
-            else:
-                train[f"epoch_{key}"] = number
+        logs = logs or {}
+        train = _scalar_logs({k: v for k, v in logs.items() if not k.startswith("val_")},
+                             "epoch_{}")
+        validation = _scalar_logs({k[4:]: v for k, v in logs.items() if k.startswith("val_")},
+                                  "epoch_{}")
         if "epoch_learning_rate" not in train:
             optimizer = getattr(self.model, "optimizer", None)
             if optimizer is not None:
-                train["epoch_learning_rate"] = float(np.asarray(optimizer.learning_rate))
+                train["epoch_learning_rate"] = _current_rate(optimizer)
         if self.write_steps_per_second and self._epoch_start is not None:
             steps = self.params.get("steps")
             if steps:
