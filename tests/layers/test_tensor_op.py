@@ -5,6 +5,7 @@ import pytest
 
 from hoarfrost import Input, Model, layers, ops
 from hoarfrost.layers import TensorOp
+from hoarfrost.layers.tensor_op import ALLOWED_OPS
 from hoarfrost.saving import load_model
 
 X = np.random.default_rng(0).random((3, 5, 4)).astype("float32")
@@ -59,3 +60,14 @@ def test_arguments_that_can_not_be_recorded_name_themselves():
 def test_iterating_a_symbolic_tensor_fails_at_once():
     with pytest.raises(TypeError, match="Iterating over a symbolic tensor"):
         list(Input((3,)))
+
+
+def test_operations_outside_the_allowlist_are_refused_by_name():
+    with pytest.raises(ValueError, match=r"A TensorOp layer: operation 'load' is not"):
+        TensorOp("load", [[], {}])
+    with pytest.raises(ValueError, match=r"TensorOp layer \"evil\": operation 'save' is not"):
+        TensorOp.from_config({"name": "evil", "op": "save", "arguments": [[], {}]})
+    with pytest.raises(ValueError, match=r"operation \['mean'\] is not"):
+        TensorOp.from_config({"name": "odd", "op": ["mean"], "arguments": [[], {}]})
+    assert {"add", "matmul", "mean", "getitem", "where"} <= ALLOWED_OPS
+    assert not {"load", "save", "fromfile", "cond", "while_loop"} & ALLOWED_OPS
