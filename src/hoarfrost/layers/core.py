@@ -181,21 +181,36 @@ def _function_to_config(layer, fn, argument: str):
             "registered_name": "function"}
 
 
-def _function_from_config(config, custom_objects, argument: str, layer_name=None):
+def _function_from_config(config, custom_objects, argument: str, layer_name=None,
+                          safe_mode: bool = True):
     """Resolve a function by name: custom_objects, the registry, then the built-in
-    activations and array ops (only for functions saved from jax/numpy/hoarfrost)."""
+    activations and array ops (only for functions saved from jax/numpy/hoarfrost).
+
+    Python bytecode (Keras's `__lambda__` entries) is refused in safe mode and
+    loaded, as Keras does, only when the user opted out of it."""
+    if isinstance(config, dict) and config.get("class_name") == "__lambda__":
+        if safe_mode:
+            from hoarfrost.saving.safe_mode import refusal
+            raise ValueError(refusal(
+                f'Requested the deserialization of Lambda layer "{layer_name}", whose '
+                f"`{argument}` is Python bytecode (a Python lambda) stored in the file."))
+        return _function_from_bytecode(config.get("config"), argument, layer_name)
     if not (isinstance(config, dict) and config.get("class_name") == "function"):
         return config
     from hoarfrost import ops
+    from hoarfrost.layers.tensor_op import ALLOWED_OPS
     from hoarfrost.saving.serialization import get_registered_object
     name = config.get("config")
     module = str(config.get("module") or "")
+    if not isinstance(name, str):
+        raise ValueError(f'Lambda layer "{layer_name}": its `{argument}` names no function '
+                         f"(found {name!r}).")
     found = get_registered_object(name, custom_objects)
     if found is None and module.split(".")[0] in ("builtins", "jax", "jaxlib", "numpy",
                                                    "hoarfrost"):
         if name in activations._ALL:
             found = activations._ALL[name]
-        elif isinstance(name, str) and name.isidentifier() and not name.startswith("_"):
+        elif name in ALLOWED_OPS:  # pure array operations only: never `load`, `save`, ...
             found = getattr(ops, name, None)
             found = found if callable(found) else None
     if found is None:
@@ -206,6 +221,34 @@ def _function_from_config(config, custom_objects, argument: str, layer_name=None
             f"or pass custom_objects={{{name!r}: {name}}} when loading."
         )
     return found
+
+
+def _function_from_bytecode(config, argument: str, layer_name):
+    """A function from Keras's `func_dump` (base64 marshalled code, defaults, closure):
+    only in unsafe mode, for a file the user trusts. Built-ins are its only globals."""
+    import binascii
+    import builtins
+    import codecs
+    import marshal
+    import types
+    try:
+        if "value" in config:  # serialization_lib's form: {"value": [code, defaults, closure]}
+            code, defaults, closure = config["value"]
+        else:  # the Lambda layer's: {"code", "defaults", "closure"}
+            code, defaults, closure = config["code"], config.get("defaults"), config.get("closure")
+        try:
+            raw = codecs.decode(code.encode("ascii"), "base64")
+        except (UnicodeEncodeError, binascii.Error):
+            raw = code.encode("raw_unicode_escape")
+        function_code = marshal.loads(raw)
+        cells = None if closure is None else tuple(types.CellType(v) for v in closure)
+        return types.FunctionType(function_code, {"__builtins__": builtins},
+                                  name=function_code.co_name,
+                                  argdefs=None if defaults is None else tuple(defaults),
+                                  closure=cells)
+    except (TypeError, ValueError, KeyError, EOFError, AttributeError) as exc:
+        raise ValueError(f'Lambda layer "{layer_name}": its `{argument}` holds Python '
+                         f"bytecode that can not be loaded by this Python ({exc}).") from exc
 
 
 class Lambda(Layer):
@@ -307,15 +350,19 @@ class Lambda(Layer):
         return config
 
     @classmethod
-    def from_config(cls, config, custom_objects=None):
+    def from_config(cls, config, custom_objects=None, safe_mode: bool | None = None):
+        """Rebuild from `get_config`; bytecode is refused unless safe mode is off (an
+        explicit `safe_mode`, else the ambient setting, as in Keras)."""
+        from hoarfrost.saving.safe_mode import in_safe_mode
+        safe = (safe_mode if safe_mode is not None else in_safe_mode()) is not False
         config = dict(config)
         name = config.get("name")
         config["function"] = _function_from_config(config["function"], custom_objects,
-                                                   "function", name)
+                                                   "function", name, safe)
         for argument in ("output_shape", "mask"):
             if argument in config:
                 config[argument] = _function_from_config(config[argument], custom_objects,
-                                                         argument, name)
+                                                         argument, name, safe)
         return cls(**config)
 
 
