@@ -694,26 +694,29 @@ def _restore_training_state(model, filepath) -> None:
 
     from hoarfrost.saving import saving_lib
     filepath = os.fspath(filepath)
-    with saving_lib._open_archive(filepath) as archive:
-        try:
-            state = json.loads(saving_lib._read(archive, "state.json", filepath))
-        except json.JSONDecodeError as exc:
-            raise ValueError(f"{filepath!r} is corrupted: invalid JSON ({exc}).") from exc
-        weights = saving_lib._load_tensors(saving_lib._read(archive, "model.safetensors",
-                                                            filepath), filepath)
-        opt_blob = (saving_lib._read(archive, "optimizer.safetensors", filepath)
-                    if "optimizer.safetensors" in archive.namelist() else None)
+    from hoarfrost.saving import validation
+    from hoarfrost.saving.archive import member_label
+    with saving_lib._open_archive(filepath) as archive:  # read and checked whole first
+        state = saving_lib._read_json(archive, "state.json", filepath)
+        validation.check_state(state, member_label(filepath, "state.json"))
+        weights = saving_lib._read_tensors(archive, "model.safetensors")
+        opt_tensors = None
+        if "optimizer.safetensors" in archive.namelist():
+            opt_tensors = saving_lib._read_tensors(archive, "optimizer.safetensors")
+            validation.check_optimizer_tensors(
+                opt_tensors, (state.get("optimizer") or {}).get("slots", []),
+                member_label(filepath, "optimizer.safetensors"))
     optimizer = getattr(model, "optimizer", None)
     opt_state = state.get("optimizer")
     slots, iterations, rate = None, None, None
-    if optimizer is not None and opt_state is not None and opt_blob is not None:
+    if optimizer is not None and opt_state is not None and opt_tensors is not None:
         saved = opt_state["optimizer"]
         if saved.get("class_name") != type(optimizer).__name__:
             raise ValueError(
                 f"{filepath!r} holds the state of a {saved.get('class_name')} optimizer, but "
                 f'model "{model.name}" was compiled with {type(optimizer).__name__}.'
             )
-        tensors = saving_lib._load_tensors(opt_blob, filepath)
+        tensors = opt_tensors
         variables = model.weights
         slots = {}
         for i in opt_state["slots"]:

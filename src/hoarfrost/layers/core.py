@@ -262,7 +262,9 @@ class Lambda(Layer):
     through `custom_objects` or the `register_keras_serializable` registry
     (activations and array ops by their built-in names). A Python lambda can
     not be saved: `get_config` (so `save`) raises an error naming the layer,
-    where Keras would store bytecode that it refuses to load by default.
+    where Keras would store bytecode that it refuses to load by default. Such
+    bytecode in a config is refused the same way here (safe mode), and loaded
+    only with `safe_mode=False` or `enable_unsafe_deserialization()`.
 
     Args:
         function: the function, `inputs -> outputs`.

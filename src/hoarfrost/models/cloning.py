@@ -2,16 +2,21 @@
 
 from __future__ import annotations
 
-import json
 from typing import Callable
 
 from hoarfrost.layers.input_layer import InputLayer
 
 
 def model_from_json(json_string: str, custom_objects: dict | None = None):
-    """The model `Model.to_json` described, with freshly initialised weights."""
+    """The model `Model.to_json` described, with freshly initialised weights.
+
+    In safe mode, as `load_model` (see `hoarfrost.saving.safe_mode`).
+    """
     from hoarfrost.saving.serialization import deserialize_layer
-    return deserialize_layer(json.loads(json_string), custom_objects)
+    from hoarfrost.saving.validation import check_model_config, loads_json
+    config = loads_json(json_string, "model_from_json()")
+    check_model_config(config, "model_from_json()")
+    return deserialize_layer(config, custom_objects)
 
 
 def _fresh_copy(layer):

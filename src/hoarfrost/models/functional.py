@@ -208,12 +208,26 @@ class Functional(Model):
         layers = {c["config"]["name"]: make_layer(c) for c in config["layers"]}
         produced: list[list[KerasTensor]] = []
 
+        def output(ref):
+            node, index = ref["ref"]
+            if not (0 <= node < len(produced) and 0 <= index < len(produced[node])):
+                raise ValueError(
+                    f'Functional model "{config.get("name")}": its config refers to output '
+                    f"{index} of node {node}, but "
+                    + (f"that node has {len(produced[node])} outputs." if 0 <= node <
+                       len(produced) else f"only {len(produced)} nodes precede it."))
+            return produced[node][index]
+
         def resolve(tree):
-            return jax.tree.map(lambda r: produced[r["ref"][0]][r["ref"][1]], tree,
+            return jax.tree.map(output, tree,
                                 is_leaf=lambda x: isinstance(x, dict) and "ref" in x)
 
         for spec in config["nodes"]:
-            layer = layers[spec["layer"]]
+            layer = layers.get(spec["layer"])
+            if layer is None:
+                raise ValueError(f'Functional model "{config.get("name")}": a node of its '
+                                 f"config names the layer {spec['layer']!r}, which is not "
+                                 "among its layers.")
             if isinstance(layer, InputLayer):
                 produced.append([layer.output])
                 continue

@@ -20,10 +20,10 @@ from pathlib import Path
 
 import jax
 import numpy as np
-from safetensors.numpy import load as st_load
-from safetensors.numpy import save as st_save
 
 from hoarfrost.distribution import is_writer, to_host
+from hoarfrost.saving import archive as archives
+from hoarfrost.saving import temp_files, tensor_file, validation
 from hoarfrost.saving.serialization import deserialize_layer, serialize_layer
 
 FORMAT = "hoarfrost.keras"
@@ -31,10 +31,15 @@ FORMAT_VERSION = 1
 
 
 def _atomic_write(filepath, write) -> None:
-    """Write through a temp file in the same directory, then rename over the target."""
+    """Write through a temp file in the same directory, then rename over the target.
+
+    The temp file's name marks its writer, so that the next write to the same
+    target removes what a killed one left (see `temp_files`).
+    """
     path = Path(filepath)
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    temp_files.remove_stale(path)
+    fd, tmp = tempfile.mkstemp(prefix=temp_files.prefix(path), suffix=".tmp", dir=path.parent)
     try:
         with os.fdopen(fd, "wb") as handle:
             write(handle)
@@ -71,7 +76,7 @@ def _layers_in_order(layer):
 
 def _weights_blob(model) -> bytes:
     tensors = {f"{i:05d}": _contiguous(v.numpy()) for i, v in enumerate(model.weights)}
-    return st_save(tensors, metadata={"format": FORMAT})
+    return tensor_file.dumps(tensors, metadata={"format": FORMAT})
 
 
 def _contiguous(value: np.ndarray) -> np.ndarray:
@@ -112,7 +117,7 @@ def _optimizer_blob(model) -> tuple[dict, bytes] | tuple[None, None]:
         # A schedule is a Python callable: keep its current value, say so at load.
         config["config"]["learning_rate"] = float(optimizer.learning_rate)
         state["schedule"] = True
-    return state, st_save(tensors)
+    return state, tensor_file.dumps(tensors)
 
 
 def _pattern_to_json(pattern) -> list:
@@ -239,26 +244,24 @@ def _custom(obj) -> dict:
     return custom
 
 
+_MEMBERS = ("metadata.json", "config.json", "state.json", "model.safetensors")
+_OPTIONAL_MEMBERS = ("optimizer.safetensors",)
+
+
 def _open_archive(filepath) -> zipfile.ZipFile:
+    """The checked zip (sizes, ratios: `archive.open_archive`) of a hoarfrost `.keras`
+    file, holding exactly this format's members."""
     filepath = os.fspath(filepath)
-    if not os.path.exists(filepath):
-        raise FileNotFoundError(f"No file at {filepath!r}.")
+    archive = archives.open_archive(filepath)
     try:
-        archive = zipfile.ZipFile(filepath)
-        names = set(archive.namelist())
-    except zipfile.BadZipFile as exc:
-        raise ValueError(
-            f"{filepath!r} is not a valid .keras file: it is not a complete zip archive "
-            f"({exc}); it may be truncated or of another format."
-        ) from exc
-    try:
-        if "metadata.json" in names:
+        if "metadata.json" in archive.namelist():
             _check_metadata(_read(archive, "metadata.json", filepath), filepath)
-        missing = {"metadata.json", "config.json", "state.json", "model.safetensors"} - names
+        missing = set(_MEMBERS) - set(archive.namelist())
         if missing:
             raise ValueError(
                 f"{filepath!r} is not a hoarfrost .keras file: it lacks {sorted(missing)}."
             )
+        archives.check_members(archive, _MEMBERS, _OPTIONAL_MEMBERS)
     except BaseException:
         archive.close()
         raise
@@ -284,30 +287,52 @@ def _check_metadata(blob: bytes, filepath) -> None:
 
 
 def _read(archive: zipfile.ZipFile, name: str, filepath) -> bytes:
-    try:
-        return archive.read(name)
-    except (zipfile.BadZipFile, OSError, EOFError) as exc:
-        raise ValueError(f"{filepath!r} is corrupted: can not read {name} ({exc}).") from exc
+    """A small member's bytes (JSON), within `archive.MAX_JSON_BYTES`."""
+    return archives.read_member(archive, name, max_bytes=archives.MAX_JSON_BYTES)
 
 
-def load_model(filepath, custom_objects: dict | None = None, compile: bool = True):
+def _read_tensors(archive: zipfile.ZipFile, name: str) -> dict:
+    """A safetensors member's tensors, streamed and checked (sizes, checksums)."""
+    with archives.open_member(archive, name) as stream:
+        return tensor_file.read(stream, archives.member_size(archive, name),
+                                archives.member_label(archive, name))[0]
+
+
+def load_model(filepath, custom_objects: dict | None = None, compile: bool = True,
+               safe_mode: bool = True):
     """Load a model saved by `model.save()`: architecture, weights, flags, optimizer.
 
     Custom layers, losses and metrics that are not registered are looked up
-    by class or function name in `custom_objects`.
+    by class or function name in `custom_objects`. The whole file is read and
+    checked (structure, counts, shapes, checksums) before anything is built.
+
+    Args:
+        filepath: a `.keras` file from `model.save()`.
+        custom_objects: classes and functions by name, for unregistered ones.
+        compile: restore the compile settings and optimizer state.
+        safe_mode: refuse Python bytecode in the file (as Keras, by default);
+            False only for files from a trusted source. See
+            `hoarfrost.saving.safe_mode`.
     """
     filepath = os.fspath(filepath)
     with _open_archive(filepath) as archive:
         config = _read_json(archive, "config.json", filepath)
         state = _read_json(archive, "state.json", filepath)
-        if not ("class_name" in config and isinstance(state.get("variables"), list)
-                and isinstance(state.get("layers"), list)):
-            raise ValueError(f"{filepath!r} is corrupted: config.json or state.json lacks "
-                             "the model's description.")
-        weights = _load_tensors(_read(archive, "model.safetensors", filepath), filepath)
-        opt_blob = (_read(archive, "optimizer.safetensors", filepath)
-                    if "optimizer.safetensors" in archive.namelist() else None)
-    model = deserialize_layer(config, custom_objects)
+        validation.check_model_config(config, archives.member_label(filepath, "config.json"))
+        validation.check_state(state, archives.member_label(filepath, "state.json"))
+        weights = _read_tensors(archive, "model.safetensors")
+        validation.check_weight_tensors(weights, state["variables"],
+                                        archives.member_label(filepath, "model.safetensors"))
+        opt_tensors = None
+        if "optimizer.safetensors" in archive.namelist():
+            opt_tensors = _read_tensors(archive, "optimizer.safetensors")
+            validation.check_optimizer_tensors(
+                opt_tensors, (state.get("optimizer") or {}).get("slots", []),
+                archives.member_label(filepath, "optimizer.safetensors"))
+    try:
+        model = deserialize_layer(config, custom_objects, safe_mode=safe_mode)
+    except ValueError as exc:  # found while building (an unknown class, a missing output)
+        raise ValueError(f"{archives.member_label(filepath, 'config.json')}: {exc}") from exc
     input_shape = (config.get("build_config") or {}).get("input_shape")
     if not model.built and input_shape is not None:
         model.build(_to_tuples(input_shape))
@@ -315,17 +340,14 @@ def load_model(filepath, custom_objects: dict | None = None, compile: bool = Tru
     _restore_trainability(model, state)
     compile_config = config.get("compile_config")
     if compile and compile_config:
-        _restore_compile(model, compile_config, state.get("optimizer"), opt_blob, filepath,
+        _restore_compile(model, compile_config, state.get("optimizer"), opt_tensors, filepath,
                          custom_objects)
     return model
 
 
 def _read_json(archive: zipfile.ZipFile, name: str, filepath) -> dict:
-    blob = _read(archive, name, filepath)
-    try:
-        value = json.loads(blob)
-    except ValueError as exc:  # JSONDecodeError, UnicodeDecodeError
-        raise ValueError(f"{filepath!r} is corrupted: {name} is not valid JSON ({exc}).") from exc
+    value = validation.loads_json(_read(archive, name, filepath),
+                                  archives.member_label(filepath, name))
     if not isinstance(value, dict):
         raise ValueError(f"{filepath!r} is corrupted: {name} holds a {type(value).__name__}, "
                          "expected a JSON object.")
@@ -339,15 +361,14 @@ def _to_tuples(shape):
 
 
 def _load_tensors(blob: bytes, filepath) -> dict:
-    try:
-        return st_load(blob)
-    except Exception as exc:
-        raise ValueError(f"{filepath!r} is corrupted: can not read its weights ({exc}).") from exc
+    """Tensors from safetensors bytes, checked (see `tensor_file.read`)."""
+    return tensor_file.loads(blob, repr(os.fspath(filepath)))[0]
 
 
 def _assign_weights(model, tensors: dict, records: list, filepath) -> None:
+    validation.check_weight_tensors(tensors, records, repr(os.fspath(filepath)))
     variables = model.weights
-    if len(variables) != len(records) or len(tensors) != len(records):
+    if len(variables) != len(records):
         raise ValueError(
             f"{filepath!r} holds {len(records)} weights with shapes "
             f"{_shapes([r['shape'] for r in records])}, but model \"{model.name}\" has "
@@ -380,7 +401,7 @@ def _restore_trainability(model, state: dict) -> None:
             variable._trainable = bool(record["trainable"])
 
 
-def _restore_compile(model, compile_config: dict, opt_state, opt_blob, filepath,
+def _restore_compile(model, compile_config: dict, opt_state, opt_tensors, filepath,
                      custom_objects) -> None:
     from hoarfrost import optimizers
     if compile_config.get("loss") is None:
@@ -421,11 +442,15 @@ def _restore_compile(model, compile_config: dict, opt_state, opt_blob, filepath,
               f"which can not be saved); it continues at the constant rate "
               f"{float(optimizer.learning_rate):g} it had reached. Set "
               "`model.optimizer.learning_rate = schedule` to restore the schedule.")
-    if opt_blob is None:
+    if opt_tensors is None:
         return
-    tensors = _load_tensors(opt_blob, filepath)
-    optimizer.iterations.assign(tensors["iterations"])
+    tensors = opt_tensors
     variables = model.weights
+    templates = [jax.tree.leaves(t) for t in
+                 optimizer.slots_of([variables[i] for i in opt_state["slots"]])]
+    validation.check_optimizer_slots(templates, tensors, opt_state["slots"], variables,
+                                     archives.member_label(filepath, "optimizer.safetensors"))
+    optimizer.iterations.assign(tensors["iterations"])
     for i in opt_state["slots"]:
         variable = variables[i]
         template = optimizer.slots_for(variable)
@@ -463,8 +488,8 @@ def save_weights(model, filepath, overwrite: bool = True) -> None:
         )
     _check_overwrite(filepath, overwrite)
     tensors = {f"{i:05d}": _contiguous(v.numpy()) for i, v in enumerate(model.weights)}
-    blob = st_save(tensors, metadata={"format": FORMAT,
-                                      "state": json.dumps(_trainability(model))})
+    blob = tensor_file.dumps(tensors, metadata={"format": FORMAT,
+                                                "state": json.dumps(_trainability(model))})
     if is_writer():  # every process gathered the values above; process 0 alone writes
         _atomic_write(filepath, lambda handle: handle.write(blob))
 
@@ -475,24 +500,23 @@ def load_weights(model, filepath) -> None:
     if filepath.endswith(".keras"):
         with _open_archive(filepath) as archive:
             state = _read_json(archive, "state.json", filepath)
-            tensors = _load_tensors(_read(archive, "model.safetensors", filepath), filepath)
+            validation.check_state(state, archives.member_label(filepath, "state.json"))
+            tensors = _read_tensors(archive, "model.safetensors")
     else:
         if not os.path.exists(filepath):
             raise FileNotFoundError(f"No file at {filepath!r}.")
         with open(filepath, "rb") as handle:
-            blob = handle.read()
-        if blob.startswith(b"\x89HDF"):
+            is_hdf5 = handle.read(4) == b"\x89HDF"
+        if is_hdf5:
             raise ValueError(
                 f"{filepath!r} is an HDF5 file (from Keras?); hoarfrost reads weight files "
                 "written by its own save_weights() (safetensors, whatever the suffix)."
             )
-        tensors = _load_tensors(blob, filepath)
-        from safetensors import safe_open
-        with safe_open(filepath, framework="numpy") as handle:
-            meta = handle.metadata() or {}
+        tensors, meta = tensor_file.read_file(filepath)
         if meta.get("format") != FORMAT or "state" not in meta:
             raise ValueError(f"{filepath!r} was not written by hoarfrost's save_weights().")
-        state = json.loads(meta["state"])
+        state = validation.loads_json(meta["state"], f"{filepath!r} (its metadata)")
+        validation.check_state(state, f"{filepath!r} (its metadata)")
     if not model.built:
         raise ValueError(
             f'load_weights(): model "{model.name}" is not built, so it has no weights to '
