@@ -80,6 +80,9 @@ def test_fit_evaluate_predict_consume_the_dataset(image_dir, capsys):
     history = model.fit(train, epochs=2, verbose=0)
     assert len(history.history["loss"]) == 2
     assert len(model.evaluate(train, verbose=0)) == 2
+    rebatched = train.unbatch().batch(3)  # no len(): fit's progress bar must not ask for it
+    assert not hasattr(rebatched, "__len__")
+    assert len(model.evaluate(rebatched, verbose=0)) == 2
     images = image_dataset_from_directory(image_dir, image_size=(4, 4), label_mode=None,
                                           shuffle=False, verbose=False)
     assert model.predict(images, verbose=0).shape == (10, 3)  # .hidden is read without labels

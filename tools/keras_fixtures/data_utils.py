@@ -95,8 +95,9 @@ def record_batches(data: dict, case: str, ds) -> None:
         parts = batch if isinstance(batch, tuple) else (batch,)
         for j, part in enumerate(parts):
             value = to_numpy(part)
-            if value.dtype == object:  # strings
-                value = np.array([v.decode("utf-8") for v in value])
+            if value.dtype == object or value.dtype.kind == "S":  # strings
+                value = np.array([v.decode("utf-8") for v in np.ravel(value)]).reshape(
+                    value.shape)
             data[f"{case}/batch_{i}_{j}"] = value
         count = i + 1
     data[f"{case}/num_batches"] = np.array(count)
