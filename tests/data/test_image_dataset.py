@@ -88,6 +88,15 @@ def test_fit_evaluate_predict_consume_the_dataset(image_dir, capsys):
     assert model.predict(images, verbose=0).shape == (10, 3)  # .hidden is read without labels
 
 
+def test_channels_first_is_the_transpose(image_dir):
+    kwargs = dict(image_size=(3, 4), batch_size=None, shuffle=False, verbose=False)
+    last = image_dataset_from_directory(image_dir, **kwargs)
+    first = image_dataset_from_directory(image_dir, data_format="channels_first", **kwargs)
+    for (a, y), (b, z) in zip(last, first):
+        np.testing.assert_array_equal(a.transpose(2, 0, 1), b)
+        assert y == z
+
+
 def test_files_are_read_as_batches_are_drawn(image_dir, monkeypatch):
     from hoarfrost.data import image_dataset
     opened = []

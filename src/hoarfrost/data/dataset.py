@@ -17,7 +17,7 @@ from __future__ import annotations
 import itertools
 import queue
 import threading
-from typing import Any, Callable, Iterable, Iterator
+from typing import Any, Callable, Iterator
 
 import numpy as np
 
@@ -590,11 +590,3 @@ class _SizedDataset(Dataset):
     def __len__(self) -> int:
         return self._cardinality
 
-
-def is_dataset(x: Any) -> bool:
-    return isinstance(x, Dataset)
-
-
-def from_iterable(make: Callable[[], Iterable], cardinality: int) -> Dataset:
-    """A `Dataset` over `make()`'s elements (for the builders in this package)."""
-    return Dataset._make(lambda: iter(make()), cardinality)

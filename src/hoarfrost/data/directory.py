@@ -222,9 +222,7 @@ def dataset_from_directory(directory, *, labels, label_mode, class_names, batch_
     batch = batch or (lambda ds, size: ds.batch(size))
     allowed = f"Allowed formats: {formats}"
 
-    def build(paths, split_labels, shuffled: bool, what: str) -> Dataset:
-        if not paths:
-            raise ValueError(f"No {what}{kind} files found in directory {directory}. {allowed}")
+    def build(paths, split_labels, shuffled: bool) -> Dataset:
         ds = paths_and_labels_to_dataset(paths, split_labels, label_mode, num_classes, load,
                                          shuffle=shuffled, shuffle_buffer_size=buffer_size,
                                          seed=seed)
@@ -236,16 +234,19 @@ def dataset_from_directory(directory, *, labels, label_mode, class_names, batch_
             ds.file_paths = list(paths)
         return ds
 
+    def require(paths, what: str) -> None:
+        if not paths:
+            raise ValueError(f"No {what}{kind} files found in directory {directory}. {allowed}")
+
     if subset == "both":
         train = get_training_or_validation_split(file_paths, labels, validation_split,
                                                  "training")
         val = get_training_or_validation_split(file_paths, labels, validation_split,
                                                "validation")
-        if not train[0]:
-            build(train[0], train[1], False, "training ")
-        if not val[0]:
-            build(val[0], val[1], False, "validation ")
-        return [build(*train, shuffle, "training "), build(*val, False, "validation ")]
+        require(train[0], "training ")
+        require(val[0], "validation ")
+        return [build(*train, shuffle), build(*val, False)]
     paths, split_labels = get_training_or_validation_split(file_paths, labels,
                                                            validation_split, subset)
-    return build(paths, split_labels, shuffle, "")
+    require(paths, "")
+    return build(paths, split_labels, shuffle)
