@@ -32,6 +32,10 @@ class DownloadError(OSError):
     """A file is not in a cache and could not be downloaded; the message says where to put it."""
 
 
+class HashMismatchError(ValueError):
+    """A downloaded file does not have the expected hash (a `ValueError`, as Keras raises)."""
+
+
 def hoarfrost_home() -> str:
     """hoarfrost's cache root: `$HOARFROST_HOME`, default `~/.hoarfrost`."""
     return os.path.expanduser(os.environ.get("HOARFROST_HOME") or os.path.join("~", ".hoarfrost"))
@@ -255,7 +259,8 @@ def get_file(
 
     Raises:
         DownloadError: the file is in no cache and cannot be downloaded.
-        ValueError: the downloaded file does not match `file_hash`.
+        HashMismatchError: (a ValueError) the downloaded file does not match
+            `file_hash`.
 
     Example:
         >>> path = get_file(origin="https://storage.googleapis.com/download.tensorflow.org/"
@@ -325,8 +330,8 @@ def get_file(
     _download(origin, download_target, advice)
     if file_hash is not None and not validate_file(download_target, file_hash, hash_algorithm):
         os.remove(download_target)
-        raise ValueError(f"Incomplete or corrupted file detected. The {hash_algorithm} file hash "
-                         f"does not match the provided value of {file_hash}.")
+        raise HashMismatchError(f"Incomplete or corrupted file detected. The {hash_algorithm} "
+                                f"file hash does not match the provided value of {file_hash}.")
     if extract:
         return _extracted(download_target, os.path.join(datadir, folder), archive_format)
     return download_target

@@ -1,6 +1,5 @@
 """audio_dataset_from_directory reads WAV files and pads batches as Keras does."""
 
-import io
 import wave
 
 import numpy as np

@@ -14,11 +14,13 @@ def values(ds):
 
 
 def test_from_tensor_slices_structures_and_len():
-    ds = Dataset.from_tensor_slices((np.arange(4), {"a": np.ones((4, 2)), "b": ["w", "x", "y", "z"]}))
+    ds = Dataset.from_tensor_slices((np.arange(4),
+                                     {"a": np.ones((4, 2)), "b": ["w", "x", "y", "z"]}))
     first = next(iter(ds))
     assert first[0].shape == () and first[1]["a"].shape == (2,) and first[1]["b"] == "w"
     assert len(ds) == ds.cardinality() == 4
-    assert values(Dataset.from_tensor_slices([[1, 2], [3, 4]])) == [[1, 2], [3, 4]]  # a list is data
+    nested = Dataset.from_tensor_slices([[1, 2], [3, 4]])  # a list is data, not structure
+    assert values(nested) == [[1, 2], [3, 4]]
     with pytest.raises(ValueError, match="different first dimensions"):
         Dataset.from_tensor_slices((np.arange(3), np.arange(4)))
 

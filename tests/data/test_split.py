@@ -24,7 +24,8 @@ def _flat(ds):
 def test_splits_equal_keras(case, dataset):
     left, right = split_dataset(dataset, **META[case])
     for side, ds in (("left", left), ("right", right)):
-        expected = [tuple(np.asarray(p).tolist() for p in b) for b in batches(DATA, f"{case}/{side}")]
+        expected = [tuple(np.asarray(p).tolist() for p in b)
+                    for b in batches(DATA, f"{case}/{side}")]
         assert _flat(ds) == expected
         assert len(ds) == len(expected)
 

@@ -22,7 +22,6 @@ from pathlib import Path
 import numpy as np
 
 os.environ.setdefault("KERAS_BACKEND", "jax")
-import keras  # noqa: E402,F401
 from keras.src.datasets import boston_housing, california_housing, imdb, reuters  # noqa: E402
 
 OUT = Path(__file__).resolve().parents[2] / "tests" / "datasets" / "fixtures"

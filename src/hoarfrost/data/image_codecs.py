@@ -419,5 +419,5 @@ def convert_channels(pixels: np.ndarray, channels: int) -> np.ndarray:
 
 
 def decode_image(data: bytes, channels: int) -> np.ndarray:
-    """`tf.image.decode_image(data, channels, expand_animations=False)` as uint8 `(h, w, channels)`."""
+    """`tf.image.decode_image(data, channels, expand_animations=False)`, uint8 (h, w, c)."""
     return convert_channels(decode_pixels(data, channels), channels)

@@ -140,11 +140,11 @@ def get_dataset_file(fname: str, keras_origin: str, file_hash: str, extract: boo
             (the message says which file to put where), or the download is
             corrupt.
     """
-    from hoarfrost.file_utils import DownloadError, get_file
+    from hoarfrost.file_utils import DownloadError, HashMismatchError, get_file
     try:
         return get_file(fname=fname, origin=dataset_origin(keras_origin), file_hash=file_hash,
                         extract=extract)
     except DownloadError as err:
         raise DatasetUnavailableError(f"{err}{' ' + advice if advice else ''}") from err
-    except ValueError as err:  # the downloaded file's hash is wrong
+    except HashMismatchError as err:
         raise DatasetUnavailableError(f"{dataset_origin(keras_origin)}: {err}") from err
