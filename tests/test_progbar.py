@@ -55,3 +55,27 @@ def test_unknown_target(clock, capsys):
 def test_both_metric_lists_are_refused():
     with pytest.raises(ValueError, match="Only one of"):
         Progbar(3, stateful_metrics=["a"], stateless_metrics=["b"])
+
+
+def test_output_equals_keras_character_for_character(monkeypatch):
+    """The scenario of tools/keras_fixtures/progbar.py, on hoarfrost's Progbar."""
+    import contextlib
+    import io
+    import json
+    from pathlib import Path
+
+    expected = json.loads((Path(__file__).parent / "fixtures" / "keras_progbar.json").read_text())
+    steps = [(1.5, 0.1), (0.5, 0.01), (0.00001, 0.001), (2.0, 1e-5), (3, 0.5)]
+    now = [1000.0]
+    monkeypatch.setattr(progbar_module.time, "time", lambda: now[0])
+    for verbose in (1, 2):
+        for target in (5, None):
+            buffer = io.StringIO()
+            with contextlib.redirect_stdout(buffer):
+                bar = Progbar(target, verbose=verbose, stateful_metrics=["lr"])
+                for i, (loss, lr) in enumerate(steps, 1):
+                    now[0] += 0.7 * i
+                    bar.update(i, values=[("loss", loss), ("lr", lr)])
+                if target is None:
+                    bar.update(5, finalize=True)
+            assert buffer.getvalue() == expected[f"verbose={verbose},target={target}"]
