@@ -104,7 +104,8 @@ def save_img(path, x, data_format: str | None = None, file_format: str | None = 
 
     With Pillow installed this is Keras's `save_img` (any format Pillow
     writes; `kwargs` go to `PIL.Image.save`). Without Pillow it writes PNG
-    or BMP itself (no `kwargs`), the same pixels Pillow would write.
+    or BMP itself (no `kwargs`), the same pixels Pillow would write. A path
+    is written atomically: a failed save leaves the previous file.
 
     Args:
         path: a path or a binary file object.
@@ -125,7 +126,13 @@ def save_img(path, x, data_format: str | None = None, file_format: str | None = 
         if img.mode == "RGBA" and file_format == "jpeg":
             warnings.warn("The JPEG format does not support RGBA images, converting to RGB.")
             img = img.convert("RGB")
-        img.save(path, format=file_format, **kwargs)
+        if isinstance(path, (str, os.PathLike)):  # written whole or not at all
+            buffer = io.BytesIO()
+            img.save(buffer, format=file_format, **kwargs)
+            from hoarfrost.file_utils import atomic_write_bytes
+            atomic_write_bytes(os.fspath(path), buffer.getvalue())
+        else:
+            img.save(path, format=file_format, **kwargs)
         return
     fmt = (file_format or "").lower()
     if fmt not in ("png", "bmp") or kwargs:
