@@ -9,7 +9,9 @@ default `data_format` of every layer that takes one.
 Example:
     >>> import hoarfrost
     >>> hoarfrost.config.set_floatx("float16")
-    >>> hoarfrost.layers.Dense(2, input_dim=3).kernel.dtype
+    >>> layer = hoarfrost.layers.Dense(2)
+    >>> layer.build((None, 3))
+    >>> layer.kernel.dtype
     dtype('float16')
     >>> hoarfrost.config.set_floatx("float32")
 """
