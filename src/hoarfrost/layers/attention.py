@@ -16,7 +16,7 @@ import jax.numpy as jnp
 import numpy as np
 from jax.scipy.special import logsumexp
 
-from hoarfrost import activations, initializers, masking, regularizers
+from hoarfrost import activations, constraints, initializers, masking, regularizers
 from hoarfrost.layers.layer import Layer
 from hoarfrost.random import draw_key
 
@@ -79,8 +79,8 @@ class _EinsumDense(Layer):
         self.kernel_regularizer = kernel_regularizer
         self.bias_regularizer = bias_regularizer
         self.activity_regularizer = activity_regularizer
-        self.kernel_constraint = kernel_constraint
-        self.bias_constraint = bias_constraint
+        self.kernel_constraint = constraints.get(kernel_constraint)
+        self.bias_constraint = constraints.get(bias_constraint)
         self._owner = owner
         self.kernel = self.bias = None
 
@@ -296,8 +296,8 @@ class MultiHeadAttention(Layer):
         self._kernel_regularizer = regularizers.get(kernel_regularizer)
         self._bias_regularizer = regularizers.get(bias_regularizer)
         self._activity_regularizer = regularizers.get(activity_regularizer)
-        self._kernel_constraint = kernel_constraint
-        self._bias_constraint = bias_constraint
+        self._kernel_constraint = constraints.get(kernel_constraint)
+        self._bias_constraint = constraints.get(bias_constraint)
         self.seed = seed
         self._inverse_sqrt_key_dim = 1.0 / math.sqrt(float(self._key_dim))
         self._query_dense = self._key_dense = self._value_dense = None
@@ -535,10 +535,10 @@ class MultiHeadAttention(Layer):
             "kernel_initializer": initializers.serialize(self._kernel_initializer),
             "bias_initializer": initializers.serialize(self._bias_initializer),
             "kernel_regularizer": regularizers.serialize(self._kernel_regularizer),
+            "kernel_constraint": constraints.serialize(self._kernel_constraint),
             "bias_regularizer": regularizers.serialize(self._bias_regularizer),
+            "bias_constraint": constraints.serialize(self._bias_constraint),
             "activity_regularizer": regularizers.serialize(self._activity_regularizer),
-            "kernel_constraint": self._kernel_constraint,
-            "bias_constraint": self._bias_constraint,
             "seed": self.seed,
         }
 

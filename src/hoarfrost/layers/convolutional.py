@@ -27,7 +27,8 @@ import jax.numpy as jnp
 import numpy as np
 from jax import lax
 
-from hoarfrost import activations, initializers, regularizers
+from hoarfrost import activations, constraints, initializers, regularizers
+from hoarfrost.config import standardize_data_format
 from hoarfrost.layers.layer import InputSpec, Layer
 
 # The CPU lowering materialises the input patches; above this many elements
@@ -68,12 +69,8 @@ def normalize_padding(value, owner: str, allow_causal: bool = False) -> str:
 
 
 def normalize_data_format(value, owner: str) -> str:
-    """`'channels_last'` (the default, also for None) or `'channels_first'`."""
-    data_format = "channels_last" if value is None else str(value).lower()
-    if data_format not in ("channels_last", "channels_first"):
-        raise ValueError(f"{owner}: `data_format` must be 'channels_last' or 'channels_first', "
-                         f"got {value!r}.")
-    return data_format
+    """`'channels_last'` or `'channels_first'`; None is `config.image_data_format()`."""
+    return standardize_data_format(value, owner)
 
 
 def conv_output_length(length: int | None, kernel_size: int, padding: str, stride: int,
@@ -297,7 +294,7 @@ class _BaseConv(Layer):
         self.bias_initializer = initializers.get(bias_initializer)
         self.bias_regularizer = regularizers.get(bias_regularizer)
         self.activity_regularizer = regularizers.get(activity_regularizer)
-        self.bias_constraint = bias_constraint
+        self.bias_constraint = constraints.get(bias_constraint)
         self.bias = None
         self.input_spec = InputSpec(ndim=self.rank + 2)
 
@@ -368,6 +365,7 @@ class _BaseConv(Layer):
             "use_bias": self.use_bias,
             "bias_initializer": initializers.serialize(self.bias_initializer),
             "bias_regularizer": regularizers.serialize(self.bias_regularizer),
+            "bias_constraint": constraints.serialize(self.bias_constraint),
             "activity_regularizer": regularizers.serialize(self.activity_regularizer),
         }
 
@@ -397,7 +395,7 @@ class _Conv(_BaseConv):
                              f"filters={self.filters} and groups={self.groups}.")
         self.kernel_initializer = initializers.get(kernel_initializer)
         self.kernel_regularizer = regularizers.get(kernel_regularizer)
-        self.kernel_constraint = kernel_constraint
+        self.kernel_constraint = constraints.get(kernel_constraint)
 
     def build(self, input_shape):
         channels = self._input_channels(input_shape)
@@ -434,6 +432,7 @@ class _Conv(_BaseConv):
             "groups": self.groups,
             "kernel_initializer": initializers.serialize(self.kernel_initializer),
             "kernel_regularizer": regularizers.serialize(self.kernel_regularizer),
+            "kernel_constraint": constraints.serialize(self.kernel_constraint),
         }
 
 
@@ -531,7 +530,7 @@ class DepthwiseConv2D(_BaseConv):
                                           type(self).__name__)
         self.depthwise_initializer = initializers.get(depthwise_initializer)
         self.depthwise_regularizer = regularizers.get(depthwise_regularizer)
-        self.depthwise_constraint = depthwise_constraint
+        self.depthwise_constraint = constraints.get(depthwise_constraint)
 
     def build(self, input_shape):
         channels = self._input_channels(input_shape)
@@ -557,6 +556,7 @@ class DepthwiseConv2D(_BaseConv):
             "depth_multiplier": self.depth_multiplier,
             "depthwise_initializer": initializers.serialize(self.depthwise_initializer),
             "depthwise_regularizer": regularizers.serialize(self.depthwise_regularizer),
+            "depthwise_constraint": constraints.serialize(self.depthwise_constraint),
         }
 
 
@@ -594,8 +594,8 @@ class SeparableConv2D(_BaseConv):
         self.pointwise_initializer = initializers.get(pointwise_initializer)
         self.depthwise_regularizer = regularizers.get(depthwise_regularizer)
         self.pointwise_regularizer = regularizers.get(pointwise_regularizer)
-        self.depthwise_constraint = depthwise_constraint
-        self.pointwise_constraint = pointwise_constraint
+        self.depthwise_constraint = constraints.get(depthwise_constraint)
+        self.pointwise_constraint = constraints.get(pointwise_constraint)
 
     def build(self, input_shape):
         channels = self._input_channels(input_shape)
@@ -634,7 +634,9 @@ class SeparableConv2D(_BaseConv):
             "depthwise_initializer": initializers.serialize(self.depthwise_initializer),
             "pointwise_initializer": initializers.serialize(self.pointwise_initializer),
             "depthwise_regularizer": regularizers.serialize(self.depthwise_regularizer),
+            "depthwise_constraint": constraints.serialize(self.depthwise_constraint),
             "pointwise_regularizer": regularizers.serialize(self.pointwise_regularizer),
+            "pointwise_constraint": constraints.serialize(self.pointwise_constraint),
         }
 
 
@@ -707,7 +709,7 @@ class Conv2DTranspose(_BaseConv):
                                  f"strides={self.strides}.")
         self.kernel_initializer = initializers.get(kernel_initializer)
         self.kernel_regularizer = regularizers.get(kernel_regularizer)
-        self.kernel_constraint = kernel_constraint
+        self.kernel_constraint = constraints.get(kernel_constraint)
 
     def _pads(self) -> list[tuple[int, int]]:
         output_padding = self.output_padding or (None,) * self.rank
@@ -747,6 +749,7 @@ class Conv2DTranspose(_BaseConv):
             "output_padding": self.output_padding,
             "kernel_initializer": initializers.serialize(self.kernel_initializer),
             "kernel_regularizer": regularizers.serialize(self.kernel_regularizer),
+            "kernel_constraint": constraints.serialize(self.kernel_constraint),
         }
 
 

@@ -19,6 +19,7 @@ import math
 import jax
 import jax.numpy as jnp
 
+from hoarfrost.config import standardize_data_format
 from hoarfrost.layers.layer import Layer
 from hoarfrost.random import draw_key
 
@@ -94,10 +95,7 @@ class _ImageLayer(Layer):
 
     def __init__(self, data_format: str | None = None, **kwargs):
         super().__init__(**kwargs)
-        self.data_format = data_format or "channels_last"
-        if self.data_format not in ("channels_last", "channels_first"):
-            raise ValueError(f"{type(self).__name__}: `data_format` must be 'channels_last' or "
-                             f"'channels_first', got {data_format!r}.")
+        self.data_format = standardize_data_format(data_format, type(self).__name__)
         self.built = True
 
     def _apply(self, images, transform):

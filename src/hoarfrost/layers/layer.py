@@ -12,9 +12,12 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from hoarfrost import config
+from hoarfrost import constraints as constraints_module
 from hoarfrost import initializers as initializers_module
 from hoarfrost import masking
 from hoarfrost.naming import to_snake_case, unique_name
+from hoarfrost.random import SeedGenerator
 from hoarfrost.symbolic import KerasTensor, Node, any_symbolic, is_keras_tensor
 from hoarfrost.variables import StatelessScope, Variable, current_scope
 
@@ -117,7 +120,8 @@ class Layer:
         trainable: whether the layer's weights are updated by training.
         name: a unique name; defaults to the snake-cased class name, made
             unique (`dense`, `dense_1`, ...).
-        dtype: the dtype of the layer's weights (float32 by default).
+        dtype: the dtype of the layer's weights (`config.floatx()`, float32
+            unless set, by default).
         input_shape: the shape of one sample (no batch axis), which lets a
             `Sequential` build right away. `input_dim=n` means `(n,)`.
 
@@ -143,10 +147,11 @@ class Layer:
                 f"{sorted(kwargs)}."
             )
         object.__setattr__(self, "_layers", [])
+        object.__setattr__(self, "_seed_generators", [])
         self._variables: list[Variable] = []
         self._trainable = bool(trainable)
         self.name = name if name is not None else unique_name(to_snake_case(type(self).__name__))
-        self.dtype = np.dtype(dtype or "float32").name
+        self.dtype = np.dtype(dtype or config.layer_dtype()).name
         self.built = False
         self.input_spec: InputSpec | None = None
         self._inbound_nodes: list[Node] = []
@@ -168,6 +173,8 @@ class Layer:
                     self._layers.append(item)
                 elif isinstance(item, Variable) and item not in self._variables:
                     self._track_variable(item)
+                elif isinstance(item, SeedGenerator) and item not in self._seed_generators:
+                    self._seed_generators.append(item)
         object.__setattr__(self, name, value)
 
     def _track_variable(self, variable: Variable) -> None:
@@ -187,7 +194,8 @@ class Layer:
             trainable: False creates *state* the optimizer never touches.
             regularizer: a penalty on the value, added to the loss while the
                 variable is trainable.
-            constraint: a projection applied after each optimizer update.
+            constraint: a projection applied after each optimizer update: a
+                `Constraint`, its name or config, or a function of the value.
             name: the short name (`kernel`); the path is `<layer>/<name>`.
         """
         shape = tuple(int(d) for d in (shape or ()))
@@ -201,36 +209,47 @@ class Layer:
             value = init(shape, dtype)
         variable = Variable(value, name=name, trainable=trainable, dtype=dtype)
         variable.regularizer = _get_regularizer(regularizer)
-        variable.constraint = constraint
+        variable.constraint = constraints_module.get(constraint)
         self._track_variable(variable)
         return variable
 
-    def _walk(self, enclosing_trainable: bool = True) -> Iterator[tuple[Variable, bool, bool]]:
+    def _walk(self, enclosing_trainable: bool = True,
+              seeds: bool = False) -> Iterator[tuple[Variable, bool, bool]]:
         """Yield (variable, path_trainable, effective_trainable), creation order.
 
         `path_trainable` is True when this layer and every enclosing layer are
         trainable; a parameter is effectively trainable when, in addition,
-        its own flag is set.
+        its own flag is set. `seeds` adds the states of the layer's
+        `SeedGenerator`s after its own weights (Keras's `variables` order).
         """
         path_trainable = enclosing_trainable and self._trainable
         for variable in self._variables:
             yield variable, path_trainable, path_trainable and variable.trainable
+        if seeds:
+            for generator in self._seed_generators:
+                yield generator.state, path_trainable, False
         for layer in self._layers:
-            yield from layer._walk(path_trainable)
+            yield from layer._walk(path_trainable, seeds)
 
-    def _unique_walk(self):
+    def _unique_walk(self, seeds: bool = False):
         seen = set()
-        for item in self._walk():
+        for item in self._walk(seeds=seeds):
             if id(item[0]) not in seen:
                 seen.add(id(item[0]))
                 yield item
 
     @property
     def weights(self) -> list[Variable]:
-        """All variables, in creation order; toggling `trainable` never reorders."""
+        """All weights, in creation order; toggling `trainable` never reorders.
+
+        As in Keras, the states of `SeedGenerator`s are not weights (see
+        `variables`)."""
         return [v for v, _, _ in self._unique_walk()]
 
-    variables = weights
+    @property
+    def variables(self) -> list[Variable]:
+        """`weights` and the states of the layers' `SeedGenerator`s (Keras's `variables`)."""
+        return [v for v, _, _ in self._unique_walk(seeds=True)]
 
     @property
     def trainable_weights(self) -> list[Variable]:
@@ -242,7 +261,10 @@ class Layer:
     def non_trainable_weights(self) -> list[Variable]:
         return [v for v, _, effective in self._unique_walk() if not effective]
 
-    non_trainable_variables = non_trainable_weights
+    @property
+    def non_trainable_variables(self) -> list[Variable]:
+        """`non_trainable_weights` and the `SeedGenerator` states."""
+        return [v for v, _, effective in self._unique_walk(seeds=True) if not effective]
 
     def get_weights(self) -> list[np.ndarray]:
         return [v.numpy() for v in self.weights]
@@ -399,7 +421,7 @@ class Layer:
         """KerasTensors describing the output for symbolic `inputs`."""
         def run(concrete):
             # A scope of its own: state a layer assigns while traced is dropped.
-            with StatelessScope():
+            with StatelessScope(symbolic=True):
                 return self._call_with_context(concrete, (), dict(kwargs))
 
         def evaluate(placeholder: int):

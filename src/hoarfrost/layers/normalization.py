@@ -12,7 +12,7 @@ import warnings
 import jax
 import jax.numpy as jnp
 
-from hoarfrost import initializers, regularizers
+from hoarfrost import config, constraints, initializers, regularizers
 from hoarfrost.layers.layer import InputSpec, Layer, trainable_in_context
 
 
@@ -148,8 +148,8 @@ class BatchNormalization(Layer):
         self.moving_variance_initializer = initializers.get(moving_variance_initializer)
         self.beta_regularizer = regularizers.get(beta_regularizer)
         self.gamma_regularizer = regularizers.get(gamma_regularizer)
-        self.beta_constraint = beta_constraint
-        self.gamma_constraint = gamma_constraint
+        self.beta_constraint = constraints.get(beta_constraint)
+        self.gamma_constraint = constraints.get(gamma_constraint)
         self.renorm = False
         self.renorm_clipping = renorm_clipping
         self.renorm_momentum = float(renorm_momentum)
@@ -204,7 +204,7 @@ class BatchNormalization(Layer):
             )
         weights = jnp.broadcast_to(jnp.expand_dims(mask, -1), x.shape).astype(bool)
         count = jnp.sum(weights.astype(x.dtype), self._reduction_axes, keepdims=True)
-        eps = 1e-7  # Keras's backend.epsilon()
+        eps = config.epsilon()  # Keras's backend.epsilon()
         mean = jnp.sum(jnp.where(weights, x, 0), self._reduction_axes, keepdims=True) / (count + eps)
         sq = jnp.square(jnp.where(weights, x - mean, 0))
         variance = jnp.sum(sq, self._reduction_axes, keepdims=True) / (count + eps)
@@ -251,7 +251,9 @@ class BatchNormalization(Layer):
             "moving_variance_initializer": initializers.serialize(
                 self.moving_variance_initializer),
             "beta_regularizer": regularizers.serialize(self.beta_regularizer),
+            "beta_constraint": constraints.serialize(self.beta_constraint),
             "gamma_regularizer": regularizers.serialize(self.gamma_regularizer),
+            "gamma_constraint": constraints.serialize(self.gamma_constraint),
             "synchronized": self.synchronized,
             "renorm": self.renorm,
             "renorm_clipping": self.renorm_clipping,
@@ -322,8 +324,8 @@ class LayerNormalization(Layer):
         self.gamma_initializer = initializers.get(gamma_initializer)
         self.beta_regularizer = regularizers.get(beta_regularizer)
         self.gamma_regularizer = regularizers.get(gamma_regularizer)
-        self.beta_constraint = beta_constraint
-        self.gamma_constraint = gamma_constraint
+        self.beta_constraint = constraints.get(beta_constraint)
+        self.gamma_constraint = constraints.get(gamma_constraint)
         self.gamma = self.beta = None
         self._axes = None
 
@@ -389,5 +391,7 @@ class LayerNormalization(Layer):
             "beta_initializer": initializers.serialize(self.beta_initializer),
             "gamma_initializer": initializers.serialize(self.gamma_initializer),
             "beta_regularizer": regularizers.serialize(self.beta_regularizer),
+            "beta_constraint": constraints.serialize(self.beta_constraint),
             "gamma_regularizer": regularizers.serialize(self.gamma_regularizer),
+            "gamma_constraint": constraints.serialize(self.gamma_constraint),
         }

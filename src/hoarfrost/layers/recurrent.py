@@ -22,7 +22,7 @@ from typing import Any, Callable, NamedTuple
 import jax
 import jax.numpy as jnp
 
-from hoarfrost import activations, initializers, regularizers
+from hoarfrost import activations, constraints, initializers, regularizers
 from hoarfrost.layers.layer import InputSpec, Layer
 from hoarfrost.random import draw_key
 from hoarfrost.symbolic import KerasTensor, is_keras_tensor
@@ -141,9 +141,9 @@ class _RNN(Layer):
         self.recurrent_regularizer = regularizers.get(recurrent_regularizer)
         self.bias_regularizer = regularizers.get(bias_regularizer)
         self.activity_regularizer = regularizers.get(activity_regularizer)
-        self.kernel_constraint = kernel_constraint
-        self.recurrent_constraint = recurrent_constraint
-        self.bias_constraint = bias_constraint
+        self.kernel_constraint = constraints.get(kernel_constraint)
+        self.recurrent_constraint = constraints.get(recurrent_constraint)
+        self.bias_constraint = constraints.get(bias_constraint)
         self.dropout = min(1.0, max(0.0, float(dropout)))
         self.recurrent_dropout = min(1.0, max(0.0, float(recurrent_dropout)))
         self.seed = seed
@@ -346,8 +346,11 @@ class _RNN(Layer):
             "recurrent_initializer": initializers.serialize(self.recurrent_initializer),
             "bias_initializer": initializers.serialize(self.bias_initializer),
             "kernel_regularizer": regularizers.serialize(self.kernel_regularizer),
+            "kernel_constraint": constraints.serialize(self.kernel_constraint),
             "recurrent_regularizer": regularizers.serialize(self.recurrent_regularizer),
+            "recurrent_constraint": constraints.serialize(self.recurrent_constraint),
             "bias_regularizer": regularizers.serialize(self.bias_regularizer),
+            "bias_constraint": constraints.serialize(self.bias_constraint),
             "activity_regularizer": regularizers.serialize(self.activity_regularizer),
             "dropout": self.dropout,
             "recurrent_dropout": self.recurrent_dropout,
