@@ -9,7 +9,7 @@ What you set `trainable = False` stays frozen, bit for bit, from the next
 training step on, with no recompile; `summary()` always tells the truth.
 """
 
-from hoarfrost import (activations, audit, backend, callbacks, datasets, initializers, layers, losses,
+from hoarfrost import (activations, applications, audit, backend, callbacks, datasets, initializers, layers, losses,
                        metrics, models, ops, optimizers, regularizers, saving, utils)
 from hoarfrost.layers import Input, Layer
 from hoarfrost.models import Model, Sequential, load_model
@@ -17,6 +17,7 @@ from hoarfrost.variables import Variable
 
 __version__ = "0.1.0"
 
-__all__ = ["Input", "Layer", "Model", "Sequential", "Variable", "activations", "audit", "backend",
+__all__ = ["Input", "Layer", "Model", "Sequential", "Variable", "activations", "applications",
+           "audit", "backend",
            "callbacks", "datasets", "initializers", "layers", "load_model", "losses", "metrics",
            "models", "ops", "optimizers", "regularizers", "saving", "utils"]
