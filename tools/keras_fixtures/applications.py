@@ -144,10 +144,35 @@ def record(name: str, constructor, kwargs: dict, taps: list[str] | None) -> None
     print("wrote", OUT / f"{name}.npz", model.count_params(), "params")
 
 
+def record_preprocess() -> None:
+    """`imagenet_utils.preprocess_input` in each mode and data format, on NumPy arrays
+    (3D and 4D; float ones are written over, as Keras does) and on JAX tensors."""
+    from keras.src.applications import imagenet_utils
+
+    rng = np.random.default_rng(1)
+    images = rng.integers(0, 256, size=(2, 4, 5, 3)).astype("float32")
+    data = {"images": images}
+    for mode in ("caffe", "tf", "torch"):
+        for data_format in ("channels_last", "channels_first"):
+            x = images if data_format == "channels_last" else images.transpose(0, 3, 1, 2).copy()
+            key = f"{mode}_{data_format}"
+            written = x.copy()
+            data[f"{key}_numpy"] = imagenet_utils.preprocess_input(written, data_format, mode)
+            data[f"{key}_overwritten"] = written  # what became of the caller's array
+            data[f"{key}_numpy3d"] = imagenet_utils.preprocess_input(x[0].copy(), data_format,
+                                                                     mode)
+            data[f"{key}_tensor"] = np.asarray(imagenet_utils.preprocess_input(
+                keras.ops.convert_to_tensor(x), data_format, mode))
+    np.savez_compressed(OUT / "preprocess_input.npz", **data)
+    print("wrote", OUT / "preprocess_input.npz")
+
+
 if __name__ == "__main__":
     import sys
 
     chosen = sys.argv[1:]  # fixture names, or all
+    if not chosen or "preprocess_input" in chosen:
+        record_preprocess()
     for case in CASES:
         if not chosen or case[0] in chosen:
             record(*case)

@@ -102,5 +102,5 @@ def get_pretrained_file(file_name: str, origin: str, expected_hash: str | None =
         return str(fetch(url, ours / file_name, advice=advice + ".", validate=validate))
     except DatasetUnavailableError as error:
         raise WeightsUnavailableError(
-            f"The {what} file {file_name} is not on this machine and could not be "
-            f"downloaded: {error}") from error
+            f"{what[0].upper()}{what[1:]}: {file_name} is not on this machine and could not "
+            f"be downloaded. {error}") from error
