@@ -34,11 +34,9 @@ CASES = {
     "efficientnetb0": (A.EfficientNetB0, {**SMALL, "classes": 5}),
     "vgg16_max": (A.VGG16, {**NOTOP, "pooling": "max"}),
     "resnet101": (A.ResNet101, NOTOP),
-    "resnet101v2": (A.ResNet101V2, NOTOP),
     "vgg19_top": (A.VGG19, {**SMALL, "classes": 3, "classifier_activation": None}),
     "mobilenetv2_035": (A.MobileNetV2, {**NOTOP, "alpha": 0.35}),
     "mobilenetv2_140": (A.MobileNetV2, {**NOTOP, "alpha": 1.4, "pooling": "avg"}),
-    "efficientnetb1": (A.EfficientNetB1, NOTOP),
     "efficientnetb3": (A.EfficientNetB3, NOTOP),
 }
 FORWARD = ["resnet50", "resnet50v2_avg", "mobilenetv2", "efficientnetb0", "vgg16_max"]

@@ -95,11 +95,9 @@ CASES = [
     ("efficientnetb0_imagenet_layout", efficientnet_b0_imagenet_layout, NOTOP,
      ["stem_activation"]),
     ("resnet101", A.ResNet101, NOTOP, None),
-    ("resnet101v2", A.ResNet101V2, NOTOP, None),
     ("vgg19_top", A.VGG19, {**SMALL, "classes": 3, "classifier_activation": None}, None),
     ("mobilenetv2_035", A.MobileNetV2, {**NOTOP, "alpha": 0.35}, None),
     ("mobilenetv2_140", A.MobileNetV2, {**NOTOP, "alpha": 1.4, "pooling": "avg"}, None),
-    ("efficientnetb1", A.EfficientNetB1, NOTOP, None),
     ("efficientnetb3", A.EfficientNetB3, NOTOP, None),
 ]
 
