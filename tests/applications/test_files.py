@@ -105,6 +105,11 @@ def test_weights_argument_and_imagenet_classes_are_checked(caches):
         MobileNetV2(weights="imagenet", alpha=0.6, include_top=False)
 
 
+def test_unknown_image_size_is_refused_with_the_fix():
+    with pytest.raises(ValueError, match=r"pass input_shape=\(rows, cols, 3\).*\(None, None, 3\)"):
+        hoarfrost.applications.ResNet50(include_top=False, weights=None)
+
+
 def test_weights_path_loads_that_file(caches):
     path = caches / "mine.weights.safetensors"
     values = _stand_in(path, **SMALL_MOBILENET)

@@ -74,8 +74,10 @@ def _preprocess_numpy_input(x, data_format, mode):
             x = x[..., ::-1]
         mean, std = _MEANS["caffe"], None
     for channel in range(3):
-        index = ((channel,) if x.ndim == 3 else (slice(None), channel)) \
-            if data_format == "channels_first" else (..., channel)
+        if data_format == "channels_last":
+            index = (..., channel)
+        else:
+            index = (channel,) if x.ndim == 3 else (slice(None), channel)
         x[index] -= mean[channel]
         if std is not None:
             x[index] /= std[channel]
@@ -232,13 +234,18 @@ def image_input(input_tensor, input_shape, model: str):
     """The model's input tensor: `input_tensor` (symbolic) or a new `Input`."""
     from hoarfrost.layers import Input
 
-    if input_tensor is None:
-        return Input(shape=input_shape)
-    if not is_keras_tensor(input_tensor):
+    if input_tensor is not None and not is_keras_tensor(input_tensor):
         raise ValueError(f"{model}: `input_tensor` must be a symbolic tensor (from `Input()` or "
                          f"a layer call); received {type(input_tensor).__name__}. Pass "
                          "`input_shape` for arrays of a given shape.")
-    return input_tensor
+    shape = tuple(input_tensor.shape[1:]) if input_tensor is not None else tuple(input_shape)
+    if None in shape:
+        # Keras builds with unknown image sizes; hoarfrost's functional models infer each
+        # layer's output shape at stand-in sizes, which a deep network cannot shrink through.
+        raise ValueError(f"{model}: hoarfrost needs the image size: pass "
+                         f"input_shape=(rows, cols, 3) (at least 32x32; the ImageNet weights "
+                         f"fit any size without the top). Received input shape {shape}.")
+    return Input(shape=input_shape) if input_tensor is None else input_tensor
 
 
 def source_inputs(tensor) -> list:
