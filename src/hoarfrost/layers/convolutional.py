@@ -252,8 +252,9 @@ def conv(x, kernel, strides, padding, dilation, groups: int = 1, data_format="ch
         shape = tuple(x.shape)
         if data_format == "channels_first":
             shape = shape[:1] + shape[2:] + shape[1:2]
-        small = _im2col_elements(shape, kernel.shape, strides, padding, dilation,
-                                 lhs_dilation) <= IM2COL_MAX_ELEMENTS
+        # A symbolic size (`jax.export`) may be any size: XLA's convolution then.
+        small = not any(jax.export.is_symbolic_dim(d) for d in shape) and _im2col_elements(
+            shape, kernel.shape, strides, padding, dilation, lhs_dilation) <= IM2COL_MAX_ELEMENTS
         lowering = "im2col" if jax.default_backend() == "cpu" and small else "xla"
     return _conv(x, kernel, strides, padding, dilation, groups, data_format, lhs_dilation,
                  lowering)

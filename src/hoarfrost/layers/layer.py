@@ -480,6 +480,81 @@ class Layer:
             stack.pop()
             trainable.pop()
 
+    def stateless_call(self, trainable_variables, non_trainable_variables, *args,
+                       return_losses: bool = False, rng=None, **kwargs):
+        """Call the layer without side effects, on explicit variable values (as Keras 3).
+
+        The values stand in for `self.trainable_variables` and
+        `self.non_trainable_variables` (same order, one to one); `args` and
+        `kwargs` go to `call()`. Nothing is assigned: the new values of the
+        non-trainable variables (e.g. BatchNormalization's moving statistics
+        with `training=True`) are returned instead. Pure, so it runs under
+        `jax.jit` and `jax.grad`: the building block of a custom training step.
+
+        Args:
+            trainable_variables: values of `self.trainable_variables`.
+            non_trainable_variables: values of `self.non_trainable_variables`.
+            *args: positional arguments of `call()`.
+            return_losses: also return the losses of the call (`add_loss`,
+                activity regularizers) and the weight regularization
+                penalties of the trainable variables, as Keras's `losses`.
+            rng: a `jax.random.key` for layers that draw random numbers
+                (Dropout in training). Keras keeps seed state among the
+                non-trainable variables; hoarfrost takes the key here. Eager
+                calls without it draw from the global stream; a traced call
+                without it raises if a layer draws.
+            **kwargs: keyword arguments of `call()` (e.g. `training=True`).
+
+        Returns:
+            `(outputs, non_trainable_variables)`, or with `return_losses=True`
+            `(outputs, non_trainable_variables, losses)`.
+
+        Example:
+            >>> outputs, non_trainable = model.stateless_call(
+            ...     [v.value for v in model.trainable_variables],
+            ...     [v.value for v in model.non_trainable_variables], x, training=True)
+            >>> for variable, value in zip(model.non_trainable_variables, non_trainable):
+            ...     variable.assign(value)
+        """
+        if not self.built:
+            raise ValueError(
+                f"To call stateless_call, {type(self).__name__} must be built (i.e. its "
+                "variables must have been already created). You can build it by calling it on "
+                "some data.")
+        trainable, non_trainable = self.trainable_variables, self.non_trainable_variables
+        for argument, given, expected in (("trainable_variables", trainable_variables, trainable),
+                                          ("non_trainable_variables", non_trainable_variables,
+                                           non_trainable)):
+            if len(given) != len(expected):
+                raise ValueError(
+                    f"Argument `{argument}` must be a list of tensors corresponding 1:1 to "
+                    f"{type(self).__name__}().{argument}. Received list with length "
+                    f"{len(given)}, but expected {len(expected)} variables.")
+        mapping = list(zip(trainable, trainable_variables)) + list(
+            zip(non_trainable, non_trainable_variables))
+        traced = any(isinstance(leaf, jax.core.Tracer)
+                     for leaf in jax.tree.leaves((trainable_variables, non_trainable_variables,
+                                                  args, kwargs)))
+        if rng is not None:
+            scope = StatelessScope(mapping, rng=rng)
+        elif traced:
+            scope = _KeylessScope(mapping, self.name)
+        else:
+            from hoarfrost.random import global_key
+            scope = StatelessScope(mapping, rng=global_key())
+        with scope:
+            outputs = self.call(*args, **kwargs)
+            if return_losses:
+                losses = [loss for layer in [self] + _flatten_layers(self)
+                          for loss in scope.losses_of(layer)]
+                losses += [v.regularizer(v.value) for v in trainable
+                           if getattr(v, "regularizer", None) is not None]
+        new_values = [scope.updated_value(v, value)
+                      for v, value in zip(non_trainable, non_trainable_variables)]
+        if return_losses:
+            return outputs, new_values, losses
+        return outputs, new_values
+
     def _symbolic_call(self, inputs, args, kwargs):
         if args:
             raise ValueError(
@@ -524,13 +599,49 @@ def _is_array(x) -> bool:
 
 
 def _is_shape(s) -> bool:
-    return isinstance(s, tuple) and all(d is None or isinstance(d, int) for d in s)
+    # A dimension may be symbolic: `jax.export` traces with a symbolic batch size.
+    return isinstance(s, tuple) and all(
+        d is None or isinstance(d, int) or jax.export.is_symbolic_dim(d) for d in s)
 
 
 def _build_shape(shapes):
-    """Shapes as build() sees them: the batch axis unknown, as in Keras."""
-    return jax.tree.map(lambda s: (None,) + tuple(s[1:]) if len(s) else s, shapes,
-                        is_leaf=_is_shape)
+    """Shapes as build() sees them: the batch axis unknown, as in Keras (and any
+    other symbolic dimension unknown too)."""
+    return jax.tree.map(
+        lambda s: (None,) + tuple(None if jax.export.is_symbolic_dim(d) else d for d in s[1:])
+        if len(s) else s, shapes, is_leaf=_is_shape)
+
+
+def _flatten_layers(layer) -> list:
+    """Every layer nested in `layer`, depth first, each once (Keras's `_flatten_layers`)."""
+    found: list = []
+    seen: set[int] = {id(layer)}
+
+    def visit(parent) -> None:
+        for sub in parent._layers:
+            if id(sub) not in seen:
+                seen.add(id(sub))
+                found.append(sub)
+                visit(sub)
+
+    visit(layer)
+    return found
+
+
+class _KeylessScope(StatelessScope):
+    """The scope of a traced `stateless_call` given no `rng`: drawing is an error, not a
+    key baked into the trace (which would repeat the same dropout mask every call)."""
+
+    def __init__(self, values, owner: str):
+        super().__init__(values)
+        self._owner = owner
+
+    def next_rng(self):
+        raise ValueError(
+            f'stateless_call of "{self._owner}": a layer draws random numbers (e.g. Dropout '
+            "with training=True) inside a traced function, but no key was given. Pass "
+            "rng=jax.random.key(...) (a different key for each step); Keras keeps this seed "
+            "state among the non-trainable variables, hoarfrost takes it as an argument.")
 
 
 def _placeholder(shape, size: int) -> tuple:

@@ -22,7 +22,8 @@ from hoarfrost.layers.layer import Layer
 
 
 def _is_shape(s) -> bool:
-    return isinstance(s, (tuple, list)) and all(d is None or isinstance(d, int) for d in s)
+    return isinstance(s, (tuple, list)) and all(  # sizes may be symbolic under jax.export
+        d is None or isinstance(d, int) or jax.export.is_symbolic_dim(d) for d in s)
 
 
 class Merge(Layer):
