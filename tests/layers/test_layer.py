@@ -126,3 +126,20 @@ def test_call_traced_with_a_symbolic_batch_size():
     x = np.random.default_rng(0).normal(size=(5, 8, 8, 3)).astype("float32")
     np.testing.assert_allclose(exported.call(x), fresh(model(x)), rtol=1e-5, atol=1e-6)
     assert variables == model.weights
+
+
+def test_unknown_spatial_sizes_stay_unknown_through_convs_and_pools():
+    """Keras: `Input((None, None, 3))` -> Conv2D -> MaxPooling2D has unknown sizes, and the
+    model runs on any image size (unknown axes are evaluated symbolically, not at a
+    stand-in size that a pool could map to a wrong constant)."""
+    from hoarfrost import Input, Model, layers
+    x = Input((None, None, 3))
+    y = layers.MaxPooling2D(2)(layers.Conv2D(4, 3)(x))
+    assert y.shape == (None, None, None, 4)
+    model = Model(x, layers.Dense(2)(layers.GlobalAveragePooling2D()(y)))
+    for size in [(17, 9), (8, 30)]:
+        assert model(np.zeros((1,) + size + (3,), np.float32)).shape == (1, 2)
+    a, b = Input((None, 4)), Input((None, 4))
+    assert layers.Add()([a, b]).shape == (None, None, 4)
+    assert layers.Concatenate(axis=1)([a, b]).shape == (None, None, 4)
+    assert layers.Reshape((-1, 2))(Input((6,))).shape == (None, 3, 2)

@@ -23,8 +23,6 @@ from hoarfrost.variables import StatelessScope, Variable, current_scope
 
 _context = threading.local()
 
-# A placeholder batch size for shape inference of symbolic calls.
-_SYMBOLIC_BATCH = 2
 
 
 def _training_stack() -> list:
@@ -424,16 +422,26 @@ class Layer:
             with StatelessScope(symbolic=True):
                 return self._call_with_context(concrete, (), dict(kwargs))
 
-        def evaluate(placeholder: int):
+        def evaluate(fill):
             abstract = jax.tree.map(
-                lambda t: jax.ShapeDtypeStruct(_placeholder(t.shape, placeholder), t.dtype),
-                inputs, is_leaf=is_keras_tensor)
+                lambda t: jax.ShapeDtypeStruct(fill(t.shape), t.dtype), inputs,
+                is_leaf=is_keras_tensor)
             with _no_scope():
                 return jax.eval_shape(run, abstract)
 
-        # Unknown sizes (None) are evaluated at two placeholder sizes; an output
-        # axis whose size follows the placeholder is unknown too.
-        first, second = evaluate(_SYMBOLIC_BATCH), evaluate(_SYMBOLIC_BATCH + 1)
+        # Unknown sizes (None) are evaluated as symbolic dimensions (one per axis
+        # position, shared by all inputs), so an output axis that depends on one is
+        # unknown. Code that needs a concrete size falls back to two placeholder sizes
+        # (as Keras does): an output axis whose size follows the placeholder is unknown.
+        try:
+            out = evaluate(_symbolic_fill)
+            return jax.tree.map(
+                lambda a: KerasTensor(tuple(None if jax.export.is_symbolic_dim(d) else int(d)
+                                            for d in a.shape), a.dtype), out)
+        except Exception:  # noqa: BLE001 - the concrete evaluation raises the real error
+            pass
+        first = evaluate(lambda shape: _placeholder(shape, _PLACEHOLDERS[0]))
+        second = evaluate(lambda shape: _placeholder(shape, _PLACEHOLDERS[1]))
         return jax.tree.map(
             lambda a, b: KerasTensor(tuple(None if x != y else x for x, y in zip(a.shape, b.shape)),
                                      a.dtype), first, second)
@@ -646,6 +654,30 @@ class _KeylessScope(StatelessScope):
 
 def _placeholder(shape, size: int) -> tuple:
     return tuple(size if d is None else d for d in shape)
+
+
+# Placeholder sizes for unknown axes when symbolic evaluation fails: large enough for
+# kernels and pools, and primes, so that no stride or pool maps both to one size (Keras).
+_PLACEHOLDERS = (83, 89)
+
+
+@functools.lru_cache(maxsize=None)
+def _axis_symbols() -> tuple:
+    """One symbolic dimension per axis position (`d0` the batch), in one scope, shared by
+    every input (so inputs with unknown sizes on the same axis combine)."""
+    return jax.export.symbolic_shape(", ".join(f"d{i}" for i in range(_MAX_SYMBOLIC_RANK)))
+
+
+_MAX_SYMBOLIC_RANK = 8
+
+
+def _symbolic_fill(shape) -> tuple:
+    if None not in shape:
+        return tuple(shape)
+    if len(shape) > _MAX_SYMBOLIC_RANK:
+        raise ValueError("rank too high for symbolic evaluation")  # the fallback handles it
+    symbols = _axis_symbols()
+    return tuple(symbols[i] if d is None else d for i, d in enumerate(shape))
 
 
 def _shape_to_spec(input_shape):
