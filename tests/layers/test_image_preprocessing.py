@@ -83,6 +83,26 @@ def test_called_alone_it_augments_as_keras_does():
     assert not np.array_equal(np.asarray(RandomRotation(0.2, seed=1)(IMAGES)), IMAGES)
 
 
+def test_inside_a_model_called_directly_it_augments_as_keras_does():
+    # Keras 3: a model called without `training` leaves it unresolved, so each layer
+    # takes its own call's default: RandomFlip augments, Dropout stays off.
+    ramp = np.arange(2 * 4 * 4, dtype="float32").reshape(2, 4, 4, 1) + 1
+    for seed in range(8):
+        sequential = Sequential([RandomFlip(seed=seed), layers.Dropout(0.5)])
+        inputs = Input((4, 4, 1))
+        functional = hoarfrost.Model(inputs, RandomFlip(seed=seed)(layers.Dropout(0.5)(inputs)))
+        outs = [np.asarray(sequential(ramp)), np.asarray(functional(ramp))]
+        if all(not np.array_equal(o, ramp) for o in outs):
+            break
+    else:
+        raise AssertionError("a RandomFlip inside a model called directly never flipped")
+    for out in outs:  # flipped or kept per image, never dropped out
+        assert all(np.array_equal(o, r) or np.array_equal(o, r[::-1, ::-1])
+                   for o, r in zip(out, ramp))
+    np.testing.assert_array_equal(np.asarray(sequential(ramp, training=False)), ramp)
+    np.testing.assert_array_equal(sequential.predict(ramp, verbose=0), ramp)
+
+
 def test_channels_first_and_unbatched_images():
     layer = RandomZoom((-0.2, -0.2), data_format="channels_first")
     first = np.moveaxis(IMAGES, -1, 1)

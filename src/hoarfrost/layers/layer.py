@@ -91,11 +91,18 @@ def _call_accepts(cls, argument: str) -> bool:
 
 
 @functools.lru_cache(maxsize=None)
-def _training_default(cls) -> bool:
-    """The `training` a layer called on its own gets: its `call`'s default when that is a
-    bool (Keras 3's augmentation layers default to True), else False."""
+def _training_default(cls) -> bool | None:
+    """The `training` a layer gets when neither its caller nor an enclosing call
+    set one (Keras 3's rule): its `call`'s default when that is a bool (the
+    augmentation layers default to True), False when `training` is a required
+    argument, else None (unresolved: the call's own default applies, and the
+    layers it calls resolve theirs in turn)."""
     param = inspect.signature(cls.call).parameters.get("training")
-    return param.default if param is not None and isinstance(param.default, bool) else False
+    if param is None or param.kind is param.VAR_KEYWORD:
+        return None
+    if param.default is param.empty:
+        return False
+    return param.default if isinstance(param.default, bool) else None
 
 
 @functools.lru_cache(maxsize=None)
@@ -443,11 +450,17 @@ class Layer:
         return outputs
 
     def _call_with_context(self, inputs, args, kwargs):
+        # Keras 3's resolution: an explicit argument, else the enclosing call's
+        # value, else this call's own default. An unresolved (None) value is not
+        # passed on, so a Sequential called directly lets a RandomFlip inside it
+        # augment (its default True) while a Dropout stays off (its default None).
         training = kwargs.pop("training", None)
         stack = _training_stack()
+        if training is None and stack:
+            training = stack[-1]
         if training is None:
-            training = stack[-1] if stack else _training_default(type(self))
-        if _call_accepts(type(self), "training"):
+            training = _training_default(type(self))
+        if training is not None and _call_accepts(type(self), "training"):
             kwargs["training"] = training
         trainable = _trainable_stack()
         trainable.append((trainable[-1] if trainable else True) and self._trainable)
