@@ -34,7 +34,8 @@ from hoarfrost.layers.pooling import (AveragePooling1D, AveragePooling2D, Averag
                                       MaxPool1D, MaxPool2D, MaxPool3D, MaxPooling1D, MaxPooling2D,
                                       MaxPooling3D)
 from hoarfrost.layers.preprocessing import Normalization, Rescaling
-from hoarfrost.layers.recurrent import GRU, LSTM, Bidirectional, SimpleRNN
+from hoarfrost.layers.recurrent import (GRU, LSTM, RNN, Bidirectional, GRUCell, LSTMCell,
+                                        SimpleRNN, SimpleRNNCell, StackedRNNCells)
 from hoarfrost.layers.regularization import Dropout, GaussianNoise, SpatialDropout2D
 from hoarfrost.layers.regularization import AlphaDropout, GaussianDropout, SpatialDropout1D
 from hoarfrost.layers.reshaping import (Cropping2D, Flatten, Permute, RepeatVector, Reshape,
@@ -66,6 +67,7 @@ __all__ = [
     "Convolution3DTranspose", "DepthwiseConv1D", "SeparableConv1D", "SeparableConvolution1D",
     "AveragePooling3D", "AvgPool3D", "GlobalAveragePooling3D", "GlobalAvgPool3D",
     "GlobalMaxPool3D", "GlobalMaxPooling3D", "MaxPool3D", "MaxPooling3D",
+    "GRUCell", "LSTMCell", "RNN", "SimpleRNNCell", "StackedRNNCells",
 ]
 
 from hoarfrost.symbolic import _install_operators  # noqa: E402  (needs TensorOp importable)

@@ -212,22 +212,28 @@ class Layer:
         self._track_variable(variable)
         return variable
 
-    def _walk(self, enclosing_trainable: bool = True) -> Iterator[tuple[Variable, bool, bool]]:
+    def _walk(self, enclosing_trainable: bool = True,
+              hidden: bool = True) -> Iterator[tuple[Variable, bool, bool]]:
         """Yield (variable, path_trainable, effective_trainable), creation order.
 
         `path_trainable` is True when this layer and every enclosing layer are
         trainable; a parameter is effectively trainable when, in addition,
-        its own flag is set.
+        its own flag is set. `hidden` also yields the state variables a layer
+        keeps out of its `weights` (a stateful RNN's states, as Keras), so the
+        training step still treats them as the layer's state.
         """
         path_trainable = enclosing_trainable and self._trainable
         for variable in self._variables:
             yield variable, path_trainable, path_trainable and variable.trainable
+        if hidden:
+            for variable in self.__dict__.get("_hidden_state_variables", ()):
+                yield variable, path_trainable, False
         for layer in self._layers:
-            yield from layer._walk(path_trainable)
+            yield from layer._walk(path_trainable, hidden)
 
-    def _unique_walk(self):
+    def _unique_walk(self, hidden: bool = True):
         seen = set()
-        for item in self._walk():
+        for item in self._walk(hidden=hidden):
             if id(item[0]) not in seen:
                 seen.add(id(item[0]))
                 yield item
@@ -235,19 +241,19 @@ class Layer:
     @property
     def weights(self) -> list[Variable]:
         """All variables, in creation order; toggling `trainable` never reorders."""
-        return [v for v, _, _ in self._unique_walk()]
+        return [v for v, _, _ in self._unique_walk(hidden=False)]
 
     variables = weights
 
     @property
     def trainable_weights(self) -> list[Variable]:
-        return [v for v, _, effective in self._unique_walk() if effective]
+        return [v for v, _, effective in self._unique_walk(hidden=False) if effective]
 
     trainable_variables = trainable_weights
 
     @property
     def non_trainable_weights(self) -> list[Variable]:
-        return [v for v, _, effective in self._unique_walk() if not effective]
+        return [v for v, _, effective in self._unique_walk(hidden=False) if not effective]
 
     non_trainable_variables = non_trainable_weights
 
