@@ -39,3 +39,37 @@ def check_breadth_fixture(name: str, rtol: float = 1e-5, atol: float = 1e-5, cls
                                    err_msg=f"{name}: {variable.path} after a training call")
     config_keys_match(layer, keras_keys)
     return layer
+
+
+def replay_preprocessing_fixture(name: str, rtol: float = 1e-5, atol: float = 1e-6):
+    """Replay a fixture of tools/keras_fixtures/preprocessing_lookup.py: build the
+    layer, adapt it as Keras was adapted, call it, compare outputs (values and
+    dtype kind), the vocabulary and the config keys. Returns the layer."""
+    import hoarfrost.layers as hf_layers
+
+    with np.load(FIXTURES / f"{name}.npz") as f:
+        data = {k: f[k] for k in f.files}
+    layer = getattr(hf_layers, str(data["class_name"]))(**json.loads(str(data["kwargs"])))
+    if "adapt_0" in data:
+        layer.adapt(data["adapt_0"])
+    batches = [data[k] for k in sorted(k for k in data if k.startswith("adapt_batch_"))]
+    if batches:
+        layer.adapt(iter(batches))
+    kwargs = json.loads(str(data["call_kwargs"]))
+    if "training" in data:
+        kwargs["training"] = bool(data["training"])
+    out = layer(data["input_0"], **kwargs)
+    outs = out if isinstance(out, (list, tuple)) else [out]
+    assert len(outs) == int(data["num_outputs"])
+    for i, o in enumerate(outs):
+        expected, got = data[f"output_{i}"], np.asarray(o)
+        assert got.shape == expected.shape, (name, got.shape, expected.shape)
+        assert got.dtype.kind == expected.dtype.kind, (name, got.dtype, expected.dtype)
+        if expected.dtype.kind == "f":
+            np.testing.assert_allclose(got, expected, rtol=rtol, atol=atol, err_msg=name)
+        else:
+            np.testing.assert_array_equal(got, expected, err_msg=name)
+    if "vocabulary" in data:
+        assert layer.get_vocabulary() == json.loads(str(data["vocabulary"]))
+    config_keys_match(layer, json.loads(str(data["config_keys"])))
+    return layer

@@ -17,10 +17,12 @@ from hoarfrost.layers.layer import InputSpec, Layer
 from hoarfrost.layers.merging import (Add, Average, Concatenate, Maximum, Minimum, Multiply,
                                       Subtract, add, average, concatenate, maximum, minimum,
                                       multiply, subtract)
+from hoarfrost.layers.categorical import CategoryEncoding, Discretization, Hashing
 from hoarfrost.layers.image_preprocessing import (CenterCrop, RandomBrightness, RandomContrast,
-                                                  RandomFlip,
+                                                  RandomCrop, RandomFlip, RandomGrayscale,
                                                   RandomRotation, RandomTranslation, RandomZoom,
                                                   Resizing)
+from hoarfrost.layers.index_lookup import IntegerLookup, StringLookup
 from hoarfrost.layers.merging import Dot, dot
 from hoarfrost.layers.normalization import (BatchNormalization, GroupNormalization,
                                             LayerNormalization, RMSNormalization,
@@ -42,6 +44,7 @@ from hoarfrost.layers.reshaping import (Cropping2D, Flatten, Permute, RepeatVect
                                         UpSampling2D, ZeroPadding2D)
 from hoarfrost.layers.reshaping import Cropping1D, UpSampling1D, ZeroPadding1D
 from hoarfrost.layers.tensor_op import TensorOp
+from hoarfrost.layers.text_vectorization import TextVectorization
 from hoarfrost.layers.wrappers import TimeDistributed
 
 __all__ = [
@@ -68,6 +71,8 @@ __all__ = [
     "AveragePooling3D", "AvgPool3D", "GlobalAveragePooling3D", "GlobalAvgPool3D",
     "GlobalMaxPool3D", "GlobalMaxPooling3D", "MaxPool3D", "MaxPooling3D",
     "GRUCell", "LSTMCell", "RNN", "SimpleRNNCell", "StackedRNNCells",
+    "CategoryEncoding", "Discretization", "Hashing", "IntegerLookup", "RandomCrop",
+    "RandomGrayscale", "StringLookup", "TextVectorization",
 ]
 
 from hoarfrost.symbolic import _install_operators  # noqa: E402  (needs TensorOp importable)
