@@ -4,6 +4,7 @@ stored states."""
 
 import json
 
+import jax
 import jax.numpy as jnp
 import numpy as np
 import pytest
@@ -84,7 +85,7 @@ def test_matches_keras(name):
             calls += [lambda: (layer.reset_states(), layer(x, **kwargs))[1]]
     assert len(calls) == int(data["num_calls"])
     for i, call in enumerate(calls):
-        outs = [np.asarray(o) for o in __import__("jax").tree.leaves(call())]
+        outs = [np.asarray(o) for o in jax.tree.leaves(call())]
         assert len(outs) == int(data[f"call_{i}_count"])
         for j, out in enumerate(outs):
             np.testing.assert_allclose(out, data[f"call_{i}_{j}"], rtol=1e-5, atol=1e-5,
