@@ -19,17 +19,20 @@ def test_matches_keras(name):
     check_breadth_fixture(name, rtol=1e-4, atol=1e-5)
 
 
-@pytest.mark.parametrize("cls, kwargs, in_shape, out_shape, count", [
-    (Conv3D, {"filters": 2, "kernel_size": 2}, (2, 3, 3, 3, 1), (2, 2, 2, 2, 2), 8 * 2 + 2),
+@pytest.mark.parametrize("cls, kwargs, in_shape, out_shape, count, train", [
+    (Conv3D, {"filters": 2, "kernel_size": 2}, (2, 3, 3, 3, 1), (2, 2, 2, 2, 2), 8 * 2 + 2, True),
     (Conv1DTranspose, {"filters": 2, "kernel_size": 3, "strides": 2}, (2, 4, 3), (2, 9, 2),
-     3 * 2 * 3 + 2),
+     3 * 2 * 3 + 2, False),
     (Conv3DTranspose, {"filters": 1, "kernel_size": 2, "strides": 2}, (2, 1, 2, 2, 2),
-     (2, 2, 4, 4, 1), 8 * 2 + 1),
-    (SeparableConv1D, {"filters": 3, "kernel_size": 2}, (2, 5, 2), (2, 4, 3), 2 * 2 + 2 * 3 + 3),
-    (DepthwiseConv1D, {"kernel_size": 2}, (2, 5, 3), (2, 4, 3), 2 * 3 + 3),
+     (2, 2, 4, 4, 1), 8 * 2 + 1, False),
+    (SeparableConv1D, {"filters": 3, "kernel_size": 2}, (2, 5, 2), (2, 4, 3), 2 * 2 + 2 * 3 + 3,
+     False),
+    (DepthwiseConv1D, {"kernel_size": 2}, (2, 5, 3), (2, 4, 3), 2 * 3 + 3, False),
 ])
-def test_harness(cls, kwargs, in_shape, out_shape, count):
-    run_layer_test(cls, kwargs, in_shape, out_shape, count)
+def test_harness(cls, kwargs, in_shape, out_shape, count, train):
+    # Freezing under fit once (the rank-3 convolution's gradient); the other kinds share the
+    # 1D/2D layers' training path, checked in test_convolutional.py.
+    run_layer_test(cls, kwargs, in_shape, out_shape, count, train=train)
 
 
 def test_conv3d_transpose_takes_data_format_before_output_padding():

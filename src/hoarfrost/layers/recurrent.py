@@ -1084,6 +1084,11 @@ class RNN(_Stateful, Layer):
         size = self.cell.state_size
         return [size] if isinstance(size, int) else list(size)
 
+    @property
+    def _num_states(self) -> int:
+        """The number of state arrays `return_state` gives (nested ones flattened)."""
+        return len(jax.tree.leaves(self.state_size))
+
     def build(self, sequences_shape, initial_state_shape=None):
         if len(sequences_shape) < 3:
             raise ValueError(
