@@ -54,7 +54,7 @@ def partition(model, training: bool = True) -> Partition:
     frozen layers included, so their draws never repeat.
     """
     variables, roles = [], []
-    for variable, path_trainable, effective in model._unique_walk(seeds=True):
+    for variable, path_trainable, effective in model._unique_walk(state=True):
         variables.append(variable)
         if not training:
             roles.append(FROZEN)

@@ -1,4 +1,5 @@
-"""Convolution layers: `Conv1D`, `Conv2D`, `DepthwiseConv2D`, `SeparableConv2D`, `Conv2DTranspose`.
+"""Convolution layers: `Conv1D/2D/3D`, `DepthwiseConv1D/2D`, `SeparableConv1D/2D` and
+`Conv1D/2D/3DTranspose`.
 
 Kernels are stored in Keras's layout and `get_weights()` order, so Keras weights
 load unchanged: `(*kernel_size, in_channels // groups, filters)` (transposed
@@ -502,22 +503,22 @@ class Conv2D(_Conv):
     rank = 2
 
 
-class DepthwiseConv2D(_BaseConv):
-    """Depthwise 2D convolution: each input channel gets its own `depth_multiplier` filters.
+class Conv3D(_Conv):
+    """3D convolution over volumes `(batch, depth, height, width, channels)`.
 
-    The kernel (`kernel`, as in Keras 3) has shape `(kh, kw, channels,
-    depth_multiplier)`; output channel `c * depth_multiplier + m` is channel
-    `c` filtered by `kernel[..., c, m]`.
+    The kernel has shape `(kd, kh, kw, in_channels // groups, filters)`, as in
+    Keras. Arguments as `Conv2D`, with 3-tuples (`padding` "valid" or "same").
 
-    Args:
-        kernel_size, strides, padding, data_format, dilation_rate, activation,
-            use_bias: as in `Conv2D`.
-        depth_multiplier: output channels per input channel.
-        depthwise_initializer, depthwise_regularizer, depthwise_constraint:
-            for the kernel; bias_* for the bias (of size channels *
-            depth_multiplier).
-        **kwargs: `name`, `trainable`, `input_shape`, `dtype`.
+    Example:
+        >>> Conv3D(4, 3)(jnp.ones((1, 5, 6, 7, 2))).shape
+        (1, 3, 4, 5, 4)
     """
+
+    rank = 3
+
+
+class _DepthwiseConv(_BaseConv):
+    """Depthwise convolution over `rank` spatial axes (base of DepthwiseConv1D/2D)."""
 
     def __init__(self, kernel_size, strides=1, padding="valid", depth_multiplier: int = 1,
                  data_format=None, dilation_rate=1, activation=None, use_bias: bool = True,
@@ -561,22 +562,40 @@ class DepthwiseConv2D(_BaseConv):
         }
 
 
-class SeparableConv2D(_BaseConv):
-    """Depthwise separable 2D convolution: a depthwise then a pointwise (1x1) convolution.
-
-    Weights, in Keras's order: `depthwise_kernel` `(kh, kw, channels,
-    depth_multiplier)`, `pointwise_kernel` `(1, 1, channels *
-    depth_multiplier, filters)`, `bias` `(filters,)`.
+_DEPTHWISE_DOC = """
+    The kernel (`kernel`, as in Keras 3) has shape `(*kernel_size, channels,
+    depth_multiplier)`; output channel `c * depth_multiplier + m` is channel
+    `c` filtered by `kernel[..., c, m]`.
 
     Args:
-        filters: the number of output channels.
         kernel_size, strides, padding, data_format, dilation_rate, activation,
-            use_bias: as in `Conv2D` (they apply to the depthwise step).
-        depth_multiplier: depthwise output channels per input channel.
-        depthwise_*, pointwise_*, bias_*: initializer, regularizer and
-            constraint of each weight.
+            use_bias: as in `Conv{rank}D` ("valid" or "same" padding).
+        depth_multiplier: output channels per input channel.
+        depthwise_initializer, depthwise_regularizer, depthwise_constraint:
+            for the kernel; bias_* for the bias (of size channels *
+            depth_multiplier).
         **kwargs: `name`, `trainable`, `input_shape`, `dtype`.
-    """
+"""
+
+
+class DepthwiseConv1D(_DepthwiseConv):
+    """Depthwise 1D convolution: each input channel gets its own `depth_multiplier` filters."""
+
+    rank = 1
+
+
+class DepthwiseConv2D(_DepthwiseConv):
+    """Depthwise 2D convolution: each input channel gets its own `depth_multiplier` filters."""
+
+    rank = 2
+
+
+for _cls in (DepthwiseConv1D, DepthwiseConv2D):
+    _cls.__doc__ += "\n" + _DEPTHWISE_DOC.format(rank=_cls.rank)
+
+
+class _SeparableConv(_BaseConv):
+    """Depthwise then pointwise convolution over `rank` spatial axes (not exported)."""
 
     def __init__(self, filters: int, kernel_size, strides=1, padding="valid", data_format=None,
                  dilation_rate=1, depth_multiplier: int = 1, activation=None,
@@ -641,6 +660,44 @@ class SeparableConv2D(_BaseConv):
         }
 
 
+_SEPARABLE_DOC = """
+    Weights, in Keras's order: `depthwise_kernel` `(*kernel_size, channels,
+    depth_multiplier)`, `pointwise_kernel` `({ones}channels * depth_multiplier,
+    filters)`, `bias` `(filters,)`.
+
+    Args:
+        filters: the number of output channels.
+        kernel_size, strides, padding, data_format, dilation_rate, activation,
+            use_bias: as in `Conv{rank}D` (they apply to the depthwise step;
+            "valid" or "same" padding).
+        depth_multiplier: depthwise output channels per input channel.
+        depthwise_*, pointwise_*, bias_*: initializer, regularizer and
+            constraint of each weight.
+        **kwargs: `name`, `trainable`, `input_shape`, `dtype`.
+"""
+
+
+class SeparableConv1D(_SeparableConv):
+    """Depthwise separable 1D convolution: a depthwise then a pointwise (size 1) convolution.
+
+    Example:
+        >>> SeparableConv1D(4, 3)(jnp.ones((2, 10, 3))).shape
+        (2, 8, 4)
+    """
+
+    rank = 1
+
+
+class SeparableConv2D(_SeparableConv):
+    """Depthwise separable 2D convolution: a depthwise then a pointwise (1x1) convolution."""
+
+    rank = 2
+
+
+for _cls in (SeparableConv1D, SeparableConv2D):
+    _cls.__doc__ += "\n" + _SEPARABLE_DOC.format(rank=_cls.rank, ones="1, " * _cls.rank)
+
+
 def transpose_padding(kernel_size: int, stride: int, dilation: int, padding: str,
                       output_padding: int | None) -> tuple[int, int]:
     """Keras's `(low, high)` padding of the transposed convolution along one axis."""
@@ -667,27 +724,8 @@ def transpose_output_length(length: int | None, kernel_size: int, stride: int, d
     return (length - 1) * stride + 1 + low + high - extent + 1
 
 
-class Conv2DTranspose(_BaseConv):
-    """Transposed 2D convolution (the gradient of `Conv2D` with respect to its input).
-
-    Used to upsample: with `strides=2, padding="same"` the output is twice
-    the input's size. The kernel has Keras's layout `(kh, kw, filters,
-    in_channels)`.
-
-    Args:
-        filters: the number of output channels.
-        kernel_size, strides, padding, data_format, dilation_rate, activation,
-            use_bias, kernel_*, bias_*: as in `Conv2D` (no `groups`).
-        output_padding: an int or a `(ph, pw)` tuple (each < the stride)
-            added to the bottom/right of the output, or None (Keras's
-            default: the output size is `input * stride` for "same",
-            `(input - 1) * stride + max(kernel, stride)` for "valid").
-        **kwargs: `name`, `trainable`, `input_shape`, `dtype`.
-
-    Example:
-        >>> Conv2DTranspose(4, 3, strides=2, padding="same")(jnp.ones((1, 5, 5, 2))).shape
-        (1, 10, 10, 4)
-    """
+class _ConvTranspose(_BaseConv):
+    """Transposed convolution over `rank` spatial axes (not exported)."""
 
     def __init__(self, filters: int, kernel_size, strides=1, padding="valid",
                  output_padding=None, data_format=None, dilation_rate=1, activation=None,
@@ -754,6 +792,78 @@ class Conv2DTranspose(_BaseConv):
         }
 
 
+
+_TRANSPOSE_DOC = """
+    Used to upsample: with `strides=2, padding="same"` the output is twice
+    the input's size. The kernel has Keras's layout `(*kernel_size, filters,
+    in_channels)`.
+
+    Args:
+        filters: the number of output channels.
+        kernel_size, strides, padding, data_format, dilation_rate, activation,
+            use_bias, kernel_*, bias_*: as in `Conv{rank}D` (no `groups`;
+            "valid" or "same" padding).
+        output_padding: an int or a tuple of {rank} (each < the stride)
+            added to the end of each spatial axis of the output, or None
+            (Keras's default: the output size is `input * stride` for
+            "same", `(input - 1) * stride + max(kernel, stride)` for "valid").
+        **kwargs: `name`, `trainable`, `input_shape`, `dtype`.
+"""
+
+
+class Conv1DTranspose(_ConvTranspose):
+    """Transposed 1D convolution (the gradient of `Conv1D` with respect to its input).
+
+    Example:
+        >>> Conv1DTranspose(4, 3, strides=2, padding="same")(jnp.ones((1, 5, 2))).shape
+        (1, 10, 4)
+    """
+
+    rank = 1
+
+
+class Conv2DTranspose(_ConvTranspose):
+    """Transposed 2D convolution (the gradient of `Conv2D` with respect to its input).
+
+    Example:
+        >>> Conv2DTranspose(4, 3, strides=2, padding="same")(jnp.ones((1, 5, 5, 2))).shape
+        (1, 10, 10, 4)
+    """
+
+    rank = 2
+
+
+class Conv3DTranspose(_ConvTranspose):
+    """Transposed 3D convolution (the gradient of `Conv3D` with respect to its input).
+
+    As in Keras, `data_format` comes before `output_padding` among the
+    positional arguments.
+
+    Example:
+        >>> Conv3DTranspose(4, 2, strides=2)(jnp.ones((1, 2, 3, 4, 1))).shape
+        (1, 4, 6, 8, 4)
+    """
+
+    rank = 3
+
+    def __init__(self, filters: int, kernel_size, strides=1, padding="valid", data_format=None,
+                 output_padding=None, dilation_rate=1, activation=None, use_bias: bool = True,
+                 kernel_initializer="glorot_uniform", bias_initializer="zeros",
+                 kernel_regularizer=None, bias_regularizer=None, activity_regularizer=None,
+                 kernel_constraint=None, bias_constraint=None, **kwargs):
+        super().__init__(filters, kernel_size, strides, padding, output_padding, data_format,
+                         dilation_rate, activation, use_bias, kernel_initializer,
+                         bias_initializer, kernel_regularizer, bias_regularizer,
+                         activity_regularizer, kernel_constraint, bias_constraint, **kwargs)
+
+
+for _cls in (Conv1DTranspose, Conv2DTranspose, Conv3DTranspose):
+    _cls.__doc__ += "\n" + _TRANSPOSE_DOC.format(rank=_cls.rank)
+del _cls
+
+
 # Keras's aliases.
-Convolution1D, Convolution2D = Conv1D, Conv2D
-SeparableConvolution2D, Convolution2DTranspose = SeparableConv2D, Conv2DTranspose
+Convolution1D, Convolution2D, Convolution3D = Conv1D, Conv2D, Conv3D
+SeparableConvolution1D, SeparableConvolution2D = SeparableConv1D, SeparableConv2D
+Convolution1DTranspose, Convolution2DTranspose = Conv1DTranspose, Conv2DTranspose
+Convolution3DTranspose = Conv3DTranspose

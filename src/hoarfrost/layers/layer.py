@@ -92,11 +92,18 @@ def _call_accepts(cls, argument: str) -> bool:
 
 
 @functools.lru_cache(maxsize=None)
-def _training_default(cls) -> bool:
-    """The `training` a layer called on its own gets: its `call`'s default when that is a
-    bool (Keras 3's augmentation layers default to True), else False."""
+def _training_default(cls) -> bool | None:
+    """The `training` a layer gets when neither its caller nor an enclosing call
+    set one (Keras 3's rule): its `call`'s default when that is a bool (the
+    augmentation layers default to True), False when `training` is a required
+    argument, else None (unresolved: the call's own default applies, and the
+    layers it calls resolve theirs in turn)."""
     param = inspect.signature(cls.call).parameters.get("training")
-    return param.default if param is not None and isinstance(param.default, bool) else False
+    if param is None or param.kind is param.VAR_KEYWORD:
+        return None
+    if param.default is param.empty:
+        return False
+    return param.default if isinstance(param.default, bool) else None
 
 
 @functools.lru_cache(maxsize=None)
@@ -212,26 +219,30 @@ class Layer:
         return variable
 
     def _walk(self, enclosing_trainable: bool = True,
-              seeds: bool = False) -> Iterator[tuple[Variable, bool, bool]]:
+              state: bool = False) -> Iterator[tuple[Variable, bool, bool]]:
         """Yield (variable, path_trainable, effective_trainable), creation order.
 
         `path_trainable` is True when this layer and every enclosing layer are
         trainable; a parameter is effectively trainable when, in addition,
-        its own flag is set. `seeds` adds the states of the layer's
-        `SeedGenerator`s after its own weights (Keras's `variables` order).
+        its own flag is set. `state` also yields the state a layer keeps out of
+        its `weights` (as Keras): its `SeedGenerator`s' states and a stateful
+        RNN's states, after its own weights, so the training step still carries
+        them as the layer's state.
         """
         path_trainable = enclosing_trainable and self._trainable
         for variable in self._variables:
             yield variable, path_trainable, path_trainable and variable.trainable
-        if seeds:
+        if state:
             for generator in self._seed_generators:
                 yield generator.state, path_trainable, False
+            for variable in self.__dict__.get("_hidden_state_variables", ()):
+                yield variable, path_trainable, False
         for layer in self._layers:
-            yield from layer._walk(path_trainable, seeds)
+            yield from layer._walk(path_trainable, state)
 
-    def _unique_walk(self, seeds: bool = False):
+    def _unique_walk(self, state: bool = False):
         seen = set()
-        for item in self._walk(seeds=seeds):
+        for item in self._walk(state=state):
             if id(item[0]) not in seen:
                 seen.add(id(item[0]))
                 yield item
@@ -240,14 +251,14 @@ class Layer:
     def weights(self) -> list[Variable]:
         """All weights, in creation order; toggling `trainable` never reorders.
 
-        As in Keras, the states of `SeedGenerator`s are not weights (see
-        `variables`)."""
+        As in Keras, the states of `SeedGenerator`s and of stateful RNNs are not
+        weights (see `variables`)."""
         return [v for v, _, _ in self._unique_walk()]
 
     @property
     def variables(self) -> list[Variable]:
-        """`weights` and the states of the layers' `SeedGenerator`s (Keras's `variables`)."""
-        return [v for v, _, _ in self._unique_walk(seeds=True)]
+        """`weights` and the layers' other state: `SeedGenerator` and stateful RNN states."""
+        return [v for v, _, _ in self._unique_walk(state=True)]
 
     @property
     def trainable_weights(self) -> list[Variable]:
@@ -261,8 +272,8 @@ class Layer:
 
     @property
     def non_trainable_variables(self) -> list[Variable]:
-        """`non_trainable_weights` and the `SeedGenerator` states."""
-        return [v for v, _, effective in self._unique_walk(seeds=True) if not effective]
+        """`non_trainable_weights` and the `SeedGenerator` and stateful RNN states."""
+        return [v for v, _, effective in self._unique_walk(state=True) if not effective]
 
     def get_weights(self) -> list[np.ndarray]:
         return [v.numpy() for v in self.weights]
@@ -473,11 +484,17 @@ class Layer:
         return outputs
 
     def _call_with_context(self, inputs, args, kwargs):
+        # Keras 3's resolution: an explicit argument, else the enclosing call's
+        # value, else this call's own default. An unresolved (None) value is not
+        # passed on, so a Sequential called directly lets a RandomFlip inside it
+        # augment (its default True) while a Dropout stays off (its default None).
         training = kwargs.pop("training", None)
         stack = _training_stack()
+        if training is None and stack:
+            training = stack[-1]
         if training is None:
-            training = stack[-1] if stack else _training_default(type(self))
-        if _call_accepts(type(self), "training"):
+            training = _training_default(type(self))
+        if training is not None and _call_accepts(type(self), "training"):
             kwargs["training"] = training
         trainable = _trainable_stack()
         trainable.append((trainable[-1] if trainable else True) and self._trainable)
