@@ -115,6 +115,10 @@ class Variable:
         self._path = name
         self._trainable = bool(trainable)
         self._is_state = not trainable
+        # Why a parameter stays frozen whatever its layer's flag says: None, "lora" (the base
+        # kernel of a LoRA layer: only its own flag unfreezes it) or "quantization" (an
+        # int8 weight or its scale: never trainable). Set by the layers that own them.
+        self._frozen_by: str | None = None
 
     # --- identity -------------------------------------------------------
     @property
@@ -155,6 +159,12 @@ class Variable:
                 "updated by its layer, not by the optimizer); it can not be made "
                 "trainable."
             )
+        if self._frozen_by == "quantization" and value:
+            layer = self.path.rpartition("/")[0] or self.path
+            raise ValueError(
+                f"Variable '{self.path}' of layer '{layer}' is a quantized (int8) weight: it "
+                "is frozen by definition and can not be made trainable. Train a LoRA adapter "
+                "on it (`enable_lora(rank)`), or rebuild the layer in float to train it.")
         self._trainable = bool(value)
 
     # --- value ----------------------------------------------------------

@@ -31,6 +31,7 @@ from jax import lax
 from hoarfrost import activations, constraints, initializers, regularizers
 from hoarfrost.config import standardize_data_format
 from hoarfrost.layers.layer import InputSpec, Layer
+from hoarfrost.layers.lora import LoRAMixin
 
 # The CPU lowering materialises the input patches; above this many elements
 # (256 MB in float32) it falls back to XLA's convolution to bound memory.
@@ -378,17 +379,19 @@ def _positive(value, name: str, owner: str) -> int:
     return int(value)
 
 
-class _Conv(_BaseConv):
+class _Conv(LoRAMixin, _BaseConv):
     """An N-d convolution `activation(conv(inputs, kernel) + bias)` (base of Conv1D/Conv2D)."""
 
     def __init__(self, filters: int, kernel_size, strides=1, padding="valid", data_format=None,
                  dilation_rate=1, groups: int = 1, activation=None, use_bias: bool = True,
                  kernel_initializer="glorot_uniform", bias_initializer="zeros",
                  kernel_regularizer=None, bias_regularizer=None, activity_regularizer=None,
-                 kernel_constraint=None, bias_constraint=None, **kwargs):
+                 kernel_constraint=None, bias_constraint=None, lora_rank=None, lora_alpha=None,
+                 **kwargs):
         super().__init__(kernel_size, strides, padding, data_format, dilation_rate, activation,
                          use_bias, bias_initializer, bias_regularizer, activity_regularizer,
                          bias_constraint, allow_causal=self.rank == 1, **kwargs)
+        self._init_lora(lora_rank, lora_alpha)
         owner = type(self).__name__
         self.filters = _positive(filters, "filters", owner)
         self.groups = _positive(groups, "groups", owner)
@@ -413,6 +416,7 @@ class _Conv(_BaseConv):
             constraint=self.kernel_constraint, name="kernel")
         self._add_bias(self.filters)
         self.built = True
+        self._build_lora()
 
     def call(self, inputs):
         inputs = self._cast(inputs)
@@ -423,8 +427,8 @@ class _Conv(_BaseConv):
             widths[axis] = (self.dilation_rate[0] * (self.kernel_size[0] - 1), 0)
             inputs = jnp.pad(inputs, widths)
             padding = "valid"
-        outputs = conv(inputs, self.kernel.value, self.strides, padding, self.dilation_rate,
-                       self.groups, self.data_format)
+        outputs = conv(inputs, self._adapted(self.kernel.value), self.strides, padding,
+                       self.dilation_rate, self.groups, self.data_format)
         return self._finish(outputs)
 
     def get_config(self):
@@ -435,6 +439,7 @@ class _Conv(_BaseConv):
             "kernel_initializer": initializers.serialize(self.kernel_initializer),
             "kernel_regularizer": regularizers.serialize(self.kernel_regularizer),
             "kernel_constraint": constraints.serialize(self.kernel_constraint),
+            **self._lora_config(),
         }
 
 
@@ -724,7 +729,7 @@ def transpose_output_length(length: int | None, kernel_size: int, stride: int, d
     return (length - 1) * stride + 1 + low + high - extent + 1
 
 
-class _ConvTranspose(_BaseConv):
+class _ConvTranspose(LoRAMixin, _BaseConv):
     """Transposed convolution over `rank` spatial axes (not exported)."""
 
     def __init__(self, filters: int, kernel_size, strides=1, padding="valid",
@@ -732,10 +737,11 @@ class _ConvTranspose(_BaseConv):
                  use_bias: bool = True, kernel_initializer="glorot_uniform",
                  bias_initializer="zeros", kernel_regularizer=None, bias_regularizer=None,
                  activity_regularizer=None, kernel_constraint=None, bias_constraint=None,
-                 **kwargs):
+                 lora_rank=None, lora_alpha=None, **kwargs):
         super().__init__(kernel_size, strides, padding, data_format, dilation_rate, activation,
                          use_bias, bias_initializer, bias_regularizer, activity_regularizer,
                          bias_constraint, **kwargs)
+        self._init_lora(lora_rank, lora_alpha)
         owner = type(self).__name__
         self.filters = _positive(filters, "filters", owner)
         self.output_padding = None
@@ -771,11 +777,12 @@ class _ConvTranspose(_BaseConv):
             constraint=self.kernel_constraint, name="kernel")
         self._add_bias(self.filters)
         self.built = True
+        self._build_lora()
 
     def call(self, inputs):
         # lax.conv_transpose(transpose_kernel=True): flip the window, swap in/out channels,
         # then a stride-1 convolution of the input dilated by the strides.
-        kernel = jnp.flip(self.kernel.value, axis=tuple(range(self.rank)))
+        kernel = jnp.flip(self._adapted(self.kernel.value), axis=tuple(range(self.rank)))
         kernel = jnp.swapaxes(kernel, -1, -2)
         outputs = conv(self._cast(inputs), kernel, (1,) * self.rank, self._pads(),
                        self.dilation_rate, 1, self.data_format, lhs_dilation=self.strides)
@@ -789,6 +796,7 @@ class _ConvTranspose(_BaseConv):
             "kernel_initializer": initializers.serialize(self.kernel_initializer),
             "kernel_regularizer": regularizers.serialize(self.kernel_regularizer),
             "kernel_constraint": constraints.serialize(self.kernel_constraint),
+            **self._lora_config(),
         }
 
 

@@ -10,10 +10,12 @@ import numpy as np
 
 from hoarfrost import activations, constraints, initializers, masking, regularizers
 from hoarfrost.layers.layer import InputSpec, Layer
+from hoarfrost.layers.lora import LoRAMixin
+from hoarfrost.layers.quantized import QuantizedMixin, int8_matmul, int8_product
 from hoarfrost.symbolic import KerasTensor, is_keras_tensor
 
 
-class Dense(Layer):
+class Dense(LoRAMixin, QuantizedMixin, Layer):
     """Densely connected layer: `activation(inputs @ kernel + bias)`.
 
     Applies to the last axis of inputs of any rank >= 2.
@@ -27,6 +29,13 @@ class Dense(Layer):
         kernel_regularizer, bias_regularizer: penalties added to the loss
             while the weight is trainable.
         kernel_constraint, bias_constraint: projections after each update.
+        lora_rank: enable LoRA with this rank when the layer is built (see
+            `enable_lora`): the kernel is frozen and a low-rank update of it
+            trains instead.
+        lora_alpha: the update is scaled by `lora_alpha / lora_rank`
+            (default `lora_rank`).
+        quantization_config: how a quantized layer (`dtype="int8_from_float32"`,
+            what `quantize("int8")` makes) computes; see `hoarfrost.quantizers`.
         **kwargs: `name`, `trainable`, `input_shape`/`input_dim`, `dtype`.
 
     Example:
@@ -40,7 +49,9 @@ class Dense(Layer):
     def __init__(self, units: int, activation=None, use_bias: bool = True,
                  kernel_initializer="glorot_uniform", bias_initializer="zeros",
                  kernel_regularizer=None, bias_regularizer=None, activity_regularizer=None,
-                 kernel_constraint=None, bias_constraint=None, **kwargs):
+                 kernel_constraint=None, bias_constraint=None, lora_rank=None, lora_alpha=None,
+                 **kwargs):
+        self._init_quantization(kwargs)
         super().__init__(**kwargs)
         if int(units) <= 0:
             raise ValueError(f"Dense: `units` must be a positive integer, got {units!r}.")
@@ -54,6 +65,7 @@ class Dense(Layer):
         self.activity_regularizer = regularizers.get(activity_regularizer)
         self.kernel_constraint = constraints.get(kernel_constraint)
         self.bias_constraint = constraints.get(bias_constraint)
+        self._init_lora(lora_rank, lora_alpha)
         self.input_spec = InputSpec(min_ndim=2)
 
     def build(self, input_shape):
@@ -63,21 +75,55 @@ class Dense(Layer):
                 f'Dense layer "{self.name}": the last axis of the input must be known, '
                 f"got input shape {tuple(input_shape)}."
             )
-        self.kernel = self.add_weight(
-            shape=(input_dim, self.units), initializer=self.kernel_initializer,
-            regularizer=self.kernel_regularizer, constraint=self.kernel_constraint,
-            name="kernel")
+        if self.quantization_mode is not None:
+            self.kernel = self._add_int8_weight("kernel", (input_dim, self.units))
+        else:
+            self.kernel = self.add_weight(
+                shape=(input_dim, self.units), initializer=self.kernel_initializer,
+                regularizer=self.kernel_regularizer, constraint=self.kernel_constraint,
+                name="kernel")
         self.bias = None
         if self.use_bias:
             self.bias = self.add_weight(
                 shape=(self.units,), initializer=self.bias_initializer,
                 regularizer=self.bias_regularizer, constraint=self.bias_constraint,
                 name="bias")
+        if self.quantization_mode is not None:
+            self.kernel_scale = self._add_scale_weight("kernel_scale", (self.units,))
         self.input_spec = InputSpec(min_ndim=2, axes={-1: input_dim})
         self.built = True
+        self._build_lora()
+
+    # --- int8: the kernel reduced over its input axis, one scale per unit (Keras) ---------
+    def _weight_axes(self):
+        return (0,)
+
+    def _scale_layout(self, scale):
+        return jnp.squeeze(scale, axis=0)
+
+    def _dequant_layout(self, scale):
+        return scale
+
+    def _int8_call(self, inputs):
+        quantizer = self._inputs_quantizer()
+        outputs = int8_product(
+            inputs, self.kernel.value, self.kernel_scale.value, contract=int8_matmul,
+            grad_contract=lambda upstream, kernel: jnp.matmul(upstream, kernel.T),
+            dequant_scale=self._dequant_layout,
+            quantize_inputs=None if quantizer is None else (lambda x: quantizer(x, axis=-1)),
+            dtype=self.dtype)
+        if self.lora_enabled:
+            a, b = self.lora_variables
+            lora = jnp.matmul(jnp.matmul(inputs, a.value), b.value)
+            outputs = jnp.add(outputs, (self.lora_alpha / self.lora_rank) * lora)
+            outputs = outputs.astype(self.dtype)
+        return outputs
 
     def call(self, inputs):
-        outputs = jnp.matmul(inputs, self.kernel.value)
+        if self.quantization_mode is not None:
+            outputs = self._int8_call(inputs)
+        else:
+            outputs = jnp.matmul(inputs, self._adapted(self.kernel.value))
         if self.bias is not None:
             outputs = outputs + self.bias.value
         outputs = self.activation(outputs)
@@ -98,6 +144,7 @@ class Dense(Layer):
             "bias_regularizer": regularizers.serialize(self.bias_regularizer),
             "bias_constraint": constraints.serialize(self.bias_constraint),
             "activity_regularizer": regularizers.serialize(self.activity_regularizer),
+            **self._lora_config(),
         }
 
 

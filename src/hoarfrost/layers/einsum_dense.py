@@ -12,11 +12,15 @@ from __future__ import annotations
 
 import math
 import re
+import string
 
 import jax.numpy as jnp
+import numpy as np
 
 from hoarfrost import activations, initializers, regularizers
 from hoarfrost.layers.layer import InputSpec, Layer
+from hoarfrost.layers.lora import LoRAMixin
+from hoarfrost.layers.quantized import QuantizedMixin, int8_product
 
 
 def analyze_einsum_string(equation: str, bias_axes, input_shape, output_shape):
@@ -112,7 +116,69 @@ def _fan_aware(initializer, input_axes, output_axes):
     return init
 
 
-class EinsumDense(Layer):
+def analyze_quantization_info(equation: str, input_ndim: int) -> dict:
+    """Keras's `_analyze_quantization_info`: which axes int8 quantization reduces, and
+    how the scales are laid out to broadcast against the einsum's output.
+
+    Returns a dict with `input_reduced_axes`, `kernel_reduced_axes`, the
+    `*_transpose_axes`, `*_expand_axes` and `*_squeeze_axes` of the input and
+    kernel scales, and `gradient_equation` (output, kernel -> input).
+    """
+    replaced = re.sub(r"\.\.\.", "0", equation)
+    labels = string.ascii_letters
+    match = re.match("([a-zA-Z]+),([a-zA-Z]+)->([a-zA-Z]+)", replaced)
+    if match is not None:
+        input_spec, weight_spec, output_spec = match.groups()
+    else:
+        match = (re.match("0([a-zA-Z]+),([a-zA-Z]+)->0([a-zA-Z]+)", replaced)
+                 or re.match("([a-zA-Z]{2,})0,([a-zA-Z]+)->([a-zA-Z]+)0", replaced))
+        if match is None:
+            raise ValueError(f"Invalid einsum equation {equation!r}.")
+        input_spec, weight_spec, output_spec = match.groups()
+        free = sorted(set(labels) - set(input_spec) - set(weight_spec) - set(output_spec))
+        elided = input_ndim - len(input_spec)
+        left = replaced.startswith("0")
+        for i in range(elided):
+            input_spec = free[i] + input_spec if left else input_spec + free[i]
+            output_spec = free[i] + output_spec if left else output_spec + free[i]
+    input_reduced = [i for i, c in enumerate(input_spec) if c not in output_spec]
+    weight_reduced = [i for i, c in enumerate(weight_spec) if c not in output_spec]
+    input_expand = [i for i, c in enumerate(output_spec) if c not in input_spec]
+    weight_expand = [i for i, c in enumerate(output_spec) if c not in weight_spec]
+    input_transpose = [input_spec.find(c) for c in output_spec if c in input_spec]
+    weight_transpose = [weight_spec.find(c) for c in output_spec if c in weight_spec]
+    input_squeeze, weight_squeeze = [], []
+    # As Keras, to the letter: when no expanded axis is left, an axis is inserted where
+    # the previous one went (at first, where Keras's loop variable was last left).
+    index = output_spec.find(weight_spec[-1])
+    for reduced, expand, transpose, squeeze in (
+            (input_reduced, input_expand, input_transpose, input_squeeze),
+            (weight_reduced, weight_expand, weight_transpose, weight_squeeze)):
+        for original in reduced:
+            try:
+                index = expand.pop(0)
+            except IndexError:
+                squeeze.append(original)
+            transpose.insert(index, original)
+    return {"input_reduced_axes": input_reduced, "kernel_reduced_axes": weight_reduced,
+            "input_transpose_axes": input_transpose, "kernel_transpose_axes": weight_transpose,
+            "input_expand_axes": input_expand, "kernel_expand_axes": weight_expand,
+            "input_squeeze_axes": input_squeeze, "kernel_squeeze_axes": weight_squeeze,
+            "gradient_equation": f"{output_spec},{weight_spec}->{input_spec}"}
+
+
+def _adjust_scale(scale, transpose, expand, squeeze):
+    """Keras's `_adjust_scale_for_quant`: a reduced-axis scale laid out like the output."""
+    if transpose:
+        scale = jnp.transpose(scale, transpose)
+    if expand:
+        scale = jnp.expand_dims(scale, axis=tuple(expand))
+    if squeeze:
+        scale = jnp.squeeze(scale, axis=tuple(squeeze))
+    return scale
+
+
+class EinsumDense(LoRAMixin, QuantizedMixin, Layer):
     """A dense layer given as an einsum: `activation(einsum(equation, inputs, kernel) + bias)`.
 
     Args:
@@ -127,9 +193,14 @@ class EinsumDense(Layer):
         kernel_initializer, bias_initializer: glorot_uniform and zeros.
         kernel_regularizer, bias_regularizer, activity_regularizer: penalties.
         kernel_constraint, bias_constraint: projections after each update.
+        lora_rank, lora_alpha: enable LoRA when built (see `enable_lora`); the
+            adapter is `lora_kernel_a` (`kernel.shape[:-1] + (rank,)`) and
+            `lora_kernel_b` (`(rank, kernel.shape[-1])`).
+        quantization_config: how a quantized layer computes (`hoarfrost.quantizers`).
         **kwargs: `name`, `trainable`, `input_shape`, `dtype`.
 
-    Weights, in order: `kernel`, `bias` (when `bias_axes`).
+    Weights, in order: `kernel`, `bias` (when `bias_axes`), then `kernel_scale`
+    (int8) and the LoRA adapter, as Keras saves them.
 
     Example:
         >>> layer = EinsumDense("abc,cde->abde", output_shape=(None, 2, 4), bias_axes="de")
@@ -140,16 +211,9 @@ class EinsumDense(Layer):
     def __init__(self, equation: str, output_shape, activation=None, bias_axes: str | None = None,
                  kernel_initializer="glorot_uniform", bias_initializer="zeros",
                  kernel_regularizer=None, bias_regularizer=None, activity_regularizer=None,
-                 kernel_constraint=None, bias_constraint=None, lora_rank=None, **kwargs):
-        if lora_rank:
-            raise NotImplementedError(
-                f"EinsumDense: lora_rank={lora_rank!r} (LoRA) is not supported by hoarfrost.")
-        kwargs.pop("lora_alpha", None)
-        quantization = kwargs.pop("quantization_config", None)
-        if quantization is not None:
-            raise NotImplementedError(
-                "EinsumDense: quantization_config is not supported by hoarfrost; received "
-                f"{quantization!r}.")
+                 kernel_constraint=None, bias_constraint=None, lora_rank=None, lora_alpha=None,
+                 **kwargs):
+        self._init_quantization(kwargs)
         super().__init__(**kwargs)
         if not isinstance(equation, str) or "->" not in equation:
             raise ValueError(f"EinsumDense: `equation` must be a string such as 'ab,bc->ac', "
@@ -167,6 +231,7 @@ class EinsumDense(Layer):
         self.kernel_constraint = kernel_constraint
         self.bias_constraint = bias_constraint
         self.kernel = self.bias = None
+        self._init_lora(lora_rank, lora_alpha)
 
     def build(self, input_shape):
         kernel_shape, bias_shape, _, input_axes, output_axes = analyze_einsum_string(
@@ -177,20 +242,86 @@ class EinsumDense(Layer):
                 f"unknown sizes for input shape {tuple(input_shape)}; give them in "
                 "`output_shape` or in the input shape.")
         self.input_spec = InputSpec(ndim=len(input_shape))
-        self.kernel = self.add_weight(
-            shape=tuple(kernel_shape),
-            initializer=_fan_aware(self.kernel_initializer, input_axes, output_axes),
-            regularizer=self.kernel_regularizer, constraint=self.kernel_constraint,
-            name="kernel")
+        if self.quantization_mode is not None:
+            self.kernel = self._add_int8_weight("kernel", tuple(kernel_shape))
+        else:
+            self.kernel = self.add_weight(
+                shape=tuple(kernel_shape),
+                initializer=_fan_aware(self.kernel_initializer, input_axes, output_axes),
+                regularizer=self.kernel_regularizer, constraint=self.kernel_constraint,
+                name="kernel")
         if bias_shape is not None:
             self.bias = self.add_weight(
                 shape=tuple(bias_shape), initializer=self.bias_initializer,
                 regularizer=self.bias_regularizer, constraint=self.bias_constraint,
                 name="bias")
+        if self.quantization_mode is not None:
+            scale_shape = np.array(kernel_shape)
+            scale_shape[self._weight_axes()] = 1
+            self.kernel_scale = self._add_scale_weight(
+                "kernel_scale", self._scale_layout(np.ones(scale_shape, "float32")).shape)
         self.built = True
+        self._build_lora()
+
+    # --- int8: Keras's per-channel layout, derived from the equation ------------------------
+    def _quantization_info(self) -> dict:
+        info = self.__dict__.get("_quantization_info_cache")
+        if info is None:
+            info = analyze_quantization_info(self.equation, self.input_spec.ndim)
+            self.__dict__["_quantization_info_cache"] = info
+        return info
+
+    def _weight_axes(self):
+        return tuple(self._quantization_info()["kernel_reduced_axes"])
+
+    def _scale_layout(self, scale, kind: str = "kernel"):
+        info = self._quantization_info()
+        return _adjust_scale(scale, info[f"{kind}_transpose_axes"], info[f"{kind}_expand_axes"],
+                             info[f"{kind}_squeeze_axes"])
+
+    def _dequant_layout(self, scale):
+        """Keras's `_adjust_scale_for_dequant`: the stored scale laid out like the kernel."""
+        info = self._quantization_info()
+        if info["kernel_squeeze_axes"]:
+            scale = jnp.expand_dims(scale, axis=tuple(info["kernel_squeeze_axes"]))
+        if info["kernel_expand_axes"]:
+            scale = jnp.squeeze(scale, axis=tuple(info["kernel_expand_axes"]))
+        if info["kernel_transpose_axes"]:
+            order = sorted(range(len(info["kernel_transpose_axes"])),
+                           key=info["kernel_transpose_axes"].__getitem__)
+            scale = jnp.transpose(scale, order)
+        return scale
+
+    def _int8_call(self, inputs):
+        info = self._quantization_info()
+        quantizer = self._inputs_quantizer()
+
+        def quantize_inputs(x):
+            q, scale = quantizer(x, axis=tuple(info["input_reduced_axes"]))
+            return q, self._scale_layout(scale, "input")
+
+        def contract(x, k):
+            if x.dtype == jnp.int8 and k.dtype == jnp.int8:
+                return jnp.einsum(self.equation, x, k, preferred_element_type=jnp.int32)
+            return jnp.einsum(self.equation, x, k)
+
+        outputs = int8_product(
+            inputs, self.kernel.value, self.kernel_scale.value, contract=contract,
+            grad_contract=lambda up, kernel: jnp.einsum(info["gradient_equation"], up, kernel),
+            dequant_scale=self._dequant_layout,
+            quantize_inputs=None if quantizer is None else quantize_inputs, dtype=self.dtype)
+        if self.lora_enabled:
+            a, b = self.lora_variables
+            lora = jnp.matmul(jnp.einsum(self.equation, inputs, a.value), b.value)
+            outputs = jnp.add(outputs, (self.lora_alpha / self.lora_rank) * lora)
+            outputs = outputs.astype(self.dtype)
+        return outputs
 
     def call(self, inputs):
-        outputs = jnp.einsum(self.equation, inputs, self.kernel.value)
+        if self.quantization_mode is not None:
+            outputs = self._int8_call(inputs)
+        else:
+            outputs = jnp.einsum(self.equation, inputs, self._adapted(self.kernel.value))
         if self.bias is not None:
             outputs = outputs + self.bias.value
         outputs = self.activation(outputs)
@@ -214,4 +345,5 @@ class EinsumDense(Layer):
             "kernel_regularizer": regularizers.serialize(self.kernel_regularizer),
             "bias_regularizer": regularizers.serialize(self.bias_regularizer),
             "activity_regularizer": regularizers.serialize(self.activity_regularizer),
+            **self._lora_config(),
         }

@@ -6,6 +6,8 @@ import jax.numpy as jnp
 
 from hoarfrost import constraints, initializers, regularizers
 from hoarfrost.layers.layer import Layer
+from hoarfrost.layers.lora import LoRAMixin
+from hoarfrost.layers.quantized import QuantizedMixin
 from hoarfrost.symbolic import KerasTensor, is_keras_tensor
 
 
@@ -17,7 +19,7 @@ def _get_initializer(identifier):
     return initializers.get(identifier)
 
 
-class Embedding(Layer):
+class Embedding(LoRAMixin, QuantizedMixin, Layer):
     """Turns non-negative integers (indices) into dense vectors of fixed size.
 
     `[[4], [20]] -> [[0.25, 0.1], [0.6, -0.2]]`: row `i` of the `embeddings`
@@ -43,6 +45,12 @@ class Embedding(Layer):
             one-element list holding it).
         input_length: accepted for Keras 2 code; it means
             `input_shape=(input_length,)` (Keras 3 ignores it with a warning).
+        lora_rank, lora_alpha: enable LoRA when built (see `enable_lora`): the
+            matrix is frozen and `lora_embeddings_a` (`(input_dim, rank)`) @
+            `lora_embeddings_b` (`(rank, output_dim)`), scaled by
+            `lora_alpha / lora_rank`, trains instead.
+        quantization_config: for a quantized layer (`dtype="int8_from_float32"`):
+            int8 rows with one float scale per row (`embeddings_scale`).
         **kwargs: `name`, `trainable`, `input_shape`, `dtype`.
 
     Example:
@@ -61,10 +69,8 @@ class Embedding(Layer):
                     f"Embedding: `{arg}` must be a positive integer. Received: "
                     f"{arg}={value!r} (of type {type(value).__name__})."
                 )
-        if lora_rank or quantization_config is not None:
-            raise NotImplementedError(
-                "Embedding: LoRA (`lora_rank`) and quantization are not supported by hoarfrost."
-            )
+        kwargs["quantization_config"] = quantization_config
+        self._init_quantization(kwargs)
         input_length = kwargs.pop("input_length", None)
         if input_length is not None and "input_shape" not in kwargs \
                 and "batch_input_shape" not in kwargs:
@@ -78,6 +84,7 @@ class Embedding(Layer):
         self.embeddings_constraint = constraints.get(embeddings_constraint)
         self.mask_zero = bool(mask_zero)
         self.supports_masking = self.mask_zero
+        self._init_lora(lora_rank, lora_alpha)
         if weights is not None:
             self.build(None)
             if not (isinstance(weights, (list, tuple)) and len(weights) == 1):
@@ -87,16 +94,51 @@ class Embedding(Layer):
     def build(self, input_shape=None):
         if self.built:
             return
-        self.embeddings = self.add_weight(
-            shape=(self.input_dim, self.output_dim), initializer=self.embeddings_initializer,
-            regularizer=self.embeddings_regularizer, constraint=self.embeddings_constraint,
-            name="embeddings")
+        shape = (self.input_dim, self.output_dim)
+        if self.quantization_mode is not None:
+            self.embeddings = self._add_int8_weight("embeddings", shape)
+            self.embeddings_scale = self._add_scale_weight("embeddings_scale", (self.input_dim,))
+        else:
+            self.embeddings = self.add_weight(
+                shape=shape, initializer=self.embeddings_initializer,
+                regularizer=self.embeddings_regularizer, constraint=self.embeddings_constraint,
+                name="embeddings")
         self.built = True
+        self._build_lora()
+
+    # --- LoRA and int8: one scale per row (index), as Keras --------------------------------
+    _lora_target = _quantization_target = "embeddings"
+    _lora_prefix = "lora_embeddings"
+    _lora_constraint = "embeddings_constraint"
+    _lora_regularizer = "embeddings_regularizer"
+    _quantization_scale = "embeddings_scale"
+
+    def _weight_axes(self):
+        return (-1,)
+
+    def _scale_layout(self, scale):
+        return jnp.squeeze(scale, axis=-1)
+
+    def _dequant_layout(self, scale):
+        return jnp.expand_dims(scale, -1)
+
+    def _inputs_quantizer(self):
+        return None  # indices are not quantized
 
     def call(self, inputs):
         if inputs.dtype not in (jnp.int32, jnp.int64):
             inputs = inputs.astype(jnp.int32)
-        outputs = jnp.take(self.embeddings.value, inputs, axis=0)
+        if self.quantization_mode is not None:
+            scale = jnp.take(self.embeddings_scale.value, inputs, axis=0)
+            outputs = jnp.take(self.embeddings.value, inputs, axis=0)
+            outputs = jnp.divide(outputs.astype(self.dtype), jnp.expand_dims(scale, axis=-1))
+            if self.lora_enabled:
+                a, b = self.lora_variables
+                lora = jnp.matmul(jnp.take(a.value, inputs, axis=0), b.value)
+                outputs = jnp.add(outputs, (self.lora_alpha / self.lora_rank) * lora)
+                outputs = outputs.astype(self.dtype)
+        else:
+            outputs = jnp.take(self._adapted(self.embeddings.value), inputs, axis=0)
         if self.activity_regularizer is not None:
             self.add_loss(self.activity_regularizer(outputs) / outputs.shape[0])
         return outputs
@@ -128,5 +170,6 @@ class Embedding(Layer):
             "embeddings_constraint": constraints.serialize(self.embeddings_constraint),
             "activity_regularizer": regularizers.serialize(self.activity_regularizer),
             "mask_zero": self.mask_zero,
+            **self._lora_config(),
         }
 

@@ -340,11 +340,14 @@ class Layer:
         """Set the flag of this layer, its sublayers and its parameters (as Keras).
 
         The change applies from the next training step; no recompile needed.
+        The base kernel of a LoRA layer and int8 weights keep their own flag
+        (False): Keras would unfreeze a LoRA base kernel here.
         """
         value = bool(value)
         self._trainable = value
         for variable in self._variables:
-            if not variable._is_state:
+            # A LoRA base kernel or an int8 weight keeps its own flag (False).
+            if not variable._is_state and variable._frozen_by is None:
                 variable.trainable = value
         for layer in self._layers:
             layer.trainable = value

@@ -1,0 +1,163 @@
+"""Low-rank adaptation (LoRA) of a layer's kernel, as Keras 3's `enable_lora`.
+
+`layer.enable_lora(rank)` freezes the layer's kernel (its own flag) and adds
+two trainable float32 matrices, `lora_kernel_a` of shape `kernel.shape[:-1] +
+(rank,)` and `lora_kernel_b` of shape `(rank, kernel.shape[-1])` (`Embedding`:
+`lora_embeddings_a` / `_b`). The layer computes with
+
+    kernel + (lora_alpha / rank) * lora_kernel_a @ lora_kernel_b
+
+so with B initialised to zeros it is unchanged at step 0. On an int8 kernel
+the low-rank term is added to the output instead (QLoRA's pattern), as Keras
+does. `merge_lora()` folds the adapter into the kernel and removes it.
+
+The mixin is shared by `Dense`, `EinsumDense`, `Embedding` and the
+convolutions (hoarfrost's extension: same shapes, same formula).
+"""
+
+from __future__ import annotations
+
+import jax.numpy as jnp
+
+from hoarfrost import initializers
+
+
+def _check_rank(layer_type: str, rank, argument: str = "rank") -> int:
+    if not isinstance(rank, int) or isinstance(rank, bool) or rank <= 0:
+        raise ValueError(f"{layer_type}: `{argument}` must be a positive integer, got "
+                         f"{rank!r}.")
+    return rank
+
+
+class LoRAMixin:
+    """`enable_lora`, the effective kernel and `merge_lora` for a layer with a kernel.
+
+    Subclasses name the adapted weight (`_lora_target`), the prefix of the
+    adapter variables (`_lora_prefix`) and the arguments whose constraint and
+    regularizer apply (`_lora_constraint`, `_lora_regularizer`), call
+    `_init_lora` in `__init__` and `_build_lora` at the end of `build`.
+    """
+
+    _lora_target = "kernel"
+    _lora_prefix = "lora_kernel"
+    _lora_constraint = "kernel_constraint"
+    _lora_regularizer = "kernel_regularizer"
+
+    def _init_lora(self, lora_rank, lora_alpha) -> None:
+        if lora_rank is not None:
+            _check_rank(type(self).__name__, lora_rank, "lora_rank")
+        self.lora_rank = lora_rank
+        self.lora_alpha = lora_alpha if lora_alpha is not None else lora_rank
+        self.lora_enabled = False
+
+    def _build_lora(self) -> None:
+        """At the end of `build`: the adapter the constructor asked for (`lora_rank`).
+
+        Keras 3 drops the constructor's `lora_alpha` here (it enables LoRA with
+        `lora_alpha=rank`); hoarfrost keeps it.
+        """
+        if self.lora_rank and not self.lora_enabled:
+            self.enable_lora(self.lora_rank, lora_alpha=self.lora_alpha)
+
+    def enable_lora(self, rank: int, lora_alpha: float | None = None,
+                    a_initializer="he_uniform", b_initializer="zeros") -> None:
+        """Freeze the kernel and train a low-rank update of it instead (Keras 3's LoRA).
+
+        Args:
+            rank: the rank of the update (a positive integer).
+            lora_alpha: the update is scaled by `lora_alpha / rank`; None means
+                `rank` (a scale of 1).
+            a_initializer: the initializer of `lora_kernel_a`.
+            b_initializer: the initializer of `lora_kernel_b`; zeros (the
+                default) leaves the layer's outputs unchanged until it trains.
+
+        Example:
+            >>> layer = Dense(16); layer.build((None, 64))
+            >>> layer.enable_lora(4)
+            >>> [w.path for w in layer.trainable_weights]
+            ['dense/bias', 'dense/lora_kernel_a', 'dense/lora_kernel_b']
+        """
+        kind = type(self).__name__
+        if getattr(self, self._lora_constraint, None) is not None:
+            raise ValueError(
+                f'{kind} layer "{self.name}": LoRA is incompatible with '
+                f"`{self._lora_constraint}`. In order to enable lora on this layer, remove "
+                f"the `{self._lora_constraint}` argument.")
+        if not self.built:
+            raise ValueError(f'{kind} layer "{self.name}": cannot enable lora on a layer that '
+                             "isn't yet built.")
+        if self.lora_enabled:
+            raise ValueError(f'{kind} layer "{self.name}": lora is already enabled (rank '
+                             f"{self.lora_rank}). This can only be done once per layer; "
+                             "merge_lora() removes it.")
+        _check_rank(kind, rank)
+        base = getattr(self, self._lora_target)
+        regularizer = getattr(self, self._lora_regularizer, None)
+        # float32 whatever the layer's dtype, as Keras: small updates do not underflow.
+        a = self.add_weight(name=f"{self._lora_prefix}_a", shape=base.shape[:-1] + (rank,),
+                            initializer=initializers.get(a_initializer), dtype="float32",
+                            regularizer=regularizer)
+        b = self.add_weight(name=f"{self._lora_prefix}_b", shape=(rank, base.shape[-1]),
+                            initializer=initializers.get(b_initializer), dtype="float32",
+                            regularizer=regularizer)
+        setattr(self, f"{self._lora_prefix}_a", a)
+        setattr(self, f"{self._lora_prefix}_b", b)
+        if base._frozen_by is None:
+            self._lora_base_was_trainable = base._trainable
+            base._trainable = False
+            base._frozen_by = "lora"
+        self.lora_enabled = True
+        self.lora_rank = rank
+        self.lora_alpha = lora_alpha if lora_alpha is not None else rank
+
+    @property
+    def lora_variables(self) -> list:
+        """The adapter's two variables (empty when LoRA is not enabled)."""
+        if not self.lora_enabled:
+            return []
+        return [getattr(self, f"{self._lora_prefix}_a"), getattr(self, f"{self._lora_prefix}_b")]
+
+    def lora_delta(self):
+        """`(lora_alpha / rank) * A @ B`, the update the adapter adds to the kernel."""
+        a, b = self.lora_variables
+        return (self.lora_alpha / self.lora_rank) * jnp.matmul(a.value, b.value)
+
+    def _adapted(self, value):
+        """`value` (the float kernel) plus the adapter's update, in the layer's dtype."""
+        if not self.lora_enabled:
+            return value
+        return jnp.add(value, self.lora_delta()).astype(self.dtype)
+
+    def merge_lora(self) -> None:
+        """Fold the adapter into the kernel and remove it: a plain layer again.
+
+        A float kernel becomes `kernel + (lora_alpha / rank) * A @ B` (the
+        outputs are unchanged up to float32 rounding) and gets back the flag it
+        had before `enable_lora` (True for a layer built with `lora_rank`). An
+        int8 kernel is dequantized, updated and quantized again with a new
+        scale (Keras's formula when it saves a LoRA layer), so its outputs move
+        by the int8 rounding of the update; it stays frozen.
+        """
+        if not self.lora_enabled:
+            raise ValueError(f'{type(self).__name__} layer "{self.name}": lora is not '
+                             "enabled, there is nothing to merge.")
+        base = getattr(self, self._lora_target)
+        if getattr(self, "quantization_mode", None) is not None:
+            self._merge_quantized(self.lora_delta())
+        else:
+            base.assign(self._adapted(base.value))
+            base._frozen_by = None
+            base._trainable = getattr(self, "_lora_base_was_trainable", True)
+        for variable in self.lora_variables:
+            self._variables.remove(variable)
+        for suffix in ("_a", "_b"):
+            object.__delattr__(self, f"{self._lora_prefix}{suffix}")
+        self.lora_enabled = False
+        self.lora_rank = None
+        self.lora_alpha = None
+
+    def _lora_config(self) -> dict:
+        """`lora_rank` / `lora_alpha` for `get_config`, when set (as Keras)."""
+        if not self.lora_rank:
+            return {}
+        return {"lora_rank": self.lora_rank, "lora_alpha": self.lora_alpha}
