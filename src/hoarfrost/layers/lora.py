@@ -103,7 +103,6 @@ class LoRAMixin:
         setattr(self, f"{self._lora_prefix}_a", a)
         setattr(self, f"{self._lora_prefix}_b", b)
         if base._frozen_by is None:
-            self._lora_base_was_trainable = base._trainable
             base._trainable = False
             base._frozen_by = "lora"
         self.lora_enabled = True
@@ -132,11 +131,12 @@ class LoRAMixin:
         """Fold the adapter into the kernel and remove it: a plain layer again.
 
         A float kernel becomes `kernel + (lora_alpha / rank) * A @ B` (the
-        outputs are unchanged up to float32 rounding) and gets back the flag it
-        had before `enable_lora` (True for a layer built with `lora_rank`). An
-        int8 kernel is dequantized, updated and quantized again with a new
-        scale (Keras's formula when it saves a LoRA layer), so its outputs move
-        by the int8 rounding of the update; it stays frozen.
+        outputs are unchanged up to float32 rounding). It keeps its flag
+        (frozen) but is an ordinary variable again: `layer.trainable = True`
+        (or `model.unfreeze`) now trains it. An int8 kernel is dequantized,
+        updated and quantized again with a new scale (Keras's formula when it
+        saves a LoRA layer), so its outputs move by the int8 rounding of the
+        update; it stays frozen by definition.
         """
         if not self.lora_enabled:
             raise ValueError(f'{type(self).__name__} layer "{self.name}": lora is not '
@@ -147,7 +147,6 @@ class LoRAMixin:
         else:
             base.assign(self._adapted(base.value))
             base._frozen_by = None
-            base._trainable = getattr(self, "_lora_base_was_trainable", True)
         for variable in self.lora_variables:
             self._variables.remove(variable)
         for suffix in ("_a", "_b"):

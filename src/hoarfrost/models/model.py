@@ -115,12 +115,17 @@ class Model(Trainer, Layer):
         from hoarfrost.selectors import select, variable_owners, walk
         owners = variable_owners(self)
         ancestors_of = {id(layer): ancestors for layer, ancestors in walk(self)}
+        from hoarfrost.variables import Variable
+        named = {id(selector) for selector in selectors if isinstance(selector, Variable)}
         for item in select(self, selectors):
             if isinstance(item, Layer):
                 item.trainable = True
                 path = ancestors_of.get(id(item), ())
             else:
-                if item._is_state:
+                # State, and int8 weights matched by a pattern, never train (an int8
+                # weight passed by itself raises, naming its layer).
+                if item._is_state or (item._frozen_by == "quantization"
+                                      and id(item) not in named):
                     continue
                 item.trainable = True
                 owner, path = owners[id(item)]
@@ -142,6 +147,90 @@ class Model(Trainer, Layer):
         self._trainable = True
         for layer in self.layers[n:]:
             layer.trainable = True
+
+    # --- parameter-efficient fine-tuning --------------------------------------------------
+    def enable_lora(self, rank: int, *selectors, lora_alpha: float | None = None,
+                    a_initializer="he_uniform", b_initializer="zeros") -> None:
+        """Train low-rank adapters on the selected layers and freeze everything else.
+
+        Each selected `Dense`, `EinsumDense`, `Embedding` or convolution gets
+        Keras 3's adapter (`layer.enable_lora(rank)`: its kernel frozen, B at
+        zeros so the outputs are unchanged until it trains); then every other
+        variable of the model is frozen, so only the adapters train (peft's and
+        KerasHub's `Backbone.enable_lora` rule). Unfreeze a new head after it,
+        e.g. `model.unfreeze("head")`.
+
+        Args:
+            rank: the adapters' rank.
+            *selectors: as `freeze`: layer names (a layer selects every
+                supported layer inside it, e.g. a MultiHeadAttention's
+                projections), globs or regexes on variable paths (a layer is
+                selected by its kernel's path: `"*attention*"`, `"dense_*"`),
+                layers or variables. None: every supported layer.
+            lora_alpha: the updates are scaled by `lora_alpha / rank`
+                (default `rank`).
+            a_initializer, b_initializer: as `layer.enable_lora`.
+
+        Example:
+            >>> model.enable_lora(8, "*attention*", "dense_*")
+            >>> model.compile(optimizer="adam", loss="sparse_categorical_crossentropy")
+        """
+        from hoarfrost.models.peft import enable_lora
+        enable_lora(self, rank, selectors, lora_alpha=lora_alpha, a_initializer=a_initializer,
+                    b_initializer=b_initializer)
+
+    def merge_lora(self) -> None:
+        """Fold every LoRA adapter into its kernel and remove it: a plain model again.
+
+        Outputs equal the adapted model's up to float32 rounding (an int8
+        kernel is quantized again, as Keras does when saving). The merged
+        kernels keep their flag (frozen) and follow their layers' flags again:
+        `model.trainable = True` trains the whole model. The adapters' optimizer
+        slots are dropped.
+        """
+        from hoarfrost.models.peft import merge_lora
+        merge_lora(self)
+
+    def quantize(self, mode: str | None = None, config=None, filters=None, **kwargs) -> None:
+        """Store the kernels of `Dense`, `EinsumDense` and `Embedding` layers in int8 (Keras 3).
+
+        Per output channel, with float scales; those weights are frozen by
+        definition (a LoRA adapter on them still trains). Saved and loaded with
+        the model. Other layers with kernels stay in float, with a warning.
+
+        Args:
+            mode: `"int8"`; Keras's other modes raise NotImplementedError.
+            config: an `hoarfrost.quantizers.Int8QuantizationConfig`
+                (`activation_quantizer=None` for weight-only int8).
+            filters: a regex (or list of them) searched in layer names, or a
+                callable `layer -> bool`: only those layers are quantized.
+            **kwargs: `type_check` (as Keras).
+        """
+        from hoarfrost.models.peft import quantize
+        type_check = kwargs.pop("type_check", True)
+        if kwargs:
+            raise ValueError(f"Unrecognized keyword arguments passed to "
+                             f"{type(self).__name__}.quantize: {kwargs}")
+        quantize(self, mode, config=config, filters=filters, type_check=type_check)
+
+    def save_lora_weights(self, filepath, overwrite: bool = True) -> None:
+        """Save the LoRA adapters alone (a small `.lora.safetensors` file; KerasHub's name).
+
+        See `hoarfrost.saving.adapters`.
+        """
+        from hoarfrost.saving.adapters import save_lora_weights
+        save_lora_weights(self, filepath, overwrite=overwrite)
+
+    def load_lora_weights(self, filepath, check_base: bool = True) -> None:
+        """Load adapters saved by `save_lora_weights` onto the same base model.
+
+        Layers without an adapter get one (with the saved rank and alpha, and
+        everything else frozen, as `enable_lora`). With `check_base`, each
+        adapted kernel must be the one the adapters were trained on (by
+        checksum); pass False to apply them to another base of the same shapes.
+        """
+        from hoarfrost.saving.adapters import load_lora_weights
+        load_lora_weights(self, filepath, check_base=check_base)
 
     def summary(self, line_length: int | None = None, positions=None, print_fn=None,
                 expand_nested: bool = False, show_trainable: bool = False,

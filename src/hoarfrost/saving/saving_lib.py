@@ -22,6 +22,7 @@ import jax
 import numpy as np
 
 from hoarfrost.distribution import is_writer, to_host
+from hoarfrost.saving import adapters
 from hoarfrost.saving import archive as archives
 from hoarfrost.saving import temp_files, tensor_file, validation
 from hoarfrost.saving.serialization import deserialize_layer, serialize_layer
@@ -159,6 +160,9 @@ def save_model(model, filepath, overwrite: bool = True) -> None:
     opt_state, opt_blob = _optimizer_blob(model)
     state = {"format": FORMAT, "version": FORMAT_VERSION, **_trainability(model),
              "optimizer": opt_state}
+    adapted = adapters.adapted_layers(model)  # LoRA and int8 layers configs may not describe
+    if adapted:
+        state["adapted_layers"] = adapted
     weights = _weights_blob(model)
 
     def write(handle):
@@ -336,6 +340,8 @@ def load_model(filepath, custom_objects: dict | None = None, compile: bool = Tru
     input_shape = (config.get("build_config") or {}).get("input_shape")
     if not model.built and input_shape is not None:
         model.build(_to_tuples(input_shape))
+    adapters.restore_adapted_layers(model, state.get("adapted_layers"),
+                                    archives.member_label(filepath, "state.json"))
     _assign_weights(model, weights, state["variables"], filepath)
     _restore_trainability(model, state)
     compile_config = config.get("compile_config")

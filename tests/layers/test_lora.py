@@ -1,0 +1,148 @@
+"""LoRA on layers: Keras 3's adapters, formula and configs; merging; hoarfrost's flags.
+
+Fixtures: tools/keras_fixtures/lora.py (Keras 3.15 on JAX), the same float
+weights and adapters in both libraries.
+"""
+
+import json
+from pathlib import Path
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import pytest
+
+from hoarfrost import layers
+from hoarfrost.quantizers import Int8QuantizationConfig
+
+FIXTURE = np.load(Path(__file__).parent / "fixtures" / "keras_lora.npz")
+CASES = json.loads(str(FIXTURE["cases"]))
+
+
+def case(name: str) -> dict:
+    prefix = f"{name}/"
+    return {k[len(prefix):]: FIXTURE[k] for k in FIXTURE.files if k.startswith(prefix)}
+
+
+def replay(name: str):
+    """The fixture's layer in hoarfrost, with Keras's weights, steps and adapters."""
+    data = case(name)
+    config = json.loads(str(data["config"]))
+    layer = getattr(layers, config["class_name"])(**config["kwargs"])
+    layer(jnp.asarray(data["x"]))
+    layer.set_weights([data[f"w/{w.path.rpartition('/')[2]}"] for w in layer.weights])
+    steps = config["steps"]
+    if steps.startswith("int8"):
+        quant = (Int8QuantizationConfig(activation_quantizer=None)
+                 if steps == "int8_weights" else None)
+        layer.quantize("int8", config=quant)
+    if "lora" in steps:
+        layer.enable_lora(config["rank"], lora_alpha=config["alpha"])
+        a, b = layer.lora_variables
+        a.assign(data["lora_a"])
+        b.assign(data["lora_b"])
+    return layer, data
+
+
+def grad_of_inputs(layer, data):
+    return jax.grad(lambda v: jnp.sum(layer(v) * data["probe"]))(jnp.asarray(data["x"]))
+
+
+@pytest.mark.parametrize("name", [n for n in CASES if n.endswith("lora") and "int8" not in n
+                                  or n == "dense_lora_rank3"])
+def test_float_lora_equals_keras(name):
+    layer, data = replay(name)
+    np.testing.assert_allclose(np.asarray(layer(data["x"])), data["y"], rtol=1e-6, atol=1e-6)
+    if "dx" in data:
+        np.testing.assert_allclose(np.asarray(grad_of_inputs(layer, data)), data["dx"],
+                                   rtol=1e-5, atol=1e-5)
+    prefix = layer._lora_prefix
+    assert [w.path.rpartition("/")[2] for w in layer.weights][-2:] == [f"{prefix}_a",
+                                                                      f"{prefix}_b"]
+
+
+def test_enable_lora_freezes_the_kernel_and_keeps_the_outputs():
+    layer = layers.Dense(3, name="d")
+    x = np.random.default_rng(0).normal(size=(4, 5)).astype("float32")
+    before = np.asarray(layer(x))
+    layer.enable_lora(2)
+    assert [(w.path, w.shape, w.trainable) for w in layer.weights] == [
+        ("d/kernel", (5, 3), False), ("d/bias", (3,), True), ("d/lora_kernel_a", (5, 2), True),
+        ("d/lora_kernel_b", (2, 3), True)]
+    assert layer.lora_alpha == 2 and layer.lora_variables[0].dtype == jnp.float32
+    np.testing.assert_array_equal(np.asarray(layer(x)), before)  # B starts at zeros
+    with pytest.raises(ValueError, match="already enabled"):
+        layer.enable_lora(2)
+    # Keras re-enables the base kernel here; hoarfrost keeps it frozen (its own flag).
+    layer.trainable = False
+    layer.trainable = True
+    assert not layer.kernel.trainable and layer.bias.trainable
+    layer.kernel.trainable = True  # by itself, on purpose: allowed
+    assert layer.kernel.trainable
+
+
+def test_constructor_arguments_and_config_round_trip():
+    layer = layers.Dense(3, lora_rank=2, lora_alpha=6.0)
+    layer.build((None, 4))
+    # Keras 3.15 drops lora_alpha when build() enables LoRA (the fixture records 2.0).
+    assert float(FIXTURE["constructor/alpha_after_build"]) == 2.0
+    assert layer.lora_enabled and layer.lora_alpha == 6.0
+    config = layer.get_config()
+    assert (config["lora_rank"], config["lora_alpha"]) == (2, 6.0)
+    assert "lora_rank" not in layers.Dense(3).get_config()  # only when set, as Keras
+    for cls, kwargs, shape in ((layers.Embedding, {"input_dim": 5, "output_dim": 3}, (None, 2)),
+                               (layers.EinsumDense, {"equation": "ab,bc->ac",
+                                                     "output_shape": 3}, (None, 4)),
+                               (layers.Conv1D, {"filters": 3, "kernel_size": 2}, (None, 5, 2))):
+        rebuilt = cls.from_config(cls(**kwargs, lora_rank=2).get_config())
+        rebuilt.build(shape)
+        assert rebuilt.lora_enabled and rebuilt.lora_rank == 2
+    with pytest.raises(ValueError, match="lora_rank"):
+        layers.Dense(3, lora_rank=0)
+
+
+def test_errors_name_the_layer_and_the_reason():
+    with pytest.raises(ValueError, match="isn't yet built"):
+        layers.Dense(3, name="unbuilt").enable_lora(2)
+    constrained = layers.Dense(3, kernel_constraint="non_neg", name="c")
+    constrained.build((None, 2))
+    with pytest.raises(ValueError, match='"c".*kernel_constraint'):
+        constrained.enable_lora(2)
+    plain = layers.Dense(3)
+    plain.build((None, 2))
+    with pytest.raises(ValueError, match="nothing to merge"):
+        plain.merge_lora()
+
+
+@pytest.mark.parametrize("cls, kwargs, shape", [
+    (layers.Conv2D, {"filters": 4, "kernel_size": 3}, (2, 6, 6, 3)),
+    (layers.Conv1DTranspose, {"filters": 3, "kernel_size": 3, "strides": 2}, (2, 5, 2)),
+])
+def test_convolutions_adapt_their_kernel_the_same_way(cls, kwargs, shape):
+    rng = np.random.default_rng(1)
+    x = rng.normal(size=shape).astype("float32")
+    layer = cls(**kwargs)
+    layer(x)
+    layer.enable_lora(2, lora_alpha=3)
+    a, b = layer.lora_variables
+    assert a.shape == layer.kernel.shape[:-1] + (2,) and b.shape == (2, layer.kernel.shape[-1])
+    a.assign(rng.normal(size=a.shape))
+    b.assign(rng.normal(size=b.shape))
+    merged = layer.kernel.numpy() + 1.5 * np.matmul(a.numpy(), b.numpy())
+    plain = cls(**kwargs)
+    plain(x)
+    plain.set_weights([merged, layer.bias.numpy()])
+    np.testing.assert_allclose(np.asarray(layer(x)), np.asarray(plain(x)), rtol=1e-5, atol=1e-5)
+
+
+def test_merge_folds_the_adapter_into_the_kernel():
+    layer, data = replay("einsum_lora")
+    expected = np.asarray(layer(data["x"]))
+    layer.merge_lora()
+    assert [w.path.rpartition("/")[2] for w in layer.weights] == ["kernel", "bias"]
+    assert not layer.lora_enabled and "lora_rank" not in layer.get_config()
+    np.testing.assert_allclose(np.asarray(layer(data["x"])), expected, rtol=1e-6, atol=1e-6)
+    # The merged kernel keeps its flag (frozen) and follows the layer's flag again.
+    assert not layer.kernel.trainable
+    layer.trainable = True
+    assert layer.kernel.trainable
