@@ -14,8 +14,8 @@ from __future__ import annotations
 import contextlib
 
 from hoarfrost import (activations, applications, audit, backend, callbacks, config, constraints, datasets,
-                       initializers, layers, losses, metrics, models, ops, optimizers, random,
-                       regularizers, saving, tree, utils)
+                       initializers, layers, losses, metrics, models, ops, optimizers, quantizers,
+                       random, regularizers, saving, tree, utils)
 from hoarfrost.config import DTypePolicy
 from hoarfrost.initializers import Initializer
 from hoarfrost.layers import Input, InputSpec, Layer
@@ -64,5 +64,5 @@ __all__ = ["DTypePolicy", "FloatDTypePolicy", "Initializer", "Input", "InputSpec
            "Layer", "Loss", "Metric", "Model", "Optimizer", "Regularizer", "Sequential",
            "StatelessScope", "Variable", "activations", "applications", "audit", "backend", "callbacks", "config",
            "constraints", "datasets", "device", "initializers", "layers", "load_model", "losses",
-           "metrics", "models", "ops", "optimizers", "random", "regularizers", "saving", "tree",
+           "metrics", "models", "ops", "optimizers", "quantizers", "random", "regularizers", "saving", "tree",
            "utils", "version"]

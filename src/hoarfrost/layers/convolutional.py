@@ -466,6 +466,7 @@ class Conv1D(_Conv):
             added to the loss (weights' only while trainable).
         kernel_constraint, bias_constraint: projections after each update
             (not serialised by `get_config`).
+        lora_rank, lora_alpha: enable LoRA when built (`enable_lora`), as `Conv2D`.
         **kwargs: `name`, `trainable`, `input_shape`, `dtype`.
 
     Example:
@@ -498,6 +499,10 @@ class Conv2D(_Conv):
             added to the loss (weights' only while trainable).
         kernel_constraint, bias_constraint: projections after each update
             (not serialised by `get_config`).
+        lora_rank, lora_alpha: enable LoRA when built (`enable_lora`; Keras has
+            it on Dense/EinsumDense/Embedding, hoarfrost on convolutions too):
+            `lora_kernel_a` `(kh, kw, in_channels // groups, rank)` @
+            `lora_kernel_b` `(rank, filters)` updates the frozen kernel.
         **kwargs: `name`, `trainable`, `input_shape`, `dtype`.
 
     Example:
@@ -811,6 +816,8 @@ _TRANSPOSE_DOC = """
         kernel_size, strides, padding, data_format, dilation_rate, activation,
             use_bias, kernel_*, bias_*: as in `Conv{rank}D` (no `groups`;
             "valid" or "same" padding).
+        lora_rank, lora_alpha: enable LoRA when built (`enable_lora`), as
+            `Conv{rank}D` (the update's last axis is the kernel's, `in_channels`).
         output_padding: an int or a tuple of {rank} (each < the stride)
             added to the end of each spatial axis of the output, or None
             (Keras's default: the output size is `input * stride` for
