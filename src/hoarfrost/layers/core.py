@@ -112,18 +112,14 @@ class Dense(LoRAMixin, QuantizedMixin, Layer):
             dequant_scale=self._dequant_layout,
             quantize_inputs=None if quantizer is None else (lambda x: quantizer(x, axis=-1)),
             dtype=self.dtype)
-        if self.lora_enabled:
-            a, b = self.lora_variables
-            lora = jnp.matmul(jnp.matmul(inputs, a.value), b.value)
-            outputs = jnp.add(outputs, (self.lora_alpha / self.lora_rank) * lora)
-            outputs = outputs.astype(self.dtype)
         return outputs
 
     def call(self, inputs):
         if self.quantization_mode is not None:
             outputs = self._int8_call(inputs)
         else:
-            outputs = jnp.matmul(inputs, self._adapted(self.kernel.value))
+            outputs = jnp.matmul(inputs, self.kernel.value)
+        outputs = self._add_lora(outputs, lambda a: jnp.matmul(inputs, a))
         if self.bias is not None:
             outputs = outputs + self.bias.value
         outputs = self.activation(outputs)

@@ -310,18 +310,14 @@ class EinsumDense(LoRAMixin, QuantizedMixin, Layer):
             grad_contract=lambda up, kernel: jnp.einsum(info["gradient_equation"], up, kernel),
             dequant_scale=self._dequant_layout,
             quantize_inputs=None if quantizer is None else quantize_inputs, dtype=self.dtype)
-        if self.lora_enabled:
-            a, b = self.lora_variables
-            lora = jnp.matmul(jnp.einsum(self.equation, inputs, a.value), b.value)
-            outputs = jnp.add(outputs, (self.lora_alpha / self.lora_rank) * lora)
-            outputs = outputs.astype(self.dtype)
         return outputs
 
     def call(self, inputs):
         if self.quantization_mode is not None:
             outputs = self._int8_call(inputs)
         else:
-            outputs = jnp.einsum(self.equation, inputs, self._adapted(self.kernel.value))
+            outputs = jnp.einsum(self.equation, inputs, self.kernel.value)
+        outputs = self._add_lora(outputs, lambda a: jnp.einsum(self.equation, inputs, a))
         if self.bias is not None:
             outputs = outputs + self.bias.value
         outputs = self.activation(outputs)

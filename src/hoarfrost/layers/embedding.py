@@ -132,13 +132,9 @@ class Embedding(LoRAMixin, QuantizedMixin, Layer):
             scale = jnp.take(self.embeddings_scale.value, inputs, axis=0)
             outputs = jnp.take(self.embeddings.value, inputs, axis=0)
             outputs = jnp.divide(outputs.astype(self.dtype), jnp.expand_dims(scale, axis=-1))
-            if self.lora_enabled:
-                a, b = self.lora_variables
-                lora = jnp.matmul(jnp.take(a.value, inputs, axis=0), b.value)
-                outputs = jnp.add(outputs, (self.lora_alpha / self.lora_rank) * lora)
-                outputs = outputs.astype(self.dtype)
         else:
-            outputs = jnp.take(self._adapted(self.embeddings.value), inputs, axis=0)
+            outputs = jnp.take(self.embeddings.value, inputs, axis=0)
+        outputs = self._add_lora(outputs, lambda a: jnp.take(a, inputs, axis=0))
         if self.activity_regularizer is not None:
             self.add_loss(self.activity_regularizer(outputs) / outputs.shape[0])
         return outputs

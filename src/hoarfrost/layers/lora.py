@@ -7,9 +7,12 @@ two trainable float32 matrices, `lora_kernel_a` of shape `kernel.shape[:-1] +
 
     kernel + (lora_alpha / rank) * lora_kernel_a @ lora_kernel_b
 
-so with B initialised to zeros it is unchanged at step 0. On an int8 kernel
-the low-rank term is added to the output instead (QLoRA's pattern), as Keras
-does. `merge_lora()` folds the adapter into the kernel and removes it.
+so with B initialised to zeros it is unchanged at step 0. `Dense`,
+`EinsumDense` and `Embedding` compute it factored, `x @ kernel + (lora_alpha /
+rank) * (x @ A) @ B`, as Keras does on an int8 kernel (QLoRA's pattern): the
+training step then never forms a kernel-sized gradient. The convolutions use
+the updated kernel. `merge_lora()` folds the adapter into the kernel and
+removes it.
 
 The mixin is shared by `Dense`, `EinsumDense`, `Embedding` and the
 convolutions (hoarfrost's extension: same shapes, same formula).
@@ -126,6 +129,20 @@ class LoRAMixin:
         if not self.lora_enabled:
             return value
         return jnp.add(value, self.lora_delta()).astype(self.dtype)
+
+    def _add_lora(self, outputs, project):
+        """`outputs + (lora_alpha / rank) * project(A) @ B`: the adapter's term, factored.
+
+        `project(A)` applies the layer's contraction with A in place of the
+        kernel (`inputs @ A`, an einsum, a row lookup). Computed so, the step
+        never forms a kernel-sized gradient (peft's form); Keras adds `A @ B` to
+        the kernel first. The two agree within float32 rounding.
+        """
+        if not self.lora_enabled:
+            return outputs
+        a, b = self.lora_variables
+        lora = jnp.matmul(project(a.value), b.value)
+        return jnp.add(outputs, (self.lora_alpha / self.lora_rank) * lora).astype(self.dtype)
 
     def merge_lora(self) -> None:
         """Fold the adapter into the kernel and remove it: a plain layer again.
