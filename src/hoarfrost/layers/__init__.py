@@ -54,7 +54,3 @@ __all__ = [
     "RandomZoom", "Resizing", "TensorOp",
 ]
 
-from hoarfrost.symbolic import _install_operators  # noqa: E402  (needs TensorOp importable)
-
-_install_operators()
-

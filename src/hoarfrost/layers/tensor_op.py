@@ -14,18 +14,10 @@ from typing import Any
 
 import numpy as np
 
+from hoarfrost import ops
 from hoarfrost.layers.layer import Layer
 from hoarfrost.naming import unique_name
-from hoarfrost.symbolic import is_keras_tensor
-
-# Python operators on KerasTensors and the `hoarfrost.ops` names they run.
-OPERATORS = {
-    "__add__": "add", "__sub__": "subtract", "__mul__": "multiply",
-    "__truediv__": "true_divide", "__floordiv__": "floor_divide", "__mod__": "remainder",
-    "__pow__": "power", "__matmul__": "matmul", "__gt__": "greater", "__ge__": "greater_equal",
-    "__lt__": "less", "__le__": "less_equal",
-}
-UNARY = {"__neg__": "negative", "__abs__": "abs", "__pos__": "positive"}
+from hoarfrost.symbolic import is_keras_tensor, set_op_recorder
 
 
 def _encode(value, tensors: list):
@@ -73,11 +65,21 @@ def _decode(value, tensors: list):
     return value
 
 
+# The operations a saved TensorOp may name: Keras's ops (`image.resize` for ops.image's),
+# indexing, and the names hoarfrost recorded before its ops were Keras's own.
+OPERATIONS = frozenset(ops.__all__) | frozenset("image." + n for n in ops.image.__all__)
+LEGACY_NAMES = {"remainder": "mod", "positive": "copy"}
+
+
 def _resolve(op: str):
     if op == "getitem":
         return operator.getitem
-    from hoarfrost import ops
-    return getattr(ops, op)
+    name = LEGACY_NAMES.get(op, op)
+    if name not in OPERATIONS:
+        raise ValueError(f"TensorOp: unknown operation {op!r} (expected a name of "
+                         "hoarfrost.ops, which are Keras's ops, or 'getitem').")
+    namespace, _, name = name.rpartition(".")
+    return getattr(ops.image if namespace else ops, name)
 
 
 class TensorOp(Layer):
@@ -108,3 +110,6 @@ class TensorOp(Layer):
 
     def get_config(self) -> dict[str, Any]:
         return {**super().get_config(), "op": self.op, "arguments": self.arguments}
+
+
+set_op_recorder(TensorOp.apply)
