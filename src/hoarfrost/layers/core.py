@@ -197,13 +197,13 @@ def _builtin_function(name: str, module: str):
         return None
     if not (name in activations._ALL or name in ops.__all__):
         return None
+    found = None
     if module.split(".")[0] in ("builtins", "hoarfrost"):
-        return activations._ALL.get(name) or getattr(ops, name)
+        found = activations._ALL.get(name) or getattr(ops, name)
     for prefix, library in _ORIGINS.items():
         if module == prefix or module.startswith(prefix + "."):
             found = getattr(library, name, None)
-            return found if callable(found) else None
-    return None
+    return found if callable(found) else None
 
 
 def _function_from_config(config, custom_objects, argument: str, layer_name=None):

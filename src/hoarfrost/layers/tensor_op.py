@@ -67,7 +67,8 @@ def _decode(value, tensors: list):
 
 # The operations a saved TensorOp may name: Keras's ops (`image.resize` for ops.image's),
 # indexing, and the names hoarfrost recorded before its ops were Keras's own.
-OPERATIONS = frozenset(ops.__all__) | frozenset("image." + n for n in ops.image.__all__)
+OPERATIONS = (frozenset(n for n in ops.__all__ if n not in ("image", "linalg", "nn", "numpy"))
+              | frozenset("image." + n for n in ops.image.__all__))
 LEGACY_NAMES = {"remainder": "mod", "positive": "copy"}
 
 

@@ -190,11 +190,12 @@ def _batched(images, transform=None):
 @compiled
 def affine_transform(images, transform, interpolation="bilinear", fill_mode="constant",
                      fill_value=0, data_format=None):
-    """`images` warped by projective transforms `[a0, a1, a2, b0, b1, b2, c0, c1]`.
+    """`images` warped by transforms `[a0, a1, a2, b0, b1, b2, c0, c1]`.
 
-    The output pixel (x, y) samples the input at
-    `((a0 x + a1 y + a2) / k, (b0 x + b1 y + b2) / k)`, `k = c0 x + c1 y + 1`
-    (Keras's JAX backend ignores `c0`, `c1`: affine maps only).
+    The output pixel (x, y) samples the input at `(a0 x + a1 y + a2, b0 x + b1 y + b2)`.
+    Keep `c0 = c1 = 0`: as in Keras's JAX backend there is no projective division,
+    and nonzero values shift the sampled channel (`perspective_transform` warps
+    projectively).
     """
     data_format = standardize_data_format(data_format)
     _check_choice("interpolation", interpolation, WARP_INTERPOLATIONS)

@@ -74,7 +74,8 @@ def compiled(fn):
         leaves, treedef = jax.tree.flatten((args, kwargs))
         is_array = tuple(isinstance(leaf, (jax.Array, np.ndarray)) for leaf in leaves)
         static = tuple(None if array else leaf for leaf, array in zip(leaves, is_array))
-        key = (treedef, is_array, static)
+        # Types too: 1 and 1.0 (and True) are equal keys but trace differently.
+        key = (treedef, is_array, static, tuple(type(leaf) for leaf in static))
         try:
             program = programs.get(key)
         except TypeError:  # an unhashable argument: run step by step
