@@ -1,4 +1,4 @@
-"""Every op equals Keras's: each case of tests/fixtures/keras_ops.npz replayed through hoarfrost.ops.
+"""Every op equals Keras's: each case of tests/fixtures/keras_ops.npz replayed by hoarfrost.ops.
 
 The fixture (tools/keras_fixtures/ops.py) holds, for every op of `keras.ops` and
 `keras.ops.image`, calls on small fixed inputs and what Keras 3 (JAX backend)
@@ -87,7 +87,8 @@ def assert_like(ours, expected, case: dict, where: str = "output"):
         for i, (a, b) in enumerate(zip(ours, expected)):
             assert_like(a, b, case, f"{where}[{i}]")
     else:
-        assert type(ours) is type(expected) and ours == expected, f"{where}: {ours!r} != {expected!r}"
+        assert type(ours) is type(expected), f"{where}: {type(ours).__name__} is not Keras's"
+        assert ours == expected, f"{where}: {ours!r} != {expected!r}"
 
 
 @pytest.mark.parametrize("case", CASES, ids=[c["name"] for c in CASES])

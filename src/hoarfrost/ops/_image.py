@@ -506,7 +506,7 @@ def _check_two_of(names: tuple[str, str, str], values: tuple):
 @_image_op
 def pad_images(images, top_padding=None, left_padding=None, bottom_padding=None,
                right_padding=None, target_height=None, target_width=None, data_format=None):
-    """`images` zero-padded; give two of (top, bottom, target height), two of (left, right, width)."""
+    """`images` zero-padded: two of (top, bottom, target height), two of (left, right, width)."""
     data_format = standardize_data_format(data_format)
     images, height, width, _ = _edges(images, data_format)
     _check_two_of(("top_padding", "bottom_padding", "target_height"),
