@@ -4,15 +4,17 @@ The suite never writes into the user's home: hoarfrost's home (its compilation
 cache, downloaded datasets) is a temporary directory of this test process.
 """
 
-import atexit
 import os
 import shutil
 import tempfile
 
 import pytest
 
-os.environ["HOARFROST_HOME"] = tempfile.mkdtemp(prefix="hoarfrost-tests-")
-atexit.register(shutil.rmtree, os.environ["HOARFROST_HOME"], ignore_errors=True)
+_HOME = os.environ["HOARFROST_HOME"] = tempfile.mkdtemp(prefix="hoarfrost-tests-")
+
+
+def pytest_unconfigure(config):
+    shutil.rmtree(_HOME, ignore_errors=True)  # also in pytest-xdist's workers, unlike atexit
 
 import hoarfrost
 
