@@ -9,7 +9,7 @@ not depend on the machine's drift between processes:
 
 - "tiled" (hoarfrost's rule, `layers/conv_lowering.choose`): im2col at every
   size, tiled over the batch or output rows above `PATCH_BUDGET`; transposed
-  convolutions forward by XLA;
+  convolutions forward by XLA; XLA's convolution for fewer than 8 filters;
 - "cap" (the rule before): im2col up to 2**26 patch elements, XLA's
   convolution above;
 - "xla": XLA's convolution everywhere (what Keras 3 on JAX runs).

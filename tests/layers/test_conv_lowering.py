@@ -80,6 +80,10 @@ def test_the_rule_tiles_by_batch_then_rows_and_never_falls_back_to_xla_on_cpu():
     assert choose(*args, backend="cpu", budget=per_sample // 3) == Lowering("im2col", 1, 3)
     assert choose(*args, backend="cpu", budget=1) == Lowering("im2col", 1, 1)
     assert choose(*args, backend="gpu", budget=1) == Lowering("xla")
+    # Fewer than NARROW_FILTERS filters: XLA's convolution, unless grouped (depthwise).
+    narrow = (x, (3, 3, 4, conv_lowering.NARROW_FILTERS - 1), (1, 1), "same", (1, 1))
+    assert choose(*narrow, backend="cpu") == Lowering("xla")
+    assert choose(*narrow, backend="cpu", groups=4) == Lowering("im2col")
     # A transposed convolution runs forward by XLA on CPU, whatever its size.
     transposed = choose(x, kernel, (1, 1), [(1, 2), (1, 2)], (1, 1), (2, 2), backend="cpu")
     assert transposed == Lowering("im2col", xla_forward=True)
@@ -90,5 +94,6 @@ def test_the_rule_tiles_by_batch_then_rows_and_never_falls_back_to_xla_on_cpu():
 def test_layers_match_keras_when_tiled(name, monkeypatch):
     """A patch budget of a few elements tiles every layer by single output rows."""
     monkeypatch.setattr(conv_lowering, "PATCH_BUDGET", 8)
+    monkeypatch.setattr(conv_lowering, "NARROW_FILTERS", 0)  # the fixtures' filters are few
     class_name = str(np.load(FIXTURES / f"{name}.npz")["class_name"])
     check_keras_fixture(name, cls=getattr(convolutional, class_name))

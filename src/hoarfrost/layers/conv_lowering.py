@@ -11,6 +11,10 @@ slower per gradient step in benchmarks/RESULTS.md's measurements). The rule:
   sample alone is too large, over bands of output rows too. Each tile is
   rematerialised (`jax.checkpoint`): its patches are rebuilt in the backward
   pass instead of kept, so at most one tile's patches are alive at a time.
+- Narrow outputs: with fewer than `NARROW_FILTERS` filters (an image's 1-4
+  channels, as the last layer of a generator or decoder) the patch matmul is
+  bound by memory, not arithmetic (25 x 64 patch columns for 3 outputs), and
+  XLA's convolution, gradient included, is faster: it runs then.
 - The forward pass of a transposed convolution (`lhs_dilation`): im2col would
   multiply the zeros inserted between input elements (3/4 of the patches at
   stride 2), XLA's convolution does not, and is 5-8x faster there; so such a
@@ -34,6 +38,12 @@ from jax import lax
 #: The most patch elements one im2col call materialises (256 MB in float32);
 #: larger convolutions are tiled so that each tile stays within it.
 PATCH_BUDGET = 1 << 26
+#: Below this many filters (groups == 1) XLA's convolution runs on CPU too. Gradient
+#: steps inside `lax.scan`, 5x5 kernels, 64 input channels at 32x32 -> 64x64
+#: (transposed, batch 8), XLA's time / im2col's: 3 filters 0.30, 8 filters 0.93,
+#: 16 filters 1.52; a 3-filter 64x64 -> 32x32 strided Conv2D: 0.80; 128 filters
+#: (16x16 -> 32x32, 256 channels) 3.6, 256 filters (32x32 -> 16x16) 14-21.
+NARROW_FILTERS = 8
 
 
 class Lowering(NamedTuple):
@@ -87,17 +97,18 @@ def patch_elements(x_shape, kernel_shape, strides, padding, dilation,
 
 
 def choose(x_shape, kernel_shape, strides, padding, dilation, lhs_dilation=None,
-           backend: str | None = None, budget: int | None = None) -> Lowering:
+           backend: str | None = None, budget: int | None = None, groups: int = 1) -> Lowering:
     """The lowering for a convolution of channels-last `x_shape` by a Keras-layout kernel.
 
-    Off CPU: XLA's. On CPU: im2col, untiled while the patches fit in `budget`
+    Off CPU, and on CPU for fewer than `NARROW_FILTERS` filters (`groups`
+    1): XLA's. Otherwise on CPU: im2col, untiled while the patches fit in `budget`
     (default `PATCH_BUDGET`), else tiled by the largest batch chunk whose
     patches fit, or, when one sample does not fit, by one sample and the
     largest band of output rows that fits (one row at least); the forward
     pass by XLA where `lhs_dilation` inserts zeros.
     """
     backend = jax.default_backend() if backend is None else backend
-    if backend != "cpu":
+    if backend != "cpu" or (groups == 1 and kernel_shape[-1] < NARROW_FILTERS):
         return Lowering("xla")
     budget = PATCH_BUDGET if budget is None else budget
     xla_forward = any(d != 1 for d in (lhs_dilation or ()))

@@ -233,8 +233,8 @@ def conv(x, kernel, strides, padding, dilation, groups: int = 1, data_format="ch
         kernel: `(*window, c // groups, filters)`.
         padding: "valid", "same" or explicit `(low, high)` pairs per axis.
         lowering: "xla", "im2col" (untiled) or None: `conv_lowering.choose`
-            picks (im2col on CPU, tiled when its patches are large; XLA's
-            convolution elsewhere).
+            picks (im2col on CPU, tiled when its patches are large, XLA's for
+            very few filters; XLA's convolution elsewhere).
     """
     strides, dilation = tuple(strides), tuple(dilation)
     lhs_dilation = None if lhs_dilation is None else tuple(lhs_dilation)
@@ -243,7 +243,8 @@ def conv(x, kernel, strides, padding, dilation, groups: int = 1, data_format="ch
         shape = tuple(x.shape)
         if data_format == "channels_first":
             shape = shape[:1] + shape[2:] + shape[1:2]
-        plan = conv_lowering.choose(shape, kernel.shape, strides, padding, dilation, lhs_dilation)
+        plan = conv_lowering.choose(shape, kernel.shape, strides, padding, dilation, lhs_dilation,
+                                    groups=groups)
     else:
         plan = conv_lowering.Lowering(lowering)
     return _conv(x, kernel, strides, padding, dilation, groups, data_format, lhs_dilation, plan)
