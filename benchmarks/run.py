@@ -165,8 +165,9 @@ def _check_gpu() -> None:
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                           env={**os.environ, "JAX_PLATFORMS": "cuda"})
     if proc.stdout.strip() != "gpu":
+        lines = [ln for ln in proc.stderr.strip().splitlines() if "Error" in ln] or [""]
         sys.exit("--device gpu: JAX sees no CUDA GPU here (pip install -U 'jax[cuda12]'); "
-                 + (proc.stderr.strip().splitlines() or [""])[-1])
+                 + lines[-1][:300])
 
 
 def _device_name(device: str) -> str:
