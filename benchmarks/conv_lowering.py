@@ -8,9 +8,8 @@ interleaved rounds (a fresh compile per rule, timed apart), so the ratios do
 not depend on the machine's drift between processes:
 
 - "tiled" (hoarfrost's rule, `layers/conv_lowering.choose`): im2col at every
-  size, tiled over the batch or output rows above `PATCH_BUDGET`; transposed
-  convolutions forward by XLA; XLA's convolution for fewer than 8 filters;
-- "im2col-forward": "tiled" with transposed convolutions forward by im2col too;
+  size, tiled over the batch or output rows above `PATCH_BUDGET`; XLA's
+  convolution for fewer than 8 filters;
 - "cap" (the rule before): im2col up to 2**26 patch elements, XLA's
   convolution above;
 - "xla": XLA's convolution everywhere (what Keras 3 on JAX runs).
@@ -41,10 +40,7 @@ def _rules(conv_lowering):
             return conv_lowering.Lowering("im2col")
         return conv_lowering.Lowering("xla")
 
-    def im2col_forward(*args, **kwargs):
-        return original(*args, **kwargs)._replace(xla_forward=False)
-
-    return {"tiled": original, "im2col-forward": im2col_forward, "cap": cap,
+    return {"tiled": original, "cap": cap,
             "xla": lambda *a, **k: conv_lowering.Lowering("xla")}
 
 

@@ -2,8 +2,10 @@
 
 On CPU a convolution is differentiated as im2col (its window patches times its
 kernel, see `convolutional`), because XLA:CPU's own convolution is slow to
-differentiate, above all inside the `lax.scan` that `fit` runs (3.5-20x
-slower per gradient step in benchmarks/RESULTS.md's measurements). The rule:
+differentiate, above all inside the `lax.scan` that `fit` runs: 3.6x (a
+256 -> 128 filter transposed convolution) to 14-21x (a 128 -> 256 strided
+one) slower per gradient step, 3x per DCGAN step (`NARROW_FILTERS` below,
+benchmarks/conv_lowering.py). The rule:
 
 - Memory: the patches (`kernel taps x input channels` times the output size)
   are kept for the backward pass. When they exceed `PATCH_BUDGET` elements
@@ -15,10 +17,11 @@ slower per gradient step in benchmarks/RESULTS.md's measurements). The rule:
   channels, as the last layer of a generator or decoder) the patch matmul is
   bound by memory, not arithmetic (25 x 64 patch columns for 3 outputs), and
   XLA's convolution, gradient included, is faster: it runs then.
-- The forward pass of a transposed convolution (`lhs_dilation`): im2col would
-  multiply the zeros inserted between input elements (3/4 of the patches at
-  stride 2), XLA's convolution does not, and is 5-8x faster there; so such a
-  convolution runs forward by XLA and backward by (tiled) im2col.
+- Transposed convolutions run as im2col too, although it multiplies the
+  zeros inserted between input elements (3/4 of the patches at stride 2):
+  XLA's forward pass with an im2col gradient was 1.3-1.4x faster per layer,
+  but 2x slower in the whole DCGAN step (benchmarks/conv_lowering.py as of
+  commit 61c1496, rules "tiled" and "im2col-forward").
 - Off CPU, XLA's convolution (cuDNN on GPUs) is used throughout.
 
 The choice never changes what is computed, only how (float32 sums may round
@@ -53,14 +56,11 @@ class Lowering(NamedTuple):
         kind: "xla" (`lax.conv_general_dilated`) or "im2col" (patch matmuls).
         batch_tile: im2col only: samples per tile, or None for no tiling.
         row_tile: im2col only: output rows per tile, or None for whole samples.
-        xla_forward: im2col only: compute the forward pass with XLA's
-            convolution (the backward pass stays im2col).
     """
 
     kind: str
     batch_tile: int | None = None
     row_tile: int | None = None
-    xla_forward: bool = False
 
 
 def explicit_padding(spatial: Sequence[int], window: Sequence[int], strides, dilation,
@@ -104,28 +104,25 @@ def choose(x_shape, kernel_shape, strides, padding, dilation, lhs_dilation=None,
     1): XLA's. Otherwise on CPU: im2col, untiled while the patches fit in `budget`
     (default `PATCH_BUDGET`), else tiled by the largest batch chunk whose
     patches fit, or, when one sample does not fit, by one sample and the
-    largest band of output rows that fits (one row at least); the forward
-    pass by XLA where `lhs_dilation` inserts zeros.
+    largest band of output rows that fits (one row at least).
     """
     backend = jax.default_backend() if backend is None else backend
     if backend != "cpu" or (groups == 1 and kernel_shape[-1] < NARROW_FILTERS):
         return Lowering("xla")
     budget = PATCH_BUDGET if budget is None else budget
-    xla_forward = any(d != 1 for d in (lhs_dilation or ()))
     total = patch_elements(x_shape, kernel_shape, strides, padding, dilation, lhs_dilation)
     batch = x_shape[0]
     if total <= budget or batch == 0 or total == 0:
-        return Lowering("im2col", xla_forward=xla_forward)
+        return Lowering("im2col")
     per_sample = total // batch
     if per_sample <= budget:
-        return Lowering("im2col", batch_tile=budget // per_sample, xla_forward=xla_forward)
+        return Lowering("im2col", batch_tile=budget // per_sample)
     rank = len(x_shape) - 2
     padded = _padded_spatial(x_shape, kernel_shape[:rank], strides, padding, dilation,
                              lhs_dilation)
     rows = _output_spatial(padded, kernel_shape[:rank], strides, dilation)[0]
     per_row = per_sample // rows
-    return Lowering("im2col", batch_tile=1, row_tile=max(1, min(rows, budget // per_row)),
-                    xla_forward=xla_forward)
+    return Lowering("im2col", batch_tile=1, row_tile=max(1, min(rows, budget // per_row)))
 
 
 def apply(plan: Lowering, im2col: Callable, xla: Callable, x, kernel, strides, padding,
@@ -142,32 +139,9 @@ def apply(plan: Lowering, im2col: Callable, xla: Callable, x, kernel, strides, p
     if plan.kind == "xla":
         return xla(x, kernel, *args)
     if plan.batch_tile is None:
-        im2col_fn = im2col
-    else:
-        def im2col_fn(x, kernel, *args):
-            return conv_tiled(im2col, x, kernel, *args, batch_tile=plan.batch_tile,
-                              row_tile=plan.row_tile)
-    if not plan.xla_forward:
-        return im2col_fn(x, kernel, *args)
-    return _xla_forward(xla, im2col_fn, args, x, kernel)
-
-
-def _xla_forward(xla: Callable, im2col: Callable, args: tuple, x, kernel):
-    """`xla`'s convolution forward, `im2col`'s gradient (its forward matmul is dead code there)."""
-
-    @jax.custom_vjp
-    def convolve(x, kernel):
-        return xla(x, kernel, *args)
-
-    def forward(x, kernel):
-        return xla(x, kernel, *args), (x, kernel)
-
-    def backward(residuals, grad):
-        _, vjp = jax.vjp(lambda x, kernel: im2col(x, kernel, *args), *residuals)
-        return vjp(grad)
-
-    convolve.defvjp(forward, backward)
-    return convolve(x, kernel)
+        return im2col(x, kernel, *args)
+    return conv_tiled(im2col, x, kernel, *args, batch_tile=plan.batch_tile,
+                      row_tile=plan.row_tile)
 
 
 def pad_input(x, window, strides, padding, dilation, lhs_dilation=None):
