@@ -27,6 +27,7 @@ compiler_log.addHandler(_CacheHits())
 
 import hoarfrost  # noqa: E402  after the listeners, as a user's script would import it
 
+cache_after_import = hoarfrost.compile_cache.directory().exists()
 hoarfrost.utils.set_random_seed(0)
 rng = np.random.default_rng(0)
 x, y = rng.normal(size=(64, 6)).astype("float32"), rng.integers(0, 3, 64)
@@ -36,5 +37,5 @@ model.compile(optimizer="adam", loss="sparse_categorical_crossentropy")
 history = model.fit(x, y, batch_size=16, epochs=2, verbose=0)
 print("RESULT" + json.dumps({
     "loss": history.history["loss"], "weights": [w.tolist() for w in model.get_weights()],
-    "hits": len(hits), "programs": programs,
+    "hits": len(hits), "programs": programs, "cache_after_import": cache_after_import,
     "jax_cache_dir": jax.config.jax_compilation_cache_dir}))
