@@ -83,6 +83,9 @@ def test_the_rule_tiles_by_batch_then_rows_and_never_falls_back_to_xla_on_cpu():
     narrow = (x, (3, 3, 4, conv_lowering.NARROW_FILTERS - 1), (1, 1), "same", (1, 1))
     assert choose(*narrow, backend="cpu") == Lowering("xla")
     assert choose(*narrow, backend="cpu", groups=4) == Lowering("im2col")
+    batch, = jax.export.symbolic_shape("b")  # a size known only when the program runs
+    assert choose((batch, 10, 10, 4), kernel, (1, 1), "same", (1, 1),
+                  backend="cpu") == Lowering("xla")
     # A transposed convolution's patches count the zeros its input dilation inserts.
     transposed = (x, kernel, (1, 1), [(1, 1), (1, 1)], (1, 1), (2, 2))
     assert conv_lowering.patch_elements(*transposed) == 8 * 19 * 19 * 9 * 4

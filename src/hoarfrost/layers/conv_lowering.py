@@ -100,8 +100,8 @@ def choose(x_shape, kernel_shape, strides, padding, dilation, lhs_dilation=None,
            backend: str | None = None, budget: int | None = None, groups: int = 1) -> Lowering:
     """The lowering for a convolution of channels-last `x_shape` by a Keras-layout kernel.
 
-    Off CPU, and on CPU for fewer than `NARROW_FILTERS` filters (`groups`
-    1): XLA's. Otherwise on CPU: im2col, untiled while the patches fit in `budget`
+    Off CPU, on CPU for fewer than `NARROW_FILTERS` filters (`groups` 1),
+    and for symbolic sizes (`jax.export`): XLA's. Otherwise on CPU: im2col, untiled while the patches fit in `budget`
     (default `PATCH_BUDGET`), else tiled by the largest batch chunk whose
     patches fit, or, when one sample does not fit, by one sample and the
     largest band of output rows that fits (one row at least).
@@ -109,6 +109,8 @@ def choose(x_shape, kernel_shape, strides, padding, dilation, lhs_dilation=None,
     backend = jax.default_backend() if backend is None else backend
     if backend != "cpu" or (groups == 1 and kernel_shape[-1] < NARROW_FILTERS):
         return Lowering("xla")
+    if any(jax.export.is_symbolic_dim(d) for d in x_shape):
+        return Lowering("xla")  # a symbolic size (`jax.export`) may be any size
     budget = PATCH_BUDGET if budget is None else budget
     total = patch_elements(x_shape, kernel_shape, strides, padding, dilation, lhs_dilation)
     batch = x_shape[0]
