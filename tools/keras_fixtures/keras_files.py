@@ -19,12 +19,13 @@ and write under tests/saving/fixtures/:
 - `<backend>_structure.json`: each file's members, HDF5 groups and datasets
   (with shapes) and its config's keys: what hoarfrost's writer must match.
 
-`--check DIR` loads the `.keras` files hoarfrost wrote into DIR (see
-tests/saving/test_keras_archive.py, `HOARFROST_WRITE_DIR`), predicts on the
-fixture inputs, compares with hoarfrost's predictions saved beside them,
-saves each again with Keras (`DIR/keras_<name>.keras`, for the hoarfrost ->
-Keras -> hoarfrost test) and records the result in
-tests/saving/fixtures/keras_reads_hoarfrost.json.
+`--check DIR` loads the `.keras` files hoarfrost wrote into DIR (made by
+`hoarfrost_files.py DIR`), predicts on the fixture inputs, compares with
+hoarfrost's predictions saved beside them, records the result in
+`keras_reads_hoarfrost_<backend>.json`, trains each model one more epoch in
+Keras and (JAX backend) saves it as `via_keras_<name>.keras` with its
+predictions in `via_keras_predictions.npz`, for the hoarfrost -> Keras ->
+hoarfrost test.
 """
 
 from __future__ import annotations
@@ -174,8 +175,8 @@ def write_keras3(backend: str) -> None:
         if name in ("residual", "inception"):
             continue  # weight order only
         model.save(f"{stem}.keras")
-        model.save_weights(f"{stem}.weights.h5")
-        if backend == "jax":
+        if backend == "jax":  # the weights layouts do not depend on the backend
+            model.save_weights(f"{stem}.weights.h5")
             model.save(f"{stem}.h5")  # Keras 3's legacy HDF5 writer
         for suffix in (".keras", ".weights.h5", ".h5"):
             if Path(f"{stem}{suffix}").exists():
@@ -209,11 +210,13 @@ def write_tf_keras() -> None:
 
 
 def check(directory: str) -> None:
-    """Load hoarfrost-written `.keras` files in Keras; record whether they predict the same."""
+    """Load hoarfrost-written `.keras` files in Keras; record whether they predict the same,
+    then train each one more epoch in Keras and save it for hoarfrost to read back."""
     import keras
     directory = Path(directory)
-    results = {"keras_version": keras.__version__, "backend": keras.backend.backend(),
-               "models": {}}
+    backend = keras.backend.backend()
+    results = {"keras_version": keras.__version__, "backend": backend, "models": {}}
+    after = {}
     for path in sorted(directory.glob("hoarfrost_*.keras")):
         name = path.stem[len("hoarfrost_"):]
         expected = np.load(directory / f"hoarfrost_{name}.npz")
@@ -221,17 +224,22 @@ def check(directory: str) -> None:
         got = np.asarray(model.predict(expected["x"], verbose=0))
         entry = {"max_abs_diff": float(np.max(np.abs(got - expected["predict"]))),
                  "weights": len(model.weights),
+                 "trainable_weights": len(model.trainable_weights),
                  "compiled": model.optimizer is not None}
         if model.optimizer is not None:  # fit continues from the file's optimizer
-            entry["iterations"] = int(model.optimizer.iterations.numpy())
-            model.fit(expected["x"], expected["y"], epochs=1, verbose=0)
-            entry["fit_loss_finite"] = bool(np.isfinite(
-                model.evaluate(expected["x"], expected["y"], verbose=0)[0]))
+            entry["iterations"] = int(np.asarray(model.optimizer.iterations))
+            model.fit(expected["x"], expected["y"], epochs=1, batch_size=2, verbose=0)
+            after[f"{name}/predict"] = np.asarray(model.predict(expected["x"], verbose=0))
+            after[f"{name}/x"] = expected["x"]
+            after[f"{name}/iterations"] = np.asarray(model.optimizer.iterations)
         results["models"][name] = entry
-        model.save(directory / f"keras_{name}.keras")
+        if backend == "jax":
+            model.save(OUT / f"via_keras_{name}.keras")
         print(name, entry)
-    (OUT / "keras_reads_hoarfrost.json").write_text(json.dumps(results, indent=1,
-                                                               sort_keys=True))
+    (OUT / f"keras_reads_hoarfrost_{backend}.json").write_text(
+        json.dumps(results, indent=1, sort_keys=True))
+    if backend == "jax":
+        np.savez_compressed(OUT / "via_keras_predictions.npz", **after)
 
 
 if __name__ == "__main__":

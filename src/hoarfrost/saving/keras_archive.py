@@ -355,21 +355,26 @@ def _restore_own_slots(model, opt_state: dict, blob: bytes, filepath) -> None:
 
 
 # --- writing -------------------------------------------------------------------------------
+def optimizer_groups(model) -> dict:
+    """`{"optimizer/vars": (name, arrays)}` for a compiled model with a built-in optimizer."""
+    from hoarfrost import optimizers
+    optimizer = getattr(model, "optimizer", None) if getattr(model, "compiled", False) else None
+    if optimizer is None or optimizers.serialize(optimizer) is None:
+        return {}
+    return {"optimizer/vars": (optimizer.name, keras_optimizer_arrays(model))}
+
+
 def keras_zip_members(model) -> dict[str, bytes]:
     """The members of the `.keras` zip `model.save()` writes, in writing order."""
     from hoarfrost import optimizers
     import datetime
     config = keras_config.to_keras(model)
     state, slots = extras(model)
-    optimizer_groups = {}
-    optimizer = getattr(model, "optimizer", None) if getattr(model, "compiled", False) else None
-    serialized = optimizers.serialize(optimizer) if optimizer is not None else None
+    groups = optimizer_groups(model)
     if state["compile_config"] is not None:
         keras_optimizer = None
-        if serialized is not None:
-            keras_optimizer = keras_config.optimizer_to_keras(serialized)
-            optimizer_groups["optimizer/vars"] = (optimizer.name,
-                                                  keras_optimizer_arrays(model))
+        if groups:
+            keras_optimizer = keras_config.optimizer_to_keras(optimizers.serialize(model.optimizer))
         config["compile_config"] = keras_config.compile_to_keras(
             model, state["compile_config"], keras_optimizer)
     else:
@@ -386,7 +391,7 @@ def keras_zip_members(model) -> dict[str, bytes]:
                 "hoarfrost": {"format": FORMAT, "version": FORMAT_VERSION}}
     members = {"metadata.json": json.dumps(metadata).encode(),
                "config.json": config_json.encode(),
-               "model.weights.h5": h5_format.weights_blob(model, optimizer_groups),
+               "model.weights.h5": h5_format.weights_blob(model, groups),
                STATE: json.dumps(state).encode()}
     if slots is not None:
         members[SLOTS] = slots

@@ -455,15 +455,20 @@ def _layer_to_keras(layer) -> dict:
     registered = getattr(type(layer), "_registered_name", None)
     if isinstance(layer, Functional):
         return {"module": "keras.src.models.functional", "class_name": "Functional",
-                "config": _functional_to_keras(layer), "registered_name": "Functional"}
+                "config": _functional_to_keras(layer), "registered_name": "Functional",
+                "build_config": {"input_shape": None}, "compile_config": {}}
     if isinstance(layer, Sequential):
         config = {"name": layer.name, "trainable": layer.trainable,
                   "dtype": _policy(layer.dtype),
-                  "layers": [_layer_to_keras(sub) for sub in
+                  "layers": [_with_build_config(_layer_to_keras(sub), sub) for sub in
                              ([layer._input_layer] if layer._input_layer is not None else [])
                              + list(layer.layers)]}
+        shape = _jsonable(layer._build_shapes_dict) if layer.built else None
+        if shape is not None:
+            config["build_input_shape"] = shape
         return {"module": "keras", "class_name": "Sequential", "config": config,
-                "registered_name": None}
+                "registered_name": None, "build_config": {"input_shape": shape},
+                "compile_config": {}}
     if isinstance(layer, TensorOp):
         raise TypeError("TensorOps are written as graph operations, not layers.")
     return _config_to_keras(class_name, registered, dict(layer.get_config()))
@@ -543,16 +548,13 @@ def _functional_to_keras(model) -> dict:
                                 **_op_args_to_keras(kwargs, [])},
                      "registered_name": None}
         else:
-            entry = _layer_to_keras(layer)
+            entry = _with_build_config(_layer_to_keras(layer), layer)
             inbound = []
             for node in nodes:
                 if type(layer).__name__ == "InputLayer":
                     continue
                 args = [jax.tree.map(keras_tensor, node.inputs, is_leaf=is_keras_tensor)]
                 inbound.append({"args": args, "kwargs": dict(node.kwargs)})
-            if layer.built and type(layer).__name__ not in ("InputLayer",) \
-                    and layer._build_shapes_dict is not None and not hasattr(layer, "_nodes"):
-                entry["build_config"] = {"input_shape": _jsonable(layer._build_shapes_dict)}
         entry["name"] = layer.name
         entry["inbound_nodes"] = inbound
         entries.append(entry)
@@ -562,6 +564,14 @@ def _functional_to_keras(model) -> dict:
 
     return {"name": model.name, "trainable": model.trainable, "layers": entries,
             "input_layers": io(model._inputs_struct), "output_layers": io(model._outputs_struct)}
+
+
+def _with_build_config(entry: dict, layer) -> dict:
+    """Keras's `build_config` of a built layer (models have their own)."""
+    if ("build_config" not in entry and layer.built and type(layer).__name__ != "InputLayer"
+            and layer._build_shapes_dict is not None):
+        entry["build_config"] = {"input_shape": _jsonable(layer._build_shapes_dict)}
+    return entry
 
 
 def _op_args_to_keras(value, tensors: list):

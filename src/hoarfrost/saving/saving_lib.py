@@ -477,9 +477,9 @@ def save_weights(model, filepath, overwrite: bool = True) -> None:
     if not model.built:
         raise ValueError(f'save_weights(): model "{model.name}" is not built, so it has no '
                          "weights yet. Build it first (give an input shape, or call it).")
-    if filepath.endswith(".weights.h5"):
-        from hoarfrost.saving import h5_format
-        blob = h5_format.weights_blob(model)
+    if filepath.endswith(".weights.h5"):  # with the optimizer's variables, as Keras
+        from hoarfrost.saving import h5_format, keras_archive
+        blob = h5_format.weights_blob(model, keras_archive.optimizer_groups(model))
     else:
         tensors = {f"{i:05d}": _contiguous(v.numpy()) for i, v in enumerate(model.weights)}
         blob = st_save(tensors, metadata={"format": FORMAT,
