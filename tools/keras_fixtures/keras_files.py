@@ -80,7 +80,7 @@ def build(keras, name: str):
         a = layers.Dense(4, activation="relu", name="a")(inp)
         a = layers.Dense(4, name="b")(a)
         shortcut = layers.Dense(4, name="shortcut")(inp)
-        x = layers.Add(name="add")([a, shortcut])
+        x = layers.Add(name="add")([shortcut, a])  # as ResNet: shortcut first
         return keras.Model(inp, layers.Dense(2, name="out")(x), name="residual")
     if name == "inception":
         inp = keras.Input((6, 6, 3), name="image")
