@@ -5,7 +5,8 @@ Run with hoarfrost's environment, from the repository root:
     PYTHONPATH=src .venv/bin/python tools/keras_fixtures/hoarfrost_files.py DIR
 
 Each test model is loaded from its Keras 3 (JAX) fixture, trained one more
-epoch in hoarfrost (so its optimizer state is hoarfrost's), and saved as
+epoch in hoarfrost (so its optimizer state is hoarfrost's; the `ops` model,
+operations on tensors, is not trained), and saved as
 `DIR/hoarfrost_<name>.keras`, with `DIR/hoarfrost_<name>.npz` holding the
 inputs, targets and hoarfrost's predictions.
 """
@@ -32,6 +33,11 @@ def main(directory: str) -> None:
         np.savez(out / f"hoarfrost_{name}.npz", x=x, y=y,
                  predict=np.asarray(model.predict(x, verbose=0)))
         print("wrote", out / f"hoarfrost_{name}.keras")
+    model = load_model(FIXTURES / "jax_ops.keras")  # TensorOps, written as Keras's ops
+    x = record["ops/x"]
+    model.save(out / "hoarfrost_ops.keras")
+    np.savez(out / "hoarfrost_ops.npz", x=x,
+             **{f"predict_{i}": np.asarray(o) for i, o in enumerate(model(x))})
 
 
 if __name__ == "__main__":

@@ -131,6 +131,9 @@ def _layer_from_keras(entry: dict, custom_objects, where: str) -> dict:
             if len(value) != 1:
                 _fail(where, f"axis={value}; hoarfrost's BatchNormalization takes one axis.")
             value = value[0]
+        if key.endswith("_constraint") and value is not None:
+            _fail(where, f"{key}={_short(value)}: hoarfrost does not read constraints from "
+                  "configs (pass the callable to the layer in code).")
         if accepted is not None and key not in accepted:
             if key in _IGNORABLE:
                 continue
@@ -398,6 +401,8 @@ def _encode_op_args(value, tensors: list, produced):
 def _op_name(class_name: str) -> str:
     from hoarfrost import ops
     name = _OP_NAMES.get(class_name, to_snake_case(class_name))
+    if name == "getitem":
+        return name
     try:
         getattr(ops, name)
     except AttributeError:
@@ -471,6 +476,10 @@ def _layer_to_keras(layer) -> dict:
                 "compile_config": {}}
     if isinstance(layer, TensorOp):
         raise TypeError("TensorOps are written as graph operations, not layers.")
+    for key, value in vars(layer).items():
+        if key.endswith("_constraint") and value is not None:
+            raise ValueError(f"save(): layer {layer.name!r} has {key}={value!r}; constraints "
+                             "are not saved in configs, so the file would silently lose it.")
     return _config_to_keras(class_name, registered, dict(layer.get_config()))
 
 
