@@ -205,3 +205,21 @@ def test_files_are_told_apart_by_content(tmp_path):
     text.write_text("hello, world")
     with pytest.raises(ValueError, match=r"notes\.keras.*starts with b'hello, world'"):
         load_model(text)
+
+
+def test_keras_optimizer_hoarfrost_lacks_loads_uncompiled_with_a_warning(tmp_path):
+    path = tmp_path / "nadam.keras"
+    with zipfile.ZipFile(FIXTURES / "jax_mlp.keras") as source, \
+            zipfile.ZipFile(path, "w") as target:
+        for member in source.namelist():
+            data = source.read(member)
+            if member == "config.json":
+                config = json.loads(data)
+                config["compile_config"]["optimizer"]["class_name"] = "Nadam"
+                data = json.dumps(config)
+            target.writestr(member, data)
+    with pytest.warns(UserWarning, match=r"nadam\.keras.*Nadam.*uncompiled"):
+        model = load_model(path)
+    assert not model.compiled
+    np.testing.assert_allclose(_predict(model, RECORDS["jax"]["mlp/x"]),
+                               RECORDS["jax"]["mlp/predict"], rtol=1e-5, atol=1e-6)

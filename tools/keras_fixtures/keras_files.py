@@ -208,11 +208,6 @@ def write_tf_keras() -> None:
         model = build(keras, name)
         x, y = inputs(name, rng)
         record[f"{name}/x"], record[f"{name}/y"] = x, y
-        if name == "ops":  # not trained: three outputs, one of them boolean
-            for i, out in enumerate(model.predict(x, verbose=0)):
-                record[f"{name}/predict_{i}"] = np.asarray(out)
-            model.save(OUT / f"{backend}_{name}.keras")
-            continue
         model.compile(optimizer=keras.optimizers.Adam(0.01),
                       loss="categorical_crossentropy" if name == "cnn" else "mse",
                       metrics=["mae"])

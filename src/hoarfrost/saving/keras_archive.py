@@ -175,10 +175,18 @@ def _build(model, entry: dict) -> None:
 
 
 def _compile_from_keras(model, compile_config: dict, filepath, custom_objects) -> None:
+    """Compile as the file's Keras compile config says; a setting hoarfrost lacks (an
+    optimizer or loss of another name) leaves the model uncompiled, with a warning that
+    names it."""
     from hoarfrost.saving import saving_lib
     hf_compile, optimizer = keras_config.compile_from_keras(compile_config, repr(filepath))
     opt_state = None if optimizer is None else {"optimizer": optimizer}
-    saving_lib._restore_compile(model, hf_compile, opt_state, None, filepath, custom_objects)
+    try:
+        saving_lib._restore_compile(model, hf_compile, opt_state, None, filepath,
+                                    custom_objects)
+    except ValueError as exc:
+        _warn(filepath, f"its compile settings can not be restored ({exc}); the model is "
+              "loaded uncompiled. Call compile() to train it.")
 
 
 def keras_slot_layout(optimizer) -> list[list[tuple[str, object]]]:

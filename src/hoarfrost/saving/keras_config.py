@@ -21,7 +21,6 @@ from __future__ import annotations
 import inspect
 import json
 import re
-from typing import Any
 
 from hoarfrost.naming import to_snake_case
 
@@ -522,7 +521,7 @@ def _object_to_keras(key: str, value: dict) -> dict:
 
 
 def _functional_to_keras(model) -> dict:
-    from hoarfrost.layers.tensor_op import TensorOp, _decode
+    from hoarfrost.layers.tensor_op import TensorOp
     from hoarfrost.symbolic import is_keras_tensor
     import jax
     own = {id(node) for node in model._nodes}
@@ -700,8 +699,7 @@ def compile_from_keras(config: dict, where: str) -> tuple[dict, dict | None]:
     optimizer = config.get("optimizer") or config.get("optimizer_config")
     if isinstance(optimizer, str):
         optimizer = {"class_name": optimizer, "config": {}}
-    for key in ("run_eagerly", "jit_compile"):
-        pass  # execution modes: hoarfrost always compiles its steps
+    # run_eagerly / jit_compile are execution modes: hoarfrost always compiles its steps.
     spe = config.get("steps_per_execution", 1)
     out = {"loss": identifier_from_keras(config.get("loss")),
            "metrics": identifier_from_keras(config.get("metrics")) or [],
@@ -713,6 +711,3 @@ def compile_from_keras(config: dict, where: str) -> tuple[dict, dict | None]:
         opt = optimizer_from_keras(optimizer, f"{where}, optimizer")
     return out, opt
 
-
-def dumps(value: Any) -> str:
-    return json.dumps(value)
