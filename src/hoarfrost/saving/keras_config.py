@@ -200,6 +200,8 @@ def _value_from_keras(key: str, value, custom_objects, where: str):
 
 def _object_from_keras(value: dict, where: str) -> dict:
     """An initializer / regularizer / constraint / schedule dict without Keras's wrapping."""
+    if not isinstance(value.get("config"), dict):
+        return value  # a function reference (Lambda's), read in Keras's form
     config = dict(value.get("config") or {})
     for key in ("input_axes", "output_axes"):
         if key in config:
@@ -511,6 +513,8 @@ def _policy(dtype) -> dict:
 
 
 def _object_to_keras(key: str, value: dict) -> dict:
+    if "module" in value or not isinstance(value.get("config"), dict):
+        return value  # already in Keras's form (a Lambda's function)
     kind = next((k for k in _MODULES if key.endswith(k)), None)
     config = dict(value.get("config") or {})
     if value["class_name"] in _VARIANCE_SCALING:
