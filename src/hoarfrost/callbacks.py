@@ -692,8 +692,11 @@ def _restore_training_state(model, filepath) -> None:
     import jax
     import jax.numpy as jnp
 
-    from hoarfrost.saving import saving_lib
+    from hoarfrost.saving import keras_archive, saving_lib
     filepath = os.fspath(filepath)
+    if keras_archive.detect(filepath) == keras_archive.KERAS_ZIP:  # what save() writes now
+        keras_archive.restore_training_state(model, filepath)
+        return
     with saving_lib._open_archive(filepath) as archive:
         try:
             state = json.loads(saving_lib._read(archive, "state.json", filepath))

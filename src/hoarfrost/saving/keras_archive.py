@@ -510,3 +510,56 @@ def load_keras_weights(model, filepath) -> None:
         with open(filepath, "rb") as handle:
             tree = _h5_tree(handle.read(), filepath)
     h5_format.assign_tree(model, tree, repr(os.fspath(filepath)))
+
+
+# --- training state into an existing model (BackupAndRestore) ------------------------------
+def restore_training_state(model, filepath) -> None:
+    """A `.keras` file's weights, trainable flags and optimizer slots into `model` (built,
+    maybe compiled), without rebuilding it; everything is read and checked first."""
+    from safetensors.numpy import load as st_load
+    filepath = os.fspath(filepath)
+    with zipfile.ZipFile(filepath) as archive:
+        names = set(archive.namelist())
+        tree = _h5_tree(read_member(archive, "model.weights.h5", filepath), filepath)
+        state = (_json(read_member(archive, STATE, filepath), STATE, filepath)
+                 if STATE in names else None)
+        blob = read_member(archive, SLOTS, filepath) if SLOTS in names else None
+    optimizer = getattr(model, "optimizer", None)
+    opt_state = (state or {}).get("optimizer")
+    slots = iterations = rate = None
+    if optimizer is not None and opt_state is not None and blob is not None:
+        saved = opt_state["optimizer"]
+        if saved.get("class_name") != type(optimizer).__name__:
+            raise ValueError(
+                f"{filepath!r} holds the state of a {saved.get('class_name')} optimizer, but "
+                f'model "{model.name}" was compiled with {type(optimizer).__name__}.')
+        tensors = st_load(blob)
+        variables = _variable_paths(model)
+        slots = {}
+        for path in opt_state["slots"]:
+            variable = variables.get(path)
+            if variable is None:
+                raise ValueError(f"{filepath!r} holds optimizer slots for {path}, which model "
+                                 f'"{model.name}" does not have.')
+            template = optimizer._direction.init(jnp.zeros(variable.shape, variable.dtype))
+            leaves, treedef = jax.tree.flatten(template)
+            loaded = [tensors.get(f"{path}/{j}") for j in range(len(leaves))]
+            if any(t is None or t.shape != leaf.shape for t, leaf in zip(loaded, leaves)):
+                raise ValueError(f"{filepath!r}: the optimizer slots of {path} "
+                                 f"({variable.path}) do not match the model's optimizer.")
+            slots[variable] = jax.tree.unflatten(treedef, [jnp.asarray(t) for t in loaded])
+        iterations = tensors["iterations"]
+        rate = saved.get("config", {}).get("learning_rate")
+    elif optimizer is not None:
+        warnings.warn(f"{filepath!r} holds no optimizer state; the optimizer of model "
+                      f'"{model.name}" starts fresh.', stacklevel=3)
+    h5_format.assign_tree(model, tree, repr(filepath))  # checks everything, then sets
+    if state is not None:
+        _restore_flags(model, state)
+    if slots is not None:
+        optimizer._slots.clear()
+        optimizer._slots.update(slots)
+        optimizer.iterations.assign(iterations)
+        if rate is not None and not isinstance(rate, dict) \
+                and getattr(optimizer, "_schedule", None) is None:
+            optimizer.learning_rate = rate
