@@ -665,3 +665,27 @@ def test_uncompiled_model_loads_uncompiled(tmp_path):
     loaded = load_model(tmp_path / "m.keras")
     assert loaded.compiled is False
     _assert_same_weights(model, loaded)
+
+
+def test_weights_file_written_in_call_order_loads_by_path(tmp_path):
+    """A `.weights.safetensors` of a residual block written before functional models took
+    Keras's layer order (call order then, equal shapes across the branches): its recorded
+    paths put every array in its place."""
+    from hoarfrost.saving import saving_lib, tensor_file
+    inp = hoarfrost.Input((4,), name="x")
+    a = layers.Dense(4, name="b")(layers.Dense(4, activation="relu", name="a")(inp))
+    out = layers.Dense(2, name="out")(layers.Add()([layers.Dense(4, name="shortcut")(inp), a]))
+    model = hoarfrost.Model(inp, out)
+    old_order = saving_lib._v1_weights(model)
+    assert [v.path for v in old_order] != [v.path for v in model.weights]
+    values = {v.path: np.random.default_rng(i).normal(size=v.shape).astype("float32")
+              for i, v in enumerate(old_order)}
+    records = [{"path": v.path, "shape": list(v.shape), "dtype": "float32", "trainable": True}
+               for v in old_order]
+    path = tmp_path / "old.weights.safetensors"
+    path.write_bytes(tensor_file.dumps(
+        {f"{i:05d}": values[v.path] for i, v in enumerate(old_order)},
+        metadata={"format": "hoarfrost.keras",
+                  "state": json.dumps({"layers": [], "variables": records})}))
+    model.load_weights(path)
+    assert all(np.array_equal(v.numpy(), values[v.path]) for v in model.weights)

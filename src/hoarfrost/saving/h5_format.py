@@ -22,7 +22,7 @@ h5py is imported only by the functions that open a file.
 from __future__ import annotations
 
 import io
-import json
+import math
 from typing import Any, Iterator
 
 import numpy as np
@@ -169,7 +169,12 @@ def _write_group(f, path: str, name: str, arrays: list) -> None:
     group = f.create_group(path)
     group.attrs["name"] = name
     for i, value in enumerate(arrays):
-        group[str(i)] = np.asarray(value)
+        value = np.asarray(value)
+        if value.ndim and value.size:  # HDF5's own checksum (Fletcher-32) per chunk, which
+            # HDF5 verifies on every read (Keras's too): a flipped bit fails the load.
+            group.create_dataset(str(i), data=value, fletcher32=True)
+        else:  # scalars can not be chunked, so carry no checksum
+            group[str(i)] = value
 
 
 def weights_blob(model, optimizer_groups: dict | None = None) -> bytes:
@@ -178,41 +183,99 @@ def weights_blob(model, optimizer_groups: dict | None = None) -> bytes:
     return buffer.getvalue()
 
 
-def read_tree(f) -> dict[str, list[np.ndarray]]:
-    """`{vars group path: [array 0, array 1, ...]}` of every group of a Keras 3 file."""
+class DatasetBudget:
+    """What reading an HDF5 file's datasets may allocate, from the file's size.
+
+    HDF5 states each dataset's shape and type in its header, so a crafted file
+    of a few KiB can declare a dataset of GiBs (never written: reading it
+    would allocate the whole of it, filled). Data stored without filters
+    occupies the file itself, so all such datasets together fit in the file;
+    a compressed (filtered) dataset may inflate `MAX_EXPANSION` times what it
+    stores. A dataset beyond either bound is refused before it is read.
+    """
+
+    MAX_EXPANSION = 100  # as archive.MAX_EXPANSION for zip members
+
+    def __init__(self, file_size: int, source: str):
+        self.file_size, self.source = int(file_size), source
+        self.plain = self.filtered = 0
+
+    def read(self, item, where: str) -> np.ndarray:
+        """The array of dataset `item` (named `where`), checked first."""
+        h5py = _h5py()
+        if not isinstance(item, h5py.Dataset):
+            raise ValueError(f"{self.source}: {where} is a {type(item).__name__}, expected a "
+                             "dataset.")
+        if item.external or item.is_virtual:
+            raise ValueError(f"{self.source}: HDF5 dataset {where} is external or virtual (its "
+                             "data would be read from other files); refused.")
+        if item.shape is None or item.dtype.kind not in "biufc":
+            raise ValueError(f"{self.source}: HDF5 dataset {where} holds {item.dtype} data of "
+                             f"shape {item.shape}; weights are arrays of numbers.")
+        declared = math.prod(item.shape) * item.dtype.itemsize  # Python ints: no overflow
+        stored = item.id.get_storage_size()
+        if item.id.get_create_plist().get_nfilters():
+            self.filtered += declared
+            if declared > self.MAX_EXPANSION * stored \
+                    or self.filtered > self.MAX_EXPANSION * self.file_size:
+                raise ValueError(
+                    f"{self.source}: HDF5 dataset {where} declares {declared} bytes "
+                    f"(shape {item.shape}, {item.dtype}) but stores {stored} compressed; "
+                    f"refusing more than {self.MAX_EXPANSION}x (a decompression bomb).")
+        else:
+            self.plain += declared
+            if self.plain > self.file_size:
+                raise ValueError(
+                    f"{self.source}: HDF5 dataset {where} declares {declared} bytes (shape "
+                    f"{item.shape}, {item.dtype}), more than the {self.file_size}-byte file "
+                    "holds with the datasets before it (a crafted or truncated file); "
+                    "refused before reading.")
+        return np.asarray(item[()])
+
+
+def read_tree(f, budget: DatasetBudget) -> dict[str, list[np.ndarray]]:
+    """`{vars group path: [array 0, array 1, ...]}` of every group of a Keras 3 file.
+
+    Links other than hard ones are refused, and every dataset is checked by
+    `budget` before it is read.
+    """
     h5py = _h5py()
-    tree: dict[str, list[np.ndarray]] = {}
+    check_links(f, budget.source)
+    paths: list[str] = []
 
     def visit(path, obj):
         if isinstance(obj, h5py.Group) and path.split("/")[-1] == "vars":
-            names = sorted(obj, key=lambda n: int(n) if n.isdigit() else -1)
-            tree[path] = [_dataset(obj, n, path) for n in names]
+            paths.append(path)
 
-    _check_links(f)
     f.visititems(visit)
+    tree: dict[str, list[np.ndarray]] = {}
+    for path in paths:
+        group = f[path]
+        for name in group:
+            if not name.isdigit():
+                raise ValueError(f"{budget.source}: HDF5 group {path!r} holds {name!r}, "
+                                 "expected datasets 0, 1, ...")
+        names = sorted(group, key=int)
+        tree[path] = [budget.read(group[n], f"{path}/{n}") for n in names]
     return tree
 
 
-def _check_links(f) -> None:
-    """Refuse external or soft links (they could point outside the file)."""
+def check_links(f, source: str = "HDF5 file") -> None:
+    """Refuse soft and external links anywhere in the file (an external one reads another
+    file; a soft one can make a walk of the file loop). Every group is visited (each
+    object once, so hard-link cycles end) and each of its links inspected."""
     h5py = _h5py()
+    groups = [f]
+    f.visititems(lambda _, obj: groups.append(obj) if isinstance(obj, h5py.Group) else None)
+    for group in groups:
+        for name in group:
+            link = group.get(name, getlink=True)
+            if not isinstance(link, h5py.HardLink):
+                where = f"{group.name.rstrip('/')}/{name}"
+                raise ValueError(f"{source}: the HDF5 file holds a {type(link).__name__} at "
+                                 f"{where!r}; refused (weights files hold groups and "
+                                 "datasets only).")
 
-    def visit(name):
-        link = f.get(name, getlink=True)
-        if isinstance(link, (h5py.ExternalLink, h5py.SoftLink)):
-            raise ValueError(f"HDF5 file holds a {type(link).__name__} at {name!r}; refused.")
-
-    f.visit(visit)
-
-
-def _dataset(group, name: str, path: str) -> np.ndarray:
-    h5py = _h5py()
-    item = group[name]
-    if not isinstance(item, h5py.Dataset) or not name.isdigit():
-        raise ValueError(f"HDF5 group {path!r} holds {name!r}, expected datasets 0, 1, ...")
-    if item.external or item.is_virtual:
-        raise ValueError(f"HDF5 dataset {path}/{name} is external or virtual; refused.")
-    return np.asarray(item[()])
 
 
 def assign_tree(model, tree: dict, source: str) -> None:
@@ -267,14 +330,24 @@ def legacy_layer_names(group) -> list[str]:
     return [_text(n) for n in group.attrs.get("layer_names", [])]
 
 
-def read_legacy_weights(group) -> dict[str, list[tuple[str, np.ndarray]]]:
+def read_legacy_weights(group, budget: DatasetBudget) -> dict[str, list[tuple[str, np.ndarray]]]:
     """`{layer name: [(weight name, array), ...]}` of a legacy group (`model_weights` or
-    a weights file's root), in each layer's `weight_names` order."""
+    a weights file's root), in each layer's `weight_names` order; every dataset checked
+    by `budget` before it is read."""
     out = {}
     for layer_name in legacy_layer_names(group):
+        if layer_name not in group:
+            raise ValueError(f"{budget.source}: the file lists layer {layer_name!r} but has no "
+                             "group of that name.")
         layer_group = group[layer_name]
         names = [_text(n) for n in layer_group.attrs.get("weight_names", [])]
-        out[layer_name] = [(n, np.asarray(layer_group[n][()])) for n in names]
+        arrays = []
+        for n in names:
+            if n not in layer_group:
+                raise ValueError(f"{budget.source}: layer {layer_name!r} lists the weight "
+                                 f"{n!r} but has no dataset of that name.")
+            arrays.append((n, budget.read(layer_group[n], f"{layer_group.name}/{n}")))
+        out[layer_name] = arrays
     return out
 
 
@@ -330,8 +403,11 @@ def describe(f) -> str:
     return f"an HDF5 file with groups {keys} and attributes {attrs}"
 
 
-def legacy_json_attr(f, name: str):
+def legacy_json_attr(f, name: str, source: str):
+    """A JSON attribute of a legacy file (`model_config`, `training_config`), parsed with
+    the depth-limited loader."""
+    from hoarfrost.saving.validation import loads_json
     value = f.attrs.get(name)
     if value is None:
         return None
-    return json.loads(_text(value))
+    return loads_json(_text(value), f"{source}, attribute {name}")

@@ -10,10 +10,22 @@ frozen ones, which Keras's layout has no place for). hoarfrost reads its
 extras when they are there and Keras's members otherwise.
 
 Files are told apart by content (`detect`), never by suffix.
+
+Reading is as defensive as for hoarfrost's first format: every zip goes
+through `archive.open_archive` (sizes, ratios, names checked from the
+directory before a byte is inflated) and holds only the members listed
+here; JSON is parsed with `validation.loads_json`; configs are translated,
+then their graph checked (`validation.check_model_config`: references,
+layer names, operations only from `ALLOWED_OPS`) before anything is built,
+in safe mode; HDF5 datasets are checked against the file's size before they
+are read (`h5_format.DatasetBudget`); hoarfrost's optimizer slots carry a
+SHA-256 per tensor (`tensor_file`) and are checked against the optimizer's
+own slots (count, shape, dtype) before any is assigned.
 """
 
 from __future__ import annotations
 
+import contextlib
 import io
 import json
 import os
@@ -24,15 +36,20 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from hoarfrost.saving import h5_format, keras_config
+from hoarfrost.saving import archive as archives
+from hoarfrost.saving import h5_format, keras_config, tensor_file, validation
 
 FORMAT = "hoarfrost.keras"
 FORMAT_VERSION = 2
 KERAS_VERSION = "3.15.1"  # the Keras whose files these are checked against
 STATE = "hoarfrost/state.json"
 SLOTS = "hoarfrost/optimizer.safetensors"
-MAX_MEMBER_BYTES = 1 << 34  # 16 GiB: larger members are refused before reading
-MAX_EXPANSION = 100  # stored members are ~1:1; deflate tops out near 1000:1
+# The members of a Keras 3 `.keras` zip (keras/src/saving/saving_lib.py) and hoarfrost's
+# extras; anything else is refused. `assets/...` holds what layers save beside their
+# weights (Keras: an adapted StringLookup's or TextVectorization's vocabulary).
+KERAS_MEMBERS = ("config.json", "model.weights.h5")
+KERAS_OPTIONAL = ("metadata.json", STATE, SLOTS)
+ASSETS = "assets/"
 
 # --- what a file is --------------------------------------------------------------------
 HOARFROST_V1 = "a hoarfrost .keras file (format 1)"
@@ -51,15 +68,13 @@ def detect(filepath) -> str:
     filepath = os.fspath(filepath)
     if not os.path.exists(filepath):
         raise FileNotFoundError(f"No file at {filepath!r}.")
+    if os.path.isdir(filepath):
+        raise ValueError(f"{filepath!r} is a directory, not a model or weights file.")
     with open(filepath, "rb") as handle:
         head = handle.read(16)
     if head.startswith(b"PK\x03\x04") or head.startswith(b"PK\x05\x06"):
-        try:
-            with zipfile.ZipFile(filepath) as archive:
-                names = set(archive.namelist())
-        except zipfile.BadZipFile as exc:
-            raise ValueError(f"{filepath!r} starts as a zip archive but is not a complete "
-                             f"one ({exc}); it may be truncated.") from exc
+        with archives.open_archive(filepath) as archive:  # the directory checked first
+            names = set(archive.namelist())
         if {"state.json", "model.safetensors"} <= names:
             return HOARFROST_V1
         if {"config.json", "model.weights.h5"} <= names:
@@ -84,72 +99,134 @@ def detect(filepath) -> str:
             raise ValueError(f"{filepath!r} starts as an HDF5 file but can not be read "
                              f"({exc}); it may be truncated.") from exc
         raise ValueError(f"{filepath!r} is {found}: not a Keras model or weights file.")
-    if len(head) >= 9 and head[8:9] == b"{":
+    if _looks_like_safetensors(head, os.path.getsize(filepath)) \
+            or filepath.endswith(".safetensors"):  # a damaged one: tensor_file says how
         return SAFETENSORS
     shown = head[:16]
     raise ValueError(f"{filepath!r} is not a model or weights file hoarfrost knows: it starts "
                      f"with {shown!r} (expected a zip, an HDF5 or a safetensors file).")
 
 
-def read_member(archive: zipfile.ZipFile, name: str, filepath) -> bytes:
-    """A zip member's bytes, its declared size checked first (no decompression bombs).
+def _looks_like_safetensors(head: bytes, size: int) -> bool:
+    """safetensors: an 8-byte header length that fits the file, then a JSON object."""
+    return (len(head) >= 9 and head[8:9] == b"{"
+            and int.from_bytes(head[:8], "little") <= size - 8)
 
-    Every read of a `.keras` member goes through here.
+
+@contextlib.contextmanager
+def open_keras_zip(filepath, assets: bool = False):
+    """A Keras 3 `.keras` zip, checked (`archive.open_archive`) and holding only Keras's
+    members and hoarfrost's extras.
+
+    Args:
+        assets: whether files under `assets/` may be there. Loading a model refuses
+            them (hoarfrost does not read Keras's asset files, so the layer that
+            saved one would load without it); loading weights ignores them, as Keras.
     """
-    try:
-        info = archive.getinfo(name)
-    except KeyError:
-        raise ValueError(f"{filepath!r} lacks {name}.") from None
-    if info.file_size > MAX_MEMBER_BYTES or (
-            info.file_size > (1 << 28) and info.file_size > MAX_EXPANSION * info.compress_size):
-        raise ValueError(f"{filepath!r}: member {name} declares {info.file_size} bytes "
-                         f"({info.compress_size} stored); refused.")
-    try:
-        with archive.open(name) as handle:
-            blob = handle.read(info.file_size + 1)
-    except (zipfile.BadZipFile, OSError, EOFError) as exc:
-        raise ValueError(f"{filepath!r} is corrupted: can not read {name} ({exc}).") from exc
-    if len(blob) != info.file_size:
-        raise ValueError(f"{filepath!r} is corrupted: {name} is not {info.file_size} bytes.")
-    return blob
+    filepath = os.fspath(filepath)
+    with archives.open_archive(filepath) as archive:
+        names = archive.namelist()
+        stored = [n for n in names if n.startswith(ASSETS)]
+        archives.check_members(archive, KERAS_MEMBERS, KERAS_OPTIONAL + tuple(stored))
+        files = [n for n in stored if not n.endswith("/")]
+        if files and not assets:
+            raise ValueError(
+                f"{archives.member_label(archive, files[0])}: Keras saved an asset file "
+                "for a layer (an adapted StringLookup's or TextVectorization's "
+                "vocabulary, ...); hoarfrost does not read Keras's asset files, so the "
+                "layer would load without it. Load the weights into a model built in "
+                "code (model.load_weights), with the vocabulary passed to the layer.")
+        yield archive
 
 
-def _json(blob: bytes, what: str, filepath) -> dict:
-    try:
-        value = json.loads(blob)
-    except ValueError as exc:
-        raise ValueError(f"{filepath!r} is corrupted: {what} is not valid JSON ({exc}).") from exc
+def _read_json(archive: zipfile.ZipFile, name: str) -> dict:
+    """A JSON member, size-bounded and depth-limited, that must be an object."""
+    where = archives.member_label(archive, name)
+    value = validation.loads_json(
+        archives.read_member(archive, name, max_bytes=archives.MAX_JSON_BYTES), where)
     if not isinstance(value, dict):
-        raise ValueError(f"{filepath!r} is corrupted: {what} holds a {type(value).__name__}, "
+        raise ValueError(f"{where} is corrupted: it holds a {type(value).__name__}, "
                          "expected a JSON object.")
     return value
 
 
-def _h5_tree(blob: bytes, filepath) -> dict:
+def _read_tensors(archive: zipfile.ZipFile, name: str) -> dict:
+    """A safetensors member, streamed and checked (entries, checksums)."""
+    with archives.open_member(archive, name) as stream:
+        return tensor_file.read(stream, archives.member_size(archive, name),
+                                archives.member_label(archive, name))[0]
+
+
+def _h5_tree(archive: zipfile.ZipFile, name: str = "model.weights.h5") -> dict:
+    """The weights tree of the HDF5 member `name` (its size bounded by the archive's
+    checks; its datasets by its own size)."""
+    where = archives.member_label(archive, name)
+    blob = archives.read_member(archive, name)
+    return _read_h5(io.BytesIO(blob), len(blob), where)
+
+
+def _read_h5(source, size: int, where: str) -> dict:
     h5py = h5_format._h5py()
     try:
-        with h5py.File(io.BytesIO(blob), "r") as f:
-            return h5_format.read_tree(f)
+        with h5py.File(source, "r") as f:
+            return h5_format.read_tree(f, h5_format.DatasetBudget(size, where))
     except OSError as exc:
-        raise ValueError(f"{filepath!r} is corrupted: model.weights.h5 can not be read "
-                         f"({exc}).") from exc
+        raise ValueError(f"{where} is corrupted: its HDF5 data can not be read ({exc}).") \
+            from exc
+
+
+def _translate(config: dict, custom_objects, where: str) -> dict:
+    """A Keras-dialect config as hoarfrost's, its graph checked before anything is built."""
+    try:
+        entry = keras_config.from_keras(config, custom_objects)
+    except ValueError as exc:
+        raise ValueError(f"{where}: {exc}") from exc
+    except (KeyError, TypeError, IndexError, AttributeError) as exc:
+        raise ValueError(f"{where} is corrupted or crafted: its model config is malformed "
+                         f"({type(exc).__name__}: {exc}).") from exc
+    validation.check_model_config(entry, where)
+    return entry
+
+
+def _deserialize(entry: dict, custom_objects, safe_mode: bool, where: str):
+    from hoarfrost.saving.serialization import deserialize_layer
+    try:
+        model = deserialize_layer(entry, custom_objects, safe_mode=safe_mode)
+    except ValueError as exc:  # found while building (an unknown class, bytecode, ...)
+        raise ValueError(f"{where}: {exc}") from exc
+    _build(model, entry)
+    return model
 
 
 # --- reading -----------------------------------------------------------------------------
-def load_keras_zip(filepath, custom_objects=None, compile: bool = True):
-    """A model from a Keras 3 `.keras` zip (hoarfrost's own ones included)."""
-    from hoarfrost.saving.serialization import deserialize_layer
-    with zipfile.ZipFile(filepath) as archive:
-        names = set(archive.namelist())
-        config = _json(read_member(archive, "config.json", filepath), "config.json", filepath)
-        tree = _h5_tree(read_member(archive, "model.weights.h5", filepath), filepath)
-        state = (_json(read_member(archive, STATE, filepath), STATE, filepath)
-                 if STATE in names else None)
-        slots = read_member(archive, SLOTS, filepath) if SLOTS in names else None
-    entry = keras_config.from_keras(config, custom_objects)
-    model = deserialize_layer(entry, custom_objects)
-    _build(model, entry)
-    h5_format.assign_tree(model, tree, repr(os.fspath(filepath)))
+def load_keras_zip(filepath, custom_objects=None, compile: bool = True,
+                   safe_mode: bool = True):
+    """A model from a Keras 3 `.keras` zip (hoarfrost's own ones included).
+
+    Every member is read and checked before the model is built: the config's
+    graph, the weights' datasets, hoarfrost's state and slots.
+    """
+    filepath = os.fspath(filepath)
+    with open_keras_zip(filepath) as archive:
+        names = set(archive.namelist())  # metadata.json is informative only, as in Keras
+        config = _read_json(archive, "config.json")
+        where = archives.member_label(archive, "config.json")
+        entry = _translate(config, custom_objects, where)
+        tree = _h5_tree(archive)
+        state = slots = None
+        if STATE in names:
+            state = _read_json(archive, STATE)
+            validation.check_keras_state(state, archives.member_label(archive, STATE))
+        if SLOTS in names:
+            slots = _read_tensors(archive, SLOTS)
+            owners = ((state or {}).get("optimizer") or {}).get("slots")
+            if owners is None:
+                raise ValueError(f"{archives.member_label(archive, SLOTS)}: optimizer slots "
+                                 f"without the optimizer's state in {STATE}.")
+            validation.check_optimizer_tensors(slots, owners,
+                                               archives.member_label(archive, SLOTS))
+    model = _deserialize(entry, custom_objects, safe_mode, where)
+    h5_format.assign_tree(model, tree, repr(filepath))
     if state is not None:
         _restore_flags(model, state)
     compile_config = config.get("compile_config")
@@ -262,17 +339,24 @@ def _restore_keras_slots(model, arrays: list, filepath, names=None) -> None:
               f"variables has {expected}; the optimizer state is not restored (fit starts "
               "with fresh slots).")
         return
-    iterations = int(np.asarray(arrays[0]))
+    step, rate = np.asarray(arrays[0]), np.asarray(arrays[1]) if head == 2 else None
+    if step.shape != () or step.dtype.kind not in "iu" or int(step) < 0 or (
+            rate is not None and (rate.shape != () or rate.dtype.kind != "f")):
+        _warn(filepath, f"its optimizer's iterations ({step.dtype}{list(step.shape)}) or "
+              "learning rate is not a scalar of the right kind; the optimizer state is not "
+              "restored (fit starts with fresh slots).")
+        return
+    iterations = int(step)
     values = iter(arrays[head:])
     new = {v: optimizer.slots_for(v) for v in trainable}
     for group in layout:
         for variable in trainable:
             for _, key in group:
                 value = np.asarray(next(values))
-                if tuple(value.shape) != tuple(variable.shape):
-                    _warn(filepath, f"an optimizer slot has shape {value.shape} where "
-                          f"{variable.path} has {variable.shape}; the optimizer state is not "
-                          "restored.")
+                if tuple(value.shape) != tuple(variable.shape) or value.dtype.kind != "f":
+                    _warn(filepath, f"an optimizer slot has shape {value.shape} and dtype "
+                          f"{value.dtype} where {variable.path} has {variable.shape} "
+                          f"({variable.dtype}); the optimizer state is not restored.")
                     return
                 new[variable] = _slot_set(new[variable], key, jnp.asarray(value, variable.dtype))
     optimizer.iterations.assign(iterations)
@@ -304,8 +388,6 @@ def _variable_paths(model) -> dict[str, object]:
 
 def extras(model) -> tuple[dict, bytes | None]:
     """(`hoarfrost/state.json`, `hoarfrost/optimizer.safetensors` or None) for `model`."""
-    from safetensors.numpy import save as st_save
-
     from hoarfrost import optimizers
     from hoarfrost.distribution import to_host
     from hoarfrost.saving import saving_lib
@@ -316,7 +398,7 @@ def extras(model) -> tuple[dict, bytes | None]:
     optimizer = getattr(model, "optimizer", None)
     if optimizer is None or optimizers.serialize(optimizer) is None:
         return state, None
-    opt_state, _ = saving_lib._optimizer_blob(model)  # config, multipliers, schedule
+    opt_state = saving_lib._optimizer_state(optimizer)  # config, multipliers, schedule
     by_id = {id(v): p for p, v in _variable_paths(model).items()}
     tensors = {"iterations": np.asarray(optimizer.iterations.numpy())}
     owners = []
@@ -329,7 +411,7 @@ def extras(model) -> tuple[dict, bytes | None]:
             tensors[f"{path}/{j}"] = to_host(leaf)
     opt_state["slots"] = owners
     state["optimizer"] = opt_state
-    return state, st_save(tensors)
+    return state, tensor_file.dumps(tensors)  # a SHA-256 per tensor, checked at load
 
 
 def _restore_flags(model, state: dict) -> None:
@@ -343,23 +425,40 @@ def _restore_flags(model, state: dict) -> None:
             variables[path]._trainable = bool(flag)
 
 
-def _restore_own_slots(model, opt_state: dict, blob: bytes, filepath) -> None:
-    from safetensors.numpy import load as st_load
+def _slot_templates(optimizer, variables: list) -> list:
+    """Per variable, the (leaves, treedef) of the slots `optimizer` makes for it: shapes
+    and dtypes only, nothing created or compiled, the optimizer untouched."""
+    out = []
+    for variable in variables:
+        spec = jax.ShapeDtypeStruct(tuple(variable.shape), variable.dtype)
+        out.append(jax.tree.flatten(jax.eval_shape(optimizer._direction.init, spec)))
+    return out
+
+
+def _checked_slots(optimizer, opt_state: dict, tensors: dict, variables: dict,
+                   where: str) -> dict:
+    """`{variable: slots}` from hoarfrost's extras, every owner found in the model and
+    every slot checked (count, shape, dtype) against what `optimizer` keeps, before any
+    is assigned."""
+    owners = opt_state.get("slots", [])
+    unknown = [path for path in owners if path not in variables]
+    if unknown:
+        raise ValueError(f"{where}: optimizer slots for {unknown[:4]}, which the model does "
+                         f"not have (its variables: {list(variables)[:6]}...).")
+    templates = _slot_templates(optimizer, [variables[path] for path in owners])
+    validation.check_optimizer_slots([leaves for leaves, _ in templates], tensors, owners,
+                                     variables, where)
+    return {variables[path]: jax.tree.unflatten(
+                treedef, [jnp.asarray(tensors[f"{path}/{j}"]) for j in range(len(leaves))])
+            for path, (leaves, treedef) in zip(owners, templates)}
+
+
+def _restore_own_slots(model, opt_state: dict, tensors: dict, filepath) -> None:
     optimizer = model.optimizer
-    try:
-        tensors = st_load(blob)
-    except Exception as exc:
-        raise ValueError(f"{filepath!r} is corrupted: can not read {SLOTS} ({exc}).") from exc
+    slots = _checked_slots(optimizer, opt_state, tensors, _variable_paths(model),
+                           archives.member_label(os.fspath(filepath), SLOTS))
     optimizer.iterations.assign(tensors["iterations"])
-    variables = _variable_paths(model)
-    for path in opt_state.get("slots", []):
-        variable = variables.get(path)
-        if variable is None:
-            raise ValueError(f"{filepath!r} is corrupted: optimizer slots for {path}, which "
-                             "the model does not have.")
-        leaves, treedef = jax.tree.flatten(optimizer.slots_for(variable))
-        loaded = [jnp.asarray(tensors[f"{path}/{j}"]) for j in range(len(leaves))]
-        optimizer._slots[variable] = jax.tree.unflatten(treedef, loaded)
+    optimizer._slots.update(slots)
 
 
 # --- writing -------------------------------------------------------------------------------
@@ -407,28 +506,51 @@ def keras_zip_members(model) -> dict[str, bytes]:
 
 
 # --- legacy HDF5 models --------------------------------------------------------------------
-def load_legacy_h5(filepath, custom_objects=None, compile: bool = True):
-    """A model from a legacy Keras HDF5 file (`model_config`, `model_weights`, ...)."""
-    from hoarfrost.saving.serialization import deserialize_layer
+def load_legacy_h5(filepath, custom_objects=None, compile: bool = True,
+                   safe_mode: bool = True):
+    """A model from a legacy Keras HDF5 file (`model_config`, `model_weights`, ...).
+
+    The config is translated and its graph checked, and every dataset read
+    within the file's size, before the model is built.
+    """
     h5py = h5_format._h5py()
-    source = repr(os.fspath(filepath))
-    with h5py.File(filepath, "r") as f:
-        h5_format._check_links(f)
-        config = h5_format.legacy_json_attr(f, "model_config")
-        if config is None:
-            raise ValueError(f"{source} is a legacy HDF5 weights file without a model "
-                             "configuration; build the model and call model.load_weights().")
-        training = h5_format.legacy_json_attr(f, "training_config")
-        entry = keras_config.from_keras(config, custom_objects)
-        model = deserialize_layer(entry, custom_objects)
-        _build(model, entry)
-        group = f["model_weights"] if "model_weights" in f else f
-        names = h5_format.assign_legacy(model, h5_format.read_legacy_weights(group), source)
-        opt_weights = None
-        if "optimizer_weights" in f:
-            og = f["optimizer_weights"]
-            opt_names = [h5_format._text(n) for n in og.attrs.get("weight_names", [])]
-            opt_weights = [(n, np.asarray(og[n][()])) for n in opt_names]
+    filepath = os.fspath(filepath)
+    source = repr(filepath)
+    try:
+        with h5py.File(filepath, "r") as f:
+            h5_format.check_links(f, source)
+            config = h5_format.legacy_json_attr(f, "model_config", source)
+            if config is None:
+                raise ValueError(f"{source} is a legacy HDF5 weights file without a model "
+                                 "configuration; build the model and call "
+                                 "model.load_weights().")
+            where = f"{source}, attribute model_config"
+            if not isinstance(config, dict):
+                raise ValueError(f"{where} is corrupted: it holds a {type(config).__name__}, "
+                                 "expected a JSON object.")
+            training = h5_format.legacy_json_attr(f, "training_config", source)
+            if not isinstance(training, (dict, type(None))):
+                raise ValueError(f"{source}, attribute training_config is corrupted: it holds "
+                                 f"a {type(training).__name__}, expected a JSON object.")
+            entry = _translate(config, custom_objects, where)
+            budget = h5_format.DatasetBudget(os.path.getsize(filepath), source)
+            group = f["model_weights"] if "model_weights" in f else f
+            weights = h5_format.read_legacy_weights(group, budget)
+            opt_weights = None
+            if "optimizer_weights" in f:
+                og = f["optimizer_weights"]
+                opt_names = [h5_format._text(n) for n in og.attrs.get("weight_names", [])]
+                missing = [n for n in opt_names if n not in og]
+                if missing:
+                    raise ValueError(f"{source}: optimizer_weights lists {missing[0]!r} but "
+                                     "has no dataset of that name.")
+                opt_weights = [(n, budget.read(og[n], f"optimizer_weights/{n}"))
+                               for n in opt_names]
+    except OSError as exc:
+        raise ValueError(f"{source} is corrupted: its HDF5 data can not be read ({exc}).") \
+            from exc
+    model = _deserialize(entry, custom_objects, safe_mode, where)
+    names = h5_format.assign_legacy(model, weights, source)
     if compile and training:
         _compile_from_keras(model, training, filepath, custom_objects)
         if model.compiled and opt_weights:
@@ -454,6 +576,11 @@ def _restore_legacy_slots(model, weights: list, names: dict, filepath) -> None:
     for name, value in weights:
         short = name.split("/")[-1]
         if short.split(":")[0] in ("iteration", "iter", "iterations"):
+            if value.shape != () or value.dtype.kind not in "iu" or int(value) < 0:
+                _warn(filepath, f"its optimizer weight {name!r} ({value.dtype}"
+                      f"{list(value.shape)}) is not a step count; the optimizer state is not "
+                      "restored.")
+                return
             iterations = int(value)
             continue
         found[name] = value
@@ -478,9 +605,10 @@ def _restore_legacy_slots(model, weights: list, names: dict, filepath) -> None:
                           "is not restored.")
                     return
                 value = found[candidates[0]]
-                if tuple(value.shape) != tuple(variable.shape):
+                if tuple(value.shape) != tuple(variable.shape) or value.dtype.kind != "f":
                     _warn(filepath, f"optimizer weight {candidates[0]!r} has shape "
-                          f"{value.shape}; the optimizer state is not restored.")
+                          f"{value.shape} and dtype {value.dtype}; the optimizer state is not "
+                          "restored.")
                     return
                 slots = _slot_set(slots, key, jnp.asarray(value, variable.dtype))
         if isinstance(slots, dict) and "count" in slots:
@@ -493,63 +621,61 @@ def _restore_legacy_slots(model, weights: list, names: dict, filepath) -> None:
 def load_legacy_weights(model, filepath) -> None:
     """Weights from a legacy HDF5 file (weights-only or full model) into `model`, by layer name."""
     h5py = h5_format._h5py()
-    with h5py.File(filepath, "r") as f:
-        h5_format._check_links(f)
-        group = f["model_weights"] if "model_weights" in f else f
-        h5_format.assign_legacy(model, h5_format.read_legacy_weights(group),
-                                repr(os.fspath(filepath)))
+    filepath = os.fspath(filepath)
+    source = repr(filepath)
+    try:
+        with h5py.File(filepath, "r") as f:
+            h5_format.check_links(f, source)
+            group = f["model_weights"] if "model_weights" in f else f
+            weights = h5_format.read_legacy_weights(
+                group, h5_format.DatasetBudget(os.path.getsize(filepath), source))
+    except OSError as exc:
+        raise ValueError(f"{source} is corrupted: its HDF5 data can not be read ({exc}).") \
+            from exc
+    h5_format.assign_legacy(model, weights, source)
 
 
 def load_keras_weights(model, filepath) -> None:
     """Weights from a Keras 3 `.weights.h5` file or a `.keras` zip, by structural name."""
-    kind = detect(filepath)
-    if kind == KERAS_ZIP:
-        with zipfile.ZipFile(filepath) as archive:
-            tree = _h5_tree(read_member(archive, "model.weights.h5", filepath), filepath)
+    filepath = os.fspath(filepath)
+    if detect(filepath) == KERAS_ZIP:
+        with open_keras_zip(filepath, assets=True) as archive:  # Keras ignores them here too
+            tree = _h5_tree(archive)
     else:
-        with open(filepath, "rb") as handle:
-            tree = _h5_tree(handle.read(), filepath)
-    h5_format.assign_tree(model, tree, repr(os.fspath(filepath)))
+        tree = _read_h5(filepath, os.path.getsize(filepath), repr(filepath))
+    h5_format.assign_tree(model, tree, repr(filepath))
 
 
 # --- training state into an existing model (BackupAndRestore) ------------------------------
 def restore_training_state(model, filepath) -> None:
     """A `.keras` file's weights, trainable flags and optimizer slots into `model` (built,
     maybe compiled), without rebuilding it; everything is read and checked first."""
-    from safetensors.numpy import load as st_load
     filepath = os.fspath(filepath)
-    with zipfile.ZipFile(filepath) as archive:
+    with open_keras_zip(filepath, assets=True) as archive:
         names = set(archive.namelist())
-        tree = _h5_tree(read_member(archive, "model.weights.h5", filepath), filepath)
-        state = (_json(read_member(archive, STATE, filepath), STATE, filepath)
-                 if STATE in names else None)
-        blob = read_member(archive, SLOTS, filepath) if SLOTS in names else None
+        tree = _h5_tree(archive)
+        state = tensors = None
+        if STATE in names:
+            state = _read_json(archive, STATE)
+            validation.check_keras_state(state, archives.member_label(archive, STATE))
+        if SLOTS in names:
+            tensors = _read_tensors(archive, SLOTS)
+            validation.check_optimizer_tensors(
+                tensors, ((state or {}).get("optimizer") or {}).get("slots", []),
+                archives.member_label(archive, SLOTS))
     optimizer = getattr(model, "optimizer", None)
     opt_state = (state or {}).get("optimizer")
     slots = iterations = rate = None
-    if optimizer is not None and opt_state is not None and blob is not None:
+    if optimizer is not None and opt_state is not None and tensors is not None:
         saved = opt_state["optimizer"]
         if saved.get("class_name") != type(optimizer).__name__:
             raise ValueError(
                 f"{filepath!r} holds the state of a {saved.get('class_name')} optimizer, but "
                 f'model "{model.name}" was compiled with {type(optimizer).__name__}.')
-        tensors = st_load(blob)
-        variables = _variable_paths(model)
-        slots = {}
-        for path in opt_state["slots"]:
-            variable = variables.get(path)
-            if variable is None:
-                raise ValueError(f"{filepath!r} holds optimizer slots for {path}, which model "
-                                 f'"{model.name}" does not have.')
-            template = optimizer._direction.init(jnp.zeros(variable.shape, variable.dtype))
-            leaves, treedef = jax.tree.flatten(template)
-            loaded = [tensors.get(f"{path}/{j}") for j in range(len(leaves))]
-            if any(t is None or t.shape != leaf.shape for t, leaf in zip(loaded, leaves)):
-                raise ValueError(f"{filepath!r}: the optimizer slots of {path} "
-                                 f"({variable.path}) do not match the model's optimizer.")
-            slots[variable] = jax.tree.unflatten(treedef, [jnp.asarray(t) for t in loaded])
+        slots = _checked_slots(optimizer, opt_state, tensors, _variable_paths(model),
+                               archives.member_label(filepath, SLOTS))
         iterations = tensors["iterations"]
-        rate = saved.get("config", {}).get("learning_rate")
+        rate = (saved.get("config") or {}).get("learning_rate")
     elif optimizer is not None:
         warnings.warn(f"{filepath!r} holds no optimizer state; the optimizer of model "
                       f'"{model.name}" starts fresh.', stacklevel=3)
@@ -560,6 +686,6 @@ def restore_training_state(model, filepath) -> None:
         optimizer._slots.clear()
         optimizer._slots.update(slots)
         optimizer.iterations.assign(iterations)
-        if rate is not None and not isinstance(rate, dict) \
+        if isinstance(rate, (int, float)) and not isinstance(rate, bool) \
                 and getattr(optimizer, "_schedule", None) is None:
             optimizer.learning_rate = rate

@@ -307,6 +307,9 @@ def _functional_from_keras(config: dict, custom_objects, where: str) -> dict:
                 if len(args) != 1:
                     _fail(node_where, f"{len(args)} positional arguments; hoarfrost layers "
                           "take their tensors as the first argument.")
+                if not refs:
+                    _fail(node_where, f"its input {_short(args[0])} holds no tensor (a "
+                          "`keras_history` reference to a layer's output).")
                 inputs = _map_tensors(args[0], ref)
                 hf_nodes.append({"layer": name, "inputs": inputs, "kwargs": kwargs})
             produced[(name, index)] = len(hf_nodes) - 1
@@ -400,15 +403,22 @@ def _encode_op_args(value, tensors: list, produced):
 
 
 def _op_name(class_name: str) -> str:
+    """The `hoarfrost.ops` name of a Keras operation class, only from the allowlist of
+    pure array operations a graph may record (`tensor_op.ALLOWED_OPS`)."""
     from hoarfrost import ops
+    from hoarfrost.layers.tensor_op import ALLOWED_OPS
+    if not isinstance(class_name, str):
+        raise ValueError(f"Keras config: an operation names the class {class_name!r}.")
     name = _OP_NAMES.get(class_name, to_snake_case(class_name))
+    if name not in ALLOWED_OPS:
+        raise ValueError(f"Keras config: the operation {class_name} ({name!r}) is not one of "
+                         "the pure array operations a graph may record "
+                         "(hoarfrost.layers.tensor_op.ALLOWED_OPS); it is refused.")
     if name == "getitem":
         return name
-    try:
-        getattr(ops, name)
-    except AttributeError:
+    if not callable(getattr(ops, name, None)):
         raise ValueError(f"Keras config: the operation {class_name} ({name}) has no "
-                         "hoarfrost.ops equivalent.") from None
+                         "hoarfrost.ops equivalent.")
     return name
 
 

@@ -26,7 +26,7 @@ from pathlib import Path
 import jax
 import numpy as np
 
-from hoarfrost.distribution import is_writer, to_host
+from hoarfrost.distribution import is_writer
 from hoarfrost.saving import archive as archives
 from hoarfrost.saving import temp_files, tensor_file, validation
 from hoarfrost.saving.serialization import deserialize_layer
@@ -107,32 +107,21 @@ def _trainability(model) -> dict:
     }
 
 
-def _optimizer_blob(model) -> tuple[dict, bytes] | tuple[None, None]:
+def _optimizer_state(optimizer) -> dict | None:
+    """A built-in optimizer's config and learning-rate multipliers (None for another):
+    what a saved file needs besides the slots to rebuild it."""
     from hoarfrost import optimizers
-    optimizer = getattr(model, "optimizer", None)
-    if optimizer is None:
-        return None, None
-    config = optimizers.serialize(optimizer)
+    config = optimizers.serialize(optimizer) if optimizer is not None else None
     if config is None:
-        return None, None
-    index = {id(v): i for i, v in enumerate(model.weights)}
-    tensors = {"iterations": np.asarray(optimizer.iterations.numpy())}
-    owners = []
-    for variable, slots in optimizer._slots.items():
-        if id(variable) not in index:
-            continue
-        i = index[id(variable)]
-        owners.append(i)
-        for j, leaf in enumerate(jax.tree.leaves(slots)):
-            tensors[f"{i:05d}/{j}"] = to_host(leaf)
-    state = {"optimizer": config, "slots": owners,
+        return None
+    state = {"optimizer": config, "slots": [],
              "lr_multipliers": [_pattern_to_json(p) + [float(f)]
                                 for p, f in optimizer.lr_multipliers.items()]}
     if optimizer._schedule is not None and "learning_rate" not in config["config"]:
         # A schedule is a Python callable: keep its current value, say so at load.
         config["config"]["learning_rate"] = float(optimizer.learning_rate)
         state["schedule"] = True
-    return state, tensor_file.dumps(tensors)
+    return state
 
 
 def _pattern_to_json(pattern) -> list:
@@ -316,9 +305,9 @@ def load_model(filepath, custom_objects: dict | None = None, compile: bool = Tru
     filepath = os.fspath(filepath)
     kind = keras_archive.detect(filepath)
     if kind == keras_archive.KERAS_ZIP:
-        return keras_archive.load_keras_zip(filepath, custom_objects, compile)
+        return keras_archive.load_keras_zip(filepath, custom_objects, compile, safe_mode)
     if kind == keras_archive.LEGACY_MODEL:
-        return keras_archive.load_legacy_h5(filepath, custom_objects, compile)
+        return keras_archive.load_legacy_h5(filepath, custom_objects, compile, safe_mode)
     if kind != keras_archive.HOARFROST_V1:
         raise ValueError(f"{filepath!r} is {kind}, which holds weights but no model; build "
                          "the model and call model.load_weights() on it.")
@@ -371,11 +360,6 @@ def _to_tuples(shape):
     return tuple(shape)
 
 
-def _load_tensors(blob: bytes, filepath) -> dict:
-    """Tensors from safetensors bytes, checked (see `tensor_file.read`)."""
-    return tensor_file.loads(blob, repr(os.fspath(filepath)))[0]
-
-
 def _assign_weights(model, tensors: dict, records: list, filepath) -> None:
     validation.check_weight_tensors(tensors, records, repr(os.fspath(filepath)))
     variables = _v1_weights(model)
@@ -397,6 +381,18 @@ def _assign_weights(model, tensors: dict, records: list, filepath) -> None:
         values.append(value)
     for variable, value in zip(variables, values):
         variable.assign(value)
+
+
+def _in_saved_order(variables: list, records: list) -> list:
+    """`variables` in the order of a weights file that names the same (unique) paths in
+    another order: a functional model's file written before its layers took Keras's order
+    (by depth; before, in call order). Otherwise as they are (matched by position, as
+    Keras matches weights lists)."""
+    saved, paths = [r["path"] for r in records], [v.path for v in variables]
+    if saved == paths or len(set(paths)) != len(paths) or sorted(saved) != sorted(paths):
+        return variables
+    by_path = {v.path: v for v in variables}
+    return [by_path[path] for path in saved]
 
 
 def _shapes(shapes, limit: int = 8) -> str:
@@ -549,7 +545,7 @@ def load_weights(model, filepath) -> None:
     validation.check_state(state, where)
     records = state["variables"]
     validation.check_weight_tensors(tensors, records, repr(filepath))
-    variables = model.weights
+    variables = _in_saved_order(model.weights, records)
     if len(records) != len(variables):
         raise ValueError(
             f"{filepath!r} holds {len(records)} weights with shapes "
