@@ -9,6 +9,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from hoarfrost import Input, Sequential, constraints, layers
 from hoarfrost.models import load_model, model_from_json
 from hoarfrost.saving import keras_config
 
@@ -40,8 +41,8 @@ def test_both_dialects_describe_the_same_model():
 
 @pytest.mark.parametrize("key, value, message", [
     ("quantization_config", {"mode": "int8"}, r"'hidden' \(Dense\).*quantization_config"),
-    ("kernel_constraint", {"class_name": "NonNeg", "config": {}},
-     r"'hidden' \(Dense\).*kernel_constraint"),
+    ("depthwise_constraint", {"class_name": "NonNeg", "config": {}},
+     r"'hidden' \(Dense\).*depthwise_constraint.*only depthwise_constraint=null"),
     ("dtype", {"module": "keras", "class_name": "DTypePolicy",
                "config": {"name": "mixed_float16"}, "registered_name": None},
      r"'hidden' \(Dense\).*mixed_float16"),
@@ -88,3 +89,54 @@ def test_operations_on_tensors_both_ways(tmp_path):
     again.set_weights(model.get_weights())
     for a, b in zip(again(x), model(x)):
         np.testing.assert_array_equal(np.asarray(a), np.asarray(b))
+
+
+# Keras 3.15's own configs of these constraints (`layer.get_config()[key]` in Keras).
+KERAS_CONSTRAINTS = {
+    "max_norm": {"module": "keras.constraints", "class_name": "MaxNorm",
+                 "config": {"max_value": 2.0, "axis": 0}, "registered_name": None},
+    "non_neg": {"module": "keras.constraints", "class_name": "NonNeg", "config": {},
+                "registered_name": None},
+    "min_max_norm": {"module": "keras.constraints", "class_name": "MinMaxNorm",
+                     "config": {"min_value": 0.5, "max_value": 1.5, "rate": 0.5,
+                                "axis": [0, 1, 2]}, "registered_name": None},
+    "unit_norm": {"module": "keras.constraints", "class_name": "UnitNorm",
+                  "config": {"axis": 0}, "registered_name": None},
+}
+
+
+def test_constraints_both_ways_in_keras_form(tmp_path):
+    """Keras's constraint configs build hoarfrost's constraints; hoarfrost writes them back
+    in exactly Keras's form; save -> load_model keeps them, and fit applies them."""
+    config = _keras3_config("mlp")
+    dense = _dense_entry(config)["config"]
+    dense.update(kernel_constraint=KERAS_CONSTRAINTS["max_norm"],
+                 bias_constraint=KERAS_CONSTRAINTS["non_neg"])
+    model = model_from_json(json.dumps(config))
+    layer = model.get_layer(dense["name"])
+    assert isinstance(layer.kernel_constraint, constraints.MaxNorm)
+    assert (layer.kernel_constraint.max_value, layer.kernel_constraint.axis) == (2.0, 0)
+    assert isinstance(layer.bias_constraint, constraints.NonNeg)
+    written = _dense_entry(json.loads(model.to_json()))["config"]
+    assert written["kernel_constraint"] == KERAS_CONSTRAINTS["max_norm"]
+    assert written["bias_constraint"] == KERAS_CONSTRAINTS["non_neg"]
+
+    conv = Sequential([Input((5, 5, 2)), layers.Conv2D(
+        2, 3, name="conv", kernel_constraint=KERAS_CONSTRAINTS["min_max_norm"],
+        bias_constraint=KERAS_CONSTRAINTS["unit_norm"])])
+    conv_written = json.loads(conv.to_json())["config"]["layers"][1]["config"]
+    assert conv_written["kernel_constraint"] == KERAS_CONSTRAINTS["min_max_norm"]
+    assert conv_written["bias_constraint"] == KERAS_CONSTRAINTS["unit_norm"]
+
+    model.compile("sgd", "mse")
+    path = tmp_path / "constrained.keras"
+    model.save(path)  # once refused: configs had no constraints
+    loaded = load_model(path)
+    reloaded = loaded.get_layer(dense["name"])
+    assert reloaded.kernel_constraint.get_config() == {"max_value": 2.0, "axis": 0}
+    assert isinstance(reloaded.bias_constraint, constraints.NonNeg)
+    x = np.ones((4, 6), "float32") * 10
+    loaded.optimizer.learning_rate = 10.0
+    loaded.fit(x, np.full((4, 3), 100.0, "float32"), epochs=1, batch_size=4, verbose=0)
+    kernel, bias = (w.numpy() for w in reloaded.weights)
+    assert np.all(np.linalg.norm(kernel, axis=0) <= 2.0 + 1e-5) and np.all(bias >= 0)

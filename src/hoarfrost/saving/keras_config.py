@@ -11,9 +11,12 @@ is the wrapping and the graph:
 - Keras 2 (tf_keras, legacy `.h5` files): `batch_input_shape`, `axis` as a
   list, `time_major`, graphs as `[[layer, node, tensor, kwargs], ...]`.
 
-Keys Keras has and hoarfrost does not (`quantization_config`, constraints,
-`sparse`, initializer axes, ...) are accepted at Keras's default value and
-refused, by name, otherwise: a setting hoarfrost would ignore is an error.
+Keys Keras has and hoarfrost does not (`quantization_config`, `sparse`,
+initializer axes, ...) are accepted at Keras's default value and refused, by
+name, otherwise: a setting hoarfrost would ignore is an error. Initializers,
+regularizers and constraints (`{"module": "keras.constraints", "class_name":
+"MaxNorm", "config": {...}}`) are Keras's objects on both sides, resolved by
+name (built-in, registered or `custom_objects`) when the layer is made.
 """
 
 from __future__ import annotations
@@ -130,9 +133,6 @@ def _layer_from_keras(entry: dict, custom_objects, where: str) -> dict:
             if len(value) != 1:
                 _fail(where, f"axis={value}; hoarfrost's BatchNormalization takes one axis.")
             value = value[0]
-        if key.endswith("_constraint") and value is not None:
-            _fail(where, f"{key}={_short(value)}: hoarfrost does not read constraints from "
-                  "configs (pass the callable to the layer in code).")
         if accepted is not None and key not in accepted:
             if key in _IGNORABLE:
                 continue
@@ -487,10 +487,6 @@ def _layer_to_keras(layer) -> dict:
                 "compile_config": {}}
     if isinstance(layer, TensorOp):
         raise TypeError("TensorOps are written as graph operations, not layers.")
-    for key, value in vars(layer).items():
-        if key.endswith("_constraint") and value is not None:
-            raise ValueError(f"save(): layer {layer.name!r} has {key}={value!r}; constraints "
-                             "are not saved in configs, so the file would silently lose it.")
     return _config_to_keras(class_name, registered, dict(layer.get_config()))
 
 
