@@ -13,9 +13,9 @@ from __future__ import annotations
 
 import contextlib
 
-from hoarfrost import (activations, applications, audit, backend, callbacks, config, constraints, datasets,
-                       initializers, layers, losses, metrics, models, ops, optimizers, quantizers,
-                       random, regularizers, saving, tree, utils)
+from hoarfrost import (activations, applications, audit, backend, callbacks, compile_cache, config,
+                       constraints, datasets, initializers, layers, losses, metrics, models, ops,
+                       optimizers, quantizers, random, regularizers, saving, tree, utils)
 from hoarfrost.config import DTypePolicy
 from hoarfrost.initializers import Initializer
 from hoarfrost.layers import Input, InputSpec, Layer
@@ -62,7 +62,8 @@ def device(device_name: str):
 
 __all__ = ["DTypePolicy", "FloatDTypePolicy", "Initializer", "Input", "InputSpec", "KerasTensor",
            "Layer", "Loss", "Metric", "Model", "Optimizer", "Regularizer", "Sequential",
-           "StatelessScope", "Variable", "activations", "applications", "audit", "backend", "callbacks", "config",
+           "StatelessScope", "Variable", "activations", "applications", "audit", "backend",
+           "callbacks", "compile_cache", "config",
            "constraints", "datasets", "device", "initializers", "layers", "load_model", "losses",
            "metrics", "models", "ops", "optimizers", "quantizers", "random", "regularizers", "saving", "tree",
            "utils", "version"]

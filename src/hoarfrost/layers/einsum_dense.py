@@ -17,7 +17,7 @@ import string
 import jax.numpy as jnp
 import numpy as np
 
-from hoarfrost import activations, initializers, regularizers
+from hoarfrost import activations, constraints, initializers, regularizers
 from hoarfrost.layers.layer import InputSpec, Layer
 from hoarfrost.layers.lora import LoRAMixin
 from hoarfrost.layers.quantized import QuantizedMixin, int8_product
@@ -228,8 +228,8 @@ class EinsumDense(LoRAMixin, QuantizedMixin, Layer):
         self.kernel_regularizer = regularizers.get(kernel_regularizer)
         self.bias_regularizer = regularizers.get(bias_regularizer)
         self.activity_regularizer = regularizers.get(activity_regularizer)
-        self.kernel_constraint = kernel_constraint
-        self.bias_constraint = bias_constraint
+        self.kernel_constraint = constraints.get(kernel_constraint)
+        self.bias_constraint = constraints.get(bias_constraint)
         self.kernel = self.bias = None
         self._init_lora(lora_rank, lora_alpha)
 
@@ -340,6 +340,8 @@ class EinsumDense(LoRAMixin, QuantizedMixin, Layer):
             "bias_initializer": initializers.serialize(self.bias_initializer),
             "kernel_regularizer": regularizers.serialize(self.kernel_regularizer),
             "bias_regularizer": regularizers.serialize(self.bias_regularizer),
+            "kernel_constraint": constraints.serialize(self.kernel_constraint),
+            "bias_constraint": constraints.serialize(self.bias_constraint),
             "activity_regularizer": regularizers.serialize(self.activity_regularizer),
             **self._lora_config(),
         }

@@ -21,6 +21,7 @@ convolutions (hoarfrost's extension: same shapes, same formula).
 from __future__ import annotations
 
 import jax.numpy as jnp
+import numpy as np
 
 from hoarfrost import initializers
 
@@ -171,6 +172,35 @@ class LoRAMixin:
         self.lora_enabled = False
         self.lora_rank = None
         self.lora_alpha = None
+
+    # --- Keras's file layout ----------------------------------------------------------------
+    def _keras_saved_values(self) -> dict:
+        """`{id(variable): array}` where Keras's file holds another value than the variable.
+
+        Keras saves a LoRA layer merged (`save_own_variables` with
+        `_get_kernel_with_merged_lora`): the kernel with the update folded in, an
+        int8 kernel and its scale quantized again; the adapters have no place in
+        its layout. The exact base and adapters travel in hoarfrost's extras.
+        """
+        if not self.lora_enabled:
+            return {}
+        base = getattr(self, self._lora_target)
+        if getattr(self, "quantization_mode", None) is not None:
+            q, scale = self._quantize_value(jnp.add(self._dequantized(), self.lora_delta()))
+            return {id(base): np.asarray(q),
+                    id(getattr(self, self._quantization_scale)): np.asarray(scale)}
+        return {id(base): np.asarray(self._adapted(base.value))}
+
+    def _keras_loaded(self) -> None:
+        """After a merged kernel was loaded from Keras's layout: B at zeros, so the layer
+        computes exactly the loaded kernel.
+
+        Keras zeroes A too, which leaves the adapter untrainable (both factors at
+        zero give both zero gradients); hoarfrost keeps A, so training resumes.
+        """
+        if self.lora_enabled:
+            b = self.lora_variables[1]
+            b.assign(jnp.zeros(b.shape, b.dtype))
 
     def _lora_config(self) -> dict:
         """`lora_rank` / `lora_alpha` for `get_config`, when set (as Keras)."""

@@ -195,7 +195,6 @@ class _RecurrentWeights:
         self.kernel_regularizer = regularizers.get(kernel_regularizer)
         self.recurrent_regularizer = regularizers.get(recurrent_regularizer)
         self.bias_regularizer = regularizers.get(bias_regularizer)
-        self.activity_regularizer = regularizers.get(activity_regularizer)
         self.kernel_constraint = constraints.get(kernel_constraint)
         self.recurrent_constraint = constraints.get(recurrent_constraint)
         self.bias_constraint = constraints.get(bias_constraint)
@@ -291,7 +290,6 @@ class _RecurrentWeights:
             "recurrent_constraint": constraints.serialize(self.recurrent_constraint),
             "bias_regularizer": regularizers.serialize(self.bias_regularizer),
             "bias_constraint": constraints.serialize(self.bias_constraint),
-            "activity_regularizer": regularizers.serialize(self.activity_regularizer),
             "dropout": self.dropout,
             "recurrent_dropout": self.recurrent_dropout,
             "seed": self.seed,
@@ -460,7 +458,8 @@ class _Stateful:
         """
         batch = sequences.shape[0]
         traced = _is_traced(sequences)
-        shape_only = traced and current_scope() is None
+        scope = current_scope()
+        shape_only = traced and (scope is None or scope.symbolic)
         if self.states is None:
             if traced:
                 raise ValueError(
