@@ -16,6 +16,9 @@ from typing import Any
 
 import numpy as np
 
+from hoarfrost.optimizers import OptimizerState
+from hoarfrost.saving.saving_lib import load_training_state
+
 
 class Callback:
     """Base class: override the hooks you need; `self.model` is the model."""
@@ -297,7 +300,7 @@ def _check_settable_rate(callback: Callback) -> None:
     if optimizer is None or not hasattr(optimizer, "learning_rate"):
         raise ValueError(f'{type(callback).__name__}: the optimizer must have a '
                          '"learning_rate" attribute (compile the model first).')
-    if getattr(optimizer, "_schedule", None) is not None:
+    if getattr(optimizer, "learning_rate_schedule", None) is not None:
         raise TypeError(
             f"{type(callback).__name__} sets the learning rate, but this optimizer's "
             "learning_rate is a schedule. Create the optimizer with a float learning_rate "
@@ -504,17 +507,14 @@ class TerminateOnNaN(Callback):
 
     # What is copied: every weight and state value, the optimizer's slots and step count.
     def _live(self):
-        model = self.model
-        variables = model.weights
-        optimizer = getattr(model, "optimizer", None)
-        slots = {}
-        iterations = None
-        if optimizer is not None:
-            slot_table = getattr(optimizer, "_slots", {})
-            slots = {i: slot_table[v] for i, v in enumerate(variables) if v in slot_table}
-            iterations = optimizer.iterations.value
-        return variables, {"weights": [v.value for v in variables], "slots": slots,
-                           "iterations": iterations}
+        """(the model's variables, their values and the optimizer's state of them): the
+        arrays themselves, copied by the caller in one dispatch."""
+        variables = self.model.weights
+        optimizer = getattr(self.model, "optimizer", None)
+        state = optimizer.snapshot(variables, copy=False) if optimizer is not None else None
+        return variables, {"weights": [v.value for v in variables],
+                           "slots": None if state is None else state.slots,
+                           "iterations": None if state is None else state.iterations}
 
     def on_train_batch_begin(self, batch, logs=None):
         if not self.restore_weights:
@@ -569,14 +569,9 @@ class TerminateOnNaN(Callback):
         for variable, value in zip(variables, values["weights"]):
             variable.assign(value)
         optimizer = getattr(self.model, "optimizer", None)
-        if optimizer is not None:
-            for i, variable in enumerate(variables):
-                if i in values["slots"]:
-                    optimizer._slots[variable] = values["slots"][i]
-                else:  # slots created by the bad step itself
-                    optimizer._slots.pop(variable, None)
-            if values["iterations"] is not None:
-                optimizer.iterations.assign(values["iterations"])
+        if optimizer is not None and values["slots"] is not None:
+            # Variables without slots then lose those the bad step made.
+            optimizer.restore(OptimizerState(variables, values["slots"], values["iterations"]))
         return batch, epoch
 
 
@@ -680,67 +675,6 @@ class CSVLogger(Callback):
         if self.csv_file is not None and not self.csv_file.closed:
             self.csv_file.close()
         self.writer = None
-
-
-def _restore_training_state(model, filepath) -> None:
-    """Load a `.keras` file's weights, trainable flags and optimizer state into `model`.
-
-    Unlike `load_model`, the architecture is not rebuilt: the values go into
-    the model (and its compiled optimizer) that is about to train. Everything
-    is read and checked first; the model changes only once nothing can fail.
-    """
-    import jax
-    import jax.numpy as jnp
-
-    from hoarfrost.saving import saving_lib
-    filepath = os.fspath(filepath)
-    with saving_lib._open_archive(filepath) as archive:
-        try:
-            state = json.loads(saving_lib._read(archive, "state.json", filepath))
-        except json.JSONDecodeError as exc:
-            raise ValueError(f"{filepath!r} is corrupted: invalid JSON ({exc}).") from exc
-        weights = saving_lib._load_tensors(saving_lib._read(archive, "model.safetensors",
-                                                            filepath), filepath)
-        opt_blob = (saving_lib._read(archive, "optimizer.safetensors", filepath)
-                    if "optimizer.safetensors" in archive.namelist() else None)
-    optimizer = getattr(model, "optimizer", None)
-    opt_state = state.get("optimizer")
-    slots, iterations, rate = None, None, None
-    if optimizer is not None and opt_state is not None and opt_blob is not None:
-        saved = opt_state["optimizer"]
-        if saved.get("class_name") != type(optimizer).__name__:
-            raise ValueError(
-                f"{filepath!r} holds the state of a {saved.get('class_name')} optimizer, but "
-                f'model "{model.name}" was compiled with {type(optimizer).__name__}.'
-            )
-        tensors = saving_lib._load_tensors(opt_blob, filepath)
-        variables = model.weights
-        slots = {}
-        for i in opt_state["slots"]:
-            if i >= len(variables):
-                raise ValueError(f"{filepath!r} holds optimizer slots for weight {i}, but model "
-                                 f'"{model.name}" has {len(variables)} weights.')
-            variable = variables[i]
-            template = optimizer._direction.init(jnp.zeros(variable.shape, variable.dtype))
-            leaves, treedef = jax.tree.flatten(template)
-            loaded = [tensors.get(f"{i:05d}/{j}") for j in range(len(leaves))]
-            if any(t is None or t.shape != leaf.shape for t, leaf in zip(loaded, leaves)):
-                raise ValueError(f"{filepath!r}: the optimizer slots of weight {i} "
-                                 f"({variable.path}) do not match the model's optimizer.")
-            slots[variable] = jax.tree.unflatten(treedef, [jnp.asarray(t) for t in loaded])
-        iterations = tensors["iterations"]
-        rate = saved.get("config", {}).get("learning_rate")
-    elif optimizer is not None:
-        warnings.warn(f"{filepath!r} holds no optimizer state; the optimizer of model "
-                      f'"{model.name}" starts fresh.', stacklevel=3)
-    saving_lib._assign_weights(model, weights, state["variables"], filepath)  # checks, then sets
-    saving_lib._restore_trainability(model, state)
-    if slots is not None:
-        optimizer._slots.clear()
-        optimizer._slots.update(slots)
-        optimizer.iterations.assign(iterations)
-        if rate is not None and getattr(optimizer, "_schedule", None) is None:
-            optimizer.learning_rate = rate
 
 
 def _save_due(callback, batch: int) -> bool:
@@ -853,7 +787,7 @@ class BackupAndRestore(Callback):
                 f'fit(). Model "{model.name}" is unbuilt; give it an input shape or call it on '
                 "a batch of data first."
             )
-        _restore_training_state(model, os.path.join(self.backup_dir, metadata["file"]))
+        load_training_state(model, os.path.join(self.backup_dir, metadata["file"]))
         epoch = int(metadata["epoch"])
         self._current_epoch = epoch
         self.restored_epoch = epoch

@@ -51,6 +51,9 @@ import jax
 import numpy as np
 from jax.sharding import Mesh, NamedSharding, PartitionSpec
 
+from hoarfrost import random as random_module
+from hoarfrost.host import is_writer, to_host  # noqa: F401  (re-exported: their old home)
+
 _GLOBAL: dict = {"distribution": None}
 
 
@@ -79,24 +82,6 @@ def _put(value, sharding):
         return jax.device_put(value, sharding)  # global -> global: a reshard
     host = value if isinstance(value, jax.Array) else np.asarray(value)
     return jax.make_array_from_callback(host.shape, sharding, lambda index: host[index])
-
-
-def to_host(value) -> np.ndarray:
-    """`value` as a NumPy array, gathered first if other processes hold parts of it.
-
-    A gather is a collective: over several processes, every process must
-    make the same call (as `get_weights` or `save` in the same program do).
-    """
-    if (not isinstance(value, jax.Array) or value.is_fully_addressable
-            or value.is_fully_replicated):
-        return np.asarray(value)
-    from jax.experimental import multihost_utils
-    return np.asarray(multihost_utils.process_allgather(value, tiled=True))
-
-
-def is_writer() -> bool:
-    """True on the process that prints progress and writes files: process 0 (or the only one)."""
-    return jax.process_index() == 0
 
 
 class Distribution:
@@ -462,7 +447,6 @@ def initialize(coordinator_address: str | None = None, num_processes: int | None
 
 
 def _agree_on_seed() -> None:
-    from hoarfrost import random as random_module
     if jax.process_count() == 1 or random_module._state["seed"] is not None:
         return
     from jax.experimental import multihost_utils

@@ -15,6 +15,8 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from hoarfrost.host import to_host
+
 _local = threading.local()
 
 
@@ -139,6 +141,12 @@ class Variable:
 
     # --- trainability ---------------------------------------------------
     @property
+    def is_state(self) -> bool:
+        """Whether this is *state* (created non-trainable, e.g. a moving mean): updated by
+        its layer in training mode, never by the optimizer, never made trainable."""
+        return self._is_state
+
+    @property
     def trainable(self) -> bool:
         """This variable's own flag; enclosing layers' flags also apply."""
         return self._trainable and not self._is_state
@@ -187,11 +195,9 @@ class Variable:
 
     def numpy(self) -> np.ndarray:
         """A NumPy copy of the current value (gathered if other processes hold parts of it)."""
-        from hoarfrost.distribution import to_host
         return np.array(to_host(self.value))
 
     def __array__(self, dtype=None, copy=None):
-        from hoarfrost.distribution import to_host
         out = to_host(self.value)
         return out.astype(dtype) if dtype is not None else out
 
@@ -221,6 +227,18 @@ class Variable:
 
     # Variables are identities, not values: hash and compare by object.
     __hash__ = object.__hash__
+
+
+def assign_values(variables: Iterable[Variable], values: Iterable) -> None:
+    """Set many variables at once to the values a compiled step computed for them.
+
+    The engine's write-back, outside any `StatelessScope`: the values come
+    from a step traced over these very variables, so their shapes and dtypes
+    already match and they are taken as they are (no checks, no copies, no
+    dispatch). Anything else should call `Variable.assign`.
+    """
+    for variable, value in zip(variables, values):
+        variable._value = value
 
 
 def _unwrap(x):

@@ -292,20 +292,20 @@ def test_reset_slots():
     model.train_on_batch(x, y)
     kernel = model.layers[0].kernel
     assert int(optimizer.iterations.numpy()) == 2
-    assert int(optimizer._slots[kernel]["count"]) == 2
-    assert np.any(np.asarray(optimizer._slots[kernel]["m"]) != 0)
+    assert int(optimizer.slots_for(kernel)["count"]) == 2
+    assert np.any(np.asarray(optimizer.slots_for(kernel)["momentum"]) != 0)
 
     other = Variable(np.zeros(2, "float32"), name="other")
     optimizer.slots_for(other)
     optimizer.reset_slots([kernel])  # only these; the step count stays
-    assert kernel not in optimizer._slots and other in optimizer._slots
+    assert not optimizer.has_slots(kernel) and optimizer.has_slots(other)
     assert int(optimizer.iterations.numpy()) == 2
 
     optimizer.reset_slots()  # everything, and the step count
-    assert optimizer._slots == {}
+    assert not optimizer.has_slots(kernel) and not optimizer.has_slots(other)
     assert int(optimizer.iterations.numpy()) == 0
     fresh = optimizer.slots_for(kernel)
-    assert int(fresh["count"]) == 0 and not np.any(np.asarray(fresh["m"]))
+    assert int(fresh["count"]) == 0 and not np.any(np.asarray(fresh["momentum"]))
 
     # The next step is a first Adam step again (bias correction restarts).
     before, delta, grad = train_step_delta(model, x, y)

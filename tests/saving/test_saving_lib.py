@@ -54,9 +54,9 @@ def _assert_same_weights(a, b):
 
 def _slots_by_index(model):
     """{weight index: [slot leaves as numpy]} for the model's optimizer."""
-    index = {id(v): i for i, v in enumerate(model.weights)}
-    return {index[id(v)]: [np.asarray(leaf) for leaf in jax.tree.leaves(slots)]
-            for v, slots in model.optimizer._slots.items() if id(v) in index}
+    state = model.optimizer.snapshot(model.weights)
+    return {i: [np.asarray(leaf) for leaf in jax.tree.leaves(slots)]
+            for i, slots in enumerate(state.slots) if slots is not None}
 
 
 def _no_temp_files(directory):

@@ -19,6 +19,7 @@ from hoarfrost import masking
 from hoarfrost.engine.compile_utils import update_metrics
 from hoarfrost.engine.compiler import PlatformJit
 from hoarfrost.engine.partition import Partition
+from hoarfrost.optimizers import OptimizerState
 from hoarfrost.variables import StatelessScope
 
 
@@ -27,8 +28,7 @@ class TrainCarry(NamedTuple):
 
     trainable: list
     state: list
-    slots: list
-    iterations: Any
+    optimizer: OptimizerState  # the trainable variables' slots, and the step count
     metrics: list
 
 
@@ -132,19 +132,20 @@ class StepBuilder:
     def _train_one(self, carry: TrainCarry, hyper: Hyper, batch) -> TrainCarry:
         # Derived, not split: XLA drops it entirely when no layer draws randomness.
         base = hyper.rng if hyper.epoch is None else jax.random.fold_in(hyper.rng, hyper.epoch)
-        step_rng = jax.random.fold_in(base, carry.iterations)
+        iterations = carry.optimizer.iterations
+        step_rng = jax.random.fold_in(base, iterations)
         grad_fn = jax.value_and_grad(self._loss, has_aux=True)
         (loss, (y_pred, new_state, output_masks, parts)), grads = grad_fn(
             carry.trainable, hyper.frozen, carry.state, batch, step_rng)
         masking.set_masks(y_pred, output_masks)  # y_pred came out of grad without it
         new_values, new_slots = self.optimizer.apply(
-            grads, carry.trainable, carry.slots, hyper.learning_rate, carry.iterations,
+            grads, carry.trainable, carry.optimizer.slots, hyper.learning_rate, iterations,
             hyper.multipliers)
         for i, constraint in self.constraints:
             new_values[i] = constraint(new_values[i])
         metrics = self._update_metrics(carry.metrics, loss, parts, batch, y_pred)
-        return self._pin(TrainCarry(new_values, new_state, new_slots, carry.iterations + 1,
-                                    metrics))
+        optimizer = carry.optimizer.replace(slots=new_slots, iterations=iterations + 1)
+        return self._pin(TrainCarry(new_values, new_state, optimizer, metrics))
 
     def _pin(self, carry: TrainCarry) -> TrainCarry:
         """Variables and slots laid out as the distribution says.
@@ -158,7 +159,8 @@ class StepBuilder:
         return carry._replace(
             trainable=d.constrain_variables(self.train_vars, carry.trainable),
             state=d.constrain_variables(self.state_vars, carry.state),
-            slots=d.constrain_like(self.train_vars, carry.slots))
+            optimizer=carry.optimizer.replace(
+                slots=d.constrain_like(self.train_vars, carry.optimizer.slots)))
 
     # --- many batches per call ------------------------------------------------------
     def _train_steps(self, carry, hyper, data, perm, offset, *, steps: int, batch_size: int,

@@ -20,7 +20,7 @@ from hoarfrost.engine import compile_utils
 from hoarfrost.engine import data as data_module
 from hoarfrost.engine.adapters import ArrayAdapter, IterableAdapter, is_iterable_input
 from hoarfrost.distribution import current as current_distribution
-from hoarfrost.engine.partition import partition
+from hoarfrost.engine.partition import FROZEN, STATE, TRAIN, partition
 from hoarfrost.engine.step import Hyper, StepBuilder, TrainCarry
 from hoarfrost.random import global_key
 
@@ -185,7 +185,7 @@ class Trainer:
         return results
 
     def _builder(self, part, kind: str) -> StepBuilder:
-        schedule = id(self.optimizer._schedule) if kind == "train" else None
+        schedule = id(self.optimizer.learning_rate_schedule) if kind == "train" else None
         distribution = current_distribution(self)
         key = (kind, part.key, id(self.optimizer), schedule, id(distribution))
         if key not in self._builders:
@@ -205,19 +205,16 @@ class Trainer:
         part = partition(self, training=True)
         builder = self._builder(part, "train")
         optimizer = self.optimizer
-        carry = TrainCarry(
-            trainable=[v.value for v in part.trainable],
-            state=[v.value for v in part.state],
-            slots=optimizer.slots_of(part.trainable),
-            iterations=optimizer.iterations.value,
-            metrics=self._metric_states,
-        )
+        carry = TrainCarry(trainable=part.values(TRAIN), state=part.values(STATE),
+                           optimizer=optimizer.gather_slots(part.trainable),
+                           metrics=self._metric_states)
         multipliers = None
         if optimizer.lr_multipliers:
             multipliers = jnp.asarray([optimizer.multiplier_for(v) for v in part.trainable],
                                       jnp.float32)
-        hyper = Hyper([v.value for v in part.frozen], optimizer._learning_rate.value, rng,
-                      multipliers, None if epoch is None else np.int32(epoch))
+        rate = optimizer.learning_rate.value if optimizer.learning_rate_schedule is None else None
+        hyper = Hyper(part.values(FROZEN), rate, rng, multipliers,
+                      None if epoch is None else np.int32(epoch))
         carry = _unalias(carry, exclude=(hyper, data, perm))
         distribution = current_distribution(self)
         if distribution is not None:
@@ -231,13 +228,8 @@ class Trainer:
             (carry, results), logs = builder.train_loop(carry, hyper, data, perm, offset,
                                                         np.int32(steps),
                                                         batch_size=batch_size), None
-        for variable, value in zip(part.trainable, carry.trainable):
-            variable._value = value
-        for variable, value in zip(part.state, carry.state):
-            variable._value = value
-        for variable, slots in zip(part.trainable, carry.slots):
-            optimizer._slots[variable] = slots
-        optimizer.iterations._value = carry.iterations
+        part.write_back(carry.trainable, carry.state)
+        optimizer.scatter_slots(carry.optimizer)
         self._set_metric_states(carry.metrics, results)
         return logs
 
@@ -577,8 +569,9 @@ def _place(distribution, part, carry: TrainCarry, hyper: Hyper):
     carry = TrainCarry(
         trainable=distribution.place_variable_values(part.trainable, carry.trainable),
         state=distribution.place_variable_values(part.state, carry.state),
-        slots=distribution.place_like(part.trainable, carry.slots),
-        iterations=replicate(carry.iterations),
+        optimizer=carry.optimizer.replace(
+            slots=distribution.place_like(part.trainable, carry.optimizer.slots),
+            iterations=replicate(carry.optimizer.iterations)),
         metrics=replicate(carry.metrics))
     hyper = Hyper(distribution.place_variable_values(part.frozen, hyper.frozen),
                   replicate(hyper.learning_rate), replicate(hyper.rng),

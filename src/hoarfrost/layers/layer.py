@@ -310,10 +310,23 @@ class Layer:
 
         The change applies from the next training step; no recompile needed.
         """
+        self.set_trainable(value)
+
+    def set_trainable(self, value: bool, recursive: bool = True) -> None:
+        """Set this layer's trainable flag; `recursive=False` sets only its own.
+
+        `layer.trainable = value` is `set_trainable(value)`: the layer, its
+        sublayers and its parameters, as in Keras. With `recursive=False` the
+        sublayers' and variables' flags stay as they are: so `Model.unfreeze`
+        switches on the layers enclosing a selection without thawing their
+        other contents, and a loaded model gets back each flag as saved.
+        """
         value = bool(value)
         self._trainable = value
+        if not recursive:
+            return
         for variable in self._variables:
-            if not variable._is_state:
+            if not variable.is_state:
                 variable.trainable = value
         for layer in self._layers:
             layer.trainable = value

@@ -120,26 +120,26 @@ class Model(Trainer, Layer):
                 item.trainable = True
                 path = ancestors_of.get(id(item), ())
             else:
-                if item._is_state:
+                if item.is_state:
                     continue
                 item.trainable = True
                 owner, path = owners[id(item)]
                 path = path + (owner,)
             for layer in path:
-                layer._trainable = True
+                layer.set_trainable(True, recursive=False)
 
     def freeze_to(self, n: int) -> None:
         """Freeze `layers[:n]` and make `layers[n:]` trainable (fastai's `freeze_to`)."""
         layers = self.layers
         for layer in layers[:n]:
             layer.trainable = False
-        self._trainable = True
+        self.set_trainable(True, recursive=False)
         for layer in layers[n:]:
             layer.trainable = True
 
     def unfreeze_from(self, n: int) -> None:
         """Make `layers[n:]` trainable, leaving `layers[:n]` as they are."""
-        self._trainable = True
+        self.set_trainable(True, recursive=False)
         for layer in self.layers[n:]:
             layer.trainable = True
 

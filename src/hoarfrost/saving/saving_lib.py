@@ -12,18 +12,17 @@ from __future__ import annotations
 
 import json
 import os
-import re
 import tempfile
 import warnings
 import zipfile
 from pathlib import Path
 
-import jax
 import numpy as np
 from safetensors.numpy import load as st_load
 from safetensors.numpy import save as st_save
 
-from hoarfrost.distribution import is_writer, to_host
+from hoarfrost.host import is_writer
+from hoarfrost.saving import training_state
 from hoarfrost.saving.serialization import deserialize_layer, serialize_layer
 
 FORMAT = "hoarfrost.keras"
@@ -63,12 +62,6 @@ def _check_overwrite(filepath, overwrite: bool) -> None:
         raise FileExistsError(f"{filepath} exists and overwrite=False.")
 
 
-def _layers_in_order(layer):
-    yield layer
-    for child in layer._layers:
-        yield from _layers_in_order(child)
-
-
 def _weights_blob(model) -> bytes:
     tensors = {f"{i:05d}": _contiguous(v.numpy()) for i, v in enumerate(model.weights)}
     return st_save(tensors, metadata={"format": FORMAT})
@@ -77,52 +70,6 @@ def _weights_blob(model) -> bytes:
 def _contiguous(value: np.ndarray) -> np.ndarray:
     """C-contiguous, keeping the shape (np.ascontiguousarray makes a scalar 1-D)."""
     return np.ascontiguousarray(value).reshape(value.shape)
-
-
-def _trainability(model) -> dict:
-    return {
-        "layers": [layer._trainable for layer in _layers_in_order(model)],
-        "variables": [{"path": v.path, "shape": list(v.shape), "dtype": str(v.dtype),
-                       "trainable": v._trainable} for v in model.weights],
-    }
-
-
-def _optimizer_blob(model) -> tuple[dict, bytes] | tuple[None, None]:
-    from hoarfrost import optimizers
-    optimizer = getattr(model, "optimizer", None)
-    if optimizer is None:
-        return None, None
-    config = optimizers.serialize(optimizer)
-    if config is None:
-        return None, None
-    index = {id(v): i for i, v in enumerate(model.weights)}
-    tensors = {"iterations": np.asarray(optimizer.iterations.numpy())}
-    owners = []
-    for variable, slots in optimizer._slots.items():
-        if id(variable) not in index:
-            continue
-        i = index[id(variable)]
-        owners.append(i)
-        for j, leaf in enumerate(jax.tree.leaves(slots)):
-            tensors[f"{i:05d}/{j}"] = to_host(leaf)
-    state = {"optimizer": config, "slots": owners,
-             "lr_multipliers": [_pattern_to_json(p) + [float(f)]
-                                for p, f in optimizer.lr_multipliers.items()]}
-    if optimizer._schedule is not None and "learning_rate" not in config["config"]:
-        # A schedule is a Python callable: keep its current value, say so at load.
-        config["config"]["learning_rate"] = float(optimizer.learning_rate)
-        state["schedule"] = True
-    return state, st_save(tensors)
-
-
-def _pattern_to_json(pattern) -> list:
-    if isinstance(pattern, re.Pattern):
-        return ["regex", pattern.pattern, pattern.flags]
-    return ["glob", pattern, 0]
-
-
-def _pattern_from_json(kind, pattern, flags):
-    return re.compile(pattern, flags) if kind == "regex" else pattern
 
 
 def save_model(model, filepath, overwrite: bool = True) -> None:
@@ -151,8 +98,9 @@ def save_model(model, filepath, overwrite: bool = True) -> None:
             f"save(): model \"{model.name}\" has a config that is not JSON-serializable ({exc}). "
             "Custom layers must return plain values from get_config()."
         ) from exc
-    opt_state, opt_blob = _optimizer_blob(model)
-    state = {"format": FORMAT, "version": FORMAT_VERSION, **_trainability(model),
+    opt_state, opt_tensors = training_state.optimizer_record(model)
+    opt_blob = None if opt_tensors is None else st_save(opt_tensors)
+    state = {"format": FORMAT, "version": FORMAT_VERSION, **training_state.trainability(model),
              "optimizer": opt_state}
     weights = _weights_blob(model)
 
@@ -311,13 +259,32 @@ def load_model(filepath, custom_objects: dict | None = None, compile: bool = Tru
     input_shape = (config.get("build_config") or {}).get("input_shape")
     if not model.built and input_shape is not None:
         model.build(_to_tuples(input_shape))
-    _assign_weights(model, weights, state["variables"], filepath)
-    _restore_trainability(model, state)
     compile_config = config.get("compile_config")
     if compile and compile_config:
-        _restore_compile(model, compile_config, state.get("optimizer"), opt_blob, filepath,
-                         custom_objects)
+        _restore_compile(model, compile_config, state.get("optimizer"), filepath, custom_objects)
+    opt_tensors = None
+    if opt_blob is not None and getattr(model, "optimizer", None) is not None:
+        opt_tensors = _load_tensors(opt_blob, filepath)
+    training_state.restore(model, state, weights, opt_tensors, filepath)
     return model
+
+
+def load_training_state(model, filepath) -> None:
+    """Load a `.keras` file's weights, trainable flags and optimizer state into `model`.
+
+    Unlike `load_model`, the architecture is not rebuilt: the values go into
+    the model (and its compiled optimizer) that is about to train, as
+    `BackupAndRestore` resumes. Everything is read and checked first; the
+    model changes only once nothing can fail.
+    """
+    filepath = os.fspath(filepath)
+    with _open_archive(filepath) as archive:
+        state = _read_json(archive, "state.json", filepath)
+        weights = _load_tensors(_read(archive, "model.safetensors", filepath), filepath)
+        opt_tensors = (_load_tensors(_read(archive, "optimizer.safetensors", filepath), filepath)
+                       if "optimizer.safetensors" in archive.namelist() else None)
+    training_state.restore(model, state, weights, opt_tensors, filepath,
+                           warn_without_optimizer=True)
 
 
 def _read_json(archive: zipfile.ZipFile, name: str, filepath) -> dict:
@@ -345,43 +312,7 @@ def _load_tensors(blob: bytes, filepath) -> dict:
         raise ValueError(f"{filepath!r} is corrupted: can not read its weights ({exc}).") from exc
 
 
-def _assign_weights(model, tensors: dict, records: list, filepath) -> None:
-    variables = model.weights
-    if len(variables) != len(records) or len(tensors) != len(records):
-        raise ValueError(
-            f"{filepath!r} holds {len(records)} weights with shapes "
-            f"{_shapes([r['shape'] for r in records])}, but model \"{model.name}\" has "
-            f"{len(variables)} with shapes {_shapes([v.shape for v in variables])}."
-        )
-    values = []
-    for i, (variable, record) in enumerate(zip(variables, records)):
-        value = tensors.get(f"{i:05d}")
-        if value is None or list(value.shape) != list(variable.shape):
-            raise ValueError(
-                f"{filepath!r}: weight {i} ({record['path']}) has shape "
-                f"{None if value is None else list(value.shape)}, but the model's variable "
-                f"{variable.path} has shape {list(variable.shape)}."
-            )
-        values.append(value)
-    for variable, value in zip(variables, values):
-        variable.assign(value)
-
-
-def _shapes(shapes, limit: int = 8) -> str:
-    text = ", ".join(str(list(s)) for s in shapes[:limit])
-    return f"[{text}{', ...' if len(shapes) > limit else ''}]"
-
-
-def _restore_trainability(model, state: dict) -> None:
-    for layer, flag in zip(_layers_in_order(model), state["layers"]):
-        layer._trainable = bool(flag)
-    for variable, record in zip(model.weights, state["variables"]):
-        if not variable._is_state:
-            variable._trainable = bool(record["trainable"])
-
-
-def _restore_compile(model, compile_config: dict, opt_state, opt_blob, filepath,
-                     custom_objects) -> None:
+def _restore_compile(model, compile_config: dict, opt_state, filepath, custom_objects) -> None:
     from hoarfrost import optimizers
     if compile_config.get("loss") is None:
         return
@@ -409,7 +340,7 @@ def _restore_compile(model, compile_config: dict, opt_state, opt_blob, filepath,
         _warn(filepath, f"its metric '{name}' is not registered and is left out. Pass "
               f"custom_objects={{'{name}': {name}}} to load_model().")
     optimizer = optimizers.get(opt_state["optimizer"])
-    multipliers = {_pattern_from_json(kind, pattern, flags): factor
+    multipliers = {training_state.pattern_from_json(kind, pattern, flags): factor
                    for kind, pattern, flags, factor in opt_state.get("lr_multipliers", [])}
     model.compile(optimizer=optimizer, loss=loss, metrics=metrics or None,
                   weighted_metrics=weighted or None,
@@ -421,17 +352,6 @@ def _restore_compile(model, compile_config: dict, opt_state, opt_blob, filepath,
               f"which can not be saved); it continues at the constant rate "
               f"{float(optimizer.learning_rate):g} it had reached. Set "
               "`model.optimizer.learning_rate = schedule` to restore the schedule.")
-    if opt_blob is None:
-        return
-    tensors = _load_tensors(opt_blob, filepath)
-    optimizer.iterations.assign(tensors["iterations"])
-    variables = model.weights
-    for i in opt_state["slots"]:
-        variable = variables[i]
-        template = optimizer.slots_for(variable)
-        leaves, treedef = jax.tree.flatten(template)
-        loaded = [jax.numpy.asarray(tensors[f"{i:05d}/{j}"]) for j in range(len(leaves))]
-        optimizer._slots[variable] = jax.tree.unflatten(treedef, loaded)
 
 
 def _resolve_custom(identifier, custom_objects):
@@ -464,7 +384,7 @@ def save_weights(model, filepath, overwrite: bool = True) -> None:
     _check_overwrite(filepath, overwrite)
     tensors = {f"{i:05d}": _contiguous(v.numpy()) for i, v in enumerate(model.weights)}
     blob = st_save(tensors, metadata={"format": FORMAT,
-                                      "state": json.dumps(_trainability(model))})
+                                      "state": json.dumps(training_state.trainability(model))})
     if is_writer():  # every process gathered the values above; process 0 alone writes
         _atomic_write(filepath, lambda handle: handle.write(blob))
 
@@ -498,4 +418,4 @@ def load_weights(model, filepath) -> None:
             f'load_weights(): model "{model.name}" is not built, so it has no weights to '
             "load into. Build it first (give an input shape, or call it on data)."
         )
-    _assign_weights(model, tensors, state["variables"], filepath)
+    training_state.assign_weights(model, tensors, state["variables"], filepath)
