@@ -48,6 +48,7 @@ import re
 from typing import Sequence
 
 import jax
+import jax.numpy as jnp
 import numpy as np
 from jax.sharding import Mesh, NamedSharding, PartitionSpec
 
@@ -95,6 +96,9 @@ class Distribution:
     """
 
     batch_axis = "batch"
+    #: False: compiled loops run a static number of steps (collectives over virtual CPU
+    #: devices were seen stalling in a loop of traced length on 2 cores)
+    traced_loops = False
 
     def __init__(self, mesh: Mesh, auto_shard_dataset: bool = True):
         self.mesh = mesh
@@ -322,6 +326,66 @@ class Distribution:
         )
 
 
+class SingleDevice(Distribution):
+    """No distribution: one device, as plain JAX places things (the default).
+
+    The engine calls the same hooks whatever the distribution; here they
+    keep values where they are (or move data to the default device), so a
+    single device is not a special case of the training loop.
+    """
+
+    auto_shard_dataset = True
+    #: compiled loops may run a traced number of steps (one program for every chunk length)
+    traced_loops = True
+
+    def __init__(self):  # no mesh: nothing is sharded
+        self.mesh = None
+
+    def __repr__(self) -> str:
+        return "<SingleDevice>"
+
+    is_multi_process = False
+    num_batch_shards = num_data_shards = 1
+    data_shard_id = 0
+    feeds_local_data = False
+
+    def global_batch_size(self, batch_size: int) -> int:
+        return batch_size
+
+    def check_batch_size(self, batch_size: int) -> None:
+        return None
+
+    def replicate(self, tree):
+        return tree
+
+    def place_data(self, tree):
+        return jax.tree.map(jnp.asarray, tree)
+
+    def place_batch(self, tree):
+        return jax.tree.map(jax.device_put, tree)
+
+    def place_local_batch(self, tree):
+        raise ValueError("SingleDevice: there is no other process to take rows from.")
+
+    def constrain_batch(self, tree):
+        return tree
+
+    def constrain_variables(self, variables, values):
+        return values
+
+    def constrain_like(self, variables, slots):
+        return slots
+
+    def place_variable_values(self, variables, values):
+        return list(values)
+
+    def place_like(self, variables, slots):
+        return slots
+
+
+SINGLE_DEVICE = SingleDevice()
+
+
 class DataParallel(Distribution):
     """Split batches over `devices` (all devices of all processes by default); replicate variables.
 
@@ -405,9 +469,10 @@ def distribution() -> Distribution | None:
     return _GLOBAL["distribution"]
 
 
-def current(model) -> Distribution | None:
-    """The model's own distribution (`model.distribution = ...`), else the global one."""
-    return getattr(model, "distribution", None) or _GLOBAL["distribution"]
+def current(model) -> Distribution:
+    """The model's own distribution (`model.distribution = ...`), else the global one,
+    else `SINGLE_DEVICE`."""
+    return getattr(model, "distribution", None) or _GLOBAL["distribution"] or SINGLE_DEVICE
 
 
 def initialize(coordinator_address: str | None = None, num_processes: int | None = None,

@@ -442,6 +442,11 @@ def metric_outputs(config: CompileConfig, layout: OutputLayout) -> set:
             for i, ids in enumerate(config.metrics_for(layout, weighted)) if ids}
 
 
+def metric_results(metrics, states) -> dict:
+    """Each metric's result from its state, by name (inside a step, or eagerly)."""
+    return {m.name: m.compute(s) for m, s in zip(metrics, states)}
+
+
 def update_metrics(metrics, routes, states, loss, parts, y, y_pred, sample_weight, count: int,
                    batch_size) -> list:
     """New metric states after one batch (traced inside the step)."""

@@ -16,8 +16,9 @@ import jax.numpy as jnp
 from jax import lax
 
 from hoarfrost import masking
-from hoarfrost.engine.compile_utils import update_metrics
-from hoarfrost.engine.compiler import PlatformJit
+from hoarfrost.distribution import SINGLE_DEVICE, Distribution
+from hoarfrost.engine.compile_utils import metric_results, update_metrics
+from hoarfrost.engine.xla_options import PlatformJit
 from hoarfrost.engine.partition import Partition
 from hoarfrost.optimizers import OptimizerState
 from hoarfrost.variables import StatelessScope
@@ -42,15 +43,11 @@ class Hyper(NamedTuple):
     epoch: Any = None  # folded into the key too (fit), so a reset step count repeats no key
 
 
-def _gather(data, perm, offset, index, batch_size: int, distribution=None):
+def _gather(data, perm, offset, index, batch_size: int, distribution=SINGLE_DEVICE):
     start = offset + index * batch_size
     rows = lax.dynamic_slice_in_dim(perm, start, batch_size)
     batch = jax.tree.map(lambda a: jnp.take(a, rows, axis=0), data)
-    return batch if distribution is None else distribution.constrain_batch(batch)
-
-
-def _metric_results(metrics, states) -> dict:
-    return {m.name: m.compute(s) for m, s in zip(metrics, states)}
+    return distribution.constrain_batch(batch)
 
 
 class StepBuilder:
@@ -68,7 +65,7 @@ class StepBuilder:
     """
 
     def __init__(self, model, partition: Partition, loss_fn=None, metrics=(), optimizer=None,
-                 on_trace=None, distribution=None, routes=None):
+                 on_trace=None, distribution: Distribution = SINGLE_DEVICE, routes=None):
         self.model = model
         self.distribution = distribution
         self.partition = partition
@@ -154,8 +151,6 @@ class StepBuilder:
         layout replicates may come back split (the next call would reshard it).
         """
         d = self.distribution
-        if d is None:
-            return carry
         return carry._replace(
             trainable=d.constrain_variables(self.train_vars, carry.trainable),
             state=d.constrain_variables(self.state_vars, carry.state),
@@ -175,11 +170,11 @@ class StepBuilder:
         def body(carry, index):
             batch = _gather(data, perm, offset, index, batch_size, self.distribution)
             carry = self._train_one(carry, hyper, batch)
-            logs = _metric_results(self.metrics, carry.metrics) if step_logs else None
+            logs = metric_results(self.metrics, carry.metrics) if step_logs else None
             return carry, logs
 
         carry, logs = lax.scan(body, carry, jnp.arange(steps))
-        return self._pin(carry), logs, _metric_results(self.metrics, carry.metrics)
+        return self._pin(carry), logs, metric_results(self.metrics, carry.metrics)
 
     def _train_loop(self, carry, hyper, data, perm, offset, steps, *, batch_size: int):
         """`steps` training steps (a traced count), no per-step logs; the carry and
@@ -191,7 +186,7 @@ class StepBuilder:
             return self._train_one(carry, hyper, batch)
 
         carry = self._pin(lax.fori_loop(0, steps, body, carry))
-        return carry, _metric_results(self.metrics, carry.metrics)
+        return carry, metric_results(self.metrics, carry.metrics)
 
     def _test_steps(self, metric_states, frozen, data, perm, offset, steps, penalized=None, *,
                     batch_size: int):
@@ -212,7 +207,7 @@ class StepBuilder:
             return self._update_metrics(states, loss, parts, batch, y_pred)
 
         states = lax.fori_loop(0, steps, body, metric_states)
-        return states, _metric_results(self.metrics, states)
+        return states, metric_results(self.metrics, states)
 
     def _predict_steps(self, frozen, data, perm, offset, *, steps: int, batch_size: int):
         self.on_trace("predict")
