@@ -126,22 +126,25 @@ class StepBuilder:
         return update_metrics(self.metrics, self.routes, states, loss, parts, y, y_pred,
                               sample_weight, self.loss_fn.count, batch_size)
 
+    def _scaled_loss(self, trainable, frozen, state, batch, rng, optimizer_state):
+        """The loss the gradients are taken of: scaled by the optimizer (loss scaling);
+        the unscaled loss rides along for the metrics."""
+        loss, aux = self._loss(trainable, frozen, state, batch, rng)
+        return self.optimizer.stateless_scale_loss(loss, optimizer_state), (loss, aux)
+
     def _train_one(self, carry: TrainCarry, hyper: Hyper, batch) -> TrainCarry:
         # Derived, not split: XLA drops it entirely when no layer draws randomness.
         base = hyper.rng if hyper.epoch is None else jax.random.fold_in(hyper.rng, hyper.epoch)
-        iterations = carry.optimizer.iterations
-        step_rng = jax.random.fold_in(base, iterations)
-        grad_fn = jax.value_and_grad(self._loss, has_aux=True)
-        (loss, (y_pred, new_state, output_masks, parts)), grads = grad_fn(
-            carry.trainable, hyper.frozen, carry.state, batch, step_rng)
+        step_rng = jax.random.fold_in(base, carry.optimizer.iterations)
+        grad_fn = jax.value_and_grad(self._scaled_loss, has_aux=True)
+        (_, (loss, (y_pred, new_state, output_masks, parts))), grads = grad_fn(
+            carry.trainable, hyper.frozen, carry.state, batch, step_rng, carry.optimizer)
         masking.set_masks(y_pred, output_masks)  # y_pred came out of grad without it
-        new_values, new_slots = self.optimizer.apply(
-            grads, carry.trainable, carry.optimizer.slots, hyper.learning_rate, iterations,
-            hyper.multipliers)
+        new_values, optimizer = self.optimizer.stateless_update(
+            grads, carry.trainable, carry.optimizer, hyper.learning_rate, hyper.multipliers)
         for i, constraint in self.constraints:
             new_values[i] = constraint(new_values[i])
         metrics = self._update_metrics(carry.metrics, loss, parts, batch, y_pred)
-        optimizer = carry.optimizer.replace(slots=new_slots, iterations=iterations + 1)
         return self._pin(TrainCarry(new_values, new_state, optimizer, metrics))
 
     def _pin(self, carry: TrainCarry) -> TrainCarry:

@@ -48,6 +48,9 @@ class Adam(Optimizer):
     def _build_transform(self):
         return descend(scale_by_keras_adam(self.beta_1, self.beta_2, self.epsilon, self.amsgrad))
 
+    def _slot_groups(self):
+        return [("momentum", "velocity"), ("velocity_hat",)]
+
     def get_config(self):
         return {**super().get_config(), "beta_1": self.beta_1, "beta_2": self.beta_2,
                 "epsilon": self.epsilon, "amsgrad": self.amsgrad}

@@ -51,6 +51,9 @@ class RMSprop(Optimizer):
     def _build_transform(self):
         return keras_rmsprop(self.rho, self.momentum, self.epsilon, self.centered)
 
+    def _slot_groups(self):
+        return [("velocity",), ("momentum",), ("average_gradient",)]
+
     def get_config(self):
         return {**super().get_config(), "rho": self.rho, "momentum": self.momentum,
                 "epsilon": self.epsilon, "centered": self.centered}

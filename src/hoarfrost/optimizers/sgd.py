@@ -53,5 +53,8 @@ class SGD(Optimizer):
     def _build_transform(self):
         return keras_sgd(self.momentum, self.nesterov)
 
+    def _slot_groups(self):
+        return [("momentum",)]
+
     def get_config(self):
         return {**super().get_config(), "momentum": self.momentum, "nesterov": self.nesterov}
