@@ -453,3 +453,15 @@ def test_iterations_count_updates_under_gradient_accumulation():
     np.testing.assert_allclose(optimizer.slots_for(w)["gradient_accumulator"], 6.0)
     with pytest.raises(TypeError, match="can not be assigned"):
         optimizer.iterations.assign(0)
+
+
+def test_settings_are_fixed_after_creation_except_the_rate():
+    """The update is built from them: a later change would be ignored, so it raises."""
+    optimizer = optimizers.Adam(0.01)
+    with pytest.raises(AttributeError, match=r"Adam.beta_1 is fixed.*beta_1=0\.5"):
+        optimizer.beta_1 = 0.5
+    with pytest.raises(AttributeError, match="Adam.clipnorm is fixed"):
+        optimizer.clipnorm = 1.0
+    optimizer.learning_rate = 0.1
+    optimizer.lr_multipliers = {"a/*": 0.5}
+    assert float(optimizer.learning_rate) == pytest.approx(0.1)

@@ -297,6 +297,22 @@ class Optimizer:
         self._transform = self._build_transform()
         self._slot_init = _with_common_slots(self._transform.init, self.use_ema,
                                              bool(self.gradient_accumulation_steps))
+        # The update is built (and compiled) from the settings: changing one later would be
+        # silently ignored, so it raises (the rate and `lr_multipliers` stay changeable).
+        self._hyperparameters = frozenset(self.get_config()) - {"name", "learning_rate"}
+
+    def __setattr__(self, name: str, value) -> None:
+        if name in self.__dict__.get("_hyperparameters", ()):
+            raise AttributeError(
+                f"{type(self).__name__}.{name} is fixed when the optimizer is created (its "
+                f"update is built from it); create a new optimizer with {name}={value!r}. "
+                "The learning rate and `lr_multipliers` can change during training.")
+        super().__setattr__(name, value)
+
+    def _reset_hyperparameter(self, name: str, value) -> None:
+        """Change a setting the update reads only when traced (a wrapper's override)."""
+        self.__dict__[name] = value
+        self.__dict__["_compiled_update"] = None
 
     # --- hyperparameters --------------------------------------------------------
     @property

@@ -59,7 +59,7 @@ class LossScaleOptimizer(Optimizer):
         self.inner_optimizer = inner_optimizer
         self.initial_scale, self.dynamic_growth_steps = initial_scale, int(dynamic_growth_steps)
         super().__init__(learning_rate=0.0, name=name)
-        inner_optimizer.loss_scale_factor = None
+        inner_optimizer._reset_hyperparameter("loss_scale_factor", None)
         # Keras's own (unused) step count and rate stay in `variables`, for Keras's order;
         # the state that moves is the inner optimizer's, shared.
         self._own_variables = [self._iterations, self._learning_rate]
