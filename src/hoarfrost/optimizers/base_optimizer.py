@@ -21,9 +21,8 @@ import numpy as np
 import optax
 
 from hoarfrost.host import to_host
-from hoarfrost.naming import to_snake_case
+from hoarfrost.naming import first_match, to_snake_case
 from hoarfrost.optimizers import schedules
-from hoarfrost.selectors import first_match
 from hoarfrost.variables import Variable, assign_values
 
 
