@@ -52,6 +52,10 @@ def get_registered_object(name: str, custom_objects: dict | None = None):
 
 def register_builtin(cls: type) -> type:
     """Record one of hoarfrost's own classes under its name (called as it is defined)."""
+    known = _BUILTINS.get(cls.__name__)
+    if known is not None and known.__module__ != cls.__module__:
+        raise ValueError(f"Two built-in classes are named {cls.__name__} ({known.__module__} and "
+                         f"{cls.__module__}); a saved config could not tell them apart.")
     _BUILTINS[cls.__name__] = cls
     return cls
 

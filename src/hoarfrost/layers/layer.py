@@ -526,6 +526,9 @@ class Layer:
         return f"<{type(self).__name__} name={self.name}, built={self.built}>"
 
 
+register_builtin(Layer)  # its subclasses register themselves (`__init_subclass__`)
+
+
 def _is_array(x) -> bool:
     return hasattr(x, "shape") and hasattr(x, "dtype")
 
