@@ -1,7 +1,8 @@
-"""The package's shape: no import cycles, no reach into another module's private state.
+"""The package's shape: no import cycles, no writes into another object's private state,
+no overlong modules.
 
-Both checks read the source (no import), so they cost milliseconds. A new
-exception needs a line here saying why it is right; see docs/ARCHITECTURE.md.
+The checks read the source (nothing is imported), so they cost milliseconds.
+A new exception needs a line here saying why it is right; see docs/ARCHITECTURE.md.
 """
 
 from __future__ import annotations
