@@ -291,7 +291,7 @@ class Distribution:
         fresh = [i for i, v in enumerate(values)
                  if not (isinstance(v, jax.Array) and not v.is_fully_addressable)]
         if fresh:
-            from jax.experimental import multihost_utils
+            from jax.experimental import multihost_utils  # only multi-process runs need it
             host = [np.asarray(values[i]) for i in fresh]
             sent = multihost_utils.broadcast_one_to_all(
                 [h.astype(np.uint8) if h.dtype == bool else h for h in host])
@@ -514,7 +514,7 @@ def initialize(coordinator_address: str | None = None, num_processes: int | None
 def _agree_on_seed() -> None:
     if jax.process_count() == 1 or random_module._state["seed"] is not None:
         return
-    from jax.experimental import multihost_utils
+    from jax.experimental import multihost_utils  # only multi-process runs need it
     seed = np.array(np.random.SeedSequence().entropy % 2**31, np.int32)
     random_module.set_random_seed(int(multihost_utils.broadcast_one_to_all(seed)))
 

@@ -15,6 +15,7 @@ import numpy as np
 from hoarfrost import initializers as initializers_module
 from hoarfrost import masking
 from hoarfrost.naming import to_snake_case, unique_name
+from hoarfrost.object_registration import register_builtin
 from hoarfrost.symbolic import KerasTensor, Node, any_symbolic, is_keras_tensor
 from hoarfrost.variables import StatelessScope, Variable, current_scope
 
@@ -133,6 +134,13 @@ class Layer:
         ...     def call(self, inputs):
         ...         return inputs * self.scale
     """
+
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        # hoarfrost's own layers and models register themselves, so a saved config finds
+        # them by class name (`hoarfrost.object_registration`).
+        if cls.__module__.startswith("hoarfrost.") and not cls.__name__.startswith("_"):
+            register_builtin(cls)
 
     def __init__(self, *, trainable: bool = True, name: str | None = None, dtype=None,
                  input_shape=None, input_dim: int | None = None, batch_input_shape=None,
@@ -342,6 +350,14 @@ class Layer:
         if scope is not None:
             scope.add_loss(self, loss)
 
+    def _add_activity_loss(self, outputs) -> None:
+        """Keras's activity regularization: each output's penalty over its batch size,
+        added to the step's loss (when the layer has an `activity_regularizer`)."""
+        regularizer = getattr(self, "activity_regularizer", None)
+        if regularizer is not None:
+            for value in jax.tree.leaves(outputs):
+                self.add_loss(regularizer(value) / value.shape[0])
+
     # --- building and calling ---------------------------------------------
     def build(self, input_shape) -> None:
         self.built = True
@@ -491,7 +507,7 @@ class Layer:
     def _check_input_spec(self, shapes) -> None:
         if self.input_spec is None:
             return
-        leaves = jax.tree.leaves(shapes, is_leaf=_is_shape)
+        leaves = jax.tree.leaves(shapes, is_leaf=is_shape)
         for shape in leaves[:1]:
             self.input_spec.check(self.name, tuple(shape))
 
@@ -510,18 +526,22 @@ class Layer:
         return f"<{type(self).__name__} name={self.name}, built={self.built}>"
 
 
+register_builtin(Layer)  # its subclasses register themselves (`__init_subclass__`)
+
+
 def _is_array(x) -> bool:
     return hasattr(x, "shape") and hasattr(x, "dtype")
 
 
-def _is_shape(s) -> bool:
-    return isinstance(s, tuple) and all(d is None or isinstance(d, int) for d in s)
+def is_shape(s) -> bool:
+    """Whether `s` is one shape (a tuple or list of ints and Nones), not a structure of them."""
+    return isinstance(s, (tuple, list)) and all(d is None or isinstance(d, int) for d in s)
 
 
 def _build_shape(shapes):
     """Shapes as build() sees them: the batch axis unknown, as in Keras."""
     return jax.tree.map(lambda s: (None,) + tuple(s[1:]) if len(s) else s, shapes,
-                        is_leaf=_is_shape)
+                        is_leaf=is_shape)
 
 
 def _placeholder(shape, size: int) -> tuple:

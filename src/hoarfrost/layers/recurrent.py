@@ -270,9 +270,7 @@ class _RNN(Layer):
         output, final_states = _run(self._spec(), params, tuple(states), sequences, mask,
                                     in_masks, rec_masks)
         result = (output, *final_states) if self.return_state else output
-        if self.activity_regularizer is not None:
-            for value in jax.tree.leaves(result):
-                self.add_loss(self.activity_regularizer(value) / value.shape[0])
+        self._add_activity_loss(result)
         return result
 
     def _standardize_initial_state(self, initial_state, batch, dtype) -> list:

@@ -30,11 +30,10 @@ import numpy as np
 import optax
 
 from hoarfrost.host import to_host
-from hoarfrost.naming import to_snake_case, unique_name
+from hoarfrost.naming import first_match, to_snake_case, unique_name
 from hoarfrost.optimizers import clipping, schedules
 from hoarfrost.optimizers.optimizer_variables import (DerivedCount, OptimizerVariable,
                                                       SlotVariable)
-from hoarfrost.selectors import first_match
 from hoarfrost.variables import StatelessScope, Variable, assign_values, current_scope, unwrap
 
 # The slots the common arguments add to each variable's own: Keras's names, plus the count

@@ -18,19 +18,25 @@ import zipfile
 from pathlib import Path
 
 import numpy as np
+from safetensors import safe_open
 from safetensors.numpy import load as st_load
 from safetensors.numpy import save as st_save
 
+from hoarfrost import losses, metrics, optimizers
 from hoarfrost.host import is_writer
 from hoarfrost.saving import training_state
-from hoarfrost.saving.serialization import deserialize_layer, serialize_layer
+from hoarfrost.saving.serialization import deserialize_layer, get_registered_object
 
 FORMAT = "hoarfrost.keras"
 FORMAT_VERSION = 1
 
 
-def _atomic_write(filepath, write) -> None:
-    """Write through a temp file in the same directory, then rename over the target."""
+def atomic_write(filepath, write) -> None:
+    """Write through a temp file in the same directory, then rename over the target.
+
+    `write(handle)` writes the content; a failure at any point leaves the
+    previous file as it was.
+    """
     path = Path(filepath)
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
@@ -115,7 +121,7 @@ def save_model(model, filepath, overwrite: bool = True) -> None:
                 archive.writestr("optimizer.safetensors", opt_blob)
 
     if is_writer():  # every process gathered the values above; process 0 alone writes
-        _atomic_write(filepath, write)
+        atomic_write(filepath, write)
 
 
 def _jsonable(tree):
@@ -127,7 +133,6 @@ def _jsonable(tree):
 
 
 def _compile_config(model) -> dict | None:
-    from hoarfrost import losses, optimizers
     if not getattr(model, "compiled", False):
         return None
     def one_loss(loss, obj):
@@ -163,16 +168,8 @@ def _map_entries(tree, fn):
 
 def _metric_identifier(metric):
     """A metric as JSON: a name, a built-in's config, or `_custom(metric)`."""
-    from hoarfrost import metrics
-    if isinstance(metric, (str, dict)):
-        return metric  # a dict: a built-in's config, as load_model() passes it
-    if isinstance(metric, metrics.Metric) and metrics.serialize(metric) is not None:
-        return metrics.serialize(metric)
-    if isinstance(metric, type) and metric in metrics._CLASSES.values():
-        return {"class_name": metric.__name__, "config": {}}
-    if metrics._NAMES.get(getattr(metric, "__name__", None)) is metric:
-        return metric.__name__  # a built-in function
-    return _custom(metric)
+    found = metrics.identifier_of(metric)
+    return _custom(metric) if found is None else found
 
 
 def _custom(obj) -> dict:
@@ -313,7 +310,6 @@ def _load_tensors(blob: bytes, filepath) -> dict:
 
 
 def _restore_compile(model, compile_config: dict, opt_state, filepath, custom_objects) -> None:
-    from hoarfrost import optimizers
     if compile_config.get("loss") is None:
         return
     if opt_state is None:
@@ -356,7 +352,6 @@ def _restore_compile(model, compile_config: dict, opt_state, filepath, custom_ob
 
 def _resolve_custom(identifier, custom_objects):
     """A saved loss/metric identifier, with `{"custom": name}` looked up; None if unknown."""
-    from hoarfrost.saving.serialization import get_registered_object
     if not (isinstance(identifier, dict) and "custom" in identifier):
         return identifier
     found = get_registered_object(identifier["custom"], custom_objects)
@@ -386,7 +381,7 @@ def save_weights(model, filepath, overwrite: bool = True) -> None:
     blob = st_save(tensors, metadata={"format": FORMAT,
                                       "state": json.dumps(training_state.trainability(model))})
     if is_writer():  # every process gathered the values above; process 0 alone writes
-        _atomic_write(filepath, lambda handle: handle.write(blob))
+        atomic_write(filepath, lambda handle: handle.write(blob))
 
 
 def load_weights(model, filepath) -> None:
@@ -407,7 +402,6 @@ def load_weights(model, filepath) -> None:
                 "written by its own save_weights() (safetensors, whatever the suffix)."
             )
         tensors = _load_tensors(blob, filepath)
-        from safetensors import safe_open
         with safe_open(filepath, framework="numpy") as handle:
             meta = handle.metadata() or {}
         if meta.get("format") != FORMAT or "state" not in meta:
