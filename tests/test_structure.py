@@ -48,6 +48,8 @@ LONG_FILES = {
     "layers/attention.py": "three attention layers and their shared projections (layers work)",
     "layers/convolutional.py": "the convolution family (layers work)",
     "layers/recurrent.py": "the recurrent cells and layers (layers work)",
+    "optimizers/base_optimizer.py": "the slot store, its state API, Keras's optimizer API on "
+                                    "it and the common update (to split: the Keras API part)",
 }
 
 _MUTATORS = {"append", "extend", "insert", "remove", "pop", "clear", "update", "setdefault",
