@@ -47,8 +47,9 @@ def check_contract(model, fits: int = 2) -> None:
     optimizer = model.optimizer
     owners = [w for w in model.weights if w in optimizer._slots]
     assert owners == model.trainable_weights
-    # Adam: a step count and two moments per trained variable, plus the global count.
-    assert len(optimizer.variables) == 1 + 3 * len(owners)
+    # Adam (Keras's order): the step count and the rate, then two moments and a step count
+    # per trained variable, and nothing for the frozen ones.
+    assert len(optimizer.variables) == 2 + 3 * len(owners)
 
 
 def test_lora_trains_the_adapters_alone_bit_exactly():

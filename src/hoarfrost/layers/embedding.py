@@ -135,8 +135,7 @@ class Embedding(LoRAMixin, QuantizedMixin, Layer):
         else:
             outputs = jnp.take(self.embeddings.value, inputs, axis=0)
         outputs = self._add_lora(outputs, lambda a: jnp.take(a, inputs, axis=0))
-        if self.activity_regularizer is not None:
-            self.add_loss(self.activity_regularizer(outputs) / outputs.shape[0])
+        self._add_activity_loss(outputs)
         return outputs
 
     def compute_mask(self, inputs, mask=None):

@@ -55,7 +55,7 @@ def _base(layer):
 def save_lora_weights(model, filepath, overwrite: bool = True) -> None:
     """Write every LoRA adapter of `model` to a `.lora.safetensors` file (atomic)."""
     from hoarfrost.distribution import is_writer
-    from hoarfrost.saving.saving_lib import _atomic_write
+    from hoarfrost.saving.saving_lib import atomic_write
     filepath = os.fspath(filepath)
     if not filepath.endswith(SUFFIX):
         raise ValueError(f"save_lora_weights(): the filename must end in {SUFFIX!r}, got "
@@ -80,7 +80,7 @@ def save_lora_weights(model, filepath, overwrite: bool = True) -> None:
                                                 "version": str(FORMAT_VERSION),
                                                 "layers": json.dumps(records)})
     if is_writer():
-        _atomic_write(filepath, lambda handle: handle.write(blob))
+        atomic_write(filepath, lambda handle: handle.write(blob))
 
 
 def load_lora_weights(model, filepath, check_base: bool = True) -> None:
