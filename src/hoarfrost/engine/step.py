@@ -16,9 +16,11 @@ import jax.numpy as jnp
 from jax import lax
 
 from hoarfrost import masking
-from hoarfrost.engine.compile_utils import update_metrics
-from hoarfrost.engine.compiler import PlatformJit
+from hoarfrost.distribution import SINGLE_DEVICE, Distribution
+from hoarfrost.engine.compile_utils import metric_results, update_metrics
+from hoarfrost.engine.xla_options import PlatformJit
 from hoarfrost.engine.partition import Partition
+from hoarfrost.optimizers import OptimizerState
 from hoarfrost.variables import StatelessScope
 
 
@@ -27,8 +29,7 @@ class TrainCarry(NamedTuple):
 
     trainable: list
     state: list
-    slots: list
-    iterations: Any
+    optimizer: OptimizerState  # the trainable variables' slots, and the step count
     metrics: list
 
 
@@ -42,15 +43,11 @@ class Hyper(NamedTuple):
     epoch: Any = None  # folded into the key too (fit), so a reset step count repeats no key
 
 
-def _gather(data, perm, offset, index, batch_size: int, distribution=None):
+def _gather(data, perm, offset, index, batch_size: int, distribution=SINGLE_DEVICE):
     start = offset + index * batch_size
     rows = lax.dynamic_slice_in_dim(perm, start, batch_size)
     batch = jax.tree.map(lambda a: jnp.take(a, rows, axis=0), data)
-    return batch if distribution is None else distribution.constrain_batch(batch)
-
-
-def _metric_results(metrics, states) -> dict:
-    return {m.name: m.compute(s) for m, s in zip(metrics, states)}
+    return distribution.constrain_batch(batch)
 
 
 class StepBuilder:
@@ -68,7 +65,7 @@ class StepBuilder:
     """
 
     def __init__(self, model, partition: Partition, loss_fn=None, metrics=(), optimizer=None,
-                 on_trace=None, distribution=None, routes=None):
+                 on_trace=None, distribution: Distribution = SINGLE_DEVICE, routes=None):
         self.model = model
         self.distribution = distribution
         self.partition = partition
@@ -129,22 +126,26 @@ class StepBuilder:
         return update_metrics(self.metrics, self.routes, states, loss, parts, y, y_pred,
                               sample_weight, self.loss_fn.count, batch_size)
 
+    def _scaled_loss(self, trainable, frozen, state, batch, rng, optimizer_state):
+        """The loss the gradients are taken of: scaled by the optimizer (loss scaling);
+        the unscaled loss rides along for the metrics."""
+        loss, aux = self._loss(trainable, frozen, state, batch, rng)
+        return self.optimizer.stateless_scale_loss(loss, optimizer_state), (loss, aux)
+
     def _train_one(self, carry: TrainCarry, hyper: Hyper, batch) -> TrainCarry:
         # Derived, not split: XLA drops it entirely when no layer draws randomness.
         base = hyper.rng if hyper.epoch is None else jax.random.fold_in(hyper.rng, hyper.epoch)
-        step_rng = jax.random.fold_in(base, carry.iterations)
-        grad_fn = jax.value_and_grad(self._loss, has_aux=True)
-        (loss, (y_pred, new_state, output_masks, parts)), grads = grad_fn(
-            carry.trainable, hyper.frozen, carry.state, batch, step_rng)
+        step_rng = jax.random.fold_in(base, carry.optimizer.iterations)
+        grad_fn = jax.value_and_grad(self._scaled_loss, has_aux=True)
+        (_, (loss, (y_pred, new_state, output_masks, parts))), grads = grad_fn(
+            carry.trainable, hyper.frozen, carry.state, batch, step_rng, carry.optimizer)
         masking.set_masks(y_pred, output_masks)  # y_pred came out of grad without it
-        new_values, new_slots = self.optimizer.apply(
-            grads, carry.trainable, carry.slots, hyper.learning_rate, carry.iterations,
-            hyper.multipliers)
+        new_values, optimizer = self.optimizer.stateless_update(
+            grads, carry.trainable, carry.optimizer, hyper.learning_rate, hyper.multipliers)
         for i, constraint in self.constraints:
             new_values[i] = constraint(new_values[i])
         metrics = self._update_metrics(carry.metrics, loss, parts, batch, y_pred)
-        return self._pin(TrainCarry(new_values, new_state, new_slots, carry.iterations + 1,
-                                    metrics))
+        return self._pin(TrainCarry(new_values, new_state, optimizer, metrics))
 
     def _pin(self, carry: TrainCarry) -> TrainCarry:
         """Variables and slots laid out as the distribution says.
@@ -153,12 +154,11 @@ class StepBuilder:
         layout replicates may come back split (the next call would reshard it).
         """
         d = self.distribution
-        if d is None:
-            return carry
         return carry._replace(
             trainable=d.constrain_variables(self.train_vars, carry.trainable),
             state=d.constrain_variables(self.state_vars, carry.state),
-            slots=d.constrain_like(self.train_vars, carry.slots))
+            optimizer=carry.optimizer.replace(
+                slots=d.constrain_like(self.train_vars, carry.optimizer.slots)))
 
     # --- many batches per call ------------------------------------------------------
     def _train_steps(self, carry, hyper, data, perm, offset, *, steps: int, batch_size: int,
@@ -173,11 +173,11 @@ class StepBuilder:
         def body(carry, index):
             batch = _gather(data, perm, offset, index, batch_size, self.distribution)
             carry = self._train_one(carry, hyper, batch)
-            logs = _metric_results(self.metrics, carry.metrics) if step_logs else None
+            logs = metric_results(self.metrics, carry.metrics) if step_logs else None
             return carry, logs
 
         carry, logs = lax.scan(body, carry, jnp.arange(steps))
-        return self._pin(carry), logs, _metric_results(self.metrics, carry.metrics)
+        return self._pin(carry), logs, metric_results(self.metrics, carry.metrics)
 
     def _train_loop(self, carry, hyper, data, perm, offset, steps, *, batch_size: int):
         """`steps` training steps (a traced count), no per-step logs; the carry and
@@ -189,7 +189,7 @@ class StepBuilder:
             return self._train_one(carry, hyper, batch)
 
         carry = self._pin(lax.fori_loop(0, steps, body, carry))
-        return carry, _metric_results(self.metrics, carry.metrics)
+        return carry, metric_results(self.metrics, carry.metrics)
 
     def _test_steps(self, metric_states, frozen, data, perm, offset, steps, penalized=None, *,
                     batch_size: int):
@@ -210,7 +210,7 @@ class StepBuilder:
             return self._update_metrics(states, loss, parts, batch, y_pred)
 
         states = lax.fori_loop(0, steps, body, metric_states)
-        return states, _metric_results(self.metrics, states)
+        return states, metric_results(self.metrics, states)
 
     def _predict_steps(self, frozen, data, perm, offset, *, steps: int, batch_size: int):
         self.on_trace("predict")
