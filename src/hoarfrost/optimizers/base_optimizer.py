@@ -643,7 +643,9 @@ class Optimizer:
             self._views[variable] = views
         return views
 
-    def _keras_slot_groups(self) -> list[tuple[str, ...]]:
+    def keras_slot_groups(self) -> list[tuple[str, ...]]:
+        """Keras's groups of slot names, in the order of Keras's `variables`: each group
+        laid out variable by variable (`add_optimizer_variables`)."""
         groups = [(AVERAGE,)] if self.use_ema else []
         if self.gradient_accumulation_steps:
             groups.append((ACCUMULATOR,))
@@ -671,7 +673,7 @@ class Optimizer:
                                     + list(self._slots)))
         views = {v: self._slot_views(v) for v in owners}
         out, placed = [], set()
-        for group in self._keras_slot_groups():
+        for group in self.keras_slot_groups():
             for variable in owners:
                 for name in group:
                     for view in views[variable]:
