@@ -68,6 +68,7 @@ def test_terminate_on_nan_stops_at_the_bad_batch_keeping_finite_and_frozen_state
         capsys, steps_per_execution):
     chunk = 1 if steps_per_execution == "auto" else steps_per_execution
     model = diverging(steps_per_execution)
+    initial = (model.get_weights(), model.optimizer.snapshot(model.weights))
     reference = Record()
     model.fit(X, Y, batch_size=4, epochs=1, shuffle=False, verbose=0, callbacks=[reference])
     bad = next(i for i, loss in enumerate(reference.losses) if not math.isfinite(loss))
@@ -78,7 +79,8 @@ def test_terminate_on_nan_stops_at_the_bad_batch_keeping_finite_and_frozen_state
     restored = next(b for b in (start, start - chunk)
                     if all(np.isfinite(w).all() for w in reference.begins[b][:6]))
 
-    model = diverging(steps_per_execution)
+    model.set_weights(initial[0])  # the same model again: nothing compiles anew
+    model.optimizer.restore(initial[1])
     frozen = frozen_state(model)
     guard, after = TerminateOnNaN(), Record()
     history = model.fit(X, Y, batch_size=4, epochs=3, shuffle=False, verbose=0,
