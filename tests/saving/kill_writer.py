@@ -18,6 +18,7 @@ from __future__ import annotations
 import os
 import sys
 import threading
+import time
 
 import numpy as np
 
@@ -60,6 +61,14 @@ def run_fit(model, callbacks, epochs: int = EPOCHS):
                      shuffle=True, verbose=0)
 
 
+def exit_with_parent(limit: float = 600.0) -> None:
+    """Never outlive the test (killed itself before it could kill this process)."""
+    parent, start = os.getppid(), time.monotonic()
+    while os.getppid() == parent and time.monotonic() - start < limit:
+        time.sleep(0.5)
+    os._exit(1)
+
+
 def main(workdir: str) -> None:
     from hoarfrost.callbacks import BackupAndRestore, LambdaCallback, ModelCheckpoint
 
@@ -86,6 +95,7 @@ def main(workdir: str) -> None:
               for kind, name in (("save", "saved.keras"),
                                  ("weights", "saved.weights.safetensors"))]
     model = fit_model()  # seeded: built after the savers drew from the random stream
+    threading.Thread(target=exit_with_parent, daemon=True).start()
     for args in savers:
         threading.Thread(target=save_forever, args=args, daemon=True).start()
     callbacks = [ModelCheckpoint(os.path.join(workdir, "checkpoint.keras")),

@@ -112,6 +112,7 @@ def test_a_killed_writer_leaves_whole_files_and_a_bit_exact_resume(tmp_path, tri
                                                                    reference):
     done = run_and_kill(tmp_path, random.Random(trial))
     left_behind = temp_files(tmp_path)
+    print(f"killed at {done}; temp files left by writes cut short: {left_behind}")
 
     # model.save and save_weights: the previous generation intact, or the next one whole.
     saved = load_model(tmp_path / "saved.keras")
