@@ -523,7 +523,8 @@ class Optimizer:
     def restore(self, state: OptimizerState) -> None:
         """Put a snapshot back: its variables' slots (dropping those made since), the step
         count and the optimizer's own state. The slots must have the shapes this optimizer
-        gives those variables."""
+        gives those variables. The optimizer takes copies (the next step donates its own
+        arrays), so the snapshot can be restored again."""
         for variable, slots in zip(state.variables, state.slots):
             if slots is not None:
                 self._check_slots(variable, slots, "restore()")
@@ -531,7 +532,8 @@ class Optimizer:
             raise ValueError(f"{type(self).__name__}.restore(): the state holds "
                              f"{sorted(state.extra)}; this optimizer's own state is "
                              f"{sorted(self._global_variables)}.")
-        self.scatter_slots(state)
+        slots, iterations, extra = _copy((state.slots, state.iterations, state.extra))
+        self.scatter_slots(OptimizerState(state.variables, slots, iterations, extra))
 
     def _check_slots(self, variable: Variable, slots, where: str) -> None:
         specs, spec_def = jax.tree.flatten(self.slot_spec(variable))
