@@ -14,8 +14,8 @@ from __future__ import annotations
 import contextlib
 
 from hoarfrost import (activations, applications, audit, backend, callbacks, config, constraints, datasets,
-                       initializers, layers, losses, metrics, models, ops, optimizers, random,
-                       regularizers, saving, tree, utils)
+                       dtype_policies, initializers, layers, losses, metrics, mixed_precision,
+                       models, ops, optimizers, random, regularizers, saving, tree, utils)
 from hoarfrost.config import DTypePolicy
 from hoarfrost.initializers import Initializer
 from hoarfrost.layers import Input, InputSpec, Layer
@@ -63,6 +63,6 @@ def device(device_name: str):
 __all__ = ["DTypePolicy", "FloatDTypePolicy", "Initializer", "Input", "InputSpec", "KerasTensor",
            "Layer", "Loss", "Metric", "Model", "Optimizer", "Regularizer", "Sequential",
            "StatelessScope", "Variable", "activations", "applications", "audit", "backend", "callbacks", "config",
-           "constraints", "datasets", "device", "initializers", "layers", "load_model", "losses",
-           "metrics", "models", "ops", "optimizers", "random", "regularizers", "saving", "tree",
+           "constraints", "datasets", "device", "dtype_policies", "initializers", "layers", "load_model", "losses",
+           "metrics", "mixed_precision", "models", "ops", "optimizers", "random", "regularizers", "saving", "tree",
            "utils", "version"]

@@ -19,6 +19,7 @@ from hoarfrost import masking
 from hoarfrost.engine.compile_utils import update_metrics
 from hoarfrost.engine.compiler import PlatformJit
 from hoarfrost.engine.partition import Partition
+from hoarfrost.mixed_precision import loss_scaling
 from hoarfrost.variables import StatelessScope
 
 
@@ -30,6 +31,7 @@ class TrainCarry(NamedTuple):
     slots: list
     iterations: Any
     metrics: list
+    loss_scale: Any = ()  # a loss-scaling optimizer's own state (mixed_precision.loss_scaling)
 
 
 class Hyper(NamedTuple):
@@ -112,7 +114,7 @@ class StepBuilder:
             new_state = [scope.updated_value(v, s) for v, s in zip(self.state_vars, state)]
         return y_pred, extra, new_state
 
-    def _loss(self, trainable, frozen, state, batch, rng):
+    def _loss(self, trainable, frozen, state, batch, rng, loss_scale=None):
         x, y, sample_weight = batch
         y_pred, extra, new_state = self._forward(trainable, frozen, state, x, True, rng)
         loss, parts = self.loss_fn(y, y_pred, sample_weight)
@@ -121,7 +123,11 @@ class StepBuilder:
         for i, regularizer in self.regularizers:
             loss = loss + regularizer(trainable[i])
         # The output mask (padded timesteps) rides along: metrics weight by it too.
-        return loss, (y_pred, new_state, masking.masks_of(y_pred), parts)
+        aux = (y_pred, new_state, masking.masks_of(y_pred), parts)
+        if loss_scale is None:
+            return loss, aux
+        # float16 loss scaling: the gradient of the scaled loss, the metrics of the true one
+        return loss_scaling.scale_loss(self.optimizer, loss_scale, loss), aux + (loss,)
 
     def _update_metrics(self, states, loss, parts, batch, y_pred):
         _, y, sample_weight = batch
@@ -134,17 +140,29 @@ class StepBuilder:
         base = hyper.rng if hyper.epoch is None else jax.random.fold_in(hyper.rng, hyper.epoch)
         step_rng = jax.random.fold_in(base, carry.iterations)
         grad_fn = jax.value_and_grad(self._loss, has_aux=True)
-        (loss, (y_pred, new_state, output_masks, parts)), grads = grad_fn(
-            carry.trainable, hyper.frozen, carry.state, batch, step_rng)
+        scaling = loss_scaling.scales_loss(self.optimizer)
+        (loss, aux), grads = grad_fn(carry.trainable, hyper.frozen, carry.state, batch,
+                                     step_rng, carry.loss_scale if scaling else None)
+        y_pred, new_state, output_masks, parts = aux[:4]
         masking.set_masks(y_pred, output_masks)  # y_pred came out of grad without it
-        new_values, new_slots = self.optimizer.apply(
-            grads, carry.trainable, carry.slots, hyper.learning_rate, carry.iterations,
-            hyper.multipliers)
+        if scaling:  # the optimizer unscales; a non-finite step changes no variable or slot
+            loss = aux[4]
+            new_values, new_slots, loss_scale, taken = loss_scaling.apply(
+                self.optimizer, carry.loss_scale, grads, carry.trainable, carry.slots,
+                hyper.learning_rate, carry.iterations, hyper.multipliers)
+            iterations = carry.iterations + taken.astype(carry.iterations.dtype)
+        else:
+            new_values, new_slots = self.optimizer.apply(
+                grads, carry.trainable, carry.slots, hyper.learning_rate, carry.iterations,
+                hyper.multipliers)
+            loss_scale, taken, iterations = carry.loss_scale, None, carry.iterations + 1
         for i, constraint in self.constraints:
-            new_values[i] = constraint(new_values[i])
+            constrained = constraint(new_values[i])
+            new_values[i] = constrained if taken is None else jnp.where(taken, constrained,
+                                                                        new_values[i])
         metrics = self._update_metrics(carry.metrics, loss, parts, batch, y_pred)
-        return self._pin(TrainCarry(new_values, new_state, new_slots, carry.iterations + 1,
-                                    metrics))
+        return self._pin(TrainCarry(new_values, new_state, new_slots, iterations, metrics,
+                                    loss_scale))
 
     def _pin(self, carry: TrainCarry) -> TrainCarry:
         """Variables and slots laid out as the distribution says.

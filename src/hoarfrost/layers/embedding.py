@@ -78,6 +78,7 @@ class Embedding(Layer):
         self.embeddings_constraint = constraints.get(embeddings_constraint)
         self.mask_zero = bool(mask_zero)
         self.supports_masking = self.mask_zero
+        self.autocast = False  # as Keras: look up in float32, then cast to compute_dtype
         if weights is not None:
             self.build(None)
             if not (isinstance(weights, (list, tuple)) and len(weights) == 1):
@@ -96,7 +97,7 @@ class Embedding(Layer):
     def call(self, inputs):
         if inputs.dtype not in (jnp.int32, jnp.int64):
             inputs = inputs.astype(jnp.int32)
-        outputs = jnp.take(self.embeddings.value, inputs, axis=0)
+        outputs = jnp.take(self.embeddings.value, inputs, axis=0).astype(self.compute_dtype)
         if self.activity_regularizer is not None:
             self.add_loss(self.activity_regularizer(outputs) / outputs.shape[0])
         return outputs
@@ -115,7 +116,7 @@ class Embedding(Layer):
     def compute_output_spec(self, inputs, **kwargs):
         # Direct (no tracing), so sequences of unknown length (None) work too.
         if is_keras_tensor(inputs):
-            return KerasTensor(self.compute_output_shape(inputs.shape), self.dtype)
+            return KerasTensor(self.compute_output_shape(inputs.shape), self.compute_dtype)
         return super().compute_output_spec(inputs, **kwargs)
 
     def get_config(self):
