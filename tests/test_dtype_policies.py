@@ -33,6 +33,11 @@ def test_policy_names_give_keras_dtypes():
     assert DTypePolicy("float32") == DTypePolicy("float32") != DTypePolicy("mixed_bfloat16")
     assert hoarfrost.DTypePolicy is hoarfrost.config.DTypePolicy is DTypePolicy
     assert hoarfrost.mixed_precision.Policy is DTypePolicy
+    for name in ("DTypePolicy", "Policy", "dtype_policy", "global_policy", "set_dtype_policy",
+                 "set_global_policy"):  # keras.mixed_precision's names (LossScaleOptimizer:
+        assert hasattr(hoarfrost.mixed_precision, name), name  # test_loss_scaling.py)
+    for name in ("DTypePolicy", "FloatDTypePolicy", "get", "serialize", "deserialize"):
+        assert hasattr(dtype_policies, name), name
     with pytest.raises(ValueError, match="mixed_float8"):
         DTypePolicy("mixed_float8")
     with pytest.raises(TypeError, match="must be a string"):

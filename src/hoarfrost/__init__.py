@@ -63,6 +63,6 @@ def device(device_name: str):
 __all__ = ["DTypePolicy", "FloatDTypePolicy", "Initializer", "Input", "InputSpec", "KerasTensor",
            "Layer", "Loss", "Metric", "Model", "Optimizer", "Regularizer", "Sequential",
            "StatelessScope", "Variable", "activations", "applications", "audit", "backend", "callbacks", "config",
-           "constraints", "datasets", "device", "dtype_policies", "initializers", "layers", "load_model", "losses",
-           "metrics", "mixed_precision", "models", "ops", "optimizers", "random", "regularizers", "saving", "tree",
-           "utils", "version"]
+           "constraints", "datasets", "device", "dtype_policies", "initializers", "layers",
+           "load_model", "losses", "metrics", "mixed_precision", "models", "ops", "optimizers",
+           "random", "regularizers", "saving", "tree", "utils", "version"]

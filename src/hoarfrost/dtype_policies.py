@@ -22,6 +22,7 @@ import jax
 import jax.numpy as jnp
 
 from hoarfrost import config, masking
+from hoarfrost.symbolic import KerasTensor
 from hoarfrost.variables import AutocastScope, Variable, get_autocast_scope
 
 _MIXED = {"mixed_float16": ("float16", "float32"), "mixed_bfloat16": ("bfloat16", "float32")}
@@ -131,7 +132,8 @@ FloatDTypePolicy = DTypePolicy
 
 # --- what Layer.__call__ does with a policy ----------------------------------------------
 def autocast_inputs(layer, tree):
-    """`tree` (a call's arguments) with floating arrays cast to `layer.input_dtype`.
+    """`tree` (a call's arguments) with floating arrays (or symbolic tensors) cast to
+    `layer.input_dtype`.
 
     As Keras's `Layer.__call__`: only when `layer.autocast`; integer and boolean
     arrays (token ids, masks) pass unchanged; a cast array keeps its mask.
@@ -147,6 +149,8 @@ def autocast_inputs(layer, tree):
             return x
         if not jnp.issubdtype(x.dtype, jnp.floating) or jnp.dtype(x.dtype) == dtype:
             return x
+        if isinstance(x, KerasTensor):  # a functional call: the spec the layer sees
+            return KerasTensor(x.shape, dtype, name=x.name)
         mask = masking.get_mask(x)
         y = jnp.asarray(x).astype(dtype)
         if mask is not None:

@@ -52,7 +52,8 @@ class InputLayer(Layer):
         return inputs
 
     def get_config(self):
-        return {"batch_shape": list(self.batch_shape), "dtype": self._input_dtype, "name": self.name}
+        return {"batch_shape": list(self.batch_shape), "dtype": self._input_dtype,
+                "name": self.name}
 
 
 def Input(shape=None, batch_size: int | None = None, dtype=None, name: str | None = None,

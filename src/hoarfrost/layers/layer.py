@@ -16,10 +16,10 @@ from hoarfrost import constraints as constraints_module
 from hoarfrost import dtype_policies
 from hoarfrost import initializers as initializers_module
 from hoarfrost import masking
+from hoarfrost.dtype_policies import autocast_inputs, autocast_scope
 from hoarfrost.naming import to_snake_case, unique_name
 from hoarfrost.random import SeedGenerator
 from hoarfrost.symbolic import KerasTensor, Node, any_symbolic, is_keras_tensor
-from hoarfrost.dtype_policies import autocast_inputs, autocast_scope
 from hoarfrost.variables import StatelessScope, Variable, current_scope
 
 _context = threading.local()
@@ -634,7 +634,9 @@ class Layer:
         shapes = jax.tree.map(lambda t: t.shape, inputs, is_leaf=is_keras_tensor)
         self._maybe_build(shapes)
         self._check_input_spec(shapes)
-        outputs = self.compute_output_spec(inputs, **kwargs)
+        # The output's dtype follows the inputs as the layer will see them (autocast).
+        spec = autocast_inputs(self, inputs) if self._convert_input_args else inputs
+        outputs = self.compute_output_spec(spec, **kwargs)
         node = Node(self, inputs, outputs, dict(kwargs))
         for index, tensor in enumerate(node.output_tensors):
             tensor.node, tensor.index = node, index
