@@ -13,9 +13,10 @@ from __future__ import annotations
 
 import contextlib
 
-from hoarfrost import (activations, applications, audit, backend, callbacks, config, constraints, datasets,
-                       dtype_policies, initializers, layers, losses, metrics, mixed_precision,
-                       models, ops, optimizers, random, regularizers, saving, tree, utils)
+from hoarfrost import (activations, applications, audit, backend, callbacks, compile_cache, config,
+                       constraints, datasets, dtype_policies, initializers, layers, losses, metrics,
+                       mixed_precision, models, ops, optimizers, random, regularizers, saving, tree,
+                       utils)
 from hoarfrost.config import DTypePolicy
 from hoarfrost.initializers import Initializer
 from hoarfrost.layers import Input, InputSpec, Layer
@@ -62,7 +63,8 @@ def device(device_name: str):
 
 __all__ = ["DTypePolicy", "FloatDTypePolicy", "Initializer", "Input", "InputSpec", "KerasTensor",
            "Layer", "Loss", "Metric", "Model", "Optimizer", "Regularizer", "Sequential",
-           "StatelessScope", "Variable", "activations", "applications", "audit", "backend", "callbacks", "config",
-           "constraints", "datasets", "device", "dtype_policies", "initializers", "layers",
-           "load_model", "losses", "metrics", "mixed_precision", "models", "ops", "optimizers",
-           "random", "regularizers", "saving", "tree", "utils", "version"]
+           "StatelessScope", "Variable", "activations", "applications", "audit", "backend",
+           "callbacks", "compile_cache", "config", "constraints", "datasets", "device",
+           "dtype_policies", "initializers", "layers", "load_model", "losses", "metrics",
+           "mixed_precision", "models", "ops", "optimizers", "random", "regularizers", "saving",
+           "tree", "utils", "version"]

@@ -692,8 +692,11 @@ def _restore_training_state(model, filepath) -> None:
     import jax
     import jax.numpy as jnp
 
-    from hoarfrost.saving import saving_lib
+    from hoarfrost.saving import keras_archive, saving_lib
     filepath = os.fspath(filepath)
+    if keras_archive.detect(filepath) == keras_archive.KERAS_ZIP:  # what save() writes now
+        keras_archive.restore_training_state(model, filepath)
+        return
     from hoarfrost.saving import validation
     from hoarfrost.saving.archive import member_label
     with saving_lib._open_archive(filepath) as archive:  # read and checked whole first
@@ -717,7 +720,7 @@ def _restore_training_state(model, filepath) -> None:
                 f'model "{model.name}" was compiled with {type(optimizer).__name__}.'
             )
         tensors = opt_tensors
-        variables = model.weights
+        variables = saving_lib._v1_weights(model)  # format 1's order
         slots = {}
         for i in opt_state["slots"]:
             if i >= len(variables):

@@ -3,9 +3,8 @@
 `check_breadth_fixture` replays one with `harness.check_keras_fixture`
 (Keras's weights in Keras's order, inference and training outputs), then
 compares the weights after the training call (moving statistics) and the
-config keys. Keys hoarfrost does not serialise yet (constraints, which have
-no `hoarfrost.constraints` namespace, and Keras's quantization config) are
-left out of the comparison.
+config keys. Keras's quantization config, which hoarfrost does not have,
+is left out of the comparison.
 """
 
 from __future__ import annotations
@@ -16,7 +15,7 @@ import numpy as np
 
 from tests.layers.harness import FIXTURES, check_keras_fixture
 
-_NOT_SERIALISED = ("_constraint", "quantization_config")
+_NOT_SERIALISED = ("quantization_config",)
 
 
 def config_keys_match(layer, keras_keys) -> None:

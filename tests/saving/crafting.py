@@ -38,3 +38,45 @@ def with_json(source, target, name: str, edit) -> Path:
     value = json.loads(members(source)[name])
     edit(value)
     return altered(source, target, **{name: json.dumps(value).encode()})
+
+
+def write_v1(model, path) -> Path:
+    """`model` as a format-1 `.keras` file, as hoarfrost wrote them before it wrote Keras's
+    format (with the per-tensor checksums of that last version): the file the format-1
+    reader still loads. Its functional layers and weights in call order."""
+    import numpy as np
+
+    from hoarfrost.saving import saving_lib, tensor_file
+    from hoarfrost.saving.serialization import serialize_layer
+    variables = saving_lib._v1_weights(model)
+    config = {**serialize_layer(model),
+              "build_config": {"input_shape": saving_lib._jsonable(model._build_shapes_dict)},
+              "compile_config": saving_lib._compile_config(model)}
+    state = {"format": saving_lib.FORMAT, "version": 1,
+             "layers": [layer._trainable for layer in saving_lib._layers_in_order(model)],
+             "variables": [{"path": v.path, "shape": list(v.shape), "dtype": str(v.dtype),
+                            "trainable": v._trainable} for v in variables],
+             "optimizer": None}
+    contents = {"metadata.json": json.dumps({"format": saving_lib.FORMAT,
+                                             "version": 1}).encode(),
+                "config.json": json.dumps(config).encode()}
+    weights = tensor_file.dumps({f"{i:05d}": np.asarray(v.numpy())
+                                 for i, v in enumerate(variables)},
+                                metadata={"format": saving_lib.FORMAT})
+    optimizer = getattr(model, "optimizer", None)
+    opt_state = saving_lib._optimizer_state(optimizer)
+    if opt_state is not None:
+        import jax
+        index = {id(v): i for i, v in enumerate(variables)}
+        tensors = {"iterations": np.asarray(optimizer.iterations.numpy())}
+        for variable, slots in optimizer._slots.items():
+            i = index[id(variable)]
+            opt_state["slots"].append(i)
+            for j, leaf in enumerate(jax.tree.leaves(slots)):
+                tensors[f"{i:05d}/{j}"] = np.asarray(leaf)
+        state["optimizer"] = opt_state
+    contents["state.json"] = json.dumps(state).encode()
+    contents["model.safetensors"] = weights
+    if opt_state is not None:
+        contents["optimizer.safetensors"] = tensor_file.dumps(tensors)
+    return write_zip(path, contents)

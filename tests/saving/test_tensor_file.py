@@ -73,13 +73,18 @@ def test_files_without_checksums_still_load(weights_file):
                for i, w in enumerate(model.get_weights()))
 
 
-def test_tensors_inside_a_keras_file_are_checked_too(saved_model, tmp_path):
-    path, x, predictions = saved_model
-    blob = bytearray(members(path)["model.safetensors"])
+@pytest.mark.parametrize("fixture, member", [("saved_model", "hoarfrost/optimizer.safetensors"),
+                                             ("saved_v1", "model.safetensors")])
+def test_tensors_inside_a_keras_file_are_checked_too(fixture, member, request, tmp_path):
+    """The safetensors members: hoarfrost's optimizer slots beside Keras's layout, the
+    weights of format 1."""
+    path, x, predictions = request.getfixturevalue(fixture)
+    blob = bytearray(members(path)[member])
+    assert "sha256" in tensor_file.loads(bytes(blob), "blob")[1]  # written with checksums
     blob[-1] ^= 0x10  # rewritten with a fresh zip CRC: only the checksum can tell
-    crafted = altered(path, tmp_path / "flip.keras", **{"model.safetensors": bytes(blob)})
-    with pytest.raises(ValueError, match=r"flip\.keras', member model\.safetensors is "
-                                         r"corrupted: tensor '00003' does not match"):
+    crafted = altered(path, tmp_path / "flip.keras", **{member: bytes(blob)})
+    with pytest.raises(ValueError, match=rf"flip\.keras', member {member} is corrupted: "
+                                         r"tensor '.*' does not match its checksum"):
         load_model(crafted)
     raw = bytearray(path.read_bytes())  # flipped in place: the zip's CRC finds it first
     raw[raw.index(bytes(blob[-8:-1]))] ^= 0x01

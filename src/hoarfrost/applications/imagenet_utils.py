@@ -88,7 +88,7 @@ def _preprocess_tensor_input(x, data_format, mode):
     from hoarfrost import ops
 
     if not is_keras_tensor(x):
-        x = ops.asarray(x)
+        x = ops.convert_to_tensor(x)
         if not np.issubdtype(x.dtype, np.floating):
             x = x.astype("float32")
     ndim = len(x.shape)

@@ -75,7 +75,3 @@ __all__ = [
     "RandomGrayscale", "StringLookup", "TextVectorization",
 ]
 
-from hoarfrost.symbolic import _install_operators  # noqa: E402  (needs TensorOp importable)
-
-_install_operators()
-

@@ -13,7 +13,8 @@ multiply-adds for depthwise kernels). XLA's CPU convolution is slow for the
 kernel gradient, catastrophically so inside `lax.scan`, which `fit` uses to
 run many steps per call: in the small MNIST CNN the im2col step is ~10x faster
 there. Its gradient is written out (`_patch_matmul`) rather than left to
-autodiff. Both lowerings agree within float32 rounding.
+autodiff. Large convolutions run it in tiles (`conv_lowering`, which also
+chooses the lowering). Both lowerings agree within float32 rounding.
 """
 
 from __future__ import annotations
@@ -30,12 +31,8 @@ from jax import lax
 
 from hoarfrost import activations, constraints, initializers, regularizers
 from hoarfrost.config import standardize_data_format
+from hoarfrost.layers import conv_lowering
 from hoarfrost.layers.layer import InputSpec, Layer
-
-# The CPU lowering materialises the input patches; above this many elements
-# (256 MB in float32) it falls back to XLA's convolution to bound memory.
-IM2COL_MAX_ELEMENTS = 1 << 26
-
 
 # --- argument normalisation --------------------------------------------------
 def normalize_tuple(value, n: int, name: str, owner: str, allow_zero: bool = False) -> tuple:
@@ -223,16 +220,6 @@ def conv_im2col(x, kernel, strides, padding, dilation, groups: int = 1, lhs_dila
     return out.reshape(out.shape[:-2] + (filters,))
 
 
-def _im2col_elements(x_shape, kernel_shape, strides, padding, dilation, lhs_dilation) -> int:
-    rank = len(x_shape) - 2
-    lhs_dilation = tuple(lhs_dilation or (1,) * rank)
-    dilated = [(n - 1) * d + 1 for n, d in zip(x_shape[1:-1], lhs_dilation)]
-    pads = _explicit_padding(dilated, kernel_shape[:rank], strides, dilation, padding)
-    out = [conv_output_length(n + lo + hi, k, "valid", s, d) for n, (lo, hi), k, s, d in
-           zip(dilated, pads, kernel_shape[:rank], strides, dilation)]
-    return x_shape[0] * math.prod(out) * math.prod(kernel_shape[:rank]) * x_shape[-1]
-
-
 def conv(x, kernel, strides, padding, dilation, groups: int = 1, data_format="channels_last",
          lhs_dilation=None, lowering: str | None = None):
     """An N-d convolution in Keras's layouts, lowered for the default backend.
@@ -243,8 +230,9 @@ def conv(x, kernel, strides, padding, dilation, groups: int = 1, data_format="ch
         x: `(n, *spatial, c)` (channels_last) or `(n, c, *spatial)`.
         kernel: `(*window, c // groups, filters)`.
         padding: "valid", "same" or explicit `(low, high)` pairs per axis.
-        lowering: "xla", "im2col" or None: im2col on CPU (unless the patches
-            exceed `IM2COL_MAX_ELEMENTS`), XLA's convolution elsewhere.
+        lowering: "xla", "im2col" (untiled) or None: `conv_lowering.choose`
+            picks (im2col on CPU, tiled when its patches are large, XLA's for
+            very few filters; XLA's convolution elsewhere).
     """
     strides, dilation = tuple(strides), tuple(dilation)
     lhs_dilation = None if lhs_dilation is None else tuple(lhs_dilation)
@@ -253,20 +241,19 @@ def conv(x, kernel, strides, padding, dilation, groups: int = 1, data_format="ch
         shape = tuple(x.shape)
         if data_format == "channels_first":
             shape = shape[:1] + shape[2:] + shape[1:2]
-        # A symbolic size (`jax.export`) may be any size: XLA's convolution then.
-        small = not any(jax.export.is_symbolic_dim(d) for d in shape) and _im2col_elements(
-            shape, kernel.shape, strides, padding, dilation, lhs_dilation) <= IM2COL_MAX_ELEMENTS
-        lowering = "im2col" if jax.default_backend() == "cpu" and small else "xla"
-    return _conv(x, kernel, strides, padding, dilation, groups, data_format, lhs_dilation,
-                 lowering)
+        plan = conv_lowering.choose(shape, kernel.shape, strides, padding, dilation, lhs_dilation,
+                                    groups=groups)
+    else:
+        plan = conv_lowering.Lowering(lowering)
+    return _conv(x, kernel, strides, padding, dilation, groups, data_format, lhs_dilation, plan)
 
 
 @functools.partial(jax.jit, static_argnums=(2, 3, 4, 5, 6, 7, 8))
-def _conv(x, kernel, strides, padding, dilation, groups, data_format, lhs_dilation, lowering):
+def _conv(x, kernel, strides, padding, dilation, groups, data_format, lhs_dilation, plan):
     if data_format == "channels_first":
         x = jnp.moveaxis(x, 1, -1)
-    fn = conv_im2col if lowering == "im2col" else conv_xla
-    out = fn(x, kernel, strides, padding, dilation, groups, lhs_dilation)
+    out = conv_lowering.apply(plan, conv_im2col, conv_xla, x, kernel, strides, padding, dilation,
+                              groups, lhs_dilation)
     return jnp.moveaxis(out, -1, 1) if data_format == "channels_first" else out
 
 

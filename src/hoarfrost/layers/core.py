@@ -8,8 +8,9 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from hoarfrost import activations, constraints, initializers, masking, regularizers
+from hoarfrost import activations, constraints, initializers, masking, ops, regularizers
 from hoarfrost.layers.layer import InputSpec, Layer
+from hoarfrost.layers.tensor_op import ALLOWED_OPS
 from hoarfrost.symbolic import KerasTensor, is_keras_tensor
 
 
@@ -183,6 +184,31 @@ def _function_to_config(layer, fn, argument: str):
             "registered_name": "function"}
 
 
+# The libraries a saved array function may come from, by its module's prefix: a function is
+# resolved in its own library, so `jax.lax.slice` stays lax's (end indices), never Keras's
+# `ops.slice` (sizes), and `jax.nn.leaky_relu` keeps its 0.01 slope.
+_ORIGINS = {"jax.numpy": jnp, "jax._src.numpy": jnp, "jaxlib": jnp, "jax.nn": jax.nn,
+            "jax._src.nn": jax.nn, "jax.lax": jax.lax, "jax._src.lax": jax.lax,
+            "jax.scipy.special": jax.scipy.special, "jax._src.scipy.special": jax.scipy.special,
+            "numpy": np}
+
+
+def _builtin_function(name: str, module: str):
+    """A function saved by name from hoarfrost, jax or numpy: only Keras's op and activation
+    names resolve (pure array functions), each in the library it was saved from."""
+    if not (name.isidentifier() and not name.startswith("_")):
+        return None
+    if not (name in activations._ALL or name in ALLOWED_OPS):  # never `load`, `save`, ...
+        return None
+    found = None
+    if module.split(".")[0] in ("builtins", "hoarfrost"):
+        found = activations._ALL.get(name) or getattr(ops, name)
+    for prefix, library in _ORIGINS.items():
+        if module == prefix or module.startswith(prefix + "."):
+            found = getattr(library, name, None)
+    return found if callable(found) else None
+
+
 def _function_from_config(config, custom_objects, argument: str, layer_name=None,
                           safe_mode: bool = True):
     """Resolve a function by name: custom_objects, the registry, then the built-in
@@ -199,8 +225,6 @@ def _function_from_config(config, custom_objects, argument: str, layer_name=None
         return _function_from_bytecode(config.get("config"), argument, layer_name)
     if not (isinstance(config, dict) and config.get("class_name") == "function"):
         return config
-    from hoarfrost import ops
-    from hoarfrost.layers.tensor_op import ALLOWED_OPS
     from hoarfrost.saving.serialization import get_registered_object
     name = config.get("config")
     module = str(config.get("module") or "")
@@ -208,13 +232,8 @@ def _function_from_config(config, custom_objects, argument: str, layer_name=None
         raise ValueError(f'Lambda layer "{layer_name}": its `{argument}` names no function '
                          f"(found {name!r}).")
     found = get_registered_object(name, custom_objects)
-    if found is None and module.split(".")[0] in ("builtins", "jax", "jaxlib", "numpy",
-                                                   "hoarfrost"):
-        if name in activations._ALL:
-            found = activations._ALL[name]
-        elif name in ALLOWED_OPS:  # pure array operations only: never `load`, `save`, ...
-            found = getattr(ops, name, None)
-            found = found if callable(found) else None
+    if found is None:
+        found = _builtin_function(name, module)
     if found is None:
         raise ValueError(
             f'Lambda layer "{layer_name}": could not find the function {name!r} (from module '

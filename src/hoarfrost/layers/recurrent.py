@@ -458,7 +458,8 @@ class _Stateful:
         """
         batch = sequences.shape[0]
         traced = _is_traced(sequences)
-        shape_only = traced and current_scope() is None
+        scope = current_scope()
+        shape_only = traced and (scope is None or scope.symbolic)
         if self.states is None:
             if traced:
                 raise ValueError(

@@ -18,22 +18,14 @@ from typing import Any
 
 import numpy as np
 
+from hoarfrost import ops
 from hoarfrost.layers.layer import Layer
 from hoarfrost.naming import unique_name
-from hoarfrost.symbolic import is_keras_tensor
-
-# Python operators on KerasTensors and the `hoarfrost.ops` names they run.
-OPERATORS = {
-    "__add__": "add", "__sub__": "subtract", "__mul__": "multiply",
-    "__truediv__": "true_divide", "__floordiv__": "floor_divide", "__mod__": "remainder",
-    "__pow__": "power", "__matmul__": "matmul", "__gt__": "greater", "__ge__": "greater_equal",
-    "__lt__": "less", "__le__": "less_equal",
-}
-UNARY = {"__neg__": "negative", "__abs__": "abs", "__pos__": "positive"}
+from hoarfrost.symbolic import is_keras_tensor, set_op_recorder
 
 # The operations a graph node may name: Keras's `keras.ops` names that are pure
 # array operations (without those taking Python callables: cond, scan, map,
-# while_loop, ...), the operator names above, and indexing. Kept literal, so
+# while_loop, ...), `ops.image`'s as `image.<name>`, and indexing. Kept literal, so
 # that nothing a file says can widen it.
 ALLOWED_OPS = frozenset("""
 abs absolute adaptive_average_pool adaptive_max_pool add all allclose amax amin angle any
@@ -68,6 +60,10 @@ squareplus squeeze stack std stft stop_gradient subtract sum svd swapaxes swish 
 take_along_axis tan tanh tanh_shrink tensordot threshold tile top_k trace transpose
 trapezoid tri tril triu true_divide trunc unfold unique unravel_index unstack vander var
 vdot view view_as_complex view_as_real vsplit vstack where zeros zeros_like
+image.affine_transform image.crop_images image.elastic_transform image.extract_patches
+image.extract_patches_3d image.gaussian_blur image.hsv_to_rgb image.map_coordinates
+image.pad_images image.perspective_transform image.resize image.rgb_to_grayscale
+image.rgb_to_hsv image.scale_and_translate image.sobel_edges image.ssim
 """.split())
 
 
@@ -116,6 +112,10 @@ def _decode(value, tensors: list):
     return value
 
 
+# Names hoarfrost recorded before its ops were Keras's own, and what they run now.
+LEGACY_NAMES = {"remainder": "mod", "positive": "copy"}
+
+
 def _resolve(op, layer_name):
     """The function of an allowed operation name; anything else is refused by name."""
     if not (isinstance(op, str) and op in ALLOWED_OPS):
@@ -129,8 +129,9 @@ def _resolve(op, layer_name):
         )
     if op == "getitem":
         return operator.getitem
-    from hoarfrost import ops
-    return getattr(ops, op)
+    name = LEGACY_NAMES.get(op, op)
+    namespace, _, name = name.rpartition(".")
+    return getattr(ops.image if namespace else ops, name)
 
 
 class TensorOp(Layer):
@@ -163,3 +164,6 @@ class TensorOp(Layer):
 
     def get_config(self) -> dict[str, Any]:
         return {**super().get_config(), "op": self.op, "arguments": self.arguments}
+
+
+set_op_recorder(TensorOp.apply)

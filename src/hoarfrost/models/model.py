@@ -185,12 +185,14 @@ class Model(Trainer, Layer):
 
     # --- saving ---------------------------------------------------------------
     def save(self, filepath, overwrite: bool = True) -> None:
-        """Save architecture, weights, trainable flags and optimizer state to a `.keras` zip."""
+        """Save architecture, weights, trainable flags and optimizer state to a `.keras` zip
+        that Keras 3 loads too (hoarfrost's flags and slots ride along as extra members)."""
         from hoarfrost.saving.saving_lib import save_model
         save_model(self, filepath, overwrite=overwrite)
 
     def save_weights(self, filepath, overwrite: bool = True) -> None:
-        """Save the weights to a `.weights.safetensors` file (safetensors whatever the suffix).
+        """Save the weights: `*.weights.h5` in Keras's HDF5 layout (Keras loads it),
+        `*.weights.safetensors` as hoarfrost's native file.
 
         `load_weights` restores values only, as in Keras; `save()` keeps the
         trainable flags and optimizer too.
@@ -199,7 +201,17 @@ class Model(Trainer, Layer):
         save_weights(self, filepath, overwrite=overwrite)
 
     def load_weights(self, filepath) -> None:
-        """Load weights saved by `save_weights` or `save` (matched in `weights` order)."""
+        """Load weights into this built model, from a file of any kind hoarfrost knows.
+
+        The kind is read from the file's bytes, not its name: a `.keras` zip or a
+        Keras 3 `.weights.h5` (matched by Keras's structural names, e.g.
+        `layers/dense/vars/0`), a legacy Keras 2 HDF5 model or weights file such
+        as Keras's published ImageNet weights (matched by *layer name*; within a
+        layer in Keras's `layer.weights` order, shapes checked), or hoarfrost's
+        `.weights.safetensors` (in `weights` order). Any layer missing from the
+        file, extra in it, or of another shape raises, naming it; nothing is
+        assigned then.
+        """
         from hoarfrost.saving.saving_lib import load_weights
         load_weights(self, filepath)
 
@@ -260,11 +272,12 @@ class Model(Trainer, Layer):
         return {"name": self.name, "trainable": self.trainable}
 
     def to_json(self, **kwargs) -> str:
-        """The architecture as JSON (no weights), for `models.model_from_json`.
+        """The architecture as JSON (no weights) in Keras 3's dialect, for
+        `models.model_from_json` here or in Keras.
 
         Keyword arguments go to `json.dumps` (e.g. `indent=2`).
         """
         import json
 
-        from hoarfrost.saving.serialization import serialize_layer
-        return json.dumps(serialize_layer(self), **kwargs)
+        from hoarfrost.saving.keras_config import to_keras
+        return json.dumps(to_keras(self), **kwargs)

@@ -1,11 +1,16 @@
-"""The `.keras` format: one zip, written atomically.
+"""Saving and loading models and weights: dispatch by file content, atomic writes.
 
-It holds `config.json` (architecture, compile settings), `model.safetensors`
-(weights in `model.weights` order) and `state.json` (every layer's and
-variable's trainable flag, the optimizer's config and which variables own
-which slots), plus `optimizer.safetensors` (the slots and step count). A
-loaded model therefore continues training exactly where it stopped, frozen
-exactly as it was.
+`save_model` writes a Keras 3 `.keras` zip with hoarfrost's extras
+(`keras_archive.py`); `load_model` and `load_weights` tell the formats apart
+by their bytes (`keras_archive.detect`): hoarfrost's and Keras 3's `.keras`
+zips, Keras's `.weights.h5`, legacy Keras 2 HDF5 models and weights, and
+hoarfrost's `.weights.safetensors`.
+
+This module also reads hoarfrost's first format (format 1, before Keras
+compatibility): a zip of `config.json`, `model.safetensors` (weights in the
+then `model.weights` order), `state.json` (trainable flags, optimizer config,
+slot owners) and `optimizer.safetensors`. A loaded model continues training
+exactly where it stopped, frozen exactly as it was.
 """
 
 from __future__ import annotations
@@ -21,10 +26,10 @@ from pathlib import Path
 import jax
 import numpy as np
 
-from hoarfrost.distribution import is_writer, to_host
+from hoarfrost.distribution import is_writer
 from hoarfrost.saving import archive as archives
 from hoarfrost.saving import temp_files, tensor_file, validation
-from hoarfrost.saving.serialization import deserialize_layer, serialize_layer
+from hoarfrost.saving.serialization import deserialize_layer
 
 FORMAT = "hoarfrost.keras"
 FORMAT_VERSION = 1
@@ -69,14 +74,24 @@ def _check_overwrite(filepath, overwrite: bool) -> None:
 
 
 def _layers_in_order(layer):
+    """Format 1's layer order: depth first, a functional model's layers in call order."""
     yield layer
-    for child in layer._layers:
+    nodes = getattr(layer, "_nodes", None)
+    children = (list(dict.fromkeys(node.layer for node in nodes)) if nodes is not None
+                else layer._layers)
+    for child in children:
         yield from _layers_in_order(child)
 
 
-def _weights_blob(model) -> bytes:
-    tensors = {f"{i:05d}": _contiguous(v.numpy()) for i, v in enumerate(model.weights)}
-    return tensor_file.dumps(tensors, metadata={"format": FORMAT})
+def _v1_weights(model) -> list:
+    """`model.weights` in format 1's order (functional layers in call order)."""
+    seen, out = set(), []
+    for layer in _layers_in_order(model):
+        for variable in layer._variables:
+            if id(variable) not in seen:
+                seen.add(id(variable))
+                out.append(variable)
+    return out
 
 
 def _contiguous(value: np.ndarray) -> np.ndarray:
@@ -92,32 +107,21 @@ def _trainability(model) -> dict:
     }
 
 
-def _optimizer_blob(model) -> tuple[dict, bytes] | tuple[None, None]:
+def _optimizer_state(optimizer) -> dict | None:
+    """A built-in optimizer's config and learning-rate multipliers (None for another):
+    what a saved file needs besides the slots to rebuild it."""
     from hoarfrost import optimizers
-    optimizer = getattr(model, "optimizer", None)
-    if optimizer is None:
-        return None, None
-    config = optimizers.serialize(optimizer)
+    config = optimizers.serialize(optimizer) if optimizer is not None else None
     if config is None:
-        return None, None
-    index = {id(v): i for i, v in enumerate(model.weights)}
-    tensors = {"iterations": np.asarray(optimizer.iterations.numpy())}
-    owners = []
-    for variable, slots in optimizer._slots.items():
-        if id(variable) not in index:
-            continue
-        i = index[id(variable)]
-        owners.append(i)
-        for j, leaf in enumerate(jax.tree.leaves(slots)):
-            tensors[f"{i:05d}/{j}"] = to_host(leaf)
-    state = {"optimizer": config, "slots": owners,
+        return None
+    state = {"optimizer": config, "slots": [],
              "lr_multipliers": [_pattern_to_json(p) + [float(f)]
                                 for p, f in optimizer.lr_multipliers.items()]}
     if optimizer._schedule is not None and "learning_rate" not in config["config"]:
         # A schedule is a Python callable: keep its current value, say so at load.
         config["config"]["learning_rate"] = float(optimizer.learning_rate)
         state["schedule"] = True
-    return state, tensor_file.dumps(tensors)
+    return state
 
 
 def _pattern_to_json(pattern) -> list:
@@ -131,11 +135,13 @@ def _pattern_from_json(kind, pattern, flags):
 
 
 def save_model(model, filepath, overwrite: bool = True) -> None:
-    """Save a model to a `.keras` zip (atomic: a failed save keeps the old file).
+    """Save a model to a `.keras` zip Keras 3 also loads (atomic: a failed save keeps the
+    old file).
 
     Over several processes every process calls it (values may be gathered)
     and process 0 alone writes, as in Keras.
     """
+    from hoarfrost.saving import keras_archive
     filepath = os.fspath(filepath)
     if not filepath.endswith(".keras"):
         raise ValueError(
@@ -143,33 +149,12 @@ def save_model(model, filepath, overwrite: bool = True) -> None:
             "save_weights() for a weights-only file."
         )
     _check_overwrite(filepath, overwrite)
-    try:
-        config = json.dumps({
-            "class_name": type(model).__name__,
-            "registered_name": getattr(type(model), "_registered_name", None),
-            "config": model.get_config(),
-            "build_config": {"input_shape": _jsonable(model._build_shapes_dict)},
-            "compile_config": _compile_config(model),
-        })
-    except TypeError as exc:
-        raise TypeError(
-            f"save(): model \"{model.name}\" has a config that is not JSON-serializable ({exc}). "
-            "Custom layers must return plain values from get_config()."
-        ) from exc
-    opt_state, opt_blob = _optimizer_blob(model)
-    state = {"format": FORMAT, "version": FORMAT_VERSION, **_trainability(model),
-             "optimizer": opt_state}
-    weights = _weights_blob(model)
+    members = keras_archive.keras_zip_members(model)
 
     def write(handle):
         with zipfile.ZipFile(handle, "w", compression=zipfile.ZIP_STORED) as archive:
-            archive.writestr("metadata.json", json.dumps({"format": FORMAT,
-                                                          "version": FORMAT_VERSION}))
-            archive.writestr("config.json", config)
-            archive.writestr("state.json", json.dumps(state))
-            archive.writestr("model.safetensors", weights)
-            if opt_blob is not None:
-                archive.writestr("optimizer.safetensors", opt_blob)
+            for name, blob in members.items():
+                archive.writestr(name, blob)
 
     if is_writer():  # every process gathered the values above; process 0 alone writes
         _atomic_write(filepath, write)
@@ -300,21 +285,36 @@ def _read_tensors(archive: zipfile.ZipFile, name: str) -> dict:
 
 def load_model(filepath, custom_objects: dict | None = None, compile: bool = True,
                safe_mode: bool = True):
-    """Load a model saved by `model.save()`: architecture, weights, flags, optimizer.
+    """Load a model: architecture, weights, flags and (with `compile`) the optimizer.
 
-    Custom layers, losses and metrics that are not registered are looked up
-    by class or function name in `custom_objects`. The whole file is read and
-    checked (structure, counts, shapes, checksums) before anything is built.
+    Reads hoarfrost's `.keras` files (both formats), Keras 3's `.keras` files
+    and legacy Keras 2 HDF5 models, told apart by content. Custom layers,
+    losses and metrics that are not registered are looked up by class or
+    function name in `custom_objects`. The whole file is read and checked
+    (structure, counts, shapes, checksums) before anything is built.
 
     Args:
-        filepath: a `.keras` file from `model.save()`.
+        filepath: a `.keras` or legacy `.h5` model file.
         custom_objects: classes and functions by name, for unregistered ones.
         compile: restore the compile settings and optimizer state.
         safe_mode: refuse Python bytecode in the file (as Keras, by default);
             False only for files from a trusted source. See
             `hoarfrost.saving.safe_mode`.
     """
+    from hoarfrost.saving import keras_archive
     filepath = os.fspath(filepath)
+    kind = keras_archive.detect(filepath)
+    if kind == keras_archive.KERAS_ZIP:
+        return keras_archive.load_keras_zip(filepath, custom_objects, compile, safe_mode)
+    if kind == keras_archive.LEGACY_MODEL:
+        return keras_archive.load_legacy_h5(filepath, custom_objects, compile, safe_mode)
+    if kind != keras_archive.HOARFROST_V1:
+        raise ValueError(f"{filepath!r} is {kind}, which holds weights but no model; build "
+                         "the model and call model.load_weights() on it.")
+    return _load_v1(filepath, custom_objects, compile, safe_mode)
+
+
+def _load_v1(filepath, custom_objects, compile, safe_mode):
     with _open_archive(filepath) as archive:
         config = _read_json(archive, "config.json", filepath)
         state = _read_json(archive, "state.json", filepath)
@@ -360,14 +360,9 @@ def _to_tuples(shape):
     return tuple(shape)
 
 
-def _load_tensors(blob: bytes, filepath) -> dict:
-    """Tensors from safetensors bytes, checked (see `tensor_file.read`)."""
-    return tensor_file.loads(blob, repr(os.fspath(filepath)))[0]
-
-
 def _assign_weights(model, tensors: dict, records: list, filepath) -> None:
     validation.check_weight_tensors(tensors, records, repr(os.fspath(filepath)))
-    variables = model.weights
+    variables = _v1_weights(model)
     if len(variables) != len(records):
         raise ValueError(
             f"{filepath!r} holds {len(records)} weights with shapes "
@@ -388,6 +383,18 @@ def _assign_weights(model, tensors: dict, records: list, filepath) -> None:
         variable.assign(value)
 
 
+def _in_saved_order(variables: list, records: list) -> list:
+    """`variables` in the order of a weights file that names the same (unique) paths in
+    another order: a functional model's file written before its layers took Keras's order
+    (by depth; before, in call order). Otherwise as they are (matched by position, as
+    Keras matches weights lists)."""
+    saved, paths = [r["path"] for r in records], [v.path for v in variables]
+    if saved == paths or len(set(paths)) != len(paths) or sorted(saved) != sorted(paths):
+        return variables
+    by_path = {v.path: v for v in variables}
+    return [by_path[path] for path in saved]
+
+
 def _shapes(shapes, limit: int = 8) -> str:
     text = ", ".join(str(list(s)) for s in shapes[:limit])
     return f"[{text}{', ...' if len(shapes) > limit else ''}]"
@@ -396,7 +403,7 @@ def _shapes(shapes, limit: int = 8) -> str:
 def _restore_trainability(model, state: dict) -> None:
     for layer, flag in zip(_layers_in_order(model), state["layers"]):
         layer._trainable = bool(flag)
-    for variable, record in zip(model.weights, state["variables"]):
+    for variable, record in zip(_v1_weights(model), state["variables"]):
         if not variable._is_state:
             variable._trainable = bool(record["trainable"])
 
@@ -445,7 +452,7 @@ def _restore_compile(model, compile_config: dict, opt_state, opt_tensors, filepa
     if opt_tensors is None:
         return
     tensors = opt_tensors
-    variables = model.weights
+    variables = _v1_weights(model)  # format 1's order
     templates = [jax.tree.leaves(t) for t in
                  optimizer.slots_of([variables[i] for i in opt_state["slots"]])]
     validation.check_optimizer_slots(templates, tensors, opt_state["slots"], variables,
@@ -476,50 +483,84 @@ def _warn(filepath, message: str) -> None:
 
 
 def save_weights(model, filepath, overwrite: bool = True) -> None:
-    """Save weights and trainable flags to a `.weights.safetensors` file (atomic).
+    """Save the weights (atomic): `*.weights.h5` as Keras's HDF5 layout, any other
+    `*.safetensors` name as hoarfrost's safetensors file (with trainable flags).
 
     Over several processes every process calls it and process 0 alone writes.
     """
     filepath = os.fspath(filepath)
     if not (filepath.endswith(".safetensors") or filepath.endswith(".weights.h5")):
         raise ValueError(
-            f"save_weights(): the filepath must end in .weights.safetensors (or .weights.h5), "
-            f"got {filepath!r}."
+            f"save_weights(): the filepath must end in .weights.h5 (Keras's HDF5 layout) or "
+            f".weights.safetensors, got {filepath!r}."
         )
     _check_overwrite(filepath, overwrite)
-    tensors = {f"{i:05d}": _contiguous(v.numpy()) for i, v in enumerate(model.weights)}
-    blob = tensor_file.dumps(tensors, metadata={"format": FORMAT,
-                                                "state": json.dumps(_trainability(model))})
+    if not model.built:
+        raise ValueError(f'save_weights(): model "{model.name}" is not built, so it has no '
+                         "weights yet. Build it first (give an input shape, or call it).")
+    if filepath.endswith(".weights.h5"):  # with the optimizer's variables, as Keras
+        from hoarfrost.saving import h5_format, keras_archive
+        blob = h5_format.weights_blob(model, keras_archive.optimizer_groups(model))
+    else:
+        tensors = {f"{i:05d}": _contiguous(v.numpy()) for i, v in enumerate(model.weights)}
+        blob = tensor_file.dumps(tensors, metadata={"format": FORMAT,
+                                                    "state": json.dumps(_trainability(model))})
     if is_writer():  # every process gathered the values above; process 0 alone writes
         _atomic_write(filepath, lambda handle: handle.write(blob))
 
 
 def load_weights(model, filepath) -> None:
-    """Load weights from `save_weights` (or a `.keras` file) into a built model."""
+    """Load weights into a built model, from any of the files `detect` knows.
+
+    Keras files are matched by structure (`.keras`, `.weights.h5`) or by layer
+    name (legacy HDF5, e.g. Keras's published ImageNet weights); hoarfrost's
+    safetensors files in `weights` order. Values only, as in Keras.
+    """
+    from hoarfrost.saving import keras_archive
     filepath = os.fspath(filepath)
-    if filepath.endswith(".keras"):
-        with _open_archive(filepath) as archive:
-            state = _read_json(archive, "state.json", filepath)
-            validation.check_state(state, archives.member_label(filepath, "state.json"))
-            tensors = _read_tensors(archive, "model.safetensors")
-    else:
-        if not os.path.exists(filepath):
-            raise FileNotFoundError(f"No file at {filepath!r}.")
-        with open(filepath, "rb") as handle:
-            is_hdf5 = handle.read(4) == b"\x89HDF"
-        if is_hdf5:
-            raise ValueError(
-                f"{filepath!r} is an HDF5 file (from Keras?); hoarfrost reads weight files "
-                "written by its own save_weights() (safetensors, whatever the suffix)."
-            )
-        tensors, meta = tensor_file.read_file(filepath)
-        if meta.get("format") != FORMAT or "state" not in meta:
-            raise ValueError(f"{filepath!r} was not written by hoarfrost's save_weights().")
-        state = validation.loads_json(meta["state"], f"{filepath!r} (its metadata)")
-        validation.check_state(state, f"{filepath!r} (its metadata)")
+    kind = keras_archive.detect(filepath)
     if not model.built:
         raise ValueError(
             f'load_weights(): model "{model.name}" is not built, so it has no weights to '
             "load into. Build it first (give an input shape, or call it on data)."
         )
-    _assign_weights(model, tensors, state["variables"], filepath)
+    if kind in (keras_archive.KERAS_ZIP, keras_archive.KERAS_WEIGHTS):
+        keras_archive.load_keras_weights(model, filepath)
+        return
+    if kind in (keras_archive.LEGACY_MODEL, keras_archive.LEGACY_WEIGHTS):
+        keras_archive.load_legacy_weights(model, filepath)
+        return
+    if kind == keras_archive.HOARFROST_V1:
+        with _open_archive(filepath) as archive:
+            state = _read_json(archive, "state.json", filepath)
+            validation.check_state(state, archives.member_label(filepath, "state.json"))
+            tensors = _read_tensors(archive, "model.safetensors")
+        _assign_weights(model, tensors, state["variables"], filepath)
+        return
+    tensors, meta = tensor_file.read_file(filepath)
+    if meta.get("format") != FORMAT or "state" not in meta:
+        raise ValueError(f"{filepath!r} was not written by hoarfrost's save_weights().")
+    where = f"{filepath!r} (its metadata)"
+    state = validation.loads_json(meta["state"], where)
+    validation.check_state(state, where)
+    records = state["variables"]
+    validation.check_weight_tensors(tensors, records, repr(filepath))
+    variables = _in_saved_order(model.weights, records)
+    if len(records) != len(variables):
+        raise ValueError(
+            f"{filepath!r} holds {len(records)} weights with shapes "
+            f"{_shapes([r['shape'] for r in records])}, but model \"{model.name}\" has "
+            f"{len(variables)} with shapes {_shapes([v.shape for v in variables])}."
+        )
+    values = []
+    for i, (variable, record) in enumerate(zip(variables, records)):
+        value = tensors[f"{i:05d}"]
+        if list(value.shape) != list(variable.shape):
+            raise ValueError(
+                f"{filepath!r}: weight {i} ({record['path']}) has shape "
+                f"{list(value.shape)}, but the model's variable "
+                f"{variable.path} has shape {list(variable.shape)}."
+            )
+        values.append(value)
+    for variable, value in zip(variables, values):
+        variable.assign(value)

@@ -139,7 +139,33 @@ def check_state(state, where: str) -> None:
                              "expected {path, shape, dtype, trainable}.")
     if not all(isinstance(flag, bool) for flag in flags):
         raise ValueError(f"{where} is corrupted: `layers` holds non-boolean flags.")
-    optimizer = state.get("optimizer")
+    _check_optimizer_state(state.get("optimizer"), where,
+                           lambda owner: _is_index(owner) and owner < len(records),
+                           f"the file holds {len(records)} weights")
+
+
+def check_keras_state(state, where: str) -> None:
+    """hoarfrost/state.json of a Keras-layout `.keras` file: trainable flags by Keras's
+    structural paths (`layers/dense`, `layers/dense/vars/0`), hoarfrost's compile
+    settings, and the optimizer's config with the paths of the variables owning slots."""
+    if not isinstance(state, dict):
+        raise ValueError(f"{where}: expected a JSON object.")
+    for part in ("layers", "variables"):
+        flags = state.get(part)
+        if not (isinstance(flags, dict) and all(isinstance(flag, bool)
+                                                for flag in flags.values())):
+            raise ValueError(f"{where} is corrupted: `{part}` is not a map of paths to "
+                             "boolean trainable flags.")
+    if not isinstance(state.get("compile_config"), (dict, type(None))):
+        raise ValueError(f"{where} is corrupted: `compile_config` is not a JSON object.")
+    _check_optimizer_state(state.get("optimizer"), where,
+                           lambda owner: isinstance(owner, str) and owner in state["variables"],
+                           "the file's variables are those of `variables`")
+
+
+def _check_optimizer_state(optimizer, where: str, is_owner, owners_are: str) -> None:
+    """The optimizer's part of a state: its config, the (unique) owners of slots, each
+    accepted by `is_owner`, and its learning-rate multipliers."""
     if optimizer is None:
         return
     owners = optimizer.get("slots") if isinstance(optimizer, dict) else None
@@ -147,14 +173,17 @@ def check_state(state, where: str) -> None:
             and isinstance(owners, list)):
         raise ValueError(f"{where} is corrupted: its `optimizer` lacks the optimizer's "
                          "config or the list of `slots`.")
-    bad = [i for i in owners if not (_is_index(i) and i < len(records))]
-    if bad or len(set(owners)) != len(owners):
+    bad = [i for i in owners if not is_owner(i)]
+    if bad or len(set(map(json.dumps, owners))) != len(owners):
         raise ValueError(
             f"{where} is corrupted: the optimizer's slots belong to weights {owners[:8]}, "
-            f"but the file holds {len(records)} weights"
+            f"but {owners_are}"
             + (f" ({bad[0]!r} is out of range)." if bad else " (one is listed twice).")
         )
-    for entry in optimizer.get("lr_multipliers", []):
+    multipliers = optimizer.get("lr_multipliers", [])
+    if not isinstance(multipliers, list):
+        raise ValueError(f"{where} is corrupted: `lr_multipliers` is not a list.")
+    for entry in multipliers:
         if not (isinstance(entry, list) and len(entry) == 4 and entry[0] in ("glob", "regex")
                 and isinstance(entry[1], str) and _is_index(entry[2])
                 and isinstance(entry[3], (int, float)) and not isinstance(entry[3], bool)):
@@ -184,46 +213,58 @@ def check_weight_tensors(tensors: dict, records: list, where: str) -> None:
 
 def check_optimizer_tensors(tensors: dict, owners: list, where: str) -> None:
     """The optimizer member holds the step count and, per owner, slots 0..n-1, nothing else
-    (n may be 0: plain SGD keeps no slots); n itself is checked by `check_optimizer_slots`."""
+    (n may be 0: plain SGD keeps no slots); n itself is checked by `check_optimizer_slots`.
+
+    Owners are weight indices (format 1: slots `00002/0`) or Keras's variable paths
+    (hoarfrost's extras of a Keras-layout file: slots `layers/dense/vars/0/0`).
+    """
     iterations = tensors.get("iterations")
     if iterations is None or iterations.shape != () or iterations.dtype.kind not in "iu":
         raise ValueError(f"{where} is corrupted: it lacks the integer scalar `iterations` "
                          f"(found {None if iterations is None else (iterations.shape, str(iterations.dtype))}).")
-    counts: dict[int, int] = {}
+    prefixes = {_slot_prefix(owner): owner for owner in owners}
+    counts: dict[str, int] = {}
     for name in tensors:
         if name == "iterations":
             continue
-        owner, _, slot = name.partition("/")
-        if not (owner.isdigit() and slot.isdigit() and int(owner) in owners):
+        prefix, _, slot = name.rpartition("/")
+        if not (prefix in prefixes and slot.isdigit()):
             raise ValueError(f"{where}: tensor {name!r} belongs to no weight the file lists as "
                              f"having optimizer slots ({owners[:8]}).")
-        counts[int(owner)] = counts.get(int(owner), 0) + 1
-    for owner in owners:
-        names = {f"{owner:05d}/{j}" for j in range(counts.get(owner, 0))}
+        counts[prefix] = counts.get(prefix, 0) + 1
+    for prefix, owner in prefixes.items():
+        names = {f"{prefix}/{j}" for j in range(counts.get(prefix, 0))}
         if not names <= set(tensors):
             raise ValueError(f"{where}: the optimizer slots of weight {owner} are missing or "
                              "not numbered 0, 1, ...")
 
 
-def check_optimizer_slots(templates: list, tensors: dict, owners: list, variables: list,
+def _slot_prefix(owner) -> str:
+    return f"{owner:05d}" if isinstance(owner, int) else owner
+
+
+def check_optimizer_slots(templates: list, tensors: dict, owners: list, variables,
                           where: str) -> None:
     """Each owner's saved slots match, in count, shape and dtype, those its optimizer makes.
 
     Args:
-        templates: per owner, the leaves of the slots the compiled optimizer made.
+        templates: per owner, the leaves of the slots the compiled optimizer made
+            (anything with `shape` and `dtype`).
+        owners: weight indices into `variables` (a list), or paths (keys of a dict).
     """
     for owner, leaves in zip(owners, templates):
-        saved = [tensors.get(f"{owner:05d}/{j}") for j in range(len(leaves))]
-        extra = f"{owner:05d}/{len(leaves)}" in tensors
+        prefix = _slot_prefix(owner)
+        saved = [tensors.get(f"{prefix}/{j}") for j in range(len(leaves))]
+        extra = f"{prefix}/{len(leaves)}" in tensors
+        label = f"weight {owner} ({variables[owner].path})"
         if extra or any(t is None for t in saved):
-            count = sum(1 for name in tensors if name.startswith(f"{owner:05d}/"))
-            raise ValueError(f"{where}: weight {owner} ({variables[owner].path}) has {count} "
-                             f"optimizer slots saved, but its optimizer keeps {len(leaves)}.")
+            count = sum(1 for name in tensors if name.rpartition("/")[0] == prefix)
+            raise ValueError(f"{where}: {label} has {count} optimizer slots saved, but its "
+                             f"optimizer keeps {len(leaves)}.")
         for j, (value, leaf) in enumerate(zip(saved, leaves)):
             if tuple(value.shape) != tuple(leaf.shape) or str(value.dtype) != str(leaf.dtype):
                 raise ValueError(
-                    f"{where}: optimizer slot {owner:05d}/{j} of weight {owner} "
-                    f"({variables[owner].path}) has shape {list(value.shape)} and dtype "
-                    f"{value.dtype}, but its optimizer keeps shape {list(leaf.shape)} and "
-                    f"dtype {leaf.dtype}."
+                    f"{where}: optimizer slot {prefix}/{j} of {label} has shape "
+                    f"{list(value.shape)} and dtype {value.dtype}, but its optimizer keeps "
+                    f"shape {list(leaf.shape)} and dtype {leaf.dtype}."
                 )
