@@ -2,7 +2,7 @@
 
     python benchmarks/matmul_kernels.py            # W1-W3's matmul shapes, M from 16 to 2048
 
-The evidence behind `hoarfrost.engine.compiler`: each shape runs as a
+The evidence behind `hoarfrost.engine.xla_options`: each shape runs as a
 `fori_loop` of calls whose operand changes every call (no hoisting), compiled
 once with XLA's default options and once without YNNPACK fusions; rounds are
 interleaved and the minimum per call is printed with the ratio. It also says
@@ -19,7 +19,7 @@ import jax
 import jax.numpy as jnp
 from jax import lax
 
-from hoarfrost.engine import compiler
+from hoarfrost.engine import xla_options
 
 SHAPES = [(k, n) for k, n in ((784, 300), (300, 100), (288, 64), (1600, 10))]
 OPTIONS = {"ynnpack": {}, "xla-dot": {"xla_cpu_experimental_ynn_fusion_type": ""}}
@@ -59,7 +59,7 @@ def main() -> None:
         for m in args.rows:
             ynn, dot = (min(times[(m, k, n, name)]) for name in OPTIONS)
             jaxpr = jax.make_jaxpr(lambda a, b: a @ b)(jnp.zeros((m, k)), jnp.zeros((k, n))).jaxpr
-            pick = "xla-dot" if compiler.options_for(jaxpr, "cpu") else "ynnpack"
+            pick = "xla-dot" if xla_options.options_for(jaxpr, "cpu") else "ynnpack"
             print(f"{f'{m}x{k} @ {k}x{n}':>22}  {ynn:10.1f}  {dot:10.1f}  {dot / ynn:15.2f}  {pick}")
 
 

@@ -42,16 +42,16 @@ def regression(optimizer=None, dropout: float = 0.0):
     same steps again (a fresh model is a new compile, ~0.5 s on a small CPU).
     """
     optimizer = optimizer or optimizers.SGD(0.01)
-    key = (type(optimizer), optimizer._schedule is not None, dropout)
+    key = (type(optimizer), optimizer.learning_rate_schedule is not None, dropout)
     if key not in _CACHE:
         hoarfrost.utils.set_random_seed(1)  # the same first weights whichever test builds it
-        model = fresh_regression(type(optimizer)(learning_rate=optimizer._schedule or 0.01),
+        model = fresh_regression(type(optimizer)(learning_rate=optimizer.learning_rate_schedule or 0.01),
                                  dropout)
         _CACHE[key] = (model, model.get_weights())
     model, initial = _CACHE[key]
     model.set_weights(initial)
     model.reset_optimizer_state()
-    if optimizer._schedule is None:
+    if optimizer.learning_rate_schedule is None:
         model.optimizer.learning_rate = float(optimizer.learning_rate)
     return model
 
@@ -263,8 +263,8 @@ def _leaves(tree):
 
 
 def optimizer_state(model):
-    slots = [np.asarray(leaf) for v in model.weights
-             for leaf in _leaves(model.optimizer._slots.get(v, {}))]
+    state = model.optimizer.snapshot(model.weights)
+    slots = [np.asarray(leaf) for leaf in _leaves(state.slots)]
     return slots + [np.asarray(model.optimizer.iterations.value)]
 
 

@@ -104,14 +104,24 @@ def test_pure_core_matches_stateful_api():
 
 
 # --- resolution -------------------------------------------------------------------------------
-@pytest.mark.parametrize("identifier, cls", [
-    ("MeanSquaredError", metrics.MeanSquaredError), ("mean", metrics.Mean),
-    ("categorical_accuracy", metrics.MeanMetricWrapper),
-    ("binary_accuracy", metrics.MeanMetricWrapper), ("MSE", metrics.MeanMetricWrapper),
-    (metrics.CategoricalAccuracy, metrics.CategoricalAccuracy),
+@pytest.mark.parametrize("identifier, cls, name, value", [
+    ("MeanSquaredError", metrics.MeanSquaredError, "mean_squared_error", 0.5),
+    ("mean", metrics.Mean, "mean", None),
+    ("categorical_accuracy", metrics.MeanMetricWrapper, "categorical_accuracy", 0.5),
+    ("binary_accuracy", metrics.MeanMetricWrapper, "binary_accuracy", 0.5),
+    ("MSE", metrics.MeanMetricWrapper, "MSE", 0.5),
+    ("mae", metrics.MeanMetricWrapper, "mae", 0.5),
+    (metrics.CategoricalAccuracy, metrics.CategoricalAccuracy, "categorical_accuracy", 0.5),
+    ("auc", metrics.AUC, "auc", 0.5),
 ])
-def test_get(identifier, cls):
-    assert isinstance(metrics.get(identifier), cls)
+def test_get(identifier, cls, name, value):
+    """The exact class, the log name Keras gives it, and the function it computes."""
+    metric = metrics.get(identifier)
+    assert type(metric) is cls and metric.name == name
+    if value is not None:  # targets [[1, 0], [0, 1]], predictions [[1, 0], [1, 0]]
+        metric.update_state(np.array([[1.0, 0.0], [0.0, 1.0]]),
+                            np.array([[1.0, 0.0], [1.0, 0.0]]))
+        close(metric.result(), value)
 
 
 def test_get_by_name_computes_the_named_function():
@@ -124,12 +134,16 @@ def test_get_by_name_computes_the_named_function():
 
 
 def test_get_unknown_lists_valid_names():
+    """The names the error offers are exactly the ones `get` takes, and each works."""
     with pytest.raises(ValueError) as info:
         metrics.get("acuracy")
     message = str(info.value)
-    assert "'acuracy'" in message
-    for name in ("accuracy", "mse", "sparse_categorical_accuracy"):
-        assert name in message
+    assert message.startswith("Unknown metric 'acuracy'. Expected a Metric, a function")
+    offered = message.split("one of: ")[1].rstrip(".").split(", ")
+    assert {"accuracy", "acc", "mse", "sparse_categorical_accuracy", "auc",
+            "top_k_categorical_accuracy"} <= set(offered)
+    for name in offered:
+        assert isinstance(metrics.get(name), metrics.Metric), name
 
 
 @pytest.mark.parametrize("name", ["accuracy", "acc", "Accuracy"])

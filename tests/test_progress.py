@@ -7,8 +7,8 @@ import numpy as np
 from rich.console import Console
 
 from hoarfrost import Sequential, layers
-from hoarfrost.callbacks import CallbackList
-from hoarfrost.progress import ProgbarLogger, format_value
+from hoarfrost.callbacks import CallbackList, ProgbarLogger
+from hoarfrost.progress import format_value
 
 
 def trained(verbose, capsys, progbar=None):

@@ -11,11 +11,12 @@ from __future__ import annotations
 import inspect
 from typing import Any
 
+from hoarfrost.object_registration import get_registered_object
+
 
 def _registered(name: str | None, custom_objects: dict | None):
     if not name:
         return None
-    from hoarfrost.saving.serialization import get_registered_object
     return get_registered_object(name, custom_objects)
 
 

@@ -48,8 +48,12 @@ import re
 from typing import Sequence
 
 import jax
+import jax.numpy as jnp
 import numpy as np
 from jax.sharding import Mesh, NamedSharding, PartitionSpec
+
+from hoarfrost import random as random_module
+from hoarfrost.host import is_writer, to_host  # noqa: F401  (re-exported: their old home)
 
 _GLOBAL: dict = {"distribution": None}
 
@@ -81,24 +85,6 @@ def _put(value, sharding):
     return jax.make_array_from_callback(host.shape, sharding, lambda index: host[index])
 
 
-def to_host(value) -> np.ndarray:
-    """`value` as a NumPy array, gathered first if other processes hold parts of it.
-
-    A gather is a collective: over several processes, every process must
-    make the same call (as `get_weights` or `save` in the same program do).
-    """
-    if (not isinstance(value, jax.Array) or value.is_fully_addressable
-            or value.is_fully_replicated):
-        return np.asarray(value)
-    from jax.experimental import multihost_utils
-    return np.asarray(multihost_utils.process_allgather(value, tiled=True))
-
-
-def is_writer() -> bool:
-    """True on the process that prints progress and writes files: process 0 (or the only one)."""
-    return jax.process_index() == 0
-
-
 class Distribution:
     """Where batches, variables and data live; the default is one device.
 
@@ -110,6 +96,9 @@ class Distribution:
     """
 
     batch_axis = "batch"
+    #: False: compiled loops run a static number of steps (collectives over virtual CPU
+    #: devices were seen stalling in a loop of traced length on 2 cores)
+    traced_loops = False
 
     def __init__(self, mesh: Mesh, auto_shard_dataset: bool = True):
         self.mesh = mesh
@@ -302,7 +291,7 @@ class Distribution:
         fresh = [i for i, v in enumerate(values)
                  if not (isinstance(v, jax.Array) and not v.is_fully_addressable)]
         if fresh:
-            from jax.experimental import multihost_utils
+            from jax.experimental import multihost_utils  # only multi-process runs need it
             host = [np.asarray(values[i]) for i in fresh]
             sent = multihost_utils.broadcast_one_to_all(
                 [h.astype(np.uint8) if h.dtype == bool else h for h in host])
@@ -335,6 +324,66 @@ class Distribution:
             f"of the '{self.batch_axis}' mesh axis ({per_process} per process); use a "
             f"multiple of {per_process}."
         )
+
+
+class SingleDevice(Distribution):
+    """No distribution: one device, as plain JAX places things (the default).
+
+    The engine calls the same hooks whatever the distribution; here they
+    keep values where they are (or move data to the default device), so a
+    single device is not a special case of the training loop.
+    """
+
+    auto_shard_dataset = True
+    #: compiled loops may run a traced number of steps (one program for every chunk length)
+    traced_loops = True
+
+    def __init__(self):  # no mesh: nothing is sharded
+        self.mesh = None
+
+    def __repr__(self) -> str:
+        return "<SingleDevice>"
+
+    is_multi_process = False
+    num_batch_shards = num_data_shards = 1
+    data_shard_id = 0
+    feeds_local_data = False
+
+    def global_batch_size(self, batch_size: int) -> int:
+        return batch_size
+
+    def check_batch_size(self, batch_size: int) -> None:
+        return None
+
+    def replicate(self, tree):
+        return tree
+
+    def place_data(self, tree):
+        return jax.tree.map(jnp.asarray, tree)
+
+    def place_batch(self, tree):
+        return jax.tree.map(jax.device_put, tree)
+
+    def place_local_batch(self, tree):
+        raise ValueError("SingleDevice: there is no other process to take rows from.")
+
+    def constrain_batch(self, tree):
+        return tree
+
+    def constrain_variables(self, variables, values):
+        return values
+
+    def constrain_like(self, variables, slots):
+        return slots
+
+    def place_variable_values(self, variables, values):
+        return list(values)
+
+    def place_like(self, variables, slots):
+        return slots
+
+
+SINGLE_DEVICE = SingleDevice()
 
 
 class DataParallel(Distribution):
@@ -420,9 +469,10 @@ def distribution() -> Distribution | None:
     return _GLOBAL["distribution"]
 
 
-def current(model) -> Distribution | None:
-    """The model's own distribution (`model.distribution = ...`), else the global one."""
-    return getattr(model, "distribution", None) or _GLOBAL["distribution"]
+def current(model) -> Distribution:
+    """The model's own distribution (`model.distribution = ...`), else the global one,
+    else `SINGLE_DEVICE`."""
+    return getattr(model, "distribution", None) or _GLOBAL["distribution"] or SINGLE_DEVICE
 
 
 def initialize(coordinator_address: str | None = None, num_processes: int | None = None,
@@ -462,10 +512,9 @@ def initialize(coordinator_address: str | None = None, num_processes: int | None
 
 
 def _agree_on_seed() -> None:
-    from hoarfrost import random as random_module
     if jax.process_count() == 1 or random_module._state["seed"] is not None:
         return
-    from jax.experimental import multihost_utils
+    from jax.experimental import multihost_utils  # only multi-process runs need it
     seed = np.array(np.random.SeedSequence().entropy % 2**31, np.int32)
     random_module.set_random_seed(int(multihost_utils.broadcast_one_to_all(seed)))
 

@@ -1,7 +1,9 @@
-"""Keras-style unique names: `dense`, `dense_1`, `dense_2`, ..."""
+"""Names and paths: Keras-style unique names (`dense`, `dense_1`, ...), and matching
+globs or regexes against variable paths (`"block1/*"`)."""
 
 from __future__ import annotations
 
+import fnmatch
 import re
 from collections import defaultdict
 
@@ -34,3 +36,19 @@ def clear_session() -> None:
     """Reset the name counters, as `keras.backend.clear_session()` does."""
     _counters.clear()
     _uids.clear()
+
+
+def path_matches(pattern, path: str) -> bool:
+    """Whether a glob (`"block1/*"`, on the whole path) or a compiled regex (searched)
+    matches a variable path."""
+    if isinstance(pattern, re.Pattern):
+        return pattern.search(path) is not None
+    return fnmatch.fnmatchcase(path, pattern)
+
+
+def first_match(patterns: dict, path: str):
+    """The value of the first glob/regex key of `patterns` that matches `path`, else None."""
+    for pattern, value in patterns.items():
+        if path_matches(pattern, path):
+            return value
+    return None

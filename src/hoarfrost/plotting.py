@@ -42,14 +42,14 @@ def _matplotlib(what: str):
 
 def _save(figure, path, dpi) -> str:
     """Render to memory, then write atomically (a failed save keeps the old file)."""
-    from hoarfrost.saving.saving_lib import _atomic_write
+    from hoarfrost.saving.saving_lib import atomic_write
     path = os.fspath(path)
     suffix = os.path.splitext(path)[1].lower().lstrip(".")
     fmt = suffix if suffix in ("png", "svg", "pdf", "jpg", "jpeg") else "png"
     buffer = io.BytesIO()
     figure.savefig(buffer, format=fmt, dpi=dpi, facecolor="white")
     data = buffer.getvalue()
-    _atomic_write(path, lambda handle: handle.write(data))
+    atomic_write(path, lambda handle: handle.write(data))
     return path
 
 

@@ -78,6 +78,17 @@ def make_default_seed() -> int:
     return _py_random.randint(1, int(1e9))
 
 
+class SeedState(Variable):
+    """A `SeedGenerator`'s state (uint32 `[2]`): state the engine advances in every
+    training step, frozen layers included, so draws never repeat."""
+
+    is_seed_state = True
+
+    def __init__(self, value, path: str):
+        super().__init__(value, name="seed_generator_state", trainable=False,
+                         dtype=jnp.uint32, path=path)
+
+
 class SeedGenerator:
     """A stream of seeds for random draws: state that each draw advances.
 
@@ -114,10 +125,7 @@ class SeedGenerator:
                              f"seed={seed!r}")
         with jax.ensure_compile_time_eval():
             value = jnp.asarray(_seed_pair(int(seed), "SeedGenerator"))
-        self.state = Variable(value, name="seed_generator_state", trainable=False,
-                              dtype=jnp.uint32)
-        self.state._path = f"{self.name}/seed_generator_state"
-        self.state._is_seed_state = True  # the engine advances it in every training step
+        self.state = SeedState(value, f"{self.name}/seed_generator_state")
 
     def next(self, ordered: bool = True):
         """The current seed (uint32 `[2]`), after which the state advances.

@@ -12,9 +12,12 @@ A selector is one of:
 
 from __future__ import annotations
 
-import fnmatch
 import re
 from typing import Iterable, Iterator
+
+from hoarfrost.layers.layer import Layer
+from hoarfrost.naming import first_match, path_matches  # noqa: F401  (first_match: its old home)
+from hoarfrost.variables import Variable
 
 
 def walk(model, ancestors: tuple = ()) -> Iterator[tuple]:
@@ -42,28 +45,22 @@ def variable_owners(model) -> dict[int, tuple]:
 
 def select(model, selectors: Iterable) -> list:
     """The items the selectors name: layers stay layers, everything else variables."""
-    from hoarfrost.layers.layer import Layer
-    from hoarfrost.variables import Variable
-
     chosen = []
     weights = model.weights
     for selector in selectors:
         if isinstance(selector, (Layer, Variable)):
             chosen.append(selector)
             continue
-        if isinstance(selector, str):
-            layer = layer_named(model, selector)
-            if layer is not None:
-                chosen.append(layer)
-                continue
-            matched = [v for v in weights if fnmatch.fnmatchcase(v.path, selector)]
-        elif isinstance(selector, re.Pattern):
-            matched = [v for v in weights if selector.search(v.path)]
-        else:
+        layer = layer_named(model, selector) if isinstance(selector, str) else None
+        if layer is not None:
+            chosen.append(layer)
+            continue
+        if not isinstance(selector, (str, re.Pattern)):
             raise TypeError(
                 f"Selector {selector!r}: expected a Layer, a Variable, a layer name, a glob on "
                 "variable paths, or a compiled regex."
             )
+        matched = [v for v in weights if path_matches(selector, v.path)]
         if not matched:
             raise ValueError(
                 f"Selector {selector!r} matches no layer name and no variable path of model "
@@ -76,21 +73,8 @@ def select(model, selectors: Iterable) -> list:
 
 def selected_variables(model, selectors: Iterable) -> list:
     """The variables the selectors name, in `model.weights` order."""
-    from hoarfrost.layers.layer import Layer
-
     ids = set()
     for item in select(model, selectors):
         for variable in (item.weights if isinstance(item, Layer) else [item]):
             ids.add(id(variable))
     return [v for v in model.weights if id(v) in ids]
-
-
-def first_match(patterns: dict, path: str):
-    """The value of the first glob/regex key of `patterns` that matches `path`."""
-    for pattern, value in patterns.items():
-        if isinstance(pattern, re.Pattern):
-            if pattern.search(path):
-                return value
-        elif fnmatch.fnmatchcase(path, pattern):
-            return value
-    return None

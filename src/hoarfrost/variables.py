@@ -15,6 +15,8 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from hoarfrost.host import to_host
+
 _local = threading.local()
 
 
@@ -149,18 +151,24 @@ class Variable:
         autocast: whether reads inside an `AutocastScope` are cast to its
             dtype (Keras's `autocast`); False for variables a layer wants in
             their own dtype (normalization statistics).
+        path: the unique path, where the creator knows it (default: `name`, until a
+            layer tracks the variable and names it).
 
     `name` and `path` are the unique path (`dense_1/kernel`) once the owning
     layer has a name, so a dict keyed by `w.name` keeps every weight.
     """
 
+    # Read in an AutocastScope's dtype (a class default: the optimizer's variables, made
+    # without this __init__, are never read inside a layer's call).
+    autocast = True
+
     def __init__(self, value, name: str, trainable: bool = True, dtype=None,
-                 autocast: bool = True):
+                 autocast: bool = True, path: str | None = None):
         value = jnp.asarray(value, dtype=dtype)
         self.autocast = bool(autocast)
         self._value = value
         self._short_name = name
-        self._path = name
+        self._path = name if path is None else path
         self._trainable = bool(trainable)
         self._is_state = not trainable
 
@@ -195,6 +203,12 @@ class Variable:
         return int(np.prod(self.shape, dtype=np.int64))
 
     # --- trainability ---------------------------------------------------
+    @property
+    def is_state(self) -> bool:
+        """Whether this is *state* (created non-trainable, e.g. a moving mean): updated by
+        its layer in training mode, never by the optimizer, never made trainable."""
+        return self._is_state
+
     @property
     def trainable(self) -> bool:
         """This variable's own flag; enclosing layers' flags also apply."""
@@ -253,11 +267,9 @@ class Variable:
 
     def numpy(self) -> np.ndarray:
         """A NumPy copy of the current value (gathered if other processes hold parts of it)."""
-        from hoarfrost.distribution import to_host
         return np.array(to_host(self.value))
 
     def __array__(self, dtype=None, copy=None):
-        from hoarfrost.distribution import to_host
         out = to_host(self.value)
         return out.astype(dtype) if dtype is not None else out
 
@@ -287,6 +299,18 @@ class Variable:
 
     # Variables are identities, not values: hash and compare by object.
     __hash__ = object.__hash__
+
+
+def assign_values(variables: Iterable[Variable], values: Iterable) -> None:
+    """Set many variables at once to the values a compiled step computed for them.
+
+    The engine's write-back, outside any `StatelessScope`: the values come
+    from a step traced over these very variables, so their shapes and dtypes
+    already match and they are taken as they are (no checks, no copies, no
+    dispatch). Anything else should call `Variable.assign`.
+    """
+    for variable, value in zip(variables, values):
+        variable._value = value
 
 
 def _unwrap(x):

@@ -183,7 +183,7 @@ def main() -> None:
     frozen = model.layers[0]
     frozen.trainable = False
     before = [np.asarray(v.value) for v in frozen.weights]
-    slots_before = [jax.tree.map(np.asarray, model.optimizer._slots[v]) for v in frozen.weights]
+    slots_before = [jax.tree.map(np.asarray, model.optimizer.slots_for(v)) for v in frozen.weights]
     others_before = weights(model)[2:]
     with train_hlo(model, hlo):
         model.fit(x[whole], y[whole], batch_size=BATCH, epochs=2, verbose=0)
@@ -191,7 +191,7 @@ def main() -> None:
                                      for b, v in zip(before, frozen.weights))
     out["frozen_slots_equal"] = all(
         all(np.array_equal(p, np.asarray(q)) for p, q in zip(
-            jax.tree.leaves(s), jax.tree.leaves(model.optimizer._slots[v])))
+            jax.tree.leaves(s), jax.tree.leaves(model.optimizer.slots_for(v))))
         for s, v in zip(slots_before, frozen.weights))
     out["others_changed"] = all(not np.array_equal(b, a)
                                 for b, a in zip(others_before, weights(model)[2:]))
@@ -236,7 +236,7 @@ def main() -> None:
     out["mp_kernel_shard_shapes"] = sorted({tuple(s.data.shape)
                                             for s in kernel.value.addressable_shards})
     out["mp_slot_specs"] = sorted({str(leaf.sharding.spec) for leaf in jax.tree.leaves(
-        model.optimizer._slots[kernel]) if np.ndim(leaf) == 2})
+        model.optimizer.slots_for(kernel)) if np.ndim(leaf) == 2})
     out["mp_other_kernel_spec"] = str(model.layers[1].kernel.value.sharding.spec)
     dist.set_distribution(None)
 

@@ -145,8 +145,8 @@ def test_class_weight_scales_each_sample():
     m.set_weights([np.zeros((3, 2), np.float32), np.array([0.0, 1.0], np.float32)])
     p1 = np.exp(1) / (1 + np.exp(1))
     expected = (3 * -np.log(1 - p1) * 1 + 3 * -np.log(p1) * 1) / 4  # class 0 x3, class 1 x1
-    from hoarfrost.engine.trainer import _class_sample_weights
-    weights = _class_sample_weights(y, {0: 3.0, 1: 1.0}, None)
+    from hoarfrost.engine.data import class_sample_weights
+    weights = class_sample_weights(y, {0: 3.0, 1: 1.0}, None)
     assert np.array_equal(weights, [3.0, 1.0, 1.0, 1.0])
     weighted = m.evaluate(x, y, sample_weight=weights, verbose=0)
     assert np.isclose(weighted, expected, rtol=1e-5)

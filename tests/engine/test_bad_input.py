@@ -152,7 +152,8 @@ def test_sequential_built_by_first_fit_then_other_shape(shape):
 def test_predict_feature_count_mismatch():
     model = regression_model()
     untouched = Untouched(model)
-    with pytest.raises(ValueError, match=model.layers[0].name):
+    with pytest.raises(ValueError, match=rf'"{model.layers[0].name}".*axis -1.*value 3.*'
+                                         r"shape \(4, 5\)"):
         model.predict(np.ones((4, 5), "float32"), verbose=0)
     untouched.check()
 
@@ -163,7 +164,7 @@ def test_sample_count_mismatch():
     x, _ = data(n=16)
     _, y = data(n=12)
     message = fit_fails(model, x, y)
-    assert "16" in message and "12" in message
+    assert "x and y must have the same number of samples: x has 16, y has 12." in message
     assert model.trace_counts == NO_TRACES
 
 
@@ -171,16 +172,19 @@ def test_sample_weight_count_mismatch():
     model = regression_model()
     model.compile("adam", "mse")
     message = fit_fails(model, *data(n=16), sample_weight=np.ones(15, "float32"))
-    assert "sample_weight" in message and "16" in message and "15" in message
+    assert "one weight per sample: x has 16 samples, sample_weight has 15" in message
 
 
-@pytest.mark.parametrize("x", [np.ones((16,), "float32"), np.float32(1.0)])
-def test_x_without_feature_or_batch_axis(x):
+@pytest.mark.parametrize("x, expected", [
+    (np.ones((16,), "float32"), r'"{layer}".*expected min_ndim=2, found ndim=1.*\(16,\)'),
+    (np.float32(1.0), r"`x` must have a batch \(first\) axis; got a scalar"),
+])
+def test_x_without_feature_or_batch_axis(x, expected):
     model = regression_model()
     model.compile("adam", "mse")
     y = np.ones((16, 1), "float32") if np.ndim(x) else np.ones((1, 1), "float32")
     message = fit_fails(model, x, y)
-    assert "x" in message or model.layers[0].name in message
+    assert re.search(expected.format(layer=model.layers[0].name), message), message
 
 
 def test_string_data_is_refused_naming_the_argument():
@@ -353,13 +357,21 @@ def test_set_weights_wrong_shape_changes_nothing():
 
 
 # --- a failed compile ---------------------------------------------------------------------
-@pytest.mark.parametrize("kwargs", [{"loss": "msee"}, {"loss": "mae", "metrics": ["acuracy"]}])
-def test_failed_compile_changes_nothing(kwargs):
+@pytest.mark.parametrize("kwargs, message", [
+    ({"loss": "msee"}, "Unknown loss 'msee'"),
+    ({"loss": "mae", "metrics": ["acuracy"]}, "Unknown metric 'acuracy'"),
+])
+def test_failed_compile_changes_nothing(kwargs, message):
     model = regression_model()
     model.compile("sgd", "mse")
     model.train_on_batch(*data(4))
-    optimizer, loss = model.optimizer, model._loss_obj
-    with pytest.raises(ValueError):
+    optimizer, loss, metrics = model.optimizer, model._loss_obj, model.metrics
+    weights = model.get_weights()
+    with pytest.raises(ValueError, match=message):
         model.compile("adam", **kwargs)
     assert model.optimizer is optimizer
     assert model.loss == "mse" and model._loss_obj is loss
+    assert model.metrics == metrics  # the compiled state is the old one, whole
+    model.train_on_batch(*data(4))  # and still trains, with the old optimizer
+    assert int(optimizer.iterations.numpy()) == 2
+    assert any(not np.array_equal(a, b) for a, b in zip(model.get_weights(), weights))

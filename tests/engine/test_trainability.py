@@ -45,8 +45,8 @@ def snapshot(model):
 
 
 def slots_snapshot(optimizer, variables):
-    return {v.name: jax.tree.map(np.array, optimizer._slots[v]) for v in variables
-            if v in optimizer._slots}
+    return {v.name: jax.tree.map(np.array, optimizer.slots_for(v)) for v in variables
+            if optimizer.has_slots(v)}
 
 
 def data(n=64, seed=0):
@@ -176,18 +176,18 @@ def test_unfreezing_resumes_from_preserved_slots_and_reset_starts_fresh():
     model.compile(optimizer=optimizer, loss="mse")
     model.fit(x, y, batch_size=16, epochs=1, verbose=0)  # 4 steps
     first = model.layers[0]
-    assert int(optimizer._slots[first.kernel]["count"]) == 4
+    assert int(optimizer.slots_for(first.kernel)["count"]) == 4
     first.trainable = False
     model.fit(x, y, batch_size=16, epochs=1, verbose=0)
-    assert int(optimizer._slots[first.kernel]["count"]) == 4
+    assert int(optimizer.slots_for(first.kernel)["count"]) == 4
     first.trainable = True
     model.fit(x, y, batch_size=16, epochs=1, verbose=0)
-    assert int(optimizer._slots[first.kernel]["count"]) == 8  # resumed, not restarted
+    assert int(optimizer.slots_for(first.kernel)["count"]) == 8  # resumed, not restarted
     assert int(optimizer.iterations.numpy()) == 12
     model.reset_optimizer_state(first.weights)
     model.fit(x, y, batch_size=16, epochs=1, verbose=0)
-    assert int(optimizer._slots[first.kernel]["count"]) == 4
-    assert int(optimizer._slots[model.layers[1].kernel]["count"]) == 16
+    assert int(optimizer.slots_for(first.kernel)["count"]) == 4
+    assert int(optimizer.slots_for(model.layers[1].kernel)["count"]) == 16
 
 
 def test_recompiling_keeps_slots_with_same_object_or_same_name():
@@ -206,7 +206,7 @@ def test_recompiling_keeps_slots_with_same_object_or_same_name():
         for a, b in zip(jax.tree.leaves(moments[name]), jax.tree.leaves(kept[name])):
             assert np.array_equal(a, b)
     model.compile(optimizer=optimizers.Adam(), loss="mse")
-    assert model.optimizer is not optimizer and not model.optimizer._slots
+    assert model.optimizer is not optimizer and not model.optimizer.snapshot(copy=False).variables
 
 
 def test_toggling_compiles_once_per_trainable_set():
@@ -231,9 +231,8 @@ def _dot_count(model, x, y) -> int:
     part = partition(model)
     builder = model._builder(part, "train")
     carry = TrainCarry([v.value for v in part.trainable], [v.value for v in part.state],
-                       [model.optimizer.slots_for(v) for v in part.trainable],
-                       model.optimizer.iterations.value, model._fresh_metric_states())
-    hyper = Hyper([v.value for v in part.frozen], model.optimizer._learning_rate.value,
+                       model.optimizer.gather_slots(part.trainable), model._fresh_metric_states())
+    hyper = Hyper([v.value for v in part.frozen], model.optimizer.learning_rate.value,
                   jax.random.key(0))
     perm = np.arange(len(x), dtype=np.int32)
     text = builder.train.lower(carry, hyper, (x, y, None), perm, 0, steps=1,

@@ -1,4 +1,5 @@
-"""Layer.stateless_call (equal to Keras 3's) and calls traced with symbolic shapes."""
+"""`Layer` behaviour every layer shares: Layer.stateless_call (equal to Keras 3's), calls
+traced with symbolic shapes, activity regularization, the own-flag setter."""
 
 from __future__ import annotations
 
@@ -8,7 +9,8 @@ import numpy as np
 import pytest
 
 import hoarfrost
-from hoarfrost import layers, regularizers
+from hoarfrost import Sequential, layers, regularizers
+from hoarfrost.variables import StatelessScope
 
 from tests.layers.harness import FIXTURES
 
@@ -143,3 +145,35 @@ def test_unknown_spatial_sizes_stay_unknown_through_convs_and_pools():
     assert layers.Add()([a, b]).shape == (None, None, 4)
     assert layers.Concatenate(axis=1)([a, b]).shape == (None, None, 4)
     assert layers.Reshape((-1, 2))(Input((6,))).shape == (None, 3, 2)
+
+
+X = np.random.default_rng(0).normal(size=(4, 5, 3)).astype("float32")
+
+
+@pytest.mark.parametrize("make, inputs", [
+    (lambda r: layers.Dense(2, activity_regularizer=r), X[:, 0]),
+    (lambda r: layers.Conv1D(2, 3, activity_regularizer=r), X),
+    (lambda r: layers.Embedding(7, 2, activity_regularizer=r), np.arange(8).reshape(4, 2) % 7),
+    (lambda r: layers.SimpleRNN(2, return_state=True, activity_regularizer=r), X),
+])
+def test_activity_regularizer_adds_each_outputs_penalty_over_the_batch(make, inputs):
+    """Keras's rule: `regularizer(output) / batch_size`, for every output (and state)."""
+    layer = make(regularizers.L2(0.1))
+    with StatelessScope() as scope:
+        outputs = layer(inputs)
+    flat = outputs if isinstance(outputs, (list, tuple)) else [outputs]
+    expected = [0.1 * np.sum(np.square(np.asarray(o))) / 4 for o in flat]
+    np.testing.assert_allclose(np.asarray(scope.losses), expected, rtol=1e-5)
+    with StatelessScope() as plain:
+        make(None)(inputs)
+    assert plain.losses == []
+
+
+def test_set_trainable_own_flag_only():
+    model = Sequential([layers.Dense(2, input_dim=3), layers.Dense(1)])
+    model.trainable = False
+    model.set_trainable(True, recursive=False)
+    assert model.trainable and not any(layer.trainable for layer in model.layers)
+    assert model.trainable_weights == []  # the layers inside are still frozen
+    model.set_trainable(True)
+    assert all(layer.trainable for layer in model.layers) and len(model.trainable_weights) == 4

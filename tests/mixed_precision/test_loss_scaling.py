@@ -1,11 +1,8 @@
-"""The engine's side of float16 loss scaling (`hoarfrost.mixed_precision.loss_scaling`).
-
-`hoarfrost.optimizers.LossScaleOptimizer` is written elsewhere; these tests drive
-the hook with a minimal stand-in (`fakes.py`) that follows the same contract:
-`compile()` wraps under "mixed_float16" as Keras does, each step scales the
-loss and lets the optimizer unscale and skip non-finite steps, the scale state
-lives on the optimizer across chunks, trainable-set changes and `compile()`,
-and frozen variables and their slots stay bit-identical.
+"""float16 loss scaling in training: `compile()` wraps the optimizer in
+`optimizers.LossScaleOptimizer` under "mixed_float16" as Keras does, each step
+scales the loss and lets the optimizer unscale and skip non-finite steps, the
+scale state lives on the optimizer across chunks, trainable-set changes and
+`compile()`, and frozen variables and their slots stay bit-identical.
 """
 
 import jax.numpy as jnp
@@ -13,10 +10,8 @@ import numpy as np
 import pytest
 
 import hoarfrost
-from hoarfrost import Input, Model, config, layers, optimizers
-from hoarfrost.mixed_precision import loss_scaling
-
-from tests.mixed_precision.fakes import fake_loss_scale_optimizer
+from hoarfrost import Input, Model, config, constraints, layers, optimizers
+from hoarfrost.optimizers import LossScaleOptimizer
 
 
 @pytest.fixture(autouse=True)
@@ -27,30 +22,24 @@ def global_policy_restored():
     config._state.update(saved)
 
 
-@pytest.fixture
-def lso_class(monkeypatch):
-    cls = fake_loss_scale_optimizer()
-    monkeypatch.setattr(optimizers, "LossScaleOptimizer", cls, raising=False)
-    return cls
-
-
 def small_model(policy):
     hoarfrost.mixed_precision.set_global_policy(policy)
     x = Input((4,))
     hidden = layers.Dense(8, activation="relu", name="a")(x)
-    return Model(x, layers.Dense(2, name="b")(hidden))
+    # A constraint on "b": a skipped step must not apply it either (bit-identical).
+    return Model(x, layers.Dense(2, name="b", kernel_constraint=constraints.MaxNorm(3.0))(hidden))
 
 
-def test_compile_wraps_the_optimizer_under_mixed_float16_only(lso_class, monkeypatch):
+def test_compile_wraps_the_optimizer_under_mixed_float16_only():
     model = small_model("mixed_float16")
     model.compile(optimizer="adam", loss="mse")
-    assert isinstance(model.optimizer, lso_class)
+    assert isinstance(model.optimizer, LossScaleOptimizer)
     assert model.optimizer.name == "loss_scale_optimizer"
     assert isinstance(model.optimizer.inner_optimizer, optimizers.Adam)
     wrapped = model.optimizer
     model.compile(optimizer="adam", loss="mse")  # a name, not a reset: the same optimizer
     assert model.optimizer is wrapped
-    given = lso_class(optimizers.SGD(), initial_scale=8.0)
+    given = LossScaleOptimizer(optimizers.SGD(), initial_scale=8.0)
     model.compile(optimizer=given, loss="mse")
     assert model.optimizer is given
     model.compile(optimizer=optimizers.SGD(), loss="mse", auto_scale_loss=False)
@@ -58,18 +47,13 @@ def test_compile_wraps_the_optimizer_under_mixed_float16_only(lso_class, monkeyp
     other = small_model("mixed_bfloat16")
     other.compile(optimizer="adam", loss="mse")
     assert type(other.optimizer) is optimizers.Adam  # bfloat16 needs no scaling
-
-    monkeypatch.delattr(optimizers, "LossScaleOptimizer")
-    assert loss_scaling.loss_scale_optimizer_class() is None
-    with pytest.raises(NotImplementedError, match="auto_scale_loss=False"):
-        small_model("mixed_float16").compile(optimizer="adam", loss="mse")
-    with pytest.raises(AttributeError, match="LossScaleOptimizer"):
-        hoarfrost.mixed_precision.LossScaleOptimizer  # noqa: B018
+    assert hoarfrost.mixed_precision.LossScaleOptimizer is LossScaleOptimizer
 
 
-def test_scaled_steps_skip_non_finite_keep_frozen_bit_identical_and_resume(lso_class):
+def test_scaled_steps_skip_non_finite_keep_frozen_bit_identical_and_resume():
     model = small_model("mixed_float16")
-    optimizer = lso_class(optimizers.Adam(0.01), initial_scale=16.0, dynamic_growth_steps=2)
+    optimizer = LossScaleOptimizer(optimizers.Adam(0.01), initial_scale=16.0,
+                                   dynamic_growth_steps=2)
     model.compile(optimizer=optimizer, loss="mse", steps_per_execution=2)
     rng = np.random.default_rng(0)
     x = rng.normal(size=(32, 4)).astype("float32")

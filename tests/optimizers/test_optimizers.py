@@ -3,9 +3,10 @@
 References (keras-team/keras, keras/src/optimizers/): sgd.py, adam.py,
 adamw.py (Adam + the base optimizer's decoupled weight decay
 `w -= w * weight_decay * lr`, applied before the step), rmsprop.py,
-adagrad.py. Each reference runs in float64; hoarfrost runs `Optimizer.apply`
-jitted in float32, as the training step does. Tolerance after 3 steps:
-rtol=1e-5, atol=1e-6 (weights and gradients of order 1).
+adagrad.py. Each reference runs in float64; hoarfrost runs
+`Optimizer.stateless_update` jitted in float32, as the training step does.
+Tolerance after 3 steps: rtol=1e-5, atol=1e-6 (weights and gradients of order 1).
+The same optimizers against Keras itself: `test_equals_keras` (fixture).
 """
 
 import jax
@@ -16,6 +17,7 @@ import pytest
 
 from hoarfrost import Sequential, layers, optimizers
 from hoarfrost.variables import Variable
+from tests.optimizers.keras_fixture import check_case
 
 RTOL, ATOL = 1e-5, 1e-6
 SHAPES = [(3, 4), (4,), ()]
@@ -133,12 +135,12 @@ def rate_argument(optimizer):
 def run_hoarfrost(optimizer, weights, grads_per_step):
     variables = [Variable(w, name=f"w{i}") for i, w in enumerate(weights)]
     values = [v.value for v in variables]
-    slots = [optimizer.slots_for(v) for v in variables]
-    apply = jax.jit(optimizer.apply)
+    state = optimizer.gather_slots(variables)
+    update = jax.jit(optimizer.stateless_update)
     history = []
-    for step, grads in enumerate(grads_per_step):
-        values, slots = apply([jnp.asarray(g) for g in grads], values, slots,
-                              rate_argument(optimizer), jnp.asarray(step, jnp.int32))
+    for grads in grads_per_step:
+        values, state = update([jnp.asarray(g) for g in grads], values, state,
+                               rate_argument(optimizer))
         history.append([np.asarray(v) for v in values])
     return history
 
@@ -174,6 +176,24 @@ def test_three_steps_match_keras(case):
                                        err_msg=f"{case}: step {step}, weight {i}")
     # Every step moved every weight (the comparison is not vacuous).
     assert all(not np.array_equal(x, w) for x, w in zip(ours[0], weights))
+
+
+@pytest.mark.parametrize("case", ["sgd", "sgd_nesterov", "adam", "adam_amsgrad", "adamw",
+                                  "rmsprop", "adagrad"])
+def test_equals_keras(case):
+    """Six steps, Keras's `optimizer.variables` (paths, order, values) and `iterations`
+    (fixture: tools/keras_fixtures/optimizers.py)."""
+    check_case(case)
+
+
+def test_the_former_pure_apply_still_works():
+    """`apply(grads, values, slots, learning_rate, iterations)`: the engine's old call."""
+    optimizer = optimizers.SGD(0.1, momentum=0.9)
+    w = Variable(np.ones(2, "float32"), name="w")
+    values, slots = optimizer.apply([jnp.ones(2)], [w.value], [optimizer.slots_for(w)],
+                                    jnp.float32(0.1), jnp.int32(0))
+    np.testing.assert_allclose(values[0], 0.9)
+    np.testing.assert_allclose(slots[0]["momentum"], -0.1)
 
 
 def test_keras_defaults():
@@ -292,20 +312,20 @@ def test_reset_slots():
     model.train_on_batch(x, y)
     kernel = model.layers[0].kernel
     assert int(optimizer.iterations.numpy()) == 2
-    assert int(optimizer._slots[kernel]["count"]) == 2
-    assert np.any(np.asarray(optimizer._slots[kernel]["m"]) != 0)
+    assert int(optimizer.slots_for(kernel)["count"]) == 2
+    assert np.any(np.asarray(optimizer.slots_for(kernel)["momentum"]) != 0)
 
     other = Variable(np.zeros(2, "float32"), name="other")
     optimizer.slots_for(other)
     optimizer.reset_slots([kernel])  # only these; the step count stays
-    assert kernel not in optimizer._slots and other in optimizer._slots
+    assert not optimizer.has_slots(kernel) and optimizer.has_slots(other)
     assert int(optimizer.iterations.numpy()) == 2
 
     optimizer.reset_slots()  # everything, and the step count
-    assert optimizer._slots == {}
+    assert not optimizer.has_slots(kernel) and not optimizer.has_slots(other)
     assert int(optimizer.iterations.numpy()) == 0
     fresh = optimizer.slots_for(kernel)
-    assert int(fresh["count"]) == 0 and not np.any(np.asarray(fresh["m"]))
+    assert int(fresh["count"]) == 0 and not np.any(np.asarray(fresh["momentum"]))
 
     # The next step is a first Adam step again (bias correction restarts).
     before, delta, grad = train_step_delta(model, x, y)

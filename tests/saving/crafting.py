@@ -46,16 +46,16 @@ def write_v1(model, path) -> Path:
     reader still loads. Its functional layers and weights in call order."""
     import numpy as np
 
-    from hoarfrost.saving import saving_lib, tensor_file
+    from hoarfrost.saving import compile_settings, saving_lib, tensor_file, training_state
     from hoarfrost.saving.serialization import serialize_layer
-    variables = saving_lib._v1_weights(model)
+    variables = training_state.v1_weights(model)
     config = {**serialize_layer(model),
-              "build_config": {"input_shape": saving_lib._jsonable(model._build_shapes_dict)},
-              "compile_config": saving_lib._compile_config(model)}
+              "build_config": {"input_shape": compile_settings.jsonable(model._build_shapes_dict)},
+              "compile_config": compile_settings.compile_config(model)}
     state = {"format": saving_lib.FORMAT, "version": 1,
-             "layers": [layer._trainable for layer in saving_lib._layers_in_order(model)],
+             "layers": [layer.trainable for layer in training_state.layers_in_order(model)],
              "variables": [{"path": v.path, "shape": list(v.shape), "dtype": str(v.dtype),
-                            "trainable": v._trainable} for v in variables],
+                            "trainable": v.trainable} for v in variables],
              "optimizer": None}
     contents = {"metadata.json": json.dumps({"format": saving_lib.FORMAT,
                                              "version": 1}).encode(),
@@ -64,13 +64,14 @@ def write_v1(model, path) -> Path:
                                  for i, v in enumerate(variables)},
                                 metadata={"format": saving_lib.FORMAT})
     optimizer = getattr(model, "optimizer", None)
-    opt_state = saving_lib._optimizer_state(optimizer)
+    opt_state = training_state.optimizer_config(optimizer)
     if opt_state is not None:
         import jax
-        index = {id(v): i for i, v in enumerate(variables)}
-        tensors = {"iterations": np.asarray(optimizer.iterations.numpy())}
-        for variable, slots in optimizer._slots.items():
-            i = index[id(variable)]
+        snapshot = optimizer.snapshot(variables, copy=False)
+        tensors = {"iterations": np.asarray(snapshot.iterations)}
+        for i, slots in enumerate(snapshot.slots):
+            if slots is None:
+                continue
             opt_state["slots"].append(i)
             for j, leaf in enumerate(jax.tree.leaves(slots)):
                 tensors[f"{i:05d}/{j}"] = np.asarray(leaf)

@@ -54,9 +54,9 @@ def _assert_same_weights(a, b):
 
 def _slots_by_index(model):
     """{weight index: [slot leaves as numpy]} for the model's optimizer."""
-    index = {id(v): i for i, v in enumerate(model.weights)}
-    return {index[id(v)]: [np.asarray(leaf) for leaf in jax.tree.leaves(slots)]
-            for v, slots in model.optimizer._slots.items() if id(v) in index}
+    state = model.optimizer.snapshot(model.weights)
+    return {i: [np.asarray(leaf) for leaf in jax.tree.leaves(slots)]
+            for i, slots in enumerate(state.slots) if slots is not None}
 
 
 def _no_temp_files(directory):
@@ -671,12 +671,12 @@ def test_weights_file_written_in_call_order_loads_by_path(tmp_path):
     """A `.weights.safetensors` of a residual block written before functional models took
     Keras's layer order (call order then, equal shapes across the branches): its recorded
     paths put every array in its place."""
-    from hoarfrost.saving import saving_lib, tensor_file
+    from hoarfrost.saving import tensor_file, training_state
     inp = hoarfrost.Input((4,), name="x")
     a = layers.Dense(4, name="b")(layers.Dense(4, activation="relu", name="a")(inp))
     out = layers.Dense(2, name="out")(layers.Add()([layers.Dense(4, name="shortcut")(inp), a]))
     model = hoarfrost.Model(inp, out)
-    old_order = saving_lib._v1_weights(model)
+    old_order = training_state.v1_weights(model)
     assert [v.path for v in old_order] != [v.path for v in model.weights]
     values = {v.path: np.random.default_rng(i).normal(size=v.shape).astype("float32")
               for i, v in enumerate(old_order)}

@@ -19,6 +19,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from hoarfrost.distribution import SINGLE_DEVICE, Distribution
 from hoarfrost.engine.data import batch_plan, num_samples
 
 # Arrays above this many bytes are streamed rather than copied to the device.
@@ -55,11 +56,11 @@ class ArrayAdapter:
     """
 
     def __init__(self, data, batch_size: int, steps_per_execution: int, shuffle: bool,
-                 device_limit: int | None = None, distribution=None):
+                 device_limit: int | None = None, distribution: Distribution = SINGLE_DEVICE):
         self.num = num_samples(data[0], "x")
         self.distribution = distribution
-        self.local = distribution is not None and distribution.feeds_local_data
-        self.shards = distribution.num_data_shards if distribution is not None else 1
+        self.local = distribution.feeds_local_data
+        self.shards = distribution.num_data_shards
         if self.local:
             _check_same_count_everywhere(self.num)
             # Plan in this process's rows; each chunk stacks every process's rows.
@@ -72,8 +73,7 @@ class ArrayAdapter:
         limit = DEVICE_DATA_LIMIT if device_limit is None else device_limit
         self.resident = _nbytes(data) <= limit and not self.local
         self.host = data
-        place = distribution.place_data if distribution else _to_device
-        self.device = place(data) if self.resident else None
+        self.device = distribution.place_data(data) if self.resident else None
         self._identity = jnp.asarray(np.arange(self.num, dtype=np.int32))
         self._perms: dict = {}  # (steps, size) -> interleaved rows of a stacked chunk
         self._row_ids: dict = {}  # count -> 0 .. count-1
@@ -106,7 +106,7 @@ class ArrayAdapter:
             if self.local:
                 return Chunk(self.distribution.place_local_batch(part),
                              self._interleave(steps, size), 0, steps, size * self.shards)
-            return Chunk(_place_batch(part, self.distribution), self._rows(steps * size), 0,
+            return Chunk(self.distribution.place_batch(part), self._rows(steps * size), 0,
                          steps, size)
 
         yield from prefetch(map(load, self.plan))
@@ -145,7 +145,7 @@ class IterableAdapter:
     """
 
     def __init__(self, iterable, steps_per_epoch: int | None, convert: Callable,
-                 distribution=None):
+                 distribution: Distribution = SINGLE_DEVICE):
         self.distribution = distribution
         self.iterable = iterable
         self.steps = steps_per_epoch
@@ -181,7 +181,7 @@ class IterableAdapter:
     def _group(self) -> int:
         """Batches per step: one, or one per process when they all read the same stream."""
         d = self.distribution
-        if d is None or not d.is_multi_process or d.feeds_local_data:
+        if not d.is_multi_process or d.feeds_local_data:
             return 1
         return d.num_data_shards
 
@@ -218,11 +218,11 @@ class IterableAdapter:
     def _chunk(self, batch) -> Chunk:
         size = num_samples(batch[0], "x")
         d = self.distribution
-        if d is not None and d.feeds_local_data:  # this process's batch; all stack
+        if d.feeds_local_data:  # this process's batch; all stack
             size *= d.num_data_shards
             data = d.place_local_batch(batch)
-        else:
-            data = _place_batch(batch, d)
+        else:  # global rows: split over the batch axis, or replicated if ragged
+            data = d.place_batch(batch)
         if size not in self._identity:
             self._identity[size] = jnp.asarray(np.arange(size, dtype=np.int32))
         return Chunk(data, self._identity[size], 0, 1, size)
@@ -231,17 +231,6 @@ class IterableAdapter:
         if self._iterator is None and self._pending is None:
             self._iterator = iter(self.iterable)
         yield from prefetch(map(self._chunk, self._epoch()))
-
-
-def _to_device(tree):
-    return jax.tree.map(jnp.asarray, tree)
-
-
-def _place_batch(tree, distribution):
-    """Global rows on the devices: split over the batch axis, or replicated if ragged."""
-    if distribution is None:
-        return jax.tree.map(jax.device_put, tree)
-    return distribution.place_batch(tree)
 
 
 def _concat(batches):
@@ -253,7 +242,7 @@ def _concat(batches):
 
 def _check_same_count_everywhere(num: int) -> None:
     """Each process feeding its own shard must run as many steps as the others."""
-    from jax.experimental import multihost_utils
+    from jax.experimental import multihost_utils  # only multi-process runs need it
     counts = np.asarray(multihost_utils.process_allgather(np.int64(num))).ravel().tolist()
     if len(set(counts)) > 1:
         raise ValueError(

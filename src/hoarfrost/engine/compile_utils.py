@@ -349,6 +349,12 @@ class CompiledLoss:
             loss.validate_values(target, pred_shape, **named)
 
 
+class _OutputLoss(metrics_module.Mean):
+    """One output's loss in the logs (`<output>_loss`): a mean, lower is better."""
+
+    _direction = "down"
+
+
 class _Renamed(metrics_module.Metric):
     """A metric under its log name (`cls_accuracy`), leaving the user's object as it is."""
 
@@ -397,8 +403,7 @@ def build_metrics(config: CompileConfig, layout: OutputLayout, loss: CompiledLos
             keys = [str(k) for k in config.loss]
             parts.sort(key=lambda part: keys.index(layout.names[loss.entries[part[0]][0]]))
         for k, name in parts:
-            part = metrics_module.Mean(name=name)
-            part._direction = "down"
+            part = _OutputLoss(name=name)
             entries.append((part, ("part", k)))
             part_names.append(name)
             used.add(name)
@@ -440,6 +445,11 @@ def metric_outputs(config: CompileConfig, layout: OutputLayout) -> set:
     """The outputs that have metrics (they need targets too)."""
     return {i for weighted in (False, True)
             for i, ids in enumerate(config.metrics_for(layout, weighted)) if ids}
+
+
+def metric_results(metrics, states) -> dict:
+    """Each metric's result from its state, by name (inside a step, or eagerly)."""
+    return {m.name: m.compute(s) for m, s in zip(metrics, states)}
 
 
 def update_metrics(metrics, routes, states, loss, parts, y, y_pred, sample_weight, count: int,

@@ -1,12 +1,14 @@
-"""Input checking and device-resident batching for fit, evaluate and predict."""
+"""What fit, evaluate and predict accept: input checks, class weights, batch plans."""
 
 from __future__ import annotations
 
 import math
+from typing import Any, Callable
 
 import jax
-import jax.numpy as jnp
 import numpy as np
+
+from hoarfrost.engine.compile_utils import OutputLayout, standardize
 
 
 def _is_leaf(x) -> bool:
@@ -118,11 +120,6 @@ def split_validation(x, y, sample_weight, validation_split: float):
     return train, val
 
 
-def to_device(tree):
-    """Put arrays on the default device once, for the whole of `fit`."""
-    return jax.tree.map(jnp.asarray, tree)
-
-
 def batch_plan(num: int, batch_size: int, steps_per_execution: int) -> list[tuple[int, int, int]]:
     """Chunks of an epoch as (first sample, steps, batch size).
 
@@ -139,3 +136,81 @@ def batch_plan(num: int, batch_size: int, steps_per_execution: int) -> list[tupl
     if rest:
         plan.append((full * batch_size, 1, rest))
     return plan
+
+
+# --- what fit / evaluate / predict accept -------------------------------------------------
+def check_batch_size(batch_size) -> int:
+    """`batch_size` as a positive int (Keras's default 32 for None)."""
+    if batch_size is None:
+        return 32
+    if int(batch_size) != batch_size or batch_size < 1:
+        raise ValueError(f"batch_size must be a positive integer, got {batch_size!r}.")
+    return int(batch_size)
+
+
+def check_data(x, y, sample_weight, method: str, class_weight=None, *, loss_label: str,
+               layout: Callable[[Any], OutputLayout], per_output: bool = False):
+    """`(x, y, sample_weight)` as checked NumPy, targets laid out per output.
+
+    Args:
+        method: the calling method, for messages (`"fit"`, ...).
+        class_weight: `{class: weight}`, folded into the sample weights.
+        loss_label: how to name the compiled loss when `y` is missing.
+        layout: gives the model's `OutputLayout` for inputs `x` (called only
+            when targets come one per output).
+        per_output: the model's outputs are a structure (a functional model),
+            so targets are always laid out per output.
+    """
+    if x is None:
+        raise ValueError(f"{method}(): `x` is required.")
+    x = to_numpy(x, "x")
+    y = to_numpy(y, "y")
+    sample_weight = to_numpy(sample_weight, "sample_weight")
+    if y is None and method != "predict":
+        raise ValueError(f"{method}(): targets `y` are required with loss {loss_label}.")
+    check_same_count(x, y, sample_weight)
+    check_finite(x, "x")
+    if y is not None:
+        check_finite(y, "y")
+    if sample_weight is not None:
+        check_finite(sample_weight, "sample_weight")
+    if y is not None and (per_output or isinstance(y, (list, tuple, dict))
+                          or isinstance(sample_weight, (list, tuple, dict))):
+        outputs = layout(x)  # one array per output, in output order
+        y = standardize(y, outputs, "y")
+        sample_weight = standardize(sample_weight, outputs, "sample_weight")
+        if class_weight is not None and outputs.count > 1:
+            raise ValueError(
+                f"{method}(): `class_weight` works for one output; this model has "
+                f"{outputs.describe()}. Pass `sample_weight` per output instead.")
+    if class_weight is not None:
+        sample_weight = class_sample_weights(y, class_weight, sample_weight)
+    return x, y, sample_weight
+
+
+def class_sample_weights(y, class_weight: dict, sample_weight):
+    """Per-sample weights from a `{class: weight}` dict (labels or one-hot targets)."""
+    labels = np.asarray(y)
+    if labels.ndim > 1 and labels.shape[-1] > 1:
+        labels = labels.argmax(-1)
+    labels = labels.reshape(len(labels), -1)[:, 0].astype(np.int64)
+    unknown = sorted(set(np.unique(labels).tolist()) - set(int(k) for k in class_weight))
+    if unknown:
+        raise ValueError(f"class_weight has no weight for classes {unknown}; it covers "
+                         f"{sorted(int(k) for k in class_weight)}.")
+    table = np.zeros(max(int(k) for k in class_weight) + 1, np.float32)
+    for key, value in class_weight.items():
+        table[int(key)] = value
+    weights = table[labels]
+    return weights if sample_weight is None else weights * np.asarray(sample_weight, np.float32)
+
+
+def inputs_only(iterable):
+    """Batches of inputs from an iterable of `x` or `(x, ...)` (for predict)."""
+
+    class Inputs:
+        def __iter__(self):
+            for batch in iterable:
+                yield (batch[0] if isinstance(batch, tuple) else batch,)
+
+    return Inputs()

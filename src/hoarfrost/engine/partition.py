@@ -1,15 +1,17 @@
-"""Split a model's variables by what a training step may do with them.
+"""Split a model's variables by what a training step may do with them, and write back.
 
 The split is derived from the trainable flags at the moment a step starts
 (never snapshotted by `compile`), and its signature keys the cache of
-compiled steps: each distinct trainable set compiles once.
+compiled steps: each distinct trainable set compiles once. Both directions
+live here: `values` hands the step its inputs, `write_back` gives the step's
+results to the variables (frozen ones are inputs only, never written).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-from hoarfrost.variables import Variable
+from hoarfrost.variables import Variable, assign_values
 
 TRAIN = "train"  # a parameter the optimizer updates
 FROZEN = "frozen"  # read-only in this step: frozen parameters and frozen state
@@ -43,6 +45,16 @@ class Partition:
     def state(self) -> list[Variable]:
         return self.select(STATE)
 
+    def values(self, role: str) -> list:
+        """The current values of the variables of one role, for a step's inputs."""
+        return [v.value for v in self.select(role)]
+
+    def write_back(self, trainable: list, state: list) -> None:
+        """Give a training step's results to the variables: the trainable ones' new
+        values and the state's. Taken as they are (the step traced these variables)."""
+        assign_values(self.trainable, trainable)
+        assign_values(self.state, state)
+
 
 def partition(model, training: bool = True) -> Partition:
     """Roles of every variable of `model` for a training (or inference) step.
@@ -58,9 +70,9 @@ def partition(model, training: bool = True) -> Partition:
         variables.append(variable)
         if not training:
             roles.append(FROZEN)
-        elif getattr(variable, "_is_seed_state", False):
+        elif getattr(variable, "is_seed_state", False):
             roles.append(STATE)
-        elif variable._is_state:
+        elif variable.is_state:
             roles.append(STATE if path_trainable else FROZEN)
         else:
             roles.append(TRAIN if effective else FROZEN)

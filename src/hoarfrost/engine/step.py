@@ -16,10 +16,11 @@ import jax.numpy as jnp
 from jax import lax
 
 from hoarfrost import masking
-from hoarfrost.engine.compile_utils import update_metrics
-from hoarfrost.engine.compiler import PlatformJit
+from hoarfrost.distribution import SINGLE_DEVICE, Distribution
+from hoarfrost.engine.compile_utils import metric_results, update_metrics
+from hoarfrost.engine.xla_options import PlatformJit
 from hoarfrost.engine.partition import Partition
-from hoarfrost.mixed_precision import loss_scaling
+from hoarfrost.optimizers import OptimizerState
 from hoarfrost.variables import StatelessScope
 
 
@@ -28,10 +29,8 @@ class TrainCarry(NamedTuple):
 
     trainable: list
     state: list
-    slots: list
-    iterations: Any
+    optimizer: OptimizerState  # the trainable variables' slots, and the step count
     metrics: list
-    loss_scale: Any = ()  # a loss-scaling optimizer's own state (mixed_precision.loss_scaling)
 
 
 class Hyper(NamedTuple):
@@ -44,15 +43,11 @@ class Hyper(NamedTuple):
     epoch: Any = None  # folded into the key too (fit), so a reset step count repeats no key
 
 
-def _gather(data, perm, offset, index, batch_size: int, distribution=None):
+def _gather(data, perm, offset, index, batch_size: int, distribution=SINGLE_DEVICE):
     start = offset + index * batch_size
     rows = lax.dynamic_slice_in_dim(perm, start, batch_size)
     batch = jax.tree.map(lambda a: jnp.take(a, rows, axis=0), data)
-    return batch if distribution is None else distribution.constrain_batch(batch)
-
-
-def _metric_results(metrics, states) -> dict:
-    return {m.name: m.compute(s) for m, s in zip(metrics, states)}
+    return distribution.constrain_batch(batch)
 
 
 class StepBuilder:
@@ -70,7 +65,7 @@ class StepBuilder:
     """
 
     def __init__(self, model, partition: Partition, loss_fn=None, metrics=(), optimizer=None,
-                 on_trace=None, distribution=None, routes=None):
+                 on_trace=None, distribution: Distribution = SINGLE_DEVICE, routes=None):
         self.model = model
         self.distribution = distribution
         self.partition = partition
@@ -114,7 +109,7 @@ class StepBuilder:
             new_state = [scope.updated_value(v, s) for v, s in zip(self.state_vars, state)]
         return y_pred, extra, new_state
 
-    def _loss(self, trainable, frozen, state, batch, rng, loss_scale=None):
+    def _loss(self, trainable, frozen, state, batch, rng):
         x, y, sample_weight = batch
         y_pred, extra, new_state = self._forward(trainable, frozen, state, x, True, rng)
         loss, parts = self.loss_fn(y, y_pred, sample_weight)
@@ -123,11 +118,7 @@ class StepBuilder:
         for i, regularizer in self.regularizers:
             loss = loss + regularizer(trainable[i])
         # The output mask (padded timesteps) rides along: metrics weight by it too.
-        aux = (y_pred, new_state, masking.masks_of(y_pred), parts)
-        if loss_scale is None:
-            return loss, aux
-        # float16 loss scaling: the gradient of the scaled loss, the metrics of the true one
-        return loss_scaling.scale_loss(self.optimizer, loss_scale, loss), aux + (loss,)
+        return loss, (y_pred, new_state, masking.masks_of(y_pred), parts)
 
     def _update_metrics(self, states, loss, parts, batch, y_pred):
         _, y, sample_weight = batch
@@ -135,34 +126,29 @@ class StepBuilder:
         return update_metrics(self.metrics, self.routes, states, loss, parts, y, y_pred,
                               sample_weight, self.loss_fn.count, batch_size)
 
+    def _scaled_loss(self, trainable, frozen, state, batch, rng, optimizer_state):
+        """The loss the gradients are taken of: scaled by the optimizer (loss scaling);
+        the unscaled loss rides along for the metrics."""
+        loss, aux = self._loss(trainable, frozen, state, batch, rng)
+        return self.optimizer.stateless_scale_loss(loss, optimizer_state), (loss, aux)
+
     def _train_one(self, carry: TrainCarry, hyper: Hyper, batch) -> TrainCarry:
         # Derived, not split: XLA drops it entirely when no layer draws randomness.
         base = hyper.rng if hyper.epoch is None else jax.random.fold_in(hyper.rng, hyper.epoch)
-        step_rng = jax.random.fold_in(base, carry.iterations)
-        grad_fn = jax.value_and_grad(self._loss, has_aux=True)
-        scaling = loss_scaling.scales_loss(self.optimizer)
-        (loss, aux), grads = grad_fn(carry.trainable, hyper.frozen, carry.state, batch,
-                                     step_rng, carry.loss_scale if scaling else None)
-        y_pred, new_state, output_masks, parts = aux[:4]
+        step_rng = jax.random.fold_in(base, carry.optimizer.iterations)
+        grad_fn = jax.value_and_grad(self._scaled_loss, has_aux=True)
+        (_, (loss, (y_pred, new_state, output_masks, parts))), grads = grad_fn(
+            carry.trainable, hyper.frozen, carry.state, batch, step_rng, carry.optimizer)
         masking.set_masks(y_pred, output_masks)  # y_pred came out of grad without it
-        if scaling:  # the optimizer unscales; a non-finite step changes no variable or slot
-            loss = aux[4]
-            new_values, new_slots, loss_scale, taken = loss_scaling.apply(
-                self.optimizer, carry.loss_scale, grads, carry.trainable, carry.slots,
-                hyper.learning_rate, carry.iterations, hyper.multipliers)
-            iterations = carry.iterations + taken.astype(carry.iterations.dtype)
-        else:
-            new_values, new_slots = self.optimizer.apply(
-                grads, carry.trainable, carry.slots, hyper.learning_rate, carry.iterations,
-                hyper.multipliers)
-            loss_scale, taken, iterations = carry.loss_scale, None, carry.iterations + 1
+        new_values, optimizer = self.optimizer.stateless_update(
+            grads, carry.trainable, carry.optimizer, hyper.learning_rate, hyper.multipliers)
+        # A step the optimizer skipped (loss scaling: a non-finite gradient) leaves the step
+        # count, and then the values, as they were: Keras applies no constraint there either.
+        taken = optimizer.iterations != carry.optimizer.iterations
         for i, constraint in self.constraints:
-            constrained = constraint(new_values[i])
-            new_values[i] = constrained if taken is None else jnp.where(taken, constrained,
-                                                                        new_values[i])
+            new_values[i] = jnp.where(taken, constraint(new_values[i]), new_values[i])
         metrics = self._update_metrics(carry.metrics, loss, parts, batch, y_pred)
-        return self._pin(TrainCarry(new_values, new_state, new_slots, iterations, metrics,
-                                    loss_scale))
+        return self._pin(TrainCarry(new_values, new_state, optimizer, metrics))
 
     def _pin(self, carry: TrainCarry) -> TrainCarry:
         """Variables and slots laid out as the distribution says.
@@ -171,12 +157,11 @@ class StepBuilder:
         layout replicates may come back split (the next call would reshard it).
         """
         d = self.distribution
-        if d is None:
-            return carry
         return carry._replace(
             trainable=d.constrain_variables(self.train_vars, carry.trainable),
             state=d.constrain_variables(self.state_vars, carry.state),
-            slots=d.constrain_like(self.train_vars, carry.slots))
+            optimizer=carry.optimizer.replace(
+                slots=d.constrain_like(self.train_vars, carry.optimizer.slots)))
 
     # --- many batches per call ------------------------------------------------------
     def _train_steps(self, carry, hyper, data, perm, offset, *, steps: int, batch_size: int,
@@ -191,11 +176,11 @@ class StepBuilder:
         def body(carry, index):
             batch = _gather(data, perm, offset, index, batch_size, self.distribution)
             carry = self._train_one(carry, hyper, batch)
-            logs = _metric_results(self.metrics, carry.metrics) if step_logs else None
+            logs = metric_results(self.metrics, carry.metrics) if step_logs else None
             return carry, logs
 
         carry, logs = lax.scan(body, carry, jnp.arange(steps))
-        return self._pin(carry), logs, _metric_results(self.metrics, carry.metrics)
+        return self._pin(carry), logs, metric_results(self.metrics, carry.metrics)
 
     def _train_loop(self, carry, hyper, data, perm, offset, steps, *, batch_size: int):
         """`steps` training steps (a traced count), no per-step logs; the carry and
@@ -207,7 +192,7 @@ class StepBuilder:
             return self._train_one(carry, hyper, batch)
 
         carry = self._pin(lax.fori_loop(0, steps, body, carry))
-        return carry, _metric_results(self.metrics, carry.metrics)
+        return carry, metric_results(self.metrics, carry.metrics)
 
     def _test_steps(self, metric_states, frozen, data, perm, offset, steps, penalized=None, *,
                     batch_size: int):
@@ -228,7 +213,7 @@ class StepBuilder:
             return self._update_metrics(states, loss, parts, batch, y_pred)
 
         states = lax.fori_loop(0, steps, body, metric_states)
-        return states, _metric_results(self.metrics, states)
+        return states, metric_results(self.metrics, states)
 
     def _predict_steps(self, frozen, data, perm, offset, *, steps: int, batch_size: int):
         self.on_trace("predict")

@@ -16,37 +16,30 @@ import jax.numpy as jnp
 import numpy as np
 
 from hoarfrost import optimizers as optimizers_module
+from hoarfrost.callbacks import CallbackList, History
+from hoarfrost.distribution import current as current_distribution
 from hoarfrost.engine import compile_utils
 from hoarfrost.engine import data as data_module
 from hoarfrost.engine.adapters import ArrayAdapter, IterableAdapter, is_iterable_input
-from hoarfrost.distribution import current as current_distribution
-from hoarfrost.engine.partition import partition
+from hoarfrost.engine.compiled_state import CompiledState, output_spec
+from hoarfrost.engine.partition import FROZEN, STATE, TRAIN, partition
 from hoarfrost.engine.step import Hyper, StepBuilder, TrainCarry
 from hoarfrost.mixed_precision import loss_scaling
 from hoarfrost.random import global_key
-from hoarfrost.variables import StatelessScope
+from hoarfrost.selectors import selected_variables
 
 
 class Trainer:
     """Mixin giving a model the Keras training API on the pure engine."""
 
     def __init__(self):
-        self.optimizer = None
-        self.loss = None
-        self.compiled = False
+        # Before compile(): no optimizer or loss, one batch per call (predict works).
+        self._compiled = CompiledState(None, None, compile_utils.CompileConfig(),
+                                       steps_per_execution=1)
         self.stop_training = False
         self.history = None
-        self.steps_per_execution = 1
-        self._loss_obj = None
-        self._metric_identifiers: list = []
-        self._compile_config = compile_utils.CompileConfig()
-        self._compiled_loss = None
-        self._layout = None
-        self._metric_routes = None
-        self._metrics: list | None = None
         self._metric_states = None
         self._results_of = (None, None)  # (states, their results from the compiled step)
-        self._builders: dict = {}
         self.trace_counts = {"train": 0, "test": 0, "predict": 0}
         self._every_batch = False
 
@@ -95,20 +88,47 @@ class Trainer:
             config.check(compile_utils.output_layout(self))
         if steps_per_execution != "auto" and int(steps_per_execution) < 1:
             raise ValueError(f"steps_per_execution must be >= 1, got {steps_per_execution!r}.")
-        self.optimizer = resolved
         if lr_multipliers is not None:
             resolved.lr_multipliers = dict(lr_multipliers)
-        self.loss = loss
-        self._loss_obj = config.loss_objects
-        self._metric_identifiers = config.identifiers()
-        self._compile_config = config
-        self._compiled_loss = None
-        self._layout = None
-        self._metrics = None
+        self._compiled = CompiledState(resolved, loss, config, steps_per_execution)
         self._metric_states = None
-        self._builders.clear()
-        self.steps_per_execution = steps_per_execution
-        self.compiled = True
+
+    # --- what compile() fixed ---------------------------------------------------------
+    @property
+    def compiled(self) -> bool:
+        """Whether `compile()` was called."""
+        return self._compiled.optimizer is not None
+
+    @property
+    def optimizer(self):
+        """The compiled optimizer (None before `compile()`)."""
+        return self._compiled.optimizer
+
+    @property
+    def loss(self):
+        """The loss as given to `compile()`."""
+        return self._compiled.loss
+
+    @property
+    def steps_per_execution(self) -> int | str:
+        return self._compiled.steps_per_execution
+
+    @property
+    def _loss_obj(self):
+        """The compiled loss objects (one, a list or a dict, as given)."""
+        return self._compiled.config.loss_objects
+
+    @property
+    def _metric_identifiers(self) -> list:
+        return self._compiled.config.identifiers()
+
+    @property
+    def _compile_config(self) -> compile_utils.CompileConfig:
+        return self._compiled.config
+
+    @property
+    def _builders(self) -> dict:
+        return self._compiled.builders
 
     def _assert_compiled(self, method: str) -> None:
         if not self.compiled:
@@ -124,7 +144,7 @@ class Trainer:
     @property
     def metrics(self) -> list:
         """The loss tracker followed by the compiled metrics (once resolved)."""
-        return list(self._metrics or [])
+        return list(self._compiled.metrics or [])
 
     @property
     def metrics_names(self) -> list[str]:
@@ -140,7 +160,6 @@ class Trainer:
         when you want them gone. Selectors as for `freeze` (layers, names,
         globs, regexes, variables, or lists of them).
         """
-        from hoarfrost.selectors import selected_variables
         if self.optimizer is None:
             return
         flat = []
@@ -149,36 +168,14 @@ class Trainer:
         self.optimizer.reset_slots(selected_variables(self, flat) if flat else None)
 
     # --- preparation shared by fit / evaluate / predict ------------------------------------
-    def _output_spec(self, x):
-        """Abstractly run the model on one batch: checks shapes before any compile."""
-        spec = jax.tree.map(lambda a: jax.ShapeDtypeStruct(a.shape, a.dtype), x)
-        # A symbolic scope: what layers assign (seed generators' states) is dropped.
-        with StatelessScope(symbolic=True):
-            return jax.eval_shape(lambda inputs: self(inputs, training=False), spec)
-
-    def _output_layout(self, x, spec=None) -> compile_utils.OutputLayout:
-        """How many outputs the model has and their names (cached until `compile`)."""
-        if self._layout is None:
-            if getattr(self, "_outputs_struct", None) is None and spec is None:
-                spec = self._output_spec(x)
-            self._layout = compile_utils.output_layout(self, spec)
-        return self._layout
+    def _output_layout(self, x) -> compile_utils.OutputLayout:
+        return self._compiled.output_layout(self, x)
 
     def _prepare_targets(self, x, y) -> None:
-        spec = self._output_spec(x)
-        layout = self._output_layout(x, spec)
-        config = self._compile_config
-        if self._compiled_loss is None:
-            self._compiled_loss = compile_utils.CompiledLoss(
-                config.losses_for(layout), config.weights_for(layout), layout)
-        if y is not None:
-            self._compiled_loss.check_targets(y, spec, compile_utils.metric_outputs(config, layout))
-        if self._metrics is None:
-            self._metrics, self._metric_routes = compile_utils.build_metrics(
-                config, layout, self._compiled_loss, y, spec)
+        self._compiled.prepare(self, x, y)
 
     def _fresh_metric_states(self) -> list:
-        return [m.initial_state() for m in self._metrics]
+        return [m.initial_state() for m in self._compiled.metrics]
 
     def _set_metric_states(self, states, results=None) -> None:
         """Keep the metrics' states, and their results when the compiled step made them."""
@@ -189,20 +186,21 @@ class Trainer:
         """The current results: those the step computed, or computed now."""
         states, results = self._results_of
         if results is None or states is not self._metric_states:
-            results = _metric_results(self._metrics, self._metric_states)
+            results = compile_utils.metric_results(self._compiled.metrics, self._metric_states)
         return results
 
     def _builder(self, part, kind: str) -> StepBuilder:
-        schedule = id(self.optimizer._schedule) if kind == "train" else None
+        compiled = self._compiled
+        schedule = id(compiled.optimizer.learning_rate_schedule) if kind == "train" else None
         distribution = current_distribution(self)
-        key = (kind, part.key, id(self.optimizer), schedule, id(distribution))
-        if key not in self._builders:
-            self._builders[key] = StepBuilder(
-                self, part, loss_fn=self._compiled_loss, metrics=self._metrics or [],
-                optimizer=self.optimizer if kind == "train" else None,
+        key = (kind, part.key, id(compiled.optimizer), schedule, id(distribution))
+        if key not in compiled.builders:
+            compiled.builders[key] = StepBuilder(
+                self, part, loss_fn=compiled.loss_fn, metrics=compiled.metrics or [],
+                optimizer=compiled.optimizer if kind == "train" else None,
                 on_trace=self._count_trace, distribution=distribution,
-                routes=self._metric_routes)
-        return self._builders[key]
+                routes=compiled.routes)
+        return compiled.builders[key]
 
     def _count_trace(self, kind: str) -> None:
         self.trace_counts[kind] += 1
@@ -213,41 +211,29 @@ class Trainer:
         part = partition(self, training=True)
         builder = self._builder(part, "train")
         optimizer = self.optimizer
-        carry = TrainCarry(
-            trainable=[v.value for v in part.trainable],
-            state=[v.value for v in part.state],
-            slots=optimizer.slots_of(part.trainable),
-            iterations=optimizer.iterations.value,
-            metrics=self._metric_states,
-            loss_scale=loss_scaling.state_values(optimizer),
-        )
+        carry = TrainCarry(trainable=part.values(TRAIN), state=part.values(STATE),
+                           optimizer=optimizer.gather_slots(part.trainable),
+                           metrics=self._metric_states)
         multipliers = None
         if optimizer.lr_multipliers:
             multipliers = jnp.asarray([optimizer.multiplier_for(v) for v in part.trainable],
                                       jnp.float32)
-        hyper = Hyper([v.value for v in part.frozen], optimizer._learning_rate.value, rng,
-                      multipliers, None if epoch is None else np.int32(epoch))
+        rate = optimizer.learning_rate.value if optimizer.learning_rate_schedule is None else None
+        hyper = Hyper(part.values(FROZEN), rate, rng, multipliers,
+                      None if epoch is None else np.int32(epoch))
         carry = _unalias(carry, exclude=(hyper, data, perm))
         distribution = current_distribution(self)
-        if distribution is not None:
-            carry, hyper = _place(distribution, part, carry, hyper)
-        # Per-step logs for callbacks need a scan of static length; so do collectives
-        # over virtual CPU devices (seen stalling in a loop of traced length on 2 cores).
-        if step_logs or distribution is not None:
+        carry, hyper = _place(distribution, part, carry, hyper)
+        # Per-step logs for callbacks need a scan of static length; so do some distributions.
+        if step_logs or not distribution.traced_loops:
             carry, logs, results = builder.train(carry, hyper, data, perm, offset, steps=steps,
                                                  batch_size=batch_size, step_logs=step_logs)
         else:
             (carry, results), logs = builder.train_loop(carry, hyper, data, perm, offset,
                                                         np.int32(steps),
                                                         batch_size=batch_size), None
-        for variable, value in zip(part.trainable, carry.trainable):
-            variable._value = value
-        for variable, value in zip(part.state, carry.state):
-            variable._value = value
-        for variable, slots in zip(part.trainable, carry.slots):
-            optimizer._slots[variable] = slots
-        optimizer.iterations._value = carry.iterations
-        loss_scaling.write_back(optimizer, carry.loss_scale)
+        part.write_back(carry.trainable, carry.state)
+        optimizer.scatter_slots(carry.optimizer)
         self._set_metric_states(carry.metrics, results)
         return logs
 
@@ -266,12 +252,11 @@ class Trainer:
         else:
             first = self._check_data(x, y, sample_weight, method, class_weight)
             distribution = current_distribution(self)
-            if distribution is not None:
-                distribution.check_batch_size(batch_size)
+            distribution.check_batch_size(batch_size)
             adapter = ArrayAdapter(first, batch_size, self._spe_for(method), shuffle,
                                    distribution=distribution)
         if method == "predict":
-            self._output_spec(first[0])
+            output_spec(self, first[0])
         else:
             self._prepare_targets(first[0], first[1])
         return adapter
@@ -279,40 +264,15 @@ class Trainer:
     def _spe_for(self, method: str) -> int:
         if method == "fit" and self._every_batch and self.steps_per_execution == "auto":
             return 1  # so a callback's change applies at the very next step
-        return self._steps_per_execution_value()
-
-    def _steps_per_execution_value(self) -> int:
-        return 32 if self.steps_per_execution == "auto" else int(self.steps_per_execution)
+        return self._compiled.steps_per_call
 
     def _check_data(self, x, y, sample_weight, method: str, class_weight=None):
-        if x is None:
-            raise ValueError(f"{method}(): `x` is required.")
-        x = data_module.to_numpy(x, "x")
-        y = data_module.to_numpy(y, "y")
-        sample_weight = data_module.to_numpy(sample_weight, "sample_weight")
-        if y is None and method != "predict":
-            name = getattr(self._loss_obj, "name", None)
-            raise ValueError(f"{method}(): targets `y` are required with loss "
-                             + (f"'{name}'." if name else f"{self.loss!r}."))
-        data_module.check_same_count(x, y, sample_weight)
-        data_module.check_finite(x, "x")
-        if y is not None:
-            data_module.check_finite(y, "y")
-        if sample_weight is not None:
-            data_module.check_finite(sample_weight, "sample_weight")
-        if y is not None and (getattr(self, "_outputs_struct", None) is not None
-                              or isinstance(y, (list, tuple, dict))
-                              or isinstance(sample_weight, (list, tuple, dict))):
-            layout = self._output_layout(x)  # one array per output, in output order
-            y = compile_utils.standardize(y, layout, "y")
-            sample_weight = compile_utils.standardize(sample_weight, layout, "sample_weight")
-            if class_weight is not None and layout.count > 1:
-                raise ValueError(
-                    f"{method}(): `class_weight` works for one output; this model has "
-                    f"{layout.describe()}. Pass `sample_weight` per output instead.")
-        if class_weight is not None:
-            sample_weight = _class_sample_weights(y, class_weight, sample_weight)
-        return x, y, sample_weight
+        name = getattr(self._loss_obj, "name", None)
+        return data_module.check_data(
+            x, y, sample_weight, method, class_weight,
+            loss_label=f"'{name}'." if name else f"{self.loss!r}.",
+            layout=self._output_layout,
+            per_output=getattr(self, "_outputs_struct", None) is not None)
 
     # --- fit ----------------------------------------------------------------------------
     def fit(self, x=None, y=None, batch_size: int | None = None, epochs: int = 1,
@@ -328,9 +288,8 @@ class Trainer:
         of `(x, y[, sample_weight])` batches (streamed, with prefetch). A
         callback may change any `trainable` flag; the next step honours it.
         """
-        from hoarfrost.callbacks import CallbackList, History
         self._assert_compiled("fit")
-        batch_size = _check_batch_size(batch_size)
+        batch_size = data_module.check_batch_size(batch_size)
         if validation_split and validation_data is None:
             if is_iterable_input(x):
                 raise ValueError("validation_split needs array inputs; pass validation_data "
@@ -415,10 +374,9 @@ class Trainer:
                  sample_weight=None, steps=None, callbacks=None, return_dict: bool = False):
         """The loss and metrics on data: a scalar, `[loss, *metrics]`, or a dict."""
         self._assert_compiled("evaluate")
-        batch_size = _check_batch_size(batch_size)
+        batch_size = data_module.check_batch_size(batch_size)
         adapter = self._adapter(x, y, sample_weight, batch_size, "evaluate", steps=steps)
         # User callbacks get evaluate's begin and end (the batches run in compiled chunks).
-        from hoarfrost.callbacks import CallbackList
         callback_list = CallbackList(callbacks, model=self, verbose=0)
         callback_list.on_test_begin()
         logs = self._evaluate_adapter(adapter)
@@ -431,13 +389,11 @@ class Trainer:
         builder = self._builder(part, "test")
         frozen = self._inference_values(part)
         distribution = current_distribution(self)
-        if distribution is not None:
-            states = distribution.replicate(states)
+        states = distribution.replicate(states)
         trains = {id(v) for v in partition(self, training=True).trainable}
         penalized = jnp.asarray([float(id(part.frozen[i]) in trains)
                                  for i, _ in builder.inference_regularizers], jnp.float32)
-        if distribution is not None:
-            penalized = distribution.replicate(penalized)
+        penalized = distribution.replicate(penalized)
         results = None
         for chunk in adapter.chunks(None):
             states, results = builder.test(states, frozen, chunk.data, chunk.perm, chunk.offset,
@@ -447,16 +403,13 @@ class Trainer:
         return self._pythonify(self._current_results())
 
     def _inference_values(self, part) -> list:
-        values = [v.value for v in part.frozen]
-        distribution = current_distribution(self)
-        if distribution is not None:
-            values = distribution.place_variable_values(part.frozen, values)
-        return values
+        return current_distribution(self).place_variable_values(part.frozen,
+                                                                part.values(FROZEN))
 
     def _format_results(self, logs: dict, return_dict: bool):
         if return_dict:
             return logs
-        values = [logs[m.name] for m in self._metrics]
+        values = [logs[m.name] for m in self._compiled.metrics]
         return values[0] if len(values) == 1 else values
 
     # --- predict --------------------------------------------------------------------------
@@ -466,11 +419,10 @@ class Trainer:
 
         `x` may be arrays or an iterable of batches (`x` or `(x, ...)` tuples).
         """
-        batch_size = _check_batch_size(batch_size)
+        batch_size = data_module.check_batch_size(batch_size)
         if is_iterable_input(x):
-            x = _inputs_only(x)
+            x = data_module.inputs_only(x)
         adapter = self._adapter(x, None, None, batch_size, "predict", steps=steps)
-        from hoarfrost.callbacks import CallbackList
         callback_list = CallbackList(callbacks, model=self, verbose=0)
         callback_list.on_predict_begin()
         outputs = self._predict_adapter(adapter)
@@ -482,7 +434,7 @@ class Trainer:
         builder = self._builder(part, "predict")
         frozen = self._inference_values(part)
         distribution = current_distribution(self)
-        if distribution is not None:  # rows other processes computed are gathered too
+        if not distribution.traced_loops:  # chunk by chunk; rows of other processes gathered
             outputs = distribution.fetch([
                 builder.predict(frozen, chunk.data[0], chunk.perm, chunk.offset,
                                 steps=chunk.steps, batch_size=chunk.batch_size)
@@ -519,9 +471,7 @@ class Trainer:
         if self._metric_states is None:
             self._metric_states = self._fresh_metric_states()
         distribution = current_distribution(self)
-        if distribution is None:
-            data = data_module.to_device((x, y, sample_weight))
-        elif distribution.feeds_local_data:  # this process's rows; the step sees all processes'
+        if distribution.feeds_local_data:  # this process's rows; the step sees all processes'
             data = distribution.place_local_batch((x, y, sample_weight))
             num *= distribution.num_data_shards
         else:  # the same rows on every process: the global batch
@@ -587,10 +537,10 @@ def _place(distribution, part, carry: TrainCarry, hyper: Hyper):
     carry = TrainCarry(
         trainable=distribution.place_variable_values(part.trainable, carry.trainable),
         state=distribution.place_variable_values(part.state, carry.state),
-        slots=distribution.place_like(part.trainable, carry.slots),
-        iterations=replicate(carry.iterations),
-        metrics=replicate(carry.metrics),
-        loss_scale=replicate(carry.loss_scale))
+        optimizer=carry.optimizer.replace(
+            slots=distribution.place_like(part.trainable, carry.optimizer.slots),
+            iterations=replicate(carry.optimizer.iterations)),
+        metrics=replicate(carry.metrics))
     hyper = Hyper(distribution.place_variable_values(part.frozen, hyper.frozen),
                   replicate(hyper.learning_rate), replicate(hyper.rng),
                   None if hyper.multipliers is None else replicate(hyper.multipliers),
@@ -613,43 +563,3 @@ def _unalias(carry, exclude=()):
         return leaf
 
     return jax.tree.map(fresh, carry)
-
-
-def _metric_results(metrics, states) -> dict:
-    return {m.name: m.compute(s) for m, s in zip(metrics, states)}
-
-
-def _inputs_only(iterable):
-    """Batches of inputs from an iterable of `x` or `(x, ...)` (for predict)."""
-
-    class Inputs:
-        def __iter__(self):
-            for batch in iterable:
-                yield (batch[0] if isinstance(batch, tuple) else batch,)
-
-    return Inputs()
-
-
-def _class_sample_weights(y, class_weight: dict, sample_weight):
-    """Per-sample weights from a `{class: weight}` dict (labels or one-hot targets)."""
-    labels = np.asarray(y)
-    if labels.ndim > 1 and labels.shape[-1] > 1:
-        labels = labels.argmax(-1)
-    labels = labels.reshape(len(labels), -1)[:, 0].astype(np.int64)
-    unknown = sorted(set(np.unique(labels).tolist()) - set(int(k) for k in class_weight))
-    if unknown:
-        raise ValueError(f"class_weight has no weight for classes {unknown}; it covers "
-                         f"{sorted(int(k) for k in class_weight)}.")
-    table = np.zeros(max(int(k) for k in class_weight) + 1, np.float32)
-    for key, value in class_weight.items():
-        table[int(key)] = value
-    weights = table[labels]
-    return weights if sample_weight is None else weights * np.asarray(sample_weight, np.float32)
-
-
-def _check_batch_size(batch_size) -> int:
-    if batch_size is None:
-        return 32
-    if int(batch_size) != batch_size or batch_size < 1:
-        raise ValueError(f"batch_size must be a positive integer, got {batch_size!r}.")
-    return int(batch_size)

@@ -339,8 +339,7 @@ class _BaseConv(Layer):
                 bias = bias.reshape((-1,) + (1,) * self.rank)
             outputs = outputs + bias
         outputs = self.activation(outputs)
-        if self.activity_regularizer is not None:
-            self.add_loss(self.activity_regularizer(outputs) / outputs.shape[0])
+        self._add_activity_loss(outputs)
         return outputs
 
     def get_config(self) -> dict[str, Any]:

@@ -82,8 +82,7 @@ class Dense(Layer):
         if self.bias is not None:
             outputs = outputs + self.bias.value
         outputs = self.activation(outputs)
-        if self.activity_regularizer is not None:
-            self.add_loss(self.activity_regularizer(outputs) / outputs.shape[0])
+        self._add_activity_loss(outputs)
         return outputs
 
     def get_config(self):

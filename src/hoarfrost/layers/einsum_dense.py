@@ -194,8 +194,7 @@ class EinsumDense(Layer):
         if self.bias is not None:
             outputs = outputs + self.bias.value
         outputs = self.activation(outputs)
-        if self.activity_regularizer is not None:
-            self.add_loss(self.activity_regularizer(outputs) / outputs.shape[0])
+        self._add_activity_loss(outputs)
         return outputs
 
     def compute_output_shape(self, input_shape):

@@ -98,8 +98,7 @@ class Embedding(Layer):
         if inputs.dtype not in (jnp.int32, jnp.int64):
             inputs = inputs.astype(jnp.int32)
         outputs = jnp.take(self.embeddings.value, inputs, axis=0).astype(self.compute_dtype)
-        if self.activity_regularizer is not None:
-            self.add_loss(self.activity_regularizer(outputs) / outputs.shape[0])
+        self._add_activity_loss(outputs)
         return outputs
 
     def compute_mask(self, inputs, mask=None):

@@ -18,6 +18,7 @@ from hoarfrost import initializers as initializers_module
 from hoarfrost import masking
 from hoarfrost.dtype_policies import autocast_inputs, autocast_scope
 from hoarfrost.naming import to_snake_case, unique_name
+from hoarfrost.object_registration import register_builtin
 from hoarfrost.random import SeedGenerator
 from hoarfrost.symbolic import KerasTensor, Node, any_symbolic, is_keras_tensor
 from hoarfrost.variables import StatelessScope, Variable, current_scope
@@ -151,6 +152,12 @@ class Layer:
     # Keras's `_convert_input_args`: False where floating inputs must reach `call` as
     # given (hashing and lookup layers, functional models: their layers cast).
     _convert_input_args = True
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        # hoarfrost's own layers and models register themselves, so a saved config finds
+        # them by class name (`hoarfrost.object_registration`).
+        if cls.__module__.startswith("hoarfrost.") and not cls.__name__.startswith("_"):
+            register_builtin(cls)
 
     def __init__(self, *, trainable: bool = True, name: str | None = None, dtype=None,
                  input_shape=None, input_dim: int | None = None, batch_input_shape=None,
@@ -383,10 +390,23 @@ class Layer:
 
         The change applies from the next training step; no recompile needed.
         """
+        self.set_trainable(value)
+
+    def set_trainable(self, value: bool, recursive: bool = True) -> None:
+        """Set this layer's trainable flag; `recursive=False` sets only its own.
+
+        `layer.trainable = value` is `set_trainable(value)`: the layer, its
+        sublayers and its parameters, as in Keras. With `recursive=False` the
+        sublayers' and variables' flags stay as they are: so `Model.unfreeze`
+        switches on the layers enclosing a selection without thawing their
+        other contents, and a loaded model gets back each flag as saved.
+        """
         value = bool(value)
         self._trainable = value
+        if not recursive:
+            return
         for variable in self._variables:
-            if not variable._is_state:
+            if not variable.is_state:
                 variable.trainable = value
         for layer in self._layers:
             layer.trainable = value
@@ -401,6 +421,14 @@ class Layer:
         scope = current_scope()
         if scope is not None:
             scope.add_loss(self, loss)
+
+    def _add_activity_loss(self, outputs) -> None:
+        """Keras's activity regularization: each output's penalty over its batch size,
+        added to the step's loss (when the layer has an `activity_regularizer`)."""
+        regularizer = getattr(self, "activity_regularizer", None)
+        if regularizer is not None:
+            for value in jax.tree.leaves(outputs):
+                self.add_loss(regularizer(value) / value.shape[0])
 
     # --- building and calling ---------------------------------------------
     def build(self, input_shape) -> None:
@@ -647,7 +675,7 @@ class Layer:
     def _check_input_spec(self, shapes) -> None:
         if self.input_spec is None:
             return
-        leaves = jax.tree.leaves(shapes, is_leaf=_is_shape)
+        leaves = jax.tree.leaves(shapes, is_leaf=is_shape)
         for shape in leaves[:1]:
             self.input_spec.check(self.name, tuple(shape))
 
@@ -667,13 +695,17 @@ class Layer:
         return f"<{type(self).__name__} name={self.name}, built={self.built}>"
 
 
+register_builtin(Layer)  # its subclasses register themselves (`__init_subclass__`)
+
+
 def _is_array(x) -> bool:
     return hasattr(x, "shape") and hasattr(x, "dtype")
 
 
-def _is_shape(s) -> bool:
-    # A dimension may be symbolic: `jax.export` traces with a symbolic batch size.
-    return isinstance(s, tuple) and all(
+def is_shape(s) -> bool:
+    """Whether `s` is one shape (a tuple or list of ints and Nones), not a structure of them.
+    A dimension may be symbolic: `jax.export` traces with a symbolic batch size."""
+    return isinstance(s, (tuple, list)) and all(
         d is None or isinstance(d, int) or jax.export.is_symbolic_dim(d) for d in s)
 
 
@@ -682,7 +714,7 @@ def _build_shape(shapes):
     other symbolic dimension unknown too)."""
     return jax.tree.map(
         lambda s: (None,) + tuple(None if jax.export.is_symbolic_dim(d) else d for d in s[1:])
-        if len(s) else s, shapes, is_leaf=_is_shape)
+        if len(s) else s, shapes, is_leaf=is_shape)
 
 
 def _flatten_layers(layer) -> list:

@@ -18,12 +18,7 @@ import jax
 import jax.numpy as jnp
 
 from hoarfrost import config, masking
-from hoarfrost.layers.layer import Layer
-
-
-def _is_shape(s) -> bool:
-    return isinstance(s, (tuple, list)) and all(  # sizes may be symbolic under jax.export
-        d is None or isinstance(d, int) or jax.export.is_symbolic_dim(d) for d in s)
+from hoarfrost.layers.layer import Layer, is_shape
 
 
 class Merge(Layer):
@@ -46,7 +41,7 @@ class Merge(Layer):
 
     def _check_list(self, input_shape):
         if not isinstance(input_shape, (list, tuple)) or not input_shape or not all(
-                _is_shape(s) for s in input_shape):
+                is_shape(s) for s in input_shape):
             raise ValueError(
                 f'{type(self).__name__} layer "{self.name}" should be called on a list of '
                 f"at least {self._min_inputs} input(s); received input shape {input_shape}."
@@ -467,7 +462,7 @@ class Dot(Merge):
 
     def _check_shapes(self, shapes):
         if not isinstance(shapes, (list, tuple)) or len(shapes) != 2 or not all(
-                _is_shape(s) for s in shapes):
+                is_shape(s) for s in shapes):
             raise ValueError(
                 f'Dot layer "{self.name}" should be called on a list of exactly 2 inputs; '
                 f"received input shape {shapes}."

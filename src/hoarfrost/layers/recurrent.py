@@ -437,9 +437,9 @@ class _Stateful:
         for i, value in enumerate(leaves):
             with jax.ensure_compile_time_eval():
                 value = jnp.zeros(jnp.shape(value), self.variable_dtype)
-            variable = Variable(value, name="rnn_state" if i == 0 else f"rnn_state_{i}",
-                                trainable=False)
-            variable._path = f"{self.name}/{variable._short_name}"
+            short = "rnn_state" if i == 0 else f"rnn_state_{i}"
+            variable = Variable(value, name=short, trainable=False,
+                                path=f"{self.name}/{short}")
             variables.append(variable)
         object.__setattr__(self, "_hidden_state_variables", variables)
         object.__setattr__(self, "_state_structure", structure)
@@ -604,9 +604,7 @@ class _RNN(_Stateful, _RecurrentWeights, Layer):
         if self.stateful and not shape_only:
             self._remember_states(final_states)
         result = (output, *final_states) if self.return_state else output
-        if self.activity_regularizer is not None:
-            for value in jax.tree.leaves(result):
-                self.add_loss(self.activity_regularizer(value) / value.shape[0])
+        self._add_activity_loss(result)
         return result
 
     def _standardize_initial_state(self, initial_state, batch, dtype) -> list:
@@ -799,6 +797,10 @@ class _Cell(_RecurrentWeights, Layer):
                                       bias_regularizer, kernel_constraint, recurrent_constraint,
                                       bias_constraint, dropout, recurrent_dropout, seed)
         object.__setattr__(self, "_sequence_masks", None)
+
+    def _use_sequence_masks(self, masks) -> None:
+        """Dropout masks drawn once for a whole sequence (None: draw per call)."""
+        object.__setattr__(self, "_sequence_masks", masks)
 
     @property
     def state_size(self):
@@ -1238,11 +1240,11 @@ class _sequence_dropout:
 
     def __enter__(self):
         for cell, masks in self.cells:
-            object.__setattr__(cell, "_sequence_masks", masks)
+            cell._use_sequence_masks(masks)
 
     def __exit__(self, *exc):
         for cell, _ in self.cells:
-            object.__setattr__(cell, "_sequence_masks", None)
+            cell._use_sequence_masks(None)
 
 
 _MERGE_MODES = ("sum", "mul", "ave", "concat", None)

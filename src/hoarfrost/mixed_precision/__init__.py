@@ -33,14 +33,9 @@ set_global_policy = set_dtype_policy
 
 
 def __getattr__(name: str):
-    if name == "LossScaleOptimizer":
-        from hoarfrost.mixed_precision.loss_scaling import loss_scale_optimizer_class
-        cls = loss_scale_optimizer_class()
-        if cls is None:
-            raise AttributeError(
-                "hoarfrost.mixed_precision.LossScaleOptimizer: this build of hoarfrost has no "
-                "hoarfrost.optimizers.LossScaleOptimizer.")
-        return cls
+    if name == "LossScaleOptimizer":  # keras.mixed_precision.LossScaleOptimizer (lazy: no
+        from hoarfrost.optimizers import LossScaleOptimizer  # import cycle at start-up)
+        return LossScaleOptimizer
     raise AttributeError(f"module 'hoarfrost.mixed_precision' has no attribute {name!r}")
 
 

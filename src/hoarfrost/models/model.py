@@ -2,10 +2,17 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
+from hoarfrost import finetuning
 from hoarfrost.engine.trainer import Trainer
-from hoarfrost.layers.layer import Layer
+from hoarfrost.layers.layer import Layer, _shape_to_spec
+from hoarfrost.object_registration import builtin_class
+from hoarfrost.saving import saving_lib
+from hoarfrost.saving.keras_config import to_keras
+from hoarfrost.selectors import select, variable_owners, walk
+from hoarfrost.summary import print_summary
 
 
 class Model(Trainer, Layer):
@@ -26,8 +33,8 @@ class Model(Trainer, Layer):
 
     def __new__(cls, *args, **kwargs):
         if cls is Model and (len(args) >= 2 or "inputs" in kwargs or "outputs" in kwargs):
-            from hoarfrost.models.functional import Functional
-            return Functional.__new__(Functional)
+            functional = builtin_class("Functional")  # registered as it is defined
+            return functional.__new__(functional)
         return super().__new__(cls)
 
     def __init__(self, *args, **kwargs):
@@ -83,8 +90,6 @@ class Model(Trainer, Layer):
             >>> model.freeze("dense1")          # a layer, by name
             >>> model.freeze("*/bias")          # every bias, by a glob on paths
         """
-        from hoarfrost.layers.layer import Layer
-        from hoarfrost.selectors import select, walk
         chosen = select(self, selectors)
         for item in chosen:
             item.trainable = False
@@ -100,8 +105,7 @@ class Model(Trainer, Layer):
 
         See `hoarfrost.finetuning.fine_tune`; returns the two phases' histories.
         """
-        from hoarfrost.finetuning import fine_tune
-        return fine_tune(self, x, y, epochs, head=head, freeze_epochs=freeze_epochs,
+        return finetuning.fine_tune(self, x, y, epochs, head=head, freeze_epochs=freeze_epochs,
                          base_lr_multiplier=base_lr_multiplier, **fit_kwargs)
 
     def unfreeze(self, *selectors) -> None:
@@ -111,8 +115,6 @@ class Model(Trainer, Layer):
         contents, so unfreezing `"base/block3/*"` inside a frozen base trains
         block 3 alone.
         """
-        from hoarfrost.layers.layer import Layer
-        from hoarfrost.selectors import select, variable_owners, walk
         owners = variable_owners(self)
         ancestors_of = {id(layer): ancestors for layer, ancestors in walk(self)}
         for item in select(self, selectors):
@@ -120,26 +122,26 @@ class Model(Trainer, Layer):
                 item.trainable = True
                 path = ancestors_of.get(id(item), ())
             else:
-                if item._is_state:
+                if item.is_state:
                     continue
                 item.trainable = True
                 owner, path = owners[id(item)]
                 path = path + (owner,)
             for layer in path:
-                layer._trainable = True
+                layer.set_trainable(True, recursive=False)
 
     def freeze_to(self, n: int) -> None:
         """Freeze `layers[:n]` and make `layers[n:]` trainable (fastai's `freeze_to`)."""
         layers = self.layers
         for layer in layers[:n]:
             layer.trainable = False
-        self._trainable = True
+        self.set_trainable(True, recursive=False)
         for layer in layers[n:]:
             layer.trainable = True
 
     def unfreeze_from(self, n: int) -> None:
         """Make `layers[n:]` trainable, leaving `layers[:n]` as they are."""
-        self._trainable = True
+        self.set_trainable(True, recursive=False)
         for layer in self.layers[n:]:
             layer.trainable = True
 
@@ -156,7 +158,6 @@ class Model(Trainer, Layer):
             expand_nested: also list the layers of nested models.
             show_trainable: add a column saying whether each layer trains.
         """
-        from hoarfrost.summary import print_summary
         print_summary(self, line_length=line_length, print_fn=print_fn,
                       expand_nested=expand_nested, show_trainable=show_trainable)
 
@@ -171,7 +172,6 @@ class Model(Trainer, Layer):
 
     def build(self, input_shape) -> None:
         """Build a subclassed model by running `call` abstractly on `input_shape`."""
-        from hoarfrost.layers.layer import _shape_to_spec
         if not self.built:
             self._build_shapes_dict = input_shape
             self.compute_output_spec(_shape_to_spec(input_shape))
@@ -187,8 +187,7 @@ class Model(Trainer, Layer):
     def save(self, filepath, overwrite: bool = True) -> None:
         """Save architecture, weights, trainable flags and optimizer state to a `.keras` zip
         that Keras 3 loads too (hoarfrost's flags and slots ride along as extra members)."""
-        from hoarfrost.saving.saving_lib import save_model
-        save_model(self, filepath, overwrite=overwrite)
+        saving_lib.save_model(self, filepath, overwrite=overwrite)
 
     def save_weights(self, filepath, overwrite: bool = True) -> None:
         """Save the weights: `*.weights.h5` in Keras's HDF5 layout (Keras loads it),
@@ -197,8 +196,7 @@ class Model(Trainer, Layer):
         `load_weights` restores values only, as in Keras; `save()` keeps the
         trainable flags and optimizer too.
         """
-        from hoarfrost.saving.saving_lib import save_weights
-        save_weights(self, filepath, overwrite=overwrite)
+        saving_lib.save_weights(self, filepath, overwrite=overwrite)
 
     def load_weights(self, filepath) -> None:
         """Load weights into this built model, from a file of any kind hoarfrost knows.
@@ -212,8 +210,7 @@ class Model(Trainer, Layer):
         file, extra in it, or of another shape raises, naming it; nothing is
         assigned then.
         """
-        from hoarfrost.saving.saving_lib import load_weights
-        load_weights(self, filepath)
+        saving_lib.load_weights(self, filepath)
 
     def export(self, filepath, format: str = "tf_saved_model", verbose: bool | None = None,
                input_signature=None, **kwargs) -> None:
@@ -277,7 +274,4 @@ class Model(Trainer, Layer):
 
         Keyword arguments go to `json.dumps` (e.g. `indent=2`).
         """
-        import json
-
-        from hoarfrost.saving.keras_config import to_keras
         return json.dumps(to_keras(self), **kwargs)

@@ -16,6 +16,8 @@ from typing import Any
 
 import jax.numpy as jnp
 
+from hoarfrost.object_registration import get_registered_object
+
 __all__ = ["LearningRateSchedule", "ExponentialDecay", "PiecewiseConstantDecay",
            "PolynomialDecay", "InverseTimeDecay", "CosineDecay", "CosineDecayRestarts",
            "serialize", "deserialize"]
@@ -198,7 +200,6 @@ def serialize(schedule: LearningRateSchedule) -> dict:
 
 def deserialize(config: dict, custom_objects=None) -> LearningRateSchedule:
     """A schedule from `serialize`'s dict (a Keras-written one too)."""
-    from hoarfrost.saving.serialization import get_registered_object
     cls = (get_registered_object(config["class_name"], custom_objects)
            or (config.get("registered_name")
                and get_registered_object(config["registered_name"], custom_objects))

@@ -27,7 +27,11 @@ from typing import Any, Iterator
 
 import numpy as np
 
+from hoarfrost.layers.layer import Layer
+from hoarfrost.layers.recurrent import _RNN
+from hoarfrost.layers.tensor_op import TensorOp
 from hoarfrost.naming import to_snake_case
+from hoarfrost.object_registration import builtin_class
 
 HDF5_SIGNATURE = b"\x89HDF\r\n\x1a\n"
 
@@ -52,16 +56,12 @@ class _Cell:
 
 
 def _is_recurrent(layer) -> bool:
-    from hoarfrost.layers.recurrent import _RNN
     return isinstance(layer, _RNN)
 
 
 def _model_layers(model) -> list | None:
     """The layers Keras saves in a model's `layers` container, or None for a non-model."""
-    from hoarfrost.layers.tensor_op import TensorOp
-    from hoarfrost.models.functional import Functional
-    from hoarfrost.models.sequential import Sequential
-    if isinstance(model, (Functional, Sequential)):
+    if isinstance(model, (builtin_class("Functional"), builtin_class("Sequential"))):
         # Keras's model.layers: no TensorOp (Keras's ops are not layers); a Sequential
         # never lists its input layer.
         return [layer for layer in model.layers if not isinstance(layer, TensorOp)]
@@ -73,7 +73,7 @@ def _own_variables(layer) -> list:
     if _is_recurrent(layer):
         return []  # Keras keeps them in the layer's `cell`
     own = list(layer._variables)
-    return [v for v in own if not v._is_state] + [v for v in own if v._is_state]
+    return [v for v in own if not v.is_state] + [v for v in own if v.is_state]
 
 
 def _key(name: str) -> str:
@@ -83,7 +83,6 @@ def _key(name: str) -> str:
 
 def _children(layer) -> Iterator[tuple[str, Any]]:
     """(attribute path, child) for each sublayer, named as Keras's attribute walk names it."""
-    from hoarfrost.layers.layer import Layer
     if _is_recurrent(layer):
         yield "cell", _Cell(layer)
         return
@@ -360,7 +359,6 @@ def assign_legacy(model, weights: dict, source: str) -> dict[str, Any]:
 
     Returns `{weight name in the file: variable}` (for optimizer weights).
     """
-    from hoarfrost.layers.tensor_op import TensorOp
     layers = [layer for layer in model.layers if not isinstance(layer, TensorOp)]
     by_name = {layer.name: layer for layer in layers}
     with_weights = {name for name, arrays in weights.items() if arrays}

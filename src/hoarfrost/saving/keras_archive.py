@@ -36,8 +36,14 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from hoarfrost import optimizers
+from hoarfrost.host import to_host
+from hoarfrost.object_registration import builtin_class
+from hoarfrost.optimizers import OptimizerState
 from hoarfrost.saving import archive as archives
-from hoarfrost.saving import h5_format, keras_config, tensor_file, validation
+from hoarfrost.saving import (compile_settings, h5_format, keras_config, keras_optimizer,
+                              tensor_file, training_state, validation)
+from hoarfrost.saving.serialization import deserialize_layer
 
 FORMAT = "hoarfrost.keras"
 FORMAT_VERSION = 2
@@ -189,7 +195,6 @@ def _translate(config: dict, custom_objects, where: str) -> dict:
 
 
 def _deserialize(entry: dict, custom_objects, safe_mode: bool, where: str):
-    from hoarfrost.saving.serialization import deserialize_layer
     try:
         model = deserialize_layer(entry, custom_objects, safe_mode=safe_mode)
     except ValueError as exc:  # found while building (an unknown class, bytecode, ...)
@@ -232,9 +237,8 @@ def load_keras_zip(filepath, custom_objects=None, compile: bool = True,
     compile_config = config.get("compile_config")
     if compile and compile_config:
         if state is not None and state.get("compile_config"):
-            from hoarfrost.saving import saving_lib
-            saving_lib._restore_compile(model, state["compile_config"], state.get("optimizer"),
-                                        None, filepath, custom_objects)
+            compile_settings.restore_compile(model, state["compile_config"],
+                                             state.get("optimizer"), filepath, custom_objects)
             if slots is not None and model.compiled:
                 _restore_own_slots(model, state["optimizer"], slots, filepath)
         else:
@@ -247,92 +251,42 @@ def load_keras_zip(filepath, custom_objects=None, compile: bool = True,
 def _build(model, entry: dict) -> None:
     shape = (entry.get("build_config") or {}).get("input_shape")
     if not model.built and shape is not None:
-        from hoarfrost.saving.saving_lib import _to_tuples
-        model.build(_to_tuples(shape))
+        model.build(compile_settings.to_tuples(shape))
 
 
 def _compile_from_keras(model, compile_config: dict, filepath, custom_objects) -> None:
     """Compile as the file's Keras compile config says; a setting hoarfrost lacks (an
     optimizer or loss of another name) leaves the model uncompiled, with a warning that
     names it."""
-    from hoarfrost.saving import saving_lib
     hf_compile, optimizer = keras_config.compile_from_keras(compile_config, repr(filepath))
     opt_state = None if optimizer is None else {"optimizer": optimizer}
     try:
-        saving_lib._restore_compile(model, hf_compile, opt_state, None, filepath,
-                                    custom_objects)
+        compile_settings.restore_compile(model, hf_compile, opt_state, filepath, custom_objects)
     except ValueError as exc:
         _warn(filepath, f"its compile settings can not be restored ({exc}); the model is "
               "loaded uncompiled. Call compile() to train it.")
 
 
-def keras_slot_layout(optimizer) -> list[list[tuple[str, object]]]:
-    """Keras's slot variables of `optimizer`: groups of (Keras name, hoarfrost slot key),
-    each group laid out variable by variable (`add_optimizer_variables`)."""
-    kind = type(optimizer).__name__
-    if kind in ("Adam", "AdamW"):
-        groups = [[("momentum", "m"), ("velocity", "v")]]
-        return groups + ([[("velocity_hat", "v_hat")]] if optimizer.amsgrad else [])
-    if kind == "SGD":
-        return [[("momentum", "momentum")]] if optimizer.momentum else []
-    if kind == "RMSprop":
-        return ([[("velocity", "velocity")]]
-                + ([[("momentum", "momentum")]] if optimizer.momentum else [])
-                + ([[("average_gradient", "average_gradient")]] if optimizer.centered else []))
-    if kind == "Adagrad":
-        return [[("accumulator", 0)]]
-    raise ValueError(f"optimizer {kind}: no Keras slot layout known.")
-
-
-def _slot_get(slots, key):
-    if isinstance(slots, dict):
-        return slots[key]
-    return jax.tree.leaves(slots)[key]
-
-
-def _slot_set(slots, key, value):
-    if isinstance(slots, dict):
-        return {**slots, key: value}
-    leaves, treedef = jax.tree.flatten(slots)
-    leaves[key] = value
-    return jax.tree.unflatten(treedef, leaves)
-
-
-def _has_lr_variable(optimizer) -> bool:
-    return optimizer._schedule is None
-
-
-def keras_optimizer_arrays(model) -> list[np.ndarray]:
+def keras_optimizer_arrays(model) -> list[np.ndarray] | None:
     """The optimizer's state as Keras 3 lays it out: iterations, the learning rate (unless
-    a schedule), then the slots of the trainable variables (now), group by group."""
-    optimizer = model.optimizer
-    arrays = [np.asarray(optimizer.iterations.numpy(), np.int64)]
-    if _has_lr_variable(optimizer):
-        arrays.append(np.asarray(optimizer._learning_rate.numpy(), np.float32))
-    trainable = model.trainable_weights
-    for group in keras_slot_layout(optimizer):
-        for variable in trainable:
-            slots = optimizer._slots.get(variable)
-            if slots is None:
-                slots = optimizer._direction.init(jnp.zeros(variable.shape, variable.dtype))
-            for _, key in group:
-                arrays.append(np.asarray(_slot_get(slots, key)))
-    return arrays
+    a schedule), then the slots of the trainable variables (now), group by group; None
+    when hoarfrost does not know the optimizer's Keras layout."""
+    return keras_optimizer.keras_arrays(model.optimizer, model.trainable_weights)
 
 
-def _restore_keras_slots(model, arrays: list, filepath, names=None) -> None:
+def _restore_keras_slots(model, arrays: list, filepath) -> None:
     """Slots from Keras's `optimizer/vars` (the trainable variables', as Keras keeps them)."""
     optimizer = model.optimizer
     if not arrays:
         return
-    try:
-        layout = keras_slot_layout(optimizer)
-    except ValueError as exc:
-        _warn(filepath, f"{exc} Its optimizer state is not restored.")
-        return
     trainable = model.trainable_weights
-    head = 2 if _has_lr_variable(optimizer) else 1
-    expected = head + sum(len(group) for group in layout) * len(trainable)
+    names = keras_optimizer.slot_names(optimizer, trainable)
+    if names is None:
+        _warn(filepath, f"optimizer {type(optimizer).__name__}: no Keras slot layout known. "
+              "Its optimizer state is not restored.")
+        return
+    head = 2 if keras_optimizer.has_lr_variable(optimizer) else 1
+    expected = head + len(names)
     if len(arrays) != expected:
         _warn(filepath, f"its optimizer holds {len(arrays)} variables, but "
               f"{type(optimizer).__name__} over the model's {len(trainable)} trainable "
@@ -346,26 +300,15 @@ def _restore_keras_slots(model, arrays: list, filepath, names=None) -> None:
               "learning rate is not a scalar of the right kind; the optimizer state is not "
               "restored (fit starts with fresh slots).")
         return
-    iterations = int(step)
-    values = iter(arrays[head:])
-    new = {v: optimizer.slots_for(v) for v in trainable}
-    for group in layout:
-        for variable in trainable:
-            for _, key in group:
-                value = np.asarray(next(values))
-                if tuple(value.shape) != tuple(variable.shape) or value.dtype.kind != "f":
-                    _warn(filepath, f"an optimizer slot has shape {value.shape} and dtype "
-                          f"{value.dtype} where {variable.path} has {variable.shape} "
-                          f"({variable.dtype}); the optimizer state is not restored.")
-                    return
-                new[variable] = _slot_set(new[variable], key, jnp.asarray(value, variable.dtype))
-    optimizer.iterations.assign(iterations)
-    if head == 2:
-        optimizer.learning_rate = float(np.asarray(arrays[1]))
-    for variable, slots in new.items():
-        if isinstance(slots, dict) and "count" in slots:  # Keras counts steps globally
-            slots = {**slots, "count": jnp.asarray(iterations, slots["count"].dtype)}
-        optimizer._slots[variable] = slots
+    values = [np.asarray(a) for a in arrays[head:]]
+    for (variable, _), value in zip(names, values):
+        if tuple(value.shape) != tuple(variable.shape) or value.dtype.kind != "f":
+            _warn(filepath, f"an optimizer slot has shape {value.shape} and dtype "
+                  f"{value.dtype} where {variable.path} has {variable.shape} "
+                  f"({variable.dtype}); the optimizer state is not restored.")
+            return
+    keras_optimizer.restore_keras_arrays(optimizer, trainable, names, values, int(step),
+                                         None if rate is None else float(rate))
 
 
 def _warn(filepath, message: str) -> None:
@@ -375,10 +318,10 @@ def _warn(filepath, message: str) -> None:
 # --- hoarfrost's extras --------------------------------------------------------------------
 def _layer_paths(model) -> dict[str, object]:
     """Each layer by its Keras weight-group path (`layers/dense`), the model as ""."""
-    from hoarfrost.layers.layer import Layer
+    layer_class = builtin_class("Layer")
     return {path[:-len("vars")].rstrip("/"): obj
             for path, (_, _, obj) in h5_format.weight_groups(model).items()
-            if isinstance(obj, Layer)}
+            if isinstance(obj, layer_class)}
 
 
 def _variable_paths(model) -> dict[str, object]:
@@ -388,29 +331,26 @@ def _variable_paths(model) -> dict[str, object]:
 
 def extras(model) -> tuple[dict, bytes | None]:
     """(`hoarfrost/state.json`, `hoarfrost/optimizer.safetensors` or None) for `model`."""
-    from hoarfrost import optimizers
-    from hoarfrost.distribution import to_host
-    from hoarfrost.saving import saving_lib
+    paths = _variable_paths(model)
     state = {"format": FORMAT, "version": FORMAT_VERSION,
-             "layers": {p: layer._trainable for p, layer in _layer_paths(model).items()},
-             "variables": {p: v._trainable for p, v in _variable_paths(model).items()},
-             "compile_config": saving_lib._compile_config(model), "optimizer": None}
+             "layers": {p: layer.trainable for p, layer in _layer_paths(model).items()},
+             "variables": {p: v.trainable for p, v in paths.items()},
+             "compile_config": compile_settings.compile_config(model), "optimizer": None}
     optimizer = getattr(model, "optimizer", None)
-    if optimizer is None or optimizers.serialize(optimizer) is None:
+    record = training_state.optimizer_config(optimizer)  # config, multipliers, schedule
+    if record is None:
         return state, None
-    opt_state = saving_lib._optimizer_state(optimizer)  # config, multipliers, schedule
-    by_id = {id(v): p for p, v in _variable_paths(model).items()}
-    tensors = {"iterations": np.asarray(optimizer.iterations.numpy())}
+    snapshot = optimizer.snapshot(list(paths.values()), copy=False)
+    tensors = {"iterations": np.asarray(to_host(snapshot.iterations))}
     owners = []
-    for variable, slots in optimizer._slots.items():
-        if id(variable) not in by_id:
+    for path, slots in zip(paths, snapshot.slots):
+        if slots is None:
             continue
-        path = by_id[id(variable)]
         owners.append(path)
         for j, leaf in enumerate(jax.tree.leaves(slots)):
             tensors[f"{path}/{j}"] = to_host(leaf)
-    opt_state["slots"] = owners
-    state["optimizer"] = opt_state
+    record["slots"] = owners
+    state["optimizer"] = record
     return state, tensor_file.dumps(tensors)  # a SHA-256 per tensor, checked at load
 
 
@@ -418,21 +358,17 @@ def _restore_flags(model, state: dict) -> None:
     layers = _layer_paths(model)
     for path, flag in state.get("layers", {}).items():
         if path in layers:
-            layers[path]._trainable = bool(flag)
+            layers[path].set_trainable(bool(flag), recursive=False)
     variables = _variable_paths(model)
     for path, flag in state.get("variables", {}).items():
-        if path in variables and not variables[path]._is_state:
-            variables[path]._trainable = bool(flag)
+        if path in variables and not variables[path].is_state:
+            variables[path].trainable = bool(flag)
 
 
 def _slot_templates(optimizer, variables: list) -> list:
     """Per variable, the (leaves, treedef) of the slots `optimizer` makes for it: shapes
     and dtypes only, nothing created or compiled, the optimizer untouched."""
-    out = []
-    for variable in variables:
-        spec = jax.ShapeDtypeStruct(tuple(variable.shape), variable.dtype)
-        out.append(jax.tree.flatten(jax.eval_shape(optimizer._direction.init, spec)))
-    return out
+    return [jax.tree.flatten(optimizer.slot_spec(variable)) for variable in variables]
 
 
 def _checked_slots(optimizer, opt_state: dict, tensors: dict, variables: dict,
@@ -457,23 +393,23 @@ def _restore_own_slots(model, opt_state: dict, tensors: dict, filepath) -> None:
     optimizer = model.optimizer
     slots = _checked_slots(optimizer, opt_state, tensors, _variable_paths(model),
                            archives.member_label(os.fspath(filepath), SLOTS))
-    optimizer.iterations.assign(tensors["iterations"])
-    optimizer._slots.update(slots)
+    optimizer.restore(OptimizerState(list(slots), list(slots.values()), jnp.asarray(
+        tensors["iterations"], optimizer.iterations.dtype)))
 
 
 # --- writing -------------------------------------------------------------------------------
 def optimizer_groups(model) -> dict:
-    """`{"optimizer/vars": (name, arrays)}` for a compiled model with a built-in optimizer."""
-    from hoarfrost import optimizers
+    """`{"optimizer/vars": (name, arrays)}` for a compiled model with a built-in optimizer
+    whose Keras layout hoarfrost knows (else `{}`: hoarfrost's extras keep its state)."""
     optimizer = getattr(model, "optimizer", None) if getattr(model, "compiled", False) else None
     if optimizer is None or optimizers.serialize(optimizer) is None:
         return {}
-    return {"optimizer/vars": (optimizer.name, keras_optimizer_arrays(model))}
+    arrays = keras_optimizer_arrays(model)
+    return {} if arrays is None else {"optimizer/vars": (optimizer.name, arrays)}
 
 
 def keras_zip_members(model) -> dict[str, bytes]:
     """The members of the `.keras` zip `model.save()` writes, in writing order."""
-    from hoarfrost import optimizers
     import datetime
     config = keras_config.to_keras(model)
     state, slots = extras(model)
@@ -565,10 +501,11 @@ def _restore_legacy_slots(model, weights: list, names: dict, filepath) -> None:
     """Optimizer slots of a legacy file, matched by the weight names the file gives them
     (tf_keras: `Adam/m/dense/kernel:0`; Keras 3's writer: `adam/dense_kernel_momentum`)."""
     optimizer = model.optimizer
-    try:
-        layout = keras_slot_layout(optimizer)
-    except ValueError as exc:
-        _warn(filepath, f"{exc} Its optimizer state is not restored.")
+    trainable = model.trainable_weights
+    layout = keras_optimizer.slot_names(optimizer, trainable)
+    if layout is None:
+        _warn(filepath, f"optimizer {type(optimizer).__name__}: no Keras slot layout known. "
+              "Its optimizer state is not restored.")
         return
     by_variable = {id(v): n for n, v in names.items()}
     found = {}
@@ -588,34 +525,28 @@ def _restore_legacy_slots(model, weights: list, names: dict, filepath) -> None:
         _warn(filepath, "its optimizer weights have no iteration count; the optimizer state "
               "is not restored.")
         return
-    new = {}
-    for variable in model.trainable_weights:
+    values = []
+    tf_names = {v: k for k, v in _TF_KERAS_SLOTS.items()}
+    for variable, keras_name in layout:
         weight_name = by_variable.get(id(variable))
-        slots = optimizer.slots_for(variable)
-        for group in layout:
-            for keras_name, key in group:
-                short = {v: k for k, v in _TF_KERAS_SLOTS.items()}.get(keras_name, keras_name)
-                stem = weight_name.split(":")[0] if weight_name else None
-                candidates = [n for n in found if stem and (
-                    n.endswith(f"/{short}/{weight_name}") or n.endswith(f"/{keras_name}/{weight_name}")
-                    or n.endswith(f"/{stem.replace('/', '_')}_{keras_name}"))]
-                if len(candidates) != 1:
-                    _warn(filepath, f"no single optimizer weight for slot {keras_name} of "
-                          f"{variable.path} (file weight {weight_name!r}); the optimizer state "
-                          "is not restored.")
-                    return
-                value = found[candidates[0]]
-                if tuple(value.shape) != tuple(variable.shape) or value.dtype.kind != "f":
-                    _warn(filepath, f"optimizer weight {candidates[0]!r} has shape "
-                          f"{value.shape} and dtype {value.dtype}; the optimizer state is not "
-                          "restored.")
-                    return
-                slots = _slot_set(slots, key, jnp.asarray(value, variable.dtype))
-        if isinstance(slots, dict) and "count" in slots:
-            slots = {**slots, "count": jnp.asarray(iterations, slots["count"].dtype)}
-        new[variable] = slots
-    optimizer.iterations.assign(iterations)
-    optimizer._slots.update(new)
+        short = tf_names.get(keras_name, keras_name)
+        stem = weight_name.split(":")[0] if weight_name else None
+        candidates = [n for n in found if stem and (
+            n.endswith(f"/{short}/{weight_name}") or n.endswith(f"/{keras_name}/{weight_name}")
+            or n.endswith(f"/{stem.replace('/', '_')}_{keras_name}"))]
+        if len(candidates) != 1:
+            _warn(filepath, f"no single optimizer weight for slot {keras_name} of "
+                  f"{variable.path} (file weight {weight_name!r}); the optimizer state "
+                  "is not restored.")
+            return
+        value = found[candidates[0]]
+        if tuple(value.shape) != tuple(variable.shape) or value.dtype.kind != "f":
+            _warn(filepath, f"optimizer weight {candidates[0]!r} has shape "
+                  f"{value.shape} and dtype {value.dtype}; the optimizer state is not "
+                  "restored.")
+            return
+        values.append(value)
+    keras_optimizer.restore_keras_arrays(optimizer, trainable, layout, values, iterations, None)
 
 
 def load_legacy_weights(model, filepath) -> None:
@@ -682,10 +613,11 @@ def restore_training_state(model, filepath) -> None:
     h5_format.assign_tree(model, tree, repr(filepath))  # checks everything, then sets
     if state is not None:
         _restore_flags(model, state)
-    if slots is not None:
-        optimizer._slots.clear()
-        optimizer._slots.update(slots)
-        optimizer.iterations.assign(iterations)
+    if slots is not None:  # the saved state exactly: variables saved without slots lose theirs
+        variables = list(_variable_paths(model).values())
+        optimizer.restore(OptimizerState(
+            variables, [slots.get(v) for v in variables],
+            jnp.asarray(iterations, optimizer.iterations.dtype)))
         if isinstance(rate, (int, float)) and not isinstance(rate, bool) \
-                and getattr(optimizer, "_schedule", None) is None:
+                and optimizer.learning_rate_schedule is None:
             optimizer.learning_rate = rate

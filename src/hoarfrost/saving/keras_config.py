@@ -25,7 +25,13 @@ import inspect
 import json
 import re
 
+import jax
+
+from hoarfrost import ops
+from hoarfrost.layers.tensor_op import ALLOWED_OPS, TensorOp
 from hoarfrost.naming import to_snake_case
+from hoarfrost.object_registration import builtin_class, get_registered_object
+from hoarfrost.symbolic import is_keras_tensor
 
 # Keys of Keras's layer configs that hoarfrost's layers lack, with the value hoarfrost
 # behaves as (the only value accepted when reading; written so Keras sees its own keys).
@@ -33,13 +39,10 @@ _KERAS_ONLY = {
     "quantization_config": None, "sparse": False, "ragged": False, "optional": False,
     "time_major": False, "lora_rank": None, "lora_alpha": None, "synchronized": False,
     "renorm": False, "renorm_clipping": None, "input_axes": None, "output_axes": None,
-    "use_ema": False, "loss_scale_factor": None, "gradient_accumulation_steps": None,
-    "ema_overwrite_frequency": None,
 }
 # Keys whose value has no effect in hoarfrost (or given the keys above): any value.
 # (Keras 3 drops Keras 2's `input_length` too: the input shape says it.)
-_IGNORABLE = {"implementation", "ema_momentum", "renorm_momentum", "shared_object_id",
-              "input_length"}
+_IGNORABLE = {"implementation", "renorm_momentum", "shared_object_id", "input_length"}
 # Keys Keras writes per class that hoarfrost's configs lack (all at None unless listed).
 _KERAS_KEYS = {
     "InputLayer": {"sparse": False, "ragged": False, "optional": False},
@@ -96,10 +99,9 @@ def from_keras(config: dict, custom_objects: dict | None = None) -> dict:
 
 
 def _resolve_class(class_name: str, registered: str | None, custom_objects):
-    from hoarfrost.saving.serialization import _builtin_classes, get_registered_object
     return (get_registered_object(class_name, custom_objects)
             or (registered and get_registered_object(registered, custom_objects))
-            or _builtin_classes().get(class_name))
+            or builtin_class(class_name))
 
 
 def _layer_from_keras(entry: dict, custom_objects, where: str) -> dict:
@@ -233,10 +235,9 @@ def _is_op(entry: dict) -> bool:
     module = entry.get("module")
     if module is not None:
         return str(module).startswith("keras.src.ops")
-    from hoarfrost.saving.serialization import _builtin_classes
     config = entry.get("config") or {}
     return "trainable" not in config and (
-        entry.get("class_name") not in _builtin_classes() or set(config) == {"name"})
+        builtin_class(str(entry.get("class_name"))) is None or set(config) == {"name"})
 
 
 def _functional_from_keras(config: dict, custom_objects, where: str) -> dict:
@@ -403,8 +404,6 @@ def _encode_op_args(value, tensors: list, produced):
 def _op_name(class_name: str) -> str:
     """The `hoarfrost.ops` name of a Keras operation class, only from the allowlist of
     pure array operations a graph may record (`tensor_op.ALLOWED_OPS`)."""
-    from hoarfrost import ops
-    from hoarfrost.layers.tensor_op import ALLOWED_OPS
     if not isinstance(class_name, str):
         raise ValueError(f"Keras config: an operation names the class {class_name!r}.")
     name = _OP_NAMES.get(class_name, to_snake_case(class_name))
@@ -462,16 +461,13 @@ def _jsonable(tree):
 
 
 def _layer_to_keras(layer) -> dict:
-    from hoarfrost.models.functional import Functional
-    from hoarfrost.models.sequential import Sequential
-    from hoarfrost.layers.tensor_op import TensorOp
     class_name = type(layer).__name__
     registered = getattr(type(layer), "_registered_name", None)
-    if isinstance(layer, Functional):
+    if isinstance(layer, builtin_class("Functional")):
         return {"module": "keras.src.models.functional", "class_name": "Functional",
                 "config": _functional_to_keras(layer), "registered_name": "Functional",
                 "build_config": {"input_shape": None}, "compile_config": {}}
-    if isinstance(layer, Sequential):
+    if isinstance(layer, builtin_class("Sequential")):
         config = {"name": layer.name, "trainable": layer.trainable,
                   "dtype": _policy(layer.dtype_policy),
                   "layers": [_with_build_config(_layer_to_keras(sub), sub) for sub in
@@ -532,9 +528,6 @@ def _object_to_keras(key: str, value: dict) -> dict:
 
 
 def _functional_to_keras(model) -> dict:
-    from hoarfrost.layers.tensor_op import TensorOp
-    from hoarfrost.symbolic import is_keras_tensor
-    import jax
     own = {id(node) for node in model._nodes}
     history: dict[int, list] = {}  # id(tensor) -> [layer name, node index, tensor index]
     node_index: dict[int, int] = {}
@@ -655,9 +648,10 @@ def optimizer_from_keras(config: dict, where: str = "optimizer") -> dict:
 
 def optimizer_to_keras(serialized: dict) -> dict:
     config = dict(serialized["config"])
-    for key in ("use_ema", "ema_momentum", "ema_overwrite_frequency", "loss_scale_factor",
-                "gradient_accumulation_steps"):
-        config.setdefault(key, 0.99 if key == "ema_momentum" else _KERAS_ONLY[key])
+    for key, default in (("use_ema", False), ("ema_momentum", 0.99),
+                         ("ema_overwrite_frequency", None), ("loss_scale_factor", None),
+                         ("gradient_accumulation_steps", None)):
+        config.setdefault(key, default)
     if isinstance(config.get("learning_rate"), dict):
         schedule = dict(config["learning_rate"])
         schedule["module"] = "keras.optimizers.schedules"

@@ -17,29 +17,28 @@ from __future__ import annotations
 
 import json
 import os
-import re
 import tempfile
-import warnings
 import zipfile
 from pathlib import Path
 
-import jax
 import numpy as np
 
-from hoarfrost.distribution import is_writer
+from hoarfrost.host import is_writer
 from hoarfrost.saving import archive as archives
-from hoarfrost.saving import temp_files, tensor_file, validation
+from hoarfrost.saving import (compile_settings, keras_archive, temp_files, tensor_file,
+                              training_state, validation)
 from hoarfrost.saving.serialization import deserialize_layer
 
 FORMAT = "hoarfrost.keras"
 FORMAT_VERSION = 1
 
 
-def _atomic_write(filepath, write) -> None:
+def atomic_write(filepath, write) -> None:
     """Write through a temp file in the same directory, then rename over the target.
 
-    The temp file's name marks its writer, so that the next write to the same
-    target removes what a killed one left (see `temp_files`).
+    `write(handle)` writes the content; a failure at any point leaves the
+    previous file as it was. The temp file's name marks its writer, so that the next
+    write to the same target removes what a killed one left (see `temp_files`).
     """
     path = Path(filepath)
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -73,65 +72,9 @@ def _check_overwrite(filepath, overwrite: bool) -> None:
         raise FileExistsError(f"{filepath} exists and overwrite=False.")
 
 
-def _layers_in_order(layer):
-    """Format 1's layer order: depth first, a functional model's layers in call order."""
-    yield layer
-    nodes = getattr(layer, "_nodes", None)
-    children = (list(dict.fromkeys(node.layer for node in nodes)) if nodes is not None
-                else layer._layers)
-    for child in children:
-        yield from _layers_in_order(child)
-
-
-def _v1_weights(model) -> list:
-    """`model.weights` in format 1's order (functional layers in call order)."""
-    seen, out = set(), []
-    for layer in _layers_in_order(model):
-        for variable in layer._variables:
-            if id(variable) not in seen:
-                seen.add(id(variable))
-                out.append(variable)
-    return out
-
-
 def _contiguous(value: np.ndarray) -> np.ndarray:
     """C-contiguous, keeping the shape (np.ascontiguousarray makes a scalar 1-D)."""
     return np.ascontiguousarray(value).reshape(value.shape)
-
-
-def _trainability(model) -> dict:
-    return {
-        "layers": [layer._trainable for layer in _layers_in_order(model)],
-        "variables": [{"path": v.path, "shape": list(v.shape), "dtype": str(v.dtype),
-                       "trainable": v._trainable} for v in model.weights],
-    }
-
-
-def _optimizer_state(optimizer) -> dict | None:
-    """A built-in optimizer's config and learning-rate multipliers (None for another):
-    what a saved file needs besides the slots to rebuild it."""
-    from hoarfrost import optimizers
-    config = optimizers.serialize(optimizer) if optimizer is not None else None
-    if config is None:
-        return None
-    state = {"optimizer": config, "slots": [],
-             "lr_multipliers": [_pattern_to_json(p) + [float(f)]
-                                for p, f in optimizer.lr_multipliers.items()]}
-    if optimizer._schedule is not None and "learning_rate" not in config["config"]:
-        # A schedule is a Python callable: keep its current value, say so at load.
-        config["config"]["learning_rate"] = float(optimizer.learning_rate)
-        state["schedule"] = True
-    return state
-
-
-def _pattern_to_json(pattern) -> list:
-    if isinstance(pattern, re.Pattern):
-        return ["regex", pattern.pattern, pattern.flags]
-    return ["glob", pattern, 0]
-
-
-def _pattern_from_json(kind, pattern, flags):
-    return re.compile(pattern, flags) if kind == "regex" else pattern
 
 
 def save_model(model, filepath, overwrite: bool = True) -> None:
@@ -141,7 +84,6 @@ def save_model(model, filepath, overwrite: bool = True) -> None:
     Over several processes every process calls it (values may be gathered)
     and process 0 alone writes, as in Keras.
     """
-    from hoarfrost.saving import keras_archive
     filepath = os.fspath(filepath)
     if not filepath.endswith(".keras"):
         raise ValueError(
@@ -157,76 +99,7 @@ def save_model(model, filepath, overwrite: bool = True) -> None:
                 archive.writestr(name, blob)
 
     if is_writer():  # every process gathered the values above; process 0 alone writes
-        _atomic_write(filepath, write)
-
-
-def _jsonable(tree):
-    if isinstance(tree, tuple):
-        return [_jsonable(t) for t in tree]
-    if isinstance(tree, list):
-        return [_jsonable(t) for t in tree]
-    return tree
-
-
-def _compile_config(model) -> dict | None:
-    from hoarfrost import losses, optimizers
-    if not getattr(model, "compiled", False):
-        return None
-    def one_loss(loss, obj):
-        if loss is None or isinstance(loss, str):
-            return loss
-        return losses.serialize(obj) or _custom(loss)
-
-    loss, objects = model.loss, model._loss_obj
-    if isinstance(loss, dict) and isinstance(objects, dict):  # one loss per output
-        loss = {k: one_loss(v, objects[k]) for k, v in loss.items()}
-    elif isinstance(loss, (list, tuple)):
-        loss = [one_loss(v, o) for v, o in zip(loss, objects)]
-    else:
-        loss = one_loss(loss, objects)
-    config = model._compile_config
-    return {"loss": loss, "metrics": _map_entries(config.metrics, _metric_identifier) or [],
-            "weighted_metrics": _map_entries(config.weighted_metrics, _metric_identifier),
-            "loss_weights": _jsonable(config.loss_weights),
-            "steps_per_execution": model.steps_per_execution,
-            "has_optimizer": optimizers.serialize(model.optimizer) is not None}
-
-
-def _map_entries(tree, fn):
-    """`fn` on each identifier of a compile argument, keeping its lists and dicts."""
-    if tree is None:
-        return None
-    if isinstance(tree, dict) and "class_name" not in tree and "custom" not in tree:
-        return {k: _map_entries(v, fn) for k, v in tree.items()}
-    if isinstance(tree, (list, tuple)):
-        return [_map_entries(v, fn) for v in tree]
-    return fn(tree)
-
-
-def _metric_identifier(metric):
-    """A metric as JSON: a name, a built-in's config, or `_custom(metric)`."""
-    from hoarfrost import metrics
-    if isinstance(metric, (str, dict)):
-        return metric  # a dict: a built-in's config, as load_model() passes it
-    if isinstance(metric, metrics.Metric) and metrics.serialize(metric) is not None:
-        return metrics.serialize(metric)
-    if isinstance(metric, type) and metric in metrics._CLASSES.values():
-        return {"class_name": metric.__name__, "config": {}}
-    if metrics._NAMES.get(getattr(metric, "__name__", None)) is metric:
-        return metric.__name__  # a built-in function
-    return _custom(metric)
-
-
-def _custom(obj) -> dict:
-    """`{"custom": name[, "config"]}`: found again at load in `custom_objects` or the registry."""
-    named = obj if hasattr(obj, "__name__") else type(obj)
-    custom = {"custom": getattr(named, "_registered_name", None) or named.__name__}
-    if named is type(obj) and hasattr(obj, "get_config"):
-        try:
-            custom["config"] = json.loads(json.dumps(obj.get_config()))
-        except (TypeError, ValueError):
-            pass
-    return custom
+        atomic_write(filepath, write)
 
 
 _MEMBERS = ("metadata.json", "config.json", "state.json", "model.safetensors")
@@ -301,7 +174,6 @@ def load_model(filepath, custom_objects: dict | None = None, compile: bool = Tru
             False only for files from a trusted source. See
             `hoarfrost.saving.safe_mode`.
     """
-    from hoarfrost.saving import keras_archive
     filepath = os.fspath(filepath)
     kind = keras_archive.detect(filepath)
     if kind == keras_archive.KERAS_ZIP:
@@ -335,14 +207,39 @@ def _load_v1(filepath, custom_objects, compile, safe_mode):
         raise ValueError(f"{archives.member_label(filepath, 'config.json')}: {exc}") from exc
     input_shape = (config.get("build_config") or {}).get("input_shape")
     if not model.built and input_shape is not None:
-        model.build(_to_tuples(input_shape))
-    _assign_weights(model, weights, state["variables"], filepath)
-    _restore_trainability(model, state)
+        model.build(compile_settings.to_tuples(input_shape))
     compile_config = config.get("compile_config")
     if compile and compile_config:
-        _restore_compile(model, compile_config, state.get("optimizer"), opt_tensors, filepath,
-                         custom_objects)
+        compile_settings.restore_compile(model, compile_config, state.get("optimizer"), filepath,
+                                         custom_objects)
+    training_state.restore(model, state, weights, opt_tensors if compile else None, filepath)
     return model
+
+
+def load_training_state(model, filepath) -> None:
+    """Load a `.keras` file's weights, trainable flags and optimizer state into `model`.
+
+    Unlike `load_model`, the architecture is not rebuilt: the values go into
+    the model (and its compiled optimizer) that is about to train, as
+    `BackupAndRestore` resumes. Everything is read and checked first; the
+    model changes only once nothing can fail.
+    """
+    filepath = os.fspath(filepath)
+    if keras_archive.detect(filepath) == keras_archive.KERAS_ZIP:  # what save() writes now
+        keras_archive.restore_training_state(model, filepath)
+        return
+    with _open_archive(filepath) as archive:  # format 1: read and checked whole first
+        state = _read_json(archive, "state.json", filepath)
+        validation.check_state(state, archives.member_label(filepath, "state.json"))
+        weights = _read_tensors(archive, "model.safetensors")
+        opt_tensors = None
+        if "optimizer.safetensors" in archive.namelist():
+            opt_tensors = _read_tensors(archive, "optimizer.safetensors")
+            validation.check_optimizer_tensors(
+                opt_tensors, (state.get("optimizer") or {}).get("slots", []),
+                archives.member_label(filepath, "optimizer.safetensors"))
+    training_state.restore(model, state, weights, opt_tensors, filepath,
+                           warn_without_optimizer=True)
 
 
 def _read_json(archive: zipfile.ZipFile, name: str, filepath) -> dict:
@@ -352,35 +249,6 @@ def _read_json(archive: zipfile.ZipFile, name: str, filepath) -> dict:
         raise ValueError(f"{filepath!r} is corrupted: {name} holds a {type(value).__name__}, "
                          "expected a JSON object.")
     return value
-
-
-def _to_tuples(shape):
-    if isinstance(shape, list) and shape and isinstance(shape[0], list):
-        return [tuple(s) for s in shape]
-    return tuple(shape)
-
-
-def _assign_weights(model, tensors: dict, records: list, filepath) -> None:
-    validation.check_weight_tensors(tensors, records, repr(os.fspath(filepath)))
-    variables = _v1_weights(model)
-    if len(variables) != len(records):
-        raise ValueError(
-            f"{filepath!r} holds {len(records)} weights with shapes "
-            f"{_shapes([r['shape'] for r in records])}, but model \"{model.name}\" has "
-            f"{len(variables)} with shapes {_shapes([v.shape for v in variables])}."
-        )
-    values = []
-    for i, (variable, record) in enumerate(zip(variables, records)):
-        value = tensors.get(f"{i:05d}")
-        if value is None or list(value.shape) != list(variable.shape):
-            raise ValueError(
-                f"{filepath!r}: weight {i} ({record['path']}) has shape "
-                f"{None if value is None else list(value.shape)}, but the model's variable "
-                f"{variable.path} has shape {list(variable.shape)}."
-            )
-        values.append(value)
-    for variable, value in zip(variables, values):
-        variable.assign(value)
 
 
 def _in_saved_order(variables: list, records: list) -> list:
@@ -400,88 +268,6 @@ def _shapes(shapes, limit: int = 8) -> str:
     return f"[{text}{', ...' if len(shapes) > limit else ''}]"
 
 
-def _restore_trainability(model, state: dict) -> None:
-    for layer, flag in zip(_layers_in_order(model), state["layers"]):
-        layer._trainable = bool(flag)
-    for variable, record in zip(_v1_weights(model), state["variables"]):
-        if not variable._is_state:
-            variable._trainable = bool(record["trainable"])
-
-
-def _restore_compile(model, compile_config: dict, opt_state, opt_tensors, filepath,
-                     custom_objects) -> None:
-    from hoarfrost import optimizers
-    if compile_config.get("loss") is None:
-        return
-    if opt_state is None:
-        _warn(filepath, "its optimizer is not one of hoarfrost's built-in optimizers, so it "
-              "was not saved; the model is loaded uncompiled. Call compile() to train it.")
-        return
-    missing: list = []
-
-    def resolve(identifier):
-        found = _resolve_custom(identifier, custom_objects)
-        if found is None and identifier is not None:
-            missing.append(identifier["custom"])
-        return found
-
-    loss = _map_entries(compile_config["loss"], resolve)
-    if missing:
-        name = missing[0]
-        _warn(filepath, f"its loss '{name}' is not registered; the model is loaded "
-              f"uncompiled. Pass custom_objects={{'{name}': {name}}} to load_model().")
-        return
-    metrics, weighted = (_map_entries(compile_config.get(key), resolve)
-                         for key in ("metrics", "weighted_metrics"))
-    for name in missing:  # an unknown metric is left out (None: no metric there)
-        _warn(filepath, f"its metric '{name}' is not registered and is left out. Pass "
-              f"custom_objects={{'{name}': {name}}} to load_model().")
-    optimizer = optimizers.get(opt_state["optimizer"])
-    multipliers = {_pattern_from_json(kind, pattern, flags): factor
-                   for kind, pattern, flags, factor in opt_state.get("lr_multipliers", [])}
-    model.compile(optimizer=optimizer, loss=loss, metrics=metrics or None,
-                  weighted_metrics=weighted or None,
-                  loss_weights=compile_config.get("loss_weights"),
-                  steps_per_execution=compile_config.get("steps_per_execution", "auto"),
-                  lr_multipliers=multipliers)
-    if opt_state.get("schedule"):
-        _warn(filepath, "its optimizer's learning rate was a schedule (a Python function, "
-              f"which can not be saved); it continues at the constant rate "
-              f"{float(optimizer.learning_rate):g} it had reached. Set "
-              "`model.optimizer.learning_rate = schedule` to restore the schedule.")
-    if opt_tensors is None:
-        return
-    tensors = opt_tensors
-    variables = _v1_weights(model)  # format 1's order
-    templates = [jax.tree.leaves(t) for t in
-                 optimizer.slots_of([variables[i] for i in opt_state["slots"]])]
-    validation.check_optimizer_slots(templates, tensors, opt_state["slots"], variables,
-                                     archives.member_label(filepath, "optimizer.safetensors"))
-    optimizer.iterations.assign(tensors["iterations"])
-    for i in opt_state["slots"]:
-        variable = variables[i]
-        template = optimizer.slots_for(variable)
-        leaves, treedef = jax.tree.flatten(template)
-        loaded = [jax.numpy.asarray(tensors[f"{i:05d}/{j}"]) for j in range(len(leaves))]
-        optimizer._slots[variable] = jax.tree.unflatten(treedef, loaded)
-
-
-def _resolve_custom(identifier, custom_objects):
-    """A saved loss/metric identifier, with `{"custom": name}` looked up; None if unknown."""
-    from hoarfrost.saving.serialization import get_registered_object
-    if not (isinstance(identifier, dict) and "custom" in identifier):
-        return identifier
-    found = get_registered_object(identifier["custom"], custom_objects)
-    if isinstance(found, type):
-        config = identifier.get("config")
-        return found.from_config(config) if config is not None else found()
-    return found
-
-
-def _warn(filepath, message: str) -> None:
-    warnings.warn(f"load_model({filepath!r}): {message}", stacklevel=4)  # the caller's line
-
-
 def save_weights(model, filepath, overwrite: bool = True) -> None:
     """Save the weights (atomic): `*.weights.h5` as Keras's HDF5 layout, any other
     `*.safetensors` name as hoarfrost's safetensors file (with trainable flags).
@@ -499,14 +285,14 @@ def save_weights(model, filepath, overwrite: bool = True) -> None:
         raise ValueError(f'save_weights(): model "{model.name}" is not built, so it has no '
                          "weights yet. Build it first (give an input shape, or call it).")
     if filepath.endswith(".weights.h5"):  # with the optimizer's variables, as Keras
-        from hoarfrost.saving import h5_format, keras_archive
+        from hoarfrost.saving import h5_format
         blob = h5_format.weights_blob(model, keras_archive.optimizer_groups(model))
     else:
         tensors = {f"{i:05d}": _contiguous(v.numpy()) for i, v in enumerate(model.weights)}
-        blob = tensor_file.dumps(tensors, metadata={"format": FORMAT,
-                                                    "state": json.dumps(_trainability(model))})
+        state = json.dumps(training_state.trainability(model))
+        blob = tensor_file.dumps(tensors, metadata={"format": FORMAT, "state": state})
     if is_writer():  # every process gathered the values above; process 0 alone writes
-        _atomic_write(filepath, lambda handle: handle.write(blob))
+        atomic_write(filepath, lambda handle: handle.write(blob))
 
 
 def load_weights(model, filepath) -> None:
@@ -516,7 +302,6 @@ def load_weights(model, filepath) -> None:
     name (legacy HDF5, e.g. Keras's published ImageNet weights); hoarfrost's
     safetensors files in `weights` order. Values only, as in Keras.
     """
-    from hoarfrost.saving import keras_archive
     filepath = os.fspath(filepath)
     kind = keras_archive.detect(filepath)
     if not model.built:
@@ -535,7 +320,7 @@ def load_weights(model, filepath) -> None:
             state = _read_json(archive, "state.json", filepath)
             validation.check_state(state, archives.member_label(filepath, "state.json"))
             tensors = _read_tensors(archive, "model.safetensors")
-        _assign_weights(model, tensors, state["variables"], filepath)
+        training_state.assign_weights(model, tensors, state["variables"], filepath)
         return
     tensors, meta = tensor_file.read_file(filepath)
     if meta.get("format") != FORMAT or "state" not in meta:

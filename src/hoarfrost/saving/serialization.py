@@ -1,46 +1,19 @@
-"""Layer configs as JSON-ready dicts, and the registry of custom classes."""
+"""Layer configs as JSON-ready dicts, and back; custom classes come from the registry.
+
+Built-in classes are found through `hoarfrost.object_registration` (they
+register themselves), so rebuilding a layer imports no layer or model here.
+"""
 
 from __future__ import annotations
 
 import inspect
 from typing import Any
 
-_REGISTRY: dict[str, type] = {}
+from hoarfrost.object_registration import (builtin_class, get_registered_object,
+                                           register_keras_serializable)
 
-
-def register_keras_serializable(package: str = "Custom", name: str | None = None):
-    """Decorator: make a custom layer or model loadable by `load_model`.
-
-    Example:
-        >>> @register_keras_serializable(package="MyLayers")
-        ... class Scale(Layer):
-        ...     ...
-    """
-
-    def decorator(cls):
-        registered = f"{package}>{name or cls.__name__}"
-        if registered in _REGISTRY and _REGISTRY[registered] is not cls:
-            raise ValueError(f"{registered} is already registered to {_REGISTRY[registered]}.")
-        _REGISTRY[registered] = cls
-        cls._registered_name = registered
-        return cls
-
-    return decorator
-
-
-def get_registered_object(name: str, custom_objects: dict | None = None):
-    if custom_objects and name in custom_objects:
-        return custom_objects[name]
-    return _REGISTRY.get(name)
-
-
-def _builtin_classes() -> dict[str, type]:
-    from hoarfrost import layers, models
-    classes = {name: getattr(layers, name) for name in layers.__all__
-               if isinstance(getattr(layers, name), type)}
-    classes.update({"Sequential": models.Sequential, "Functional": models.Functional,
-                    "Model": models.Functional})
-    return classes
+__all__ = ["deserialize_layer", "get_registered_object", "register_keras_serializable",
+           "serialize_layer"]
 
 
 def serialize_layer(layer) -> dict[str, Any]:
@@ -53,6 +26,7 @@ def serialize_layer(layer) -> dict[str, Any]:
 
 
 def _takes_custom_objects(cls) -> bool:
+    """Whether `cls.from_config` accepts `custom_objects` (models, wrappers, Lambda)."""
     try:
         return "custom_objects" in inspect.signature(cls.from_config).parameters
     except (TypeError, ValueError):
@@ -84,7 +58,7 @@ def _deserialize_layer(config: dict[str, Any], custom_objects: dict | None):
     registered = config.get("registered_name")
     cls = (get_registered_object(class_name, custom_objects)
            or (registered and get_registered_object(registered, custom_objects))
-           or _builtin_classes().get(class_name))
+           or builtin_class(class_name))
     if cls is None:
         raise ValueError(
             f"Unknown layer class '{class_name}'"
@@ -92,11 +66,9 @@ def _deserialize_layer(config: dict[str, Any], custom_objects: dict | None):
             + ". Register it with @hoarfrost.saving.register_keras_serializable() or pass "
             f"custom_objects={{'{class_name}': {class_name}}} to load_model()."
         )
-    from hoarfrost.models.model import Model
     try:
         # Classes that rebuild nested objects (models, wrappers, Lambda) get custom_objects.
-        if (issubclass(cls, Model) and "custom_objects" in cls.from_config.__code__.co_varnames) \
-                or _takes_custom_objects(cls):
+        if _takes_custom_objects(cls):
             return cls.from_config(config["config"], custom_objects=custom_objects)
         return cls.from_config(config["config"])
     except _RebuildError:

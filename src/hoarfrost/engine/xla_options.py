@@ -1,4 +1,4 @@
-"""Compiler options chosen per compiled program, for the platform at hand.
+"""XLA options picked per compiled program, for the platform at hand (YNNPACK fusions or not).
 
 XLA:CPU hands row-major matmuls to YNNPACK, fusing their epilogues (bias,
 activation) into one library call. That wins for wide matmuls, such as a

@@ -1,0 +1,81 @@
+"""What `compile()` fixes, in one object: the next `compile()` replaces it whole.
+
+The optimizer, the loss and metric arguments and `steps_per_execution` are
+resolved by `compile()`; the loss function, the metrics and their routes are
+derived at the first batch (they need the output shapes and the targets);
+the compiled steps are cached here too, so a new `compile()` drops them all
+in the same assignment. Trainability is not part of it: flags are read at
+every step.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import Any
+
+import jax
+
+from hoarfrost.engine import compile_utils
+from hoarfrost.optimizers import Optimizer
+from hoarfrost.variables import StatelessScope
+
+
+@dataclasses.dataclass(eq=False)
+class CompiledState:
+    """A model's compile-time state.
+
+    Attributes:
+        optimizer: the resolved optimizer.
+        loss: the loss argument as given (for `model.loss` and saving).
+        config: the loss, metric and weight arguments laid out per output.
+        steps_per_execution: batches per compiled call, or `"auto"`.
+        layout, loss_fn, metrics, routes: derived at the first batch (None before).
+        builders: the compiled steps, by (kind, partition, optimizer, schedule,
+            distribution).
+    """
+
+    optimizer: Optimizer
+    loss: Any
+    config: compile_utils.CompileConfig
+    steps_per_execution: int | str = "auto"
+    layout: compile_utils.OutputLayout | None = None
+    loss_fn: compile_utils.CompiledLoss | None = None
+    metrics: list | None = None
+    routes: list | None = None
+    builders: dict = dataclasses.field(default_factory=dict)
+
+    def output_layout(self, model, x, spec=None) -> compile_utils.OutputLayout:
+        """How many outputs the model has and their names (once per compile)."""
+        if self.layout is None:
+            if getattr(model, "_outputs_struct", None) is None and spec is None:
+                spec = output_spec(model, x)
+            self.layout = compile_utils.output_layout(model, spec)
+        return self.layout
+
+    def prepare(self, model, x, y) -> None:
+        """Check the targets against the model's outputs on one batch; derive the loss
+        function and the metrics at the first batch."""
+        spec = output_spec(model, x)
+        layout = self.output_layout(model, x, spec)
+        config = self.config
+        if self.loss_fn is None:
+            self.loss_fn = compile_utils.CompiledLoss(
+                config.losses_for(layout), config.weights_for(layout), layout)
+        if y is not None:
+            self.loss_fn.check_targets(y, spec, compile_utils.metric_outputs(config, layout))
+        if self.metrics is None:
+            self.metrics, self.routes = compile_utils.build_metrics(
+                config, layout, self.loss_fn, y, spec)
+
+    @property
+    def steps_per_call(self) -> int:
+        """Batches per compiled call: `steps_per_execution`, or 32 for `"auto"`."""
+        return 32 if self.steps_per_execution == "auto" else int(self.steps_per_execution)
+
+
+def output_spec(model, x):
+    """Abstractly run the model on one batch: checks shapes before any compile."""
+    spec = jax.tree.map(lambda a: jax.ShapeDtypeStruct(a.shape, a.dtype), x)
+    # A symbolic scope: what layers assign (seed generators' states) is dropped.
+    with StatelessScope(symbolic=True):
+        return jax.eval_shape(lambda inputs: model(inputs, training=False), spec)

@@ -1,0 +1,133 @@
+"""Finding metrics by name, class, config or function; configs of the built-in ones."""
+
+from __future__ import annotations
+
+from typing import Callable
+
+from hoarfrost import losses as losses_module
+from hoarfrost.metrics.accuracy_metrics import (Accuracy, BinaryAccuracy, CategoricalAccuracy,
+                                                SparseCategoricalAccuracy,
+                                                SparseTopKCategoricalAccuracy,
+                                                TopKCategoricalAccuracy, binary_accuracy,
+                                                categorical_accuracy,
+                                                sparse_categorical_accuracy)
+from hoarfrost.metrics.confusion_metrics import (AUC, FalseNegatives, FalsePositives, Precision,
+                                                 Recall, TrueNegatives, TruePositives)
+from hoarfrost.metrics.hinge_metrics import CategoricalHinge, Hinge, SquaredHinge
+from hoarfrost.metrics.metric import Metric
+from hoarfrost.metrics.probabilistic_metrics import (BinaryCrossentropy, CategoricalCrossentropy,
+                                                     KLDivergence, Poisson,
+                                                     SparseCategoricalCrossentropy)
+from hoarfrost.metrics.reduction_metrics import Mean, MeanMetricWrapper
+from hoarfrost.metrics.regression_metrics import (CosineSimilarity, LogCoshError,
+                                                  MeanAbsoluteError, MeanAbsolutePercentageError,
+                                                  MeanSquaredError, MeanSquaredLogarithmicError,
+                                                  RootMeanSquaredError, cosine_similarity)
+from hoarfrost.naming import to_snake_case
+
+
+_CLASSES = {c.__name__: c for c in (Mean, Accuracy, BinaryAccuracy, CategoricalAccuracy,
+                                    SparseCategoricalAccuracy, MeanSquaredError,
+                                    MeanAbsoluteError, TopKCategoricalAccuracy,
+                                    SparseTopKCategoricalAccuracy, Precision, Recall, AUC,
+                                    RootMeanSquaredError, MeanAbsolutePercentageError,
+                                    MeanSquaredLogarithmicError, LogCoshError, KLDivergence,
+                                    Poisson, Hinge, SquaredHinge, CategoricalHinge,
+                                    CosineSimilarity, BinaryCrossentropy, CategoricalCrossentropy,
+                                    SparseCategoricalCrossentropy, TruePositives,
+                                    FalsePositives, TrueNegatives, FalseNegatives)}
+_NAMES: dict[str, Callable] = {
+    "binary_accuracy": binary_accuracy,
+    "categorical_accuracy": categorical_accuracy,
+    "sparse_categorical_accuracy": sparse_categorical_accuracy,
+    "mse": losses_module.mean_squared_error,
+    "mean_squared_error": losses_module.mean_squared_error,
+    "mae": losses_module.mean_absolute_error,
+    "mean_absolute_error": losses_module.mean_absolute_error,
+    "binary_crossentropy": losses_module.binary_crossentropy,
+    "categorical_crossentropy": losses_module.categorical_crossentropy,
+    "sparse_categorical_crossentropy": losses_module.sparse_categorical_crossentropy,
+    "mape": losses_module.mean_absolute_percentage_error,
+    "mean_absolute_percentage_error": losses_module.mean_absolute_percentage_error,
+    "msle": losses_module.mean_squared_logarithmic_error,
+    "mean_squared_logarithmic_error": losses_module.mean_squared_logarithmic_error,
+    "kld": losses_module.kl_divergence, "kl_divergence": losses_module.kl_divergence,
+    "logcosh": losses_module.log_cosh, "poisson": losses_module.poisson,
+    "hinge": losses_module.hinge, "squared_hinge": losses_module.squared_hinge,
+    "categorical_hinge": losses_module.categorical_hinge,
+    "cosine_similarity": cosine_similarity,
+}
+
+
+def get(identifier, loss=None, y_true_shape=None, y_pred_shape=None) -> Metric:
+    """Resolve a metric from a `Metric`, a function or a name (any case).
+
+    `'accuracy'`/`'acc'` become binary, sparse or categorical accuracy from
+    the loss and the target and output shapes, as in Keras.
+    """
+    if isinstance(identifier, Metric):
+        return identifier
+    if isinstance(identifier, type) and issubclass(identifier, Metric):
+        return identifier()
+    if isinstance(identifier, str):
+        key = identifier.lower()
+        if key in ("accuracy", "acc"):
+            return _resolve_accuracy(identifier, loss, y_true_shape, y_pred_shape)
+        if identifier in _CLASSES:  # a class name as written ("Poisson"), as in Keras
+            return _CLASSES[identifier]()
+        if key in _NAMES:
+            return MeanMetricWrapper(_NAMES[key], name=identifier)
+        cls = _class_names().get(key)
+        if cls is not None:
+            return cls()
+    elif isinstance(identifier, dict) and identifier.get("class_name") in _CLASSES:
+        return _CLASSES[identifier["class_name"]].from_config(identifier.get("config", {}))
+    elif callable(identifier):
+        return MeanMetricWrapper(identifier)
+    names = sorted(set(_NAMES) | {to_snake_case(k) for k in _CLASSES} | {"auc"})
+    raise ValueError(
+        f"Unknown metric {identifier!r}. Expected a Metric, a function (y_true, y_pred), or "
+        f"one of: accuracy, acc, {', '.join(n for n in names if n not in ('accuracy', 'acc'))}."
+    )
+
+
+def _class_names() -> dict[str, type]:
+    """Classes by lower-case name (`'auc'`, `'meansquarederror'`) and snake case
+    (`'top_k_categorical_accuracy'`), as Keras's `metrics.get` accepts them."""
+    table = {k.lower(): v for k, v in _CLASSES.items()}
+    table.update({to_snake_case(k): v for k, v in _CLASSES.items()})
+    return table
+
+
+def _resolve_accuracy(name, loss, y_true_shape, y_pred_shape) -> Metric:
+    if isinstance(loss, losses_module.BinaryCrossentropy) or (y_pred_shape and y_pred_shape[-1] == 1):
+        return BinaryAccuracy(name=name)
+    if isinstance(loss, losses_module.SparseCategoricalCrossentropy):
+        return SparseCategoricalAccuracy(name=name)
+    if isinstance(loss, losses_module.CategoricalCrossentropy):
+        return CategoricalAccuracy(name=name)
+    if y_true_shape is not None and y_pred_shape is not None and (
+            len(y_true_shape) < len(y_pred_shape) or y_true_shape[-1] == 1):
+        return SparseCategoricalAccuracy(name=name)
+    return CategoricalAccuracy(name=name)
+
+
+def serialize(metric: Metric):
+    """`{class_name, config}` for a built-in metric object; None for any other."""
+    if type(metric) in _CLASSES.values():
+        return {"class_name": type(metric).__name__, "config": metric.get_config()}
+    return None
+
+
+def identifier_of(metric):
+    """A metric as `compile()` can take it again: a name, or a built-in's config; None
+    for anything else (a custom metric)."""
+    if isinstance(metric, (str, dict)):
+        return metric  # a dict: a built-in's config, as load_model() passes it
+    if isinstance(metric, Metric):
+        return serialize(metric)
+    if isinstance(metric, type) and metric in _CLASSES.values():
+        return {"class_name": metric.__name__, "config": {}}
+    if _NAMES.get(getattr(metric, "__name__", None)) is metric:
+        return metric.__name__  # a built-in function
+    return None
