@@ -10,11 +10,17 @@ import tempfile
 
 import pytest
 
-_HOME = os.environ["HOARFROST_HOME"] = tempfile.mkdtemp(prefix="hoarfrost-tests-")
+# pytest-xdist's workers inherit the controller's home (and so share one compilation
+# cache: a program one worker compiled, the other loads); the controller removes it.
+_HOME = os.environ.get("HOARFROST_TESTS_HOME") if os.environ.get("PYTEST_XDIST_WORKER") else None
+if not _HOME:
+    _HOME = os.environ["HOARFROST_TESTS_HOME"] = tempfile.mkdtemp(prefix="hoarfrost-tests-")
+os.environ["HOARFROST_HOME"] = _HOME
 
 
 def pytest_unconfigure(config):
-    shutil.rmtree(_HOME, ignore_errors=True)  # also in pytest-xdist's workers, unlike atexit
+    if not os.environ.get("PYTEST_XDIST_WORKER"):  # the controller, after its workers
+        shutil.rmtree(_HOME, ignore_errors=True)
 
 import hoarfrost
 

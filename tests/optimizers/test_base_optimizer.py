@@ -92,6 +92,20 @@ def test_snapshot_survives_training_and_restore_is_bit_identical():
     assert int(restored.iterations) == 2
 
 
+def test_a_snapshot_restored_and_trained_from_can_be_restored_again():
+    """Restoring copies: the next step donates the optimizer's arrays, not the snapshot's
+    (trying several runs from one starting point)."""
+    model, (x, y) = trained(optimizers.Adam(0.01))
+    weights, snapshot = model.get_weights(), model.optimizer.snapshot(model.weights)
+    runs = []
+    for _ in range(2):
+        model.set_weights(weights)
+        model.optimizer.restore(snapshot)
+        model.train_on_batch(x, y)  # donated the restored arrays
+        runs.append(model.get_weights() + leaves(model.optimizer.snapshot(model.weights)))
+    assert all(np.array_equal(a, b) for a, b in zip(*runs))
+
+
 def test_restore_drops_slots_made_after_the_snapshot():
     optimizer = optimizers.Adam()
     old, new = Variable(np.ones(2, "float32"), name="old"), Variable(np.ones(3, "float32"),

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import json
 import os
+from pathlib import Path
 
 from hoarfrost.callbacks.callback import Callback
 from hoarfrost.callbacks.model_checkpoint import SaveSchedule
 from hoarfrost.host import is_writer
+from hoarfrost.saving import temp_files
 from hoarfrost.saving.saving_lib import atomic_write, load_training_state
 
 
@@ -154,6 +156,7 @@ class BackupAndRestore(Callback):
             path = os.path.join(self.backup_dir, name)
             if os.path.exists(path):
                 os.unlink(path)
+            temp_files.remove_stale(Path(path))  # what a killed run's save left
         try:
             os.rmdir(self.backup_dir)  # only if nothing else is in it
         except OSError:

@@ -38,7 +38,8 @@ class TerminateOnNaN(Callback):
     As a callback acting on every batch, it makes `fit` run one step per
     compiled call (with `steps_per_execution="auto"`), so the bad batch is
     known exactly. With an explicit `steps_per_execution=N`, the weights put
-    back are those from before the chunk of N steps holding the bad batch.
+    back are those from before the chunk of N steps holding the bad batch, and
+    the batches of the chunk after the bad one reach no callback.
 
     Args:
         raise_error: raise `RuntimeError` instead of stopping gracefully (the

@@ -351,6 +351,8 @@ class Trainer:
             for i in range(chunk.steps):
                 callback_list.on_train_batch_end(
                     step + i, {k: v[i] for k, v in chunk_logs.items()})
+                if self.stop_training:  # as Keras: no batch is reported after the stop
+                    break
         else:
             callback_list.on_train_batch_end(step + chunk.steps - 1, _LazyLogs(self))
 

@@ -19,6 +19,7 @@ arguments every Keras optimizer takes (`weight_decay`, the clipping ones,
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import re
 import warnings
@@ -28,6 +29,11 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 import optax
+
+try:  # JAX's test for "no trace is active" (private; guarded)
+    from jax._src.core import trace_state_clean as _trace_state_clean
+except ImportError:  # pragma: no cover
+    _trace_state_clean = None
 
 from hoarfrost.host import to_host
 from hoarfrost.naming import first_match, to_snake_case, unique_name
@@ -111,6 +117,12 @@ class _SlotInit:
 def _initial_slots(init: _SlotInit, specs):
     """The slots of zeros of each (shape, dtype) in `specs`: one program for all."""
     return [init.init(jnp.zeros(shape, dtype)) for shape, dtype in specs]
+
+
+def _trace_clean() -> bool:
+    """Whether no JAX trace is active (JAX's own test; where a JAX lacks it, every call
+    takes the path that is right inside a trace too)."""
+    return _trace_state_clean is not None and _trace_state_clean()
 
 
 @jax.jit
@@ -427,7 +439,10 @@ class Optimizer:
         missing = [v for v in dict.fromkeys(variables) if v not in self._slots]
         if missing:
             specs = tuple((tuple(v.shape), jnp.dtype(v.dtype).name) for v in missing)
-            with jax.ensure_compile_time_eval():  # concrete even inside a traced step
+            # Concrete even inside a traced step; outside one, a plain call (under
+            # ensure_compile_time_eval each constant inside would compile on its own).
+            scope = contextlib.nullcontext() if _trace_clean() else jax.ensure_compile_time_eval()
+            with scope:
                 made = _initial_slots(_SlotInit(self), specs)
             for variable, slots in zip(missing, made):
                 self._slots[variable] = slots
@@ -508,7 +523,8 @@ class Optimizer:
     def restore(self, state: OptimizerState) -> None:
         """Put a snapshot back: its variables' slots (dropping those made since), the step
         count and the optimizer's own state. The slots must have the shapes this optimizer
-        gives those variables."""
+        gives those variables. The optimizer takes copies (the next step donates its own
+        arrays), so the snapshot can be restored again."""
         for variable, slots in zip(state.variables, state.slots):
             if slots is not None:
                 self._check_slots(variable, slots, "restore()")
@@ -516,7 +532,8 @@ class Optimizer:
             raise ValueError(f"{type(self).__name__}.restore(): the state holds "
                              f"{sorted(state.extra)}; this optimizer's own state is "
                              f"{sorted(self._global_variables)}.")
-        self.scatter_slots(state)
+        slots, iterations, extra = _copy((state.slots, state.iterations, state.extra))
+        self.scatter_slots(OptimizerState(state.variables, slots, iterations, extra))
 
     def _check_slots(self, variable: Variable, slots, where: str) -> None:
         specs, spec_def = jax.tree.flatten(self.slot_spec(variable))

@@ -15,6 +15,7 @@ exactly where it stopped, frozen exactly as it was.
 
 from __future__ import annotations
 
+import errno
 import json
 import os
 import tempfile
@@ -41,9 +42,15 @@ def atomic_write(filepath, write) -> None:
     write to the same target removes what a killed one left (see `temp_files`).
     """
     path = Path(filepath)
-    path.parent.mkdir(parents=True, exist_ok=True)
+    if not path.parent.is_dir():  # as Keras: a save does not create directories
+        raise FileNotFoundError(errno.ENOENT, f"Can not write {str(path)!r}: its directory "
+                                f"{str(path.parent)!r} does not exist. Create it first.")
     temp_files.remove_stale(path)
-    fd, tmp = tempfile.mkstemp(prefix=temp_files.prefix(path), suffix=".tmp", dir=path.parent)
+    try:
+        fd, tmp = tempfile.mkstemp(prefix=temp_files.prefix(path), suffix=".tmp",
+                                   dir=path.parent)
+    except OSError as exc:
+        raise _write_error(exc, path) from exc
     try:
         with os.fdopen(fd, "wb") as handle:
             write(handle)
@@ -51,10 +58,28 @@ def atomic_write(filepath, write) -> None:
             os.fsync(handle.fileno())
         os.chmod(tmp, _file_mode(path))  # mkstemp's 0600 would hide the file from others
         os.replace(tmp, path)
-    except BaseException:
+    except BaseException as exc:
         if os.path.exists(tmp):
             os.unlink(tmp)
+        if isinstance(exc, OSError) and exc.errno is not None:
+            raise _write_error(exc, path) from exc
         raise
+
+
+def _write_error(exc: OSError, path: Path) -> OSError:
+    """The file system's refusal of a write, naming the file and what is wrong (the
+    temp file the OS names means nothing to the user)."""
+    directory = repr(str(path.parent))
+    if exc.errno in (errno.EACCES, errno.EPERM):
+        reason = f"the directory {directory} is not writable ({exc.strerror})"
+    elif exc.errno == errno.EROFS:
+        reason = f"the directory {directory} is on a read-only file system"
+    elif exc.errno in (errno.ENOSPC, errno.EFBIG, errno.EDQUOT):
+        reason = f"{exc.strerror}: the disk is full, or a quota or file-size limit was reached"
+    else:
+        reason = exc.strerror or str(exc)
+    return type(exc)(exc.errno, f"Can not write {str(path)!r}: {reason}. The previous "
+                                "file, if any, is untouched.")
 
 
 def _file_mode(path: Path) -> int:
