@@ -44,14 +44,19 @@ def test_set_floatx_sets_new_weights_inputs_draws_and_initializers():
     assert layers.Dense(2, dtype="bfloat16").dtype == "bfloat16"  # an explicit dtype wins
 
 
-def test_set_dtype_policy_single_dtypes_only():
+def test_set_dtype_policy_sets_new_layers_dtypes():
     config.set_dtype_policy("bfloat16")
     dense = layers.Dense(2)
     dense(np.ones((1, 3), "float32"))
     assert dense.kernel.dtype == jax.numpy.bfloat16
     assert config.dtype_policy() == hoarfrost.DTypePolicy("bfloat16")
-    with pytest.raises(NotImplementedError, match="mixed_float16"):
-        config.set_dtype_policy("mixed_float16")
+    config.set_dtype_policy("mixed_float16")  # mixed: see tests/test_mixed_precision.py
+    assert (layers.Dense(2).compute_dtype, layers.Dense(2).variable_dtype) == ("float16",
+                                                                               "float32")
+    with pytest.raises(ValueError, match="mixed_float8"):
+        config.set_dtype_policy("mixed_float8")
+    with pytest.raises(ValueError, match="set_dtype_policy"):
+        config.set_dtype_policy(3)
 
 
 def test_set_epsilon_reaches_losses_and_constraints():

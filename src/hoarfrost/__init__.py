@@ -14,9 +14,10 @@ from __future__ import annotations
 import contextlib
 
 from hoarfrost import (activations, applications, audit, backend, callbacks, compile_cache, config,
-                       constraints, datasets, initializers, layers, losses, metrics, models, ops,
-                       optimizers, quantizers, random, regularizers, saving, tree, utils)
-from hoarfrost.config import DTypePolicy
+                       constraints, datasets, dtype_policies, initializers, layers, losses, metrics,
+                       mixed_precision, models, ops, optimizers, quantizers, random, regularizers,
+                       saving, tree, utils)
+from hoarfrost.dtype_policies import DTypePolicy
 from hoarfrost.initializers import Initializer
 from hoarfrost.layers import Input, InputSpec, Layer
 from hoarfrost.losses import Loss
@@ -63,7 +64,7 @@ def device(device_name: str):
 __all__ = ["DTypePolicy", "FloatDTypePolicy", "Initializer", "Input", "InputSpec", "KerasTensor",
            "Layer", "Loss", "Metric", "Model", "Optimizer", "Regularizer", "Sequential",
            "StatelessScope", "Variable", "activations", "applications", "audit", "backend",
-           "callbacks", "compile_cache", "config",
-           "constraints", "datasets", "device", "initializers", "layers", "load_model", "losses",
-           "metrics", "models", "ops", "optimizers", "quantizers", "random", "regularizers", "saving", "tree",
-           "utils", "version"]
+           "callbacks", "compile_cache", "config", "constraints", "datasets", "device",
+           "dtype_policies", "initializers", "layers", "load_model", "losses", "metrics",
+           "mixed_precision", "models", "ops", "optimizers", "quantizers", "random", "regularizers",
+           "saving", "tree", "utils", "version"]

@@ -6,23 +6,9 @@ import numpy as np
 
 from hoarfrost.config import (backend, epsilon, floatx, image_data_format, set_epsilon,
                               set_floatx, set_image_data_format)
+from hoarfrost.dtype_policies import keras_dtype_name as standardize_dtype
 from hoarfrost.naming import clear_session, get_uid
 from hoarfrost.symbolic import is_keras_tensor
-
-
-def standardize_dtype(dtype=None) -> str:
-    """A dtype as Keras names it (`"float32"`, `"int64"`, ...); None is `floatx()`."""
-    if dtype is None:
-        return floatx()
-    if dtype is int:
-        return "int64"
-    if dtype is float:
-        return "float32"
-    if dtype is bool:
-        return "bool"
-    if hasattr(dtype, "dtype") and not isinstance(dtype, type):  # an array
-        dtype = dtype.dtype
-    return np.dtype(dtype).name
 
 
 def is_float_dtype(dtype) -> bool:

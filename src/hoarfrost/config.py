@@ -18,6 +18,8 @@ Example:
 
 from __future__ import annotations
 
+import importlib
+
 import jax
 import numpy as np
 
@@ -59,62 +61,32 @@ def set_floatx(value: str) -> None:
     _state["floatx"] = _check_float(value, "set_floatx")
 
 
-class DTypePolicy:
-    """A layer dtype policy: one dtype for variables and computation.
+def dtype_policy():
+    """The global dtype policy of new layers (by default `floatx()` for everything).
 
-    hoarfrost supports the single-dtype policies (`"float32"`, `"bfloat16"`, ...);
-    Keras's mixed ones (`"mixed_float16"`) raise.
+    Returns:
+        A `hoarfrost.DTypePolicy`.
     """
-
-    def __init__(self, name: str | None = None):
-        name = floatx() if name is None else name
-        if isinstance(name, str) and name.startswith("mixed_"):
-            raise NotImplementedError(
-                f"DTypePolicy({name!r}): mixed precision (float32 variables, lower-precision "
-                "compute) is not supported by hoarfrost; use a single dtype such as "
-                "'bfloat16' or 'float32'.")
-        self.name = _check_float(name, "DTypePolicy")
-
-    @property
-    def variable_dtype(self) -> str:
-        return self.name
-
-    @property
-    def compute_dtype(self) -> str:
-        return self.name
-
-    def get_config(self) -> dict:
-        return {"name": self.name}
-
-    @classmethod
-    def from_config(cls, config: dict) -> DTypePolicy:
-        return cls(**config)
-
-    def __eq__(self, other) -> bool:
-        return isinstance(other, DTypePolicy) and other.name == self.name
-
-    def __repr__(self) -> str:
-        return f'<DTypePolicy "{self.name}">'
-
-
-def dtype_policy() -> DTypePolicy:
-    """The global layer dtype policy (by default `floatx()` for everything)."""
     policy = _state["dtype_policy"]
-    return policy if policy is not None else DTypePolicy(floatx())
+    return policy if policy is not None else _policy_class()(floatx())
 
 
 def set_dtype_policy(policy) -> None:
-    """Set the dtype of new layers' variables and computation.
+    """Set the dtype policy of new layers: their compute and variable dtypes.
 
     Args:
-        policy: a `DTypePolicy` or its name (`"bfloat16"`, `"float32"`, ...).
-            Mixed policies (`"mixed_float16"`) raise NotImplementedError.
+        policy: a `DTypePolicy` or its name: a dtype (`"float32"`, `"bfloat16"`, ...)
+            or `"mixed_bfloat16"` / `"mixed_float16"` (16-bit computation, float32
+            variables; see `hoarfrost.mixed_precision`).
     """
-    if not isinstance(policy, DTypePolicy):
+    policy_class = _policy_class()
+    if not isinstance(policy, policy_class):
         if not isinstance(policy, str):
-            raise ValueError(f"set_dtype_policy: expected a DTypePolicy or a dtype name, got "
-                             f"{policy!r}.")
-        policy = DTypePolicy(policy)
+            raise ValueError(
+                "set_dtype_policy: expected the string name of a policy (such as "
+                f"'mixed_float16') or a DTypePolicy, got {policy!r} (of type "
+                f"{type(policy).__name__}).")
+        policy = policy_class(policy)
     _state["dtype_policy"] = policy
 
 
@@ -262,7 +234,6 @@ def enable_unsafe_deserialization() -> None:
 
     Forwards to `hoarfrost.saving.safe_mode.enable_unsafe_deserialization`.
     """
-    import importlib
     try:
         safe_mode = importlib.import_module("hoarfrost.saving.safe_mode")
     except ModuleNotFoundError as exc:
@@ -271,6 +242,16 @@ def enable_unsafe_deserialization() -> None:
         return  # this build has no safe mode: nothing is refused, nothing to enable
     safe_mode.enable_unsafe_deserialization()
 
+
+def _policy_class():
+    """`DTypePolicy`, whose module reads this one's state (imported when first needed)."""
+    return importlib.import_module("hoarfrost.dtype_policies").DTypePolicy
+
+
+def __getattr__(name: str):
+    if name == "DTypePolicy":  # keras.config.DTypePolicy
+        return _policy_class()
+    raise AttributeError(f"module 'hoarfrost.config' has no attribute {name!r}")
 
 __all__ = [
     "DTypePolicy", "backend", "disable_flash_attention", "disable_interactive_logging",

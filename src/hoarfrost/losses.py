@@ -155,6 +155,9 @@ class Loss:
             `"sum"`, `"mean_with_sample_weight"` (weighted sum divided by
             the sum of the weights) or `"none"`.
         name: the loss's name.
+        dtype: the dtype the loss computes in: `y_true` and `y_pred` are
+            converted to it (`floatx()`, float32, by default, so under a mixed
+            precision policy the loss of 16-bit outputs is a float32 value).
     """
 
     def __init__(self, name: str | None = None, reduction: str | None = "sum_over_batch_size",
@@ -162,8 +165,14 @@ class Loss:
         valid = ("sum_over_batch_size", "sum", "mean", "mean_with_sample_weight", "none", None)
         if reduction not in valid:
             raise ValueError(f"Loss: unknown reduction {reduction!r}; expected one of {valid}.")
+        from hoarfrost import dtype_policies
         self.name = name or _snake(type(self).__name__)
         self.reduction = reduction
+        self._dtype = dtype_policies.get(dtype or config.floatx()).compute_dtype
+
+    @property
+    def dtype(self) -> str:
+        return self._dtype
 
     def call(self, y_true, y_pred):
         raise NotImplementedError
@@ -172,8 +181,8 @@ class Loss:
         # The mask of y_pred (padded timesteps) joins the weights, as in Keras.
         sample_weight = masking.loss_weights(sample_weight, masking.get_mask(y_pred),
                                              self.reduction)
-        y_pred = jnp.asarray(y_pred)
-        y_true = jnp.asarray(y_true)
+        y_pred = jnp.asarray(y_pred, self.dtype)
+        y_true = jnp.asarray(y_true, self.dtype)
         values = self.call(y_true, y_pred)
         return reduce_values(values, sample_weight, self.reduction)
 

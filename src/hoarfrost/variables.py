@@ -32,6 +32,49 @@ def current_scope() -> StatelessScope | None:
     return scopes[-1] if scopes else None
 
 
+def get_autocast_scope() -> AutocastScope | None:
+    """The active `AutocastScope`, or None."""
+    return getattr(_local, "autocast", None)
+
+
+class AutocastScope:
+    """Floating variables read inside it come out cast to `dtype` (Keras's AutocastScope).
+
+    A layer whose compute dtype differs from its variable dtype (a mixed
+    policy) runs `call` in one, so `inputs @ self.kernel` computes in bfloat16
+    while the kernel is stored, and updated, in float32. The cast is part of
+    the computation, so gradients flow back to the float32 value. `dtype=None`
+    turns autocasting off inside (a layer that computes in its variables'
+    dtype within a mixed model).
+
+    Args:
+        dtype: a floating dtype name, or None.
+    """
+
+    def __init__(self, dtype):
+        if dtype is not None:
+            dtype = jnp.dtype(dtype).name
+            if not jnp.issubdtype(dtype, jnp.floating):
+                raise ValueError("AutocastScope can only be used with a floating-point target "
+                                 f"dtype, such as 'float16'. Received: dtype={dtype}")
+        self.dtype = dtype
+        self.original_scope = None
+
+    def maybe_cast(self, value):
+        if self.dtype is not None and jnp.issubdtype(value.dtype, jnp.floating) \
+                and value.dtype != self.dtype:
+            return value.astype(self.dtype)
+        return value
+
+    def __enter__(self) -> AutocastScope:
+        self.original_scope = get_autocast_scope()
+        _local.autocast = self
+        return self
+
+    def __exit__(self, *exc) -> None:
+        _local.autocast = self.original_scope
+
+
 class StatelessScope:
     """Maps variables to values for the duration of a pure computation.
 
@@ -105,6 +148,9 @@ class Variable:
             non-trainable (moving statistics, counters) are *state*: the
             optimizer never touches them, whatever the flags say later.
         dtype: the dtype to store; defaults to the value's dtype.
+        autocast: whether reads inside an `AutocastScope` are cast to its
+            dtype (Keras's `autocast`); False for variables a layer wants in
+            their own dtype (normalization statistics).
         path: the unique path, where the creator knows it (default: `name`, until a
             layer tracks the variable and names it).
 
@@ -112,9 +158,14 @@ class Variable:
     layer has a name, so a dict keyed by `w.name` keeps every weight.
     """
 
+    # Read in an AutocastScope's dtype (a class default: the optimizer's variables, made
+    # without this __init__, are never read inside a layer's call).
+    autocast = True
+
     def __init__(self, value, name: str, trainable: bool = True, dtype=None,
-                 path: str | None = None):
+                 autocast: bool = True, path: str | None = None):
         value = jnp.asarray(value, dtype=dtype)
+        self.autocast = bool(autocast)
         self._value = value
         self._short_name = name
         self._path = name if path is None else path
@@ -140,6 +191,11 @@ class Variable:
 
     @property
     def dtype(self):
+        """The dtype of reads: the stored dtype, or an active `AutocastScope`'s (as Keras)."""
+        autocast = get_autocast_scope()
+        if self.autocast and autocast is not None and autocast.dtype is not None \
+                and jnp.issubdtype(self._value.dtype, jnp.floating):
+            return jnp.dtype(autocast.dtype)
         return self._value.dtype
 
     @property
@@ -178,15 +234,32 @@ class Variable:
                 "on it (`enable_lora(rank)`), or rebuild the layer in float to train it.")
         self._trainable = bool(value)
 
+    @property
+    def frozen_by(self) -> str | None:
+        """What froze this variable apart from the flags: "lora" (a LoRA base kernel),
+        "quantization" (an int8 weight), or None."""
+        return self._frozen_by
+
+    def freeze_by(self, reason: str | None) -> None:
+        """Freeze this variable for `reason` ("lora", "quantization"), or with None
+        release such a freeze (the flag is left as it is: the owner decides)."""
+        if reason is not None:
+            self._trainable = False
+        self._frozen_by = reason
+
     # --- value ----------------------------------------------------------
     @property
     def value(self):
+        value = self._value
         scope = current_scope()
         if scope is not None:
             scoped = scope.read(self)
             if scoped is not None:
-                return scoped
-        return self._value
+                value = scoped
+        autocast = get_autocast_scope()
+        if autocast is not None and self.autocast:
+            return autocast.maybe_cast(value)
+        return value
 
     def assign(self, value) -> Variable:
         """Set the value; the shape and dtype must stay the same."""
@@ -196,7 +269,7 @@ class Variable:
                 f"Can not assign a value of shape {tuple(value.shape)} to variable "
                 f"'{self.path}' of shape {self.shape}."
             )
-        value = value.astype(self.dtype)
+        value = value.astype(self._value.dtype)  # the stored dtype, never an autocast one
         scope = current_scope()
         if scope is not None:
             scope.write(self, value)
@@ -205,10 +278,15 @@ class Variable:
         return self
 
     def assign_add(self, delta) -> Variable:
-        return self.assign(self.value + delta)
+        return self.assign(self._stored_value() + delta)
 
     def assign_sub(self, delta) -> Variable:
-        return self.assign(self.value - delta)
+        return self.assign(self._stored_value() - delta)
+
+    def _stored_value(self):
+        """The value in the stored dtype, whatever `AutocastScope` is active."""
+        with AutocastScope(None):
+            return self.value
 
     def numpy(self) -> np.ndarray:
         """A NumPy copy of the current value (gathered if other processes hold parts of it)."""

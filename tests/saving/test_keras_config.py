@@ -43,14 +43,14 @@ def test_both_dialects_describe_the_same_model():
     ("quantization_config", {"mode": "int8"}, r"'hidden' \(Dense\).*quantization_config"),
     ("depthwise_constraint", {"class_name": "NonNeg", "config": {}},
      r"'hidden' \(Dense\).*depthwise_constraint.*only depthwise_constraint=null"),
-    ("dtype", {"module": "keras", "class_name": "DTypePolicy",
-               "config": {"name": "mixed_float16"}, "registered_name": None},
-     r"'hidden' \(Dense\).*mixed_float16"),
     ("quantization_config", {"module": "keras.quantizers", "class_name": "Int4QuantizationConfig",
                              "config": {}}, r"'hidden' \(Dense\).*Int4QuantizationConfig"),
     ("dtype", {"module": "keras.dtype_policies", "class_name": "QuantizedDTypePolicy",
                "config": {"mode": "int4", "source_name": "float32"}, "registered_name": None},
      r"'hidden' \(Dense\).*int4"),
+    ("dtype", {"module": "keras.dtype_policies", "class_name": "DTypePolicyMap",
+               "config": {"default_policy": "float32"}, "registered_name": None},
+     r"'hidden' \(Dense\).*DTypePolicyMap"),
     ("frobnicate", True, r"'hidden' \(Dense\).*'frobnicate'"),
 ])
 def test_keras_only_settings_refused_by_name(key, value, message):

@@ -142,8 +142,11 @@ class StepBuilder:
         masking.set_masks(y_pred, output_masks)  # y_pred came out of grad without it
         new_values, optimizer = self.optimizer.stateless_update(
             grads, carry.trainable, carry.optimizer, hyper.learning_rate, hyper.multipliers)
+        # A step the optimizer skipped (loss scaling: a non-finite gradient) leaves the step
+        # count, and then the values, as they were: Keras applies no constraint there either.
+        taken = optimizer.iterations != carry.optimizer.iterations
         for i, constraint in self.constraints:
-            new_values[i] = constraint(new_values[i])
+            new_values[i] = jnp.where(taken, constraint(new_values[i]), new_values[i])
         metrics = self._update_metrics(carry.metrics, loss, parts, batch, y_pred)
         return self._pin(TrainCarry(new_values, new_state, optimizer, metrics))
 

@@ -24,6 +24,7 @@ from hoarfrost.engine.adapters import ArrayAdapter, IterableAdapter, is_iterable
 from hoarfrost.engine.compiled_state import CompiledState, output_spec
 from hoarfrost.engine.partition import FROZEN, STATE, TRAIN, partition
 from hoarfrost.engine.step import Hyper, StepBuilder, TrainCarry
+from hoarfrost.mixed_precision import loss_scaling
 from hoarfrost.random import global_key
 from hoarfrost.selectors import selected_variables
 
@@ -46,7 +47,8 @@ class Trainer:
     def compile(self, optimizer="rmsprop", loss=None, metrics=None, loss_weights=None,
                 weighted_metrics=None, run_eagerly: bool = False,
                 steps_per_execution: int | str = "auto", jit_compile="auto",
-                lr_multipliers: dict | None = None, **kwargs) -> None:
+                lr_multipliers: dict | None = None, auto_scale_loss: bool = True,
+                **kwargs) -> None:
         """Configure training: optimizer, loss and metrics (objects or names, any case).
 
         Nothing about trainability is recorded here: flags set before or
@@ -70,14 +72,17 @@ class Trainer:
             steps_per_execution: how many batches one compiled call runs;
                 `"auto"` runs 32 at a time, or one at a time when a callback
                 acts on every batch (so its changes apply at the next step).
+            auto_scale_loss: under a `"mixed_float16"` dtype policy, wrap the
+                optimizer in a `LossScaleOptimizer` (as Keras).
         """
         if kwargs:
             raise TypeError(f"compile(): unrecognized arguments {sorted(kwargs)}.")
         # Resolve everything first: a compile that fails changes nothing.
         resolved = optimizers_module.get(optimizer)
         if (isinstance(optimizer, str) and self.optimizer is not None
-                and type(self.optimizer) is type(resolved)):
+                and type(loss_scaling.inner_optimizer(self.optimizer)) is type(resolved)):
             resolved = self.optimizer  # a name, not a reset: keep the slots
+        resolved = loss_scaling.for_policy(self, resolved, auto_scale_loss)
         config = compile_utils.CompileConfig(loss, loss_weights, metrics, weighted_metrics)
         if getattr(self, "_outputs_struct", None) is not None:  # functional: check now
             config.check(compile_utils.output_layout(self))

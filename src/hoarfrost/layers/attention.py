@@ -317,7 +317,8 @@ class MultiHeadAttention(Layer):
                       bias_regularizer=self._bias_regularizer,
                       activity_regularizer=self._activity_regularizer,
                       kernel_constraint=self._kernel_constraint,
-                      bias_constraint=self._bias_constraint, owner=self.name, dtype=self.dtype)
+                      bias_constraint=self._bias_constraint, owner=self.name,
+                      dtype=self.dtype_policy)
 
         def projection(rank, bound, last_dims, name, activation=None):
             equation, bias_axes, output_rank = _build_proj_equation(rank - 1, bound,

@@ -14,6 +14,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from hoarfrost import config
 from hoarfrost.layers.farmhash import fingerprint64, siphash24
 from hoarfrost.layers.layer import Layer
 
@@ -96,6 +97,8 @@ class CategoryEncoding(Layer):
         Array([[1., 1., 0., 0.],
                [0., 0., 0., 1.]], dtype=float32)
     """
+
+    _convert_input_args = False  # as Keras: inputs reach call as given
 
     def __init__(self, num_tokens: int | None = None, output_mode: str = "multi_hot",
                  sparse: bool = False, **kwargs):
@@ -222,8 +225,13 @@ class Discretization(Layer):
             self.summary = np.zeros((2, 0), np.float32)
 
     @property
+    def input_dtype(self) -> str:
+        """Floating inputs are binned in `floatx()`, whatever the policy (as Keras)."""
+        return config.floatx()
+
+    @property
     def _output_dtype(self):
-        return "int32" if self.output_mode == "int" else self.dtype
+        return "int32" if self.output_mode == "int" else self.compute_dtype
 
     def call(self, inputs):
         if self.bin_boundaries is None:
@@ -352,6 +360,8 @@ class Hashing(Layer):
                [1],
                [2]], dtype=int32)
     """
+
+    _convert_input_args = False  # as Keras: inputs reach call as given
 
     def __init__(self, num_bins: int, mask_value=None, salt=None, output_mode: str = "int",
                  sparse: bool = False, **kwargs):

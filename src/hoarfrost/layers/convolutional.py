@@ -329,8 +329,9 @@ class _BaseConv(Layer):
                 regularizer=self.bias_regularizer, constraint=self.bias_constraint, name="bias")
 
     def _cast(self, inputs):
-        """Inputs in the weights' dtype (uint8 images work, as in Keras)."""
-        return inputs if inputs.dtype == self.dtype else inputs.astype(self.dtype)
+        """Inputs in the compute dtype (uint8 images work, as in Keras)."""
+        dtype = self.compute_dtype
+        return inputs if inputs.dtype == dtype else inputs.astype(dtype)
 
     def _finish(self, outputs):
         if self.bias is not None:

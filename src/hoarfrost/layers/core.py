@@ -398,8 +398,8 @@ class Lambda(Layer):
         shapes = jax.tree.map(lambda t: t.shape, inputs, is_leaf=is_keras_tensor)
         shape = self.compute_output_shape(shapes)
         if isinstance(shape, list):
-            return [KerasTensor(tuple(s), self.dtype) for s in shape]
-        return KerasTensor(tuple(shape), self.dtype)
+            return [KerasTensor(tuple(s), self.compute_dtype) for s in shape]
+        return KerasTensor(tuple(shape), self.compute_dtype)
 
     def get_config(self):
         config = {**super().get_config(),

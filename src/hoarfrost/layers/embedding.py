@@ -85,6 +85,7 @@ class Embedding(LoRAMixin, QuantizedMixin, Layer):
         self.mask_zero = bool(mask_zero)
         self.supports_masking = self.mask_zero
         self._init_lora(lora_rank, lora_alpha)
+        self.autocast = False  # as Keras: look up in float32, then cast to compute_dtype
         if weights is not None:
             self.build(None)
             if not (isinstance(weights, (list, tuple)) and len(weights) == 1):
@@ -135,6 +136,7 @@ class Embedding(LoRAMixin, QuantizedMixin, Layer):
         else:
             outputs = jnp.take(self.embeddings.value, inputs, axis=0)
         outputs = self._add_lora(outputs, lambda a: jnp.take(a, inputs, axis=0))
+        outputs = outputs.astype(self.compute_dtype)
         self._add_activity_loss(outputs)
         return outputs
 
@@ -152,7 +154,7 @@ class Embedding(LoRAMixin, QuantizedMixin, Layer):
     def compute_output_spec(self, inputs, **kwargs):
         # Direct (no tracing), so sequences of unknown length (None) work too.
         if is_keras_tensor(inputs):
-            return KerasTensor(self.compute_output_shape(inputs.shape), self.dtype)
+            return KerasTensor(self.compute_output_shape(inputs.shape), self.compute_dtype)
         return super().compute_output_spec(inputs, **kwargs)
 
     def get_config(self):

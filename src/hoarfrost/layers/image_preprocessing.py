@@ -154,7 +154,7 @@ class Resizing(_ImageLayer):
         self.fill_mode, self.fill_value = fill_mode, fill_value
 
     def call(self, inputs):
-        images = jnp.asarray(inputs).astype(self.dtype)
+        images = jnp.asarray(inputs).astype(self.compute_dtype)
         return self._apply(images, lambda x: resize(
             x, self.height, self.width, self.interpolation, self.antialias,
             self.crop_to_aspect_ratio, self.pad_to_aspect_ratio, self.fill_value))
@@ -196,7 +196,7 @@ class CenterCrop(_ImageLayer):
         return resize(images, self.height, self.width, crop_to_aspect_ratio=True)
 
     def call(self, inputs):
-        return self._apply(jnp.asarray(inputs).astype(self.dtype), self._crop)
+        return self._apply(jnp.asarray(inputs).astype(self.compute_dtype), self._crop)
 
     compute_output_shape = Resizing.compute_output_shape
 
@@ -212,7 +212,7 @@ class _RandomImageLayer(_ImageLayer):
         self.seed = seed
 
     def call(self, inputs, training=True):
-        images = jnp.asarray(inputs).astype(self.dtype)
+        images = jnp.asarray(inputs).astype(self.compute_dtype)
         if not training:
             return images
         key = draw_key(self.seed)
@@ -237,6 +237,8 @@ class RandomFlip(_RandomImageLayer):
         seed: an optional seed for the draws.
         data_format: "channels_last" (default) or "channels_first".
     """
+
+    _convert_input_args = False  # as Keras: inputs reach call as given
 
     _MODES = ("horizontal", "vertical", "horizontal_and_vertical")
 
@@ -463,6 +465,8 @@ class RandomCrop(_ImageLayer):
         data_format: "channels_last" (default) or "channels_first".
     """
 
+    _convert_input_args = False  # as Keras: inputs reach call as given
+
     def __init__(self, height: int, width: int, seed: int | None = None,
                  data_format: str | None = None, **kwargs):
         super().__init__(data_format=data_format, **kwargs)
@@ -470,7 +474,7 @@ class RandomCrop(_ImageLayer):
         self.seed = seed
 
     def call(self, inputs, training=True):
-        images = jnp.asarray(inputs).astype(self.dtype)
+        images = jnp.asarray(inputs).astype(self.compute_dtype)
         if not training:
             return self._apply(images, lambda x: resize(
                 x, self.height, self.width, crop_to_aspect_ratio=True))

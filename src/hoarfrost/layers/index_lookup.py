@@ -45,6 +45,8 @@ def _to_list(values):
 class _IndexLookup(Layer):
     """Keras's `IndexLookup`: the vocabulary, `adapt`, the lookup and its encodings."""
 
+    _convert_input_args = False  # as Keras: inputs reach call as given
+
     _is_string = True
 
     def __init__(self, max_tokens, num_oov_indices, mask_token, oov_token, vocabulary=None,

@@ -33,17 +33,27 @@ class InputLayer(Layer):
             shape = (shape,) if isinstance(shape, int) else tuple(shape)
             batch_shape = (batch_size,) + shape
         self.batch_shape = tuple(None if d is None else int(d) for d in batch_shape)
-        self.input_dtype = np.dtype(dtype or config.floatx()).name
-        tensor = KerasTensor(self.batch_shape, self.input_dtype, name=self.name)
+        self._input_dtype = np.dtype(dtype or config.floatx()).name
+        tensor = KerasTensor(self.batch_shape, self._input_dtype, name=self.name)
         tensor.node = Node(self, (), tensor)
         self._inbound_nodes.append(tensor.node)
         self.built = True
+
+    @property
+    def dtype(self) -> str:
+        """The dtype of the input (as Keras: not the layer's dtype policy)."""
+        return self._input_dtype
+
+    @property
+    def input_dtype(self) -> str:
+        return self._input_dtype
 
     def call(self, inputs):
         return inputs
 
     def get_config(self):
-        return {"batch_shape": list(self.batch_shape), "dtype": self.input_dtype, "name": self.name}
+        return {"batch_shape": list(self.batch_shape), "dtype": self._input_dtype,
+                "name": self.name}
 
 
 def Input(shape=None, batch_size: int | None = None, dtype=None, name: str | None = None,

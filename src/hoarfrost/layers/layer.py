@@ -12,10 +12,11 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from hoarfrost import config
 from hoarfrost import constraints as constraints_module
+from hoarfrost import dtype_policies
 from hoarfrost import initializers as initializers_module
 from hoarfrost import masking
+from hoarfrost.dtype_policies import autocast_inputs, autocast_scope
 from hoarfrost.naming import to_snake_case, unique_name
 from hoarfrost.object_registration import register_builtin
 from hoarfrost.random import SeedGenerator
@@ -126,8 +127,12 @@ class Layer:
         trainable: whether the layer's weights are updated by training.
         name: a unique name; defaults to the snake-cased class name, made
             unique (`dense`, `dense_1`, ...).
-        dtype: the dtype of the layer's weights (`config.floatx()`, float32
-            unless set, by default).
+        dtype: the layer's dtype policy: a `DTypePolicy` or its name, a dtype
+            (`"float32"`: weights and computation in it) or `"mixed_bfloat16"` /
+            `"mixed_float16"` (float32 weights, 16-bit computation). By default
+            the global policy (`config.dtype_policy()`, `floatx()` unless set).
+        autocast: cast floating inputs to `compute_dtype` and read variables in
+            it inside `call` (Keras's default True).
         input_shape: the shape of one sample (no batch axis), which lets a
             `Sequential` build right away. `input_dim=n` means `(n,)`.
 
@@ -144,6 +149,9 @@ class Layer:
         ...         return inputs * self.scale
     """
 
+    # Keras's `_convert_input_args`: False where floating inputs must reach `call` as
+    # given (hashing and lookup layers, functional models: their layers cast).
+    _convert_input_args = True
     def __init_subclass__(cls, **kwargs):
         super().__init_subclass__(**kwargs)
         # hoarfrost's own layers and models register themselves, so a saved config finds
@@ -153,7 +161,7 @@ class Layer:
 
     def __init__(self, *, trainable: bool = True, name: str | None = None, dtype=None,
                  input_shape=None, input_dim: int | None = None, batch_input_shape=None,
-                 batch_size: int | None = None, **kwargs):
+                 batch_size: int | None = None, autocast: bool = True, **kwargs):
         if kwargs:
             raise TypeError(
                 f"{type(self).__name__}: unrecognized keyword arguments "
@@ -164,7 +172,8 @@ class Layer:
         self._variables: list[Variable] = []
         self._trainable = bool(trainable)
         self.name = name if name is not None else unique_name(to_snake_case(type(self).__name__))
-        self.dtype = np.dtype(dtype or config.layer_dtype()).name
+        self._dtype_policy = dtype_policies.get(dtype)
+        self.autocast = bool(autocast)
         self.built = False
         self.input_spec: InputSpec | None = None
         self._inbound_nodes: list[Node] = []
@@ -194,10 +203,40 @@ class Layer:
         variable._path = f"{self.name}/{variable._short_name}"
         self._variables.append(variable)
 
+    # --- dtypes ----------------------------------------------------------
+    @property
+    def dtype_policy(self) -> dtype_policies.DTypePolicy:
+        """The layer's `DTypePolicy` (set it with a policy or a name)."""
+        return self._dtype_policy
+
+    @dtype_policy.setter
+    def dtype_policy(self, value) -> None:
+        self._dtype_policy = dtype_policies.get(value)
+
+    @property
+    def dtype(self) -> str:
+        """Alias of `variable_dtype` (as Keras)."""
+        return self.variable_dtype
+
+    @property
+    def compute_dtype(self) -> str:
+        """The dtype the layer computes in: floating inputs are cast to it."""
+        return self._dtype_policy.compute_dtype
+
+    @property
+    def variable_dtype(self) -> str:
+        """The dtype of the layer's weights."""
+        return self._dtype_policy.variable_dtype
+
+    @property
+    def input_dtype(self) -> str:
+        """The dtype floating inputs are converted to (`compute_dtype`)."""
+        return self.compute_dtype
+
     # --- weights ---------------------------------------------------------
     def add_weight(self, shape=None, initializer=None, dtype=None, trainable: bool = True,
                    regularizer=None, constraint=None, name: str | None = None,
-                   **kwargs) -> Variable:
+                   autocast: bool = True, **kwargs) -> Variable:
         """Create a variable owned by this layer.
 
         Args:
@@ -210,9 +249,11 @@ class Layer:
             constraint: a projection applied after each optimizer update: a
                 `Constraint`, its name or config, or a function of the value.
             name: the short name (`kernel`); the path is `<layer>/<name>`.
+            autocast: read in the compute dtype inside `call` under a mixed
+                policy (False keeps e.g. normalization statistics in float32).
         """
         shape = tuple(int(d) for d in (shape or ()))
-        dtype = np.dtype(dtype or self.dtype)
+        dtype = np.dtype(dtype or self.variable_dtype)
         if initializer is None:
             initializer = "glorot_uniform" if jnp.issubdtype(dtype, jnp.floating) else "zeros"
         init = initializers_module.get(initializer)
@@ -220,7 +261,7 @@ class Layer:
         # Weights are always created eagerly, even when the first call is traced.
         with jax.ensure_compile_time_eval(), _no_scope():
             value = init(shape, dtype)
-        variable = Variable(value, name=name, trainable=trainable, dtype=dtype)
+        variable = Variable(value, name=name, trainable=trainable, dtype=dtype, autocast=autocast)
         variable.regularizer = _get_regularizer(regularizer)
         variable.constraint = constraints_module.get(constraint)
         self._track_variable(variable)
@@ -368,7 +409,7 @@ class Layer:
             return
         for variable in self._variables:
             # A LoRA base kernel or an int8 weight keeps its own flag (False).
-            if not variable.is_state and variable._frozen_by is None:
+            if not variable.is_state and variable.frozen_by is None:
                 variable.trainable = value
         for layer in self._layers:
             layer.trainable = value
@@ -532,7 +573,10 @@ class Layer:
         trainable.append((trainable[-1] if trainable else True) and self._trainable)
         stack.append(training)
         try:
-            return self.call(inputs, *args, **kwargs)
+            if self._convert_input_args:
+                inputs, args, kwargs = autocast_inputs(self, (inputs, args, kwargs))
+            with autocast_scope(self):
+                return self.call(inputs, *args, **kwargs)
         finally:
             stack.pop()
             trainable.pop()
@@ -621,7 +665,9 @@ class Layer:
         shapes = jax.tree.map(lambda t: t.shape, inputs, is_leaf=is_keras_tensor)
         self._maybe_build(shapes)
         self._check_input_spec(shapes)
-        outputs = self.compute_output_spec(inputs, **kwargs)
+        # The output's dtype follows the inputs as the layer will see them (autocast).
+        spec = autocast_inputs(self, inputs) if self._convert_input_args else inputs
+        outputs = self.compute_output_spec(spec, **kwargs)
         node = Node(self, inputs, outputs, dict(kwargs))
         for index, tensor in enumerate(node.output_tensors):
             tensor.node, tensor.index = node, index
@@ -638,7 +684,8 @@ class Layer:
 
     # --- config ------------------------------------------------------------
     def get_config(self) -> dict[str, Any]:
-        config = {"name": self.name, "trainable": self.trainable, "dtype": self.dtype}
+        config = {"name": self.name, "trainable": self.trainable,
+                  "dtype": dtype_policies.serialize(self.dtype_policy)}
         if self._batch_input_shape is not None:
             config["batch_input_shape"] = list(self._batch_input_shape)
         return config
@@ -743,12 +790,15 @@ class _no_scope:
     """Suspend the stateless scope (weights are created outside any trace)."""
 
     def __enter__(self):
-        from hoarfrost.variables import _scopes
+        from hoarfrost.variables import AutocastScope, _scopes
         self._saved = list(_scopes())
         _scopes().clear()
+        self._autocast = AutocastScope(None)  # and no autocasting (a build reads as stored)
+        self._autocast.__enter__()
 
     def __exit__(self, *exc):
         from hoarfrost.variables import _scopes
+        self._autocast.__exit__()
         _scopes().extend(self._saved)
 
 

@@ -106,9 +106,8 @@ class LoRAMixin:
                             regularizer=regularizer)
         setattr(self, f"{self._lora_prefix}_a", a)
         setattr(self, f"{self._lora_prefix}_b", b)
-        if base._frozen_by is None:
-            base._trainable = False
-            base._frozen_by = "lora"
+        if base.frozen_by is None:
+            base.freeze_by("lora")
         self.lora_enabled = True
         self.lora_rank = rank
         self.lora_alpha = lora_alpha if lora_alpha is not None else rank
@@ -164,7 +163,7 @@ class LoRAMixin:
             self._merge_quantized(self.lora_delta())
         else:
             base.assign(self._adapted(base.value))
-            base._frozen_by = None
+            base.freeze_by(None)
         for variable in self.lora_variables:
             self._variables.remove(variable)
         for suffix in ("_a", "_b"):

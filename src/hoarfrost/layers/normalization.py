@@ -191,16 +191,19 @@ class BatchNormalization(Layer):
         if self.scale:
             self.gamma = self.add_weight(shape=shape, initializer=self.gamma_initializer,
                                          regularizer=self.gamma_regularizer,
-                                         constraint=self.gamma_constraint, name="gamma")
+                                         constraint=self.gamma_constraint, name="gamma",
+                                         autocast=False)
         if self.center:
             self.beta = self.add_weight(shape=shape, initializer=self.beta_initializer,
                                         regularizer=self.beta_regularizer,
-                                        constraint=self.beta_constraint, name="beta")
+                                        constraint=self.beta_constraint, name="beta",
+                                        autocast=False)
         self.moving_mean = self.add_weight(shape=shape, initializer=self.moving_mean_initializer,
-                                           trainable=False, name="moving_mean")
+                                           trainable=False, name="moving_mean",
+                                           autocast=False)
         self.moving_variance = self.add_weight(
             shape=shape, initializer=self.moving_variance_initializer, trainable=False,
-            name="moving_variance")
+            name="moving_variance", autocast=False)
         if self.renorm:
             variance_init = self.moving_variance_initializer
 
@@ -208,12 +211,15 @@ class BatchNormalization(Layer):
                 return jnp.sqrt(jnp.asarray(variance_init(shape, dtype)))
 
             self.moving_stddev = self.add_weight(shape=shape, initializer=stddev_initializer,
-                                                 trainable=False, name="moving_stddev")
+                                                 trainable=False, name="moving_stddev",
+                                                 autocast=False)
             self.renorm_mean = self.add_weight(shape=shape,
                                                initializer=self.moving_mean_initializer,
-                                               trainable=False, name="renorm_mean")
+                                               trainable=False, name="renorm_mean",
+                                               autocast=False)
             self.renorm_stddev = self.add_weight(shape=shape, initializer=stddev_initializer,
-                                                 trainable=False, name="renorm_stddev")
+                                                 trainable=False, name="renorm_stddev",
+                                                 autocast=False)
         self._axis = axis
         self._reduction_axes = tuple(i for i in range(rank) if i != axis)
         self.input_spec = InputSpec(ndim=rank, axes={self.axis: int(features)})
@@ -267,7 +273,7 @@ class BatchNormalization(Layer):
             mean = self._broadcast(moving_mean, rank)
             variance = self._broadcast(moving_variance, rank)
         outputs = _normalize(x, mean, variance, gamma, beta, self.epsilon)
-        return outputs.astype(self.dtype)
+        return outputs.astype(self.compute_dtype)
 
     def _renorm(self, mean, variance, gamma, beta, rank, dtype):
         """Keras's batch renormalization: the corrected scale and offset
@@ -400,6 +406,7 @@ class LayerNormalization(Layer):
         self.gamma_constraint = constraints.get(gamma_constraint)
         self.gamma = self.beta = None
         self._axes = None
+        self.autocast = False  # as Keras: inputs and weights in their own dtypes
 
     def build(self, input_shape):
         rank = len(input_shape)
@@ -417,11 +424,13 @@ class LayerNormalization(Layer):
         if self.scale or self.rms_scaling:
             self.gamma = self.add_weight(shape=shape, initializer=self.gamma_initializer,
                                          regularizer=self.gamma_regularizer,
-                                         constraint=self.gamma_constraint, name="gamma")
+                                         constraint=self.gamma_constraint, name="gamma",
+                                         autocast=False)
         if self.center and not self.rms_scaling:
             self.beta = self.add_weight(shape=shape, initializer=self.beta_initializer,
                                         regularizer=self.beta_regularizer,
-                                        constraint=self.beta_constraint, name="beta")
+                                        constraint=self.beta_constraint, name="beta",
+                                        autocast=False)
         self._axes = tuple(axes)
         self.input_spec = InputSpec(ndim=rank, axes={a: input_shape[a] for a in axes})
         self.built = True
@@ -445,7 +454,7 @@ class LayerNormalization(Layer):
         else:
             mean = jnp.mean(x, axis=self._axes, keepdims=True)
             outputs = _normalize(x, mean, variance, gamma, beta, self.epsilon)
-        return outputs.astype(self.dtype)
+        return outputs.astype(self.compute_dtype)
 
     def compute_output_shape(self, input_shape):
         for a in self.axis if isinstance(self.axis, list) else [self.axis]:
@@ -523,6 +532,7 @@ class GroupNormalization(Layer):
         self.beta_constraint = constraints.get(beta_constraint)
         self.gamma_constraint = constraints.get(gamma_constraint)
         self.gamma = self.beta = None
+        self.autocast = False  # as Keras: inputs and weights in their own dtypes
 
     def build(self, input_shape):
         rank = len(input_shape)
@@ -546,11 +556,13 @@ class GroupNormalization(Layer):
         if self.scale:
             self.gamma = self.add_weight(shape=shape, initializer=self.gamma_initializer,
                                          regularizer=self.gamma_regularizer,
-                                         constraint=self.gamma_constraint, name="gamma")
+                                         constraint=self.gamma_constraint, name="gamma",
+                                         autocast=False)
         if self.center:
             self.beta = self.add_weight(shape=shape, initializer=self.beta_initializer,
                                         regularizer=self.beta_regularizer,
-                                        constraint=self.beta_constraint, name="beta")
+                                        constraint=self.beta_constraint, name="beta",
+                                        autocast=False)
         self.input_spec = InputSpec(ndim=rank, axes={self.axis: int(channels)})
         self.built = True
 
@@ -572,7 +584,7 @@ class GroupNormalization(Layer):
         beta = None if self.beta is None else jnp.reshape(self.beta.value.astype(dtype),
                                                           broadcast)
         outputs = _normalize(grouped, mean, variance, gamma, beta, self.epsilon)
-        return jnp.reshape(outputs, x.shape).astype(self.dtype)
+        return jnp.reshape(outputs, x.shape).astype(self.compute_dtype)
 
     def compute_output_shape(self, input_shape):
         _check_axis(self, self.axis, len(input_shape))
@@ -644,7 +656,7 @@ class RMSNormalization(Layer):
             jnp.mean(jnp.square(x), axis=tuple(self.axis), keepdims=True) + self.epsilon)
         # Keras multiplies by `scale` with plain broadcasting (trailing axes).
         outputs = x * inverse_rms * self.scale.value.astype(dtype)
-        return outputs.astype(self.dtype)
+        return outputs.astype(self.compute_dtype)
 
     def compute_output_shape(self, input_shape):
         for a in self.axis if isinstance(self.axis, list) else [self.axis]:
@@ -684,7 +696,7 @@ class UnitNormalization(Layer):
 
     def call(self, inputs):
         axes = tuple(self.axis) if isinstance(self.axis, list) else self.axis
-        x = inputs.astype(self.dtype)
+        x = inputs.astype(self.compute_dtype)
         square_sum = jnp.sum(jnp.square(x), axis=axes, keepdims=True)
         return x * jnp.minimum(jax.lax.rsqrt(square_sum), 1.0 / 1e-12)
 

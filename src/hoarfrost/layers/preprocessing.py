@@ -53,7 +53,7 @@ class Rescaling(Layer):
         self.built = True
 
     def call(self, inputs):
-        dtype = self.dtype
+        dtype = self.compute_dtype
         scale = jnp.asarray(self.scale, dtype)
         offset = jnp.asarray(self.offset, dtype)
         return inputs.astype(dtype) * scale + offset
@@ -166,7 +166,7 @@ class Normalization(Layer):
         self.built = True
 
     def _broadcast_constant(self, value, argument):
-        value = np.asarray(value, dtype=self.dtype)
+        value = np.asarray(value, dtype=self.compute_dtype)
         ndim = len(self._broadcast_shape)
         if value.ndim:
             expanded = [1] * ndim
@@ -186,12 +186,12 @@ class Normalization(Layer):
     def _statistics(self):
         if self.input_mean is not None:
             return self.mean, self.variance
-        dtype = self.dtype
+        dtype = self.compute_dtype
         return (jnp.reshape(self.adapt_mean.value, self._broadcast_shape).astype(dtype),
                 jnp.reshape(self.adapt_variance.value, self._broadcast_shape).astype(dtype))
 
     def call(self, inputs):
-        inputs = inputs.astype(self.dtype)
+        inputs = inputs.astype(self.compute_dtype)
         mean, variance = self._statistics()
         std = jnp.maximum(jnp.sqrt(variance), config.epsilon())
         if self.invert:

@@ -25,8 +25,7 @@ from hoarfrost import quantizers
 
 def freeze_quantized(variable) -> None:
     """Mark an int8 weight or scale as frozen by definition."""
-    variable._trainable = False
-    variable._frozen_by = "quantization"
+    variable.freeze_by("quantization")
 
 
 def int8_product(inputs, kernel, scale, *, contract, grad_contract, dequant_scale,

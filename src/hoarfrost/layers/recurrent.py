@@ -436,7 +436,7 @@ class _Stateful:
         variables = []
         for i, value in enumerate(leaves):
             with jax.ensure_compile_time_eval():
-                value = jnp.zeros(jnp.shape(value), self.dtype)
+                value = jnp.zeros(jnp.shape(value), self.variable_dtype)
             short = "rnn_state" if i == 0 else f"rnn_state_{i}"
             variable = Variable(value, name=short, trainable=False,
                                 path=f"{self.name}/{short}")
@@ -561,7 +561,7 @@ class _RNN(_Stateful, _RecurrentWeights, Layer):
         self.built = True
 
     def get_initial_state(self, batch_size: int) -> list:
-        return [jnp.zeros((batch_size, self.units), self.dtype)
+        return [jnp.zeros((batch_size, self.units), self.compute_dtype)
                 for _ in range(self._num_states)]
 
     def call(self, sequences, initial_state=None, mask=None, training=None):
@@ -580,7 +580,7 @@ class _RNN(_Stateful, _RecurrentWeights, Layer):
             the final states with `return_state`.
         """
         if not jnp.issubdtype(sequences.dtype, jnp.floating):
-            sequences = sequences.astype(self.dtype)
+            sequences = sequences.astype(self.compute_dtype)
         batch, timesteps = sequences.shape[0], sequences.shape[1]
         if timesteps == 0:
             raise ValueError(
@@ -647,8 +647,8 @@ class _RNN(_Stateful, _RecurrentWeights, Layer):
             return super().compute_output_spec(inputs, **kwargs)
         shapes = self.compute_output_shape((None,) + tuple(inputs.shape[1:]))
         if self.return_state:
-            return tuple(KerasTensor(s, self.dtype) for s in shapes)
-        return KerasTensor(shapes, self.dtype)
+            return tuple(KerasTensor(s, self.compute_dtype) for s in shapes)
+        return KerasTensor(shapes, self.compute_dtype)
 
     def get_config(self) -> dict[str, Any]:
         return {
@@ -815,13 +815,14 @@ class _Cell(_RecurrentWeights, Layer):
         self.built = True
 
     def get_initial_state(self, batch_size=None) -> list:
-        return [jnp.zeros((batch_size, self.units), self.dtype) for _ in range(self._num_states)]
+        return [jnp.zeros((batch_size, self.units), self.compute_dtype)
+                for _ in range(self._num_states)]
 
     def call(self, inputs, states, training=False):
         nested = isinstance(states, (list, tuple))
         states = tuple(states) if nested else (states,)
         if not jnp.issubdtype(inputs.dtype, jnp.floating):
-            inputs = inputs.astype(self.dtype)
+            inputs = inputs.astype(self.compute_dtype)
         masks = self._sequence_masks
         if masks is None:
             masks = self._dropout_masks(training, inputs.shape[0], inputs.shape[-1], inputs.dtype)
@@ -979,9 +980,10 @@ class StackedRNNCells(Layer):
             if get_initial_state is not None:
                 states.append(get_initial_state(batch_size=batch_size))
             elif isinstance(cell.state_size, int):
-                states.append(jnp.zeros((batch_size, cell.state_size), self.dtype))
+                states.append(jnp.zeros((batch_size, cell.state_size), self.compute_dtype))
             else:
-                states.append([jnp.zeros((batch_size, d), self.dtype) for d in cell.state_size])
+                states.append([jnp.zeros((batch_size, d), self.compute_dtype)
+                               for d in cell.state_size])
         return states
 
     def build(self, input_shape):
@@ -1111,11 +1113,11 @@ class RNN(_Stateful, Layer):
         if get_initial_state is not None:
             states = get_initial_state(batch_size=batch_size)
             return list(states) if isinstance(states, (list, tuple)) else [states]
-        return [jnp.zeros((batch_size, d), self.dtype) for d in self.state_size]
+        return [jnp.zeros((batch_size, d), self.compute_dtype) for d in self.state_size]
 
     def call(self, sequences, initial_state=None, mask=None, training=False):
         if not jnp.issubdtype(sequences.dtype, jnp.floating):
-            sequences = sequences.astype(self.dtype)
+            sequences = sequences.astype(self.compute_dtype)
         batch, timesteps = sequences.shape[0], sequences.shape[1]
         if timesteps == 0:
             raise ValueError(f'RNN layer "{self.name}" needs at least one timestep, got input '
@@ -1202,9 +1204,9 @@ class RNN(_Stateful, Layer):
             return super().compute_output_spec(inputs, **kwargs)
         shapes = self.compute_output_shape((None,) + tuple(inputs.shape[1:]))
         if not self.return_state:
-            return KerasTensor(shapes, self.dtype)
-        return tuple(KerasTensor(s, self.dtype) if isinstance(s, tuple)
-                     else [KerasTensor(d, self.dtype) for d in s] for s in shapes)
+            return KerasTensor(shapes, self.compute_dtype)
+        return tuple(KerasTensor(s, self.compute_dtype) if isinstance(s, tuple)
+                     else [KerasTensor(d, self.compute_dtype) for d in s] for s in shapes)
 
     def get_config(self):
         from hoarfrost.saving.serialization import serialize_layer

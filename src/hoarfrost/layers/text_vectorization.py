@@ -79,6 +79,8 @@ class TextVectorization(Layer):
         Array([[2, 4, 3, 0]], dtype=int32)
     """
 
+    _convert_input_args = False  # as Keras: inputs reach call as given
+
     def __init__(self, max_tokens: int | None = None, standardize="lower_and_strip_punctuation",
                  split="whitespace", ngrams=None, output_mode: str = "int",
                  output_sequence_length: int | None = None, pad_to_max_tokens: bool = False,

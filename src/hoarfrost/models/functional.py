@@ -103,6 +103,8 @@ class Functional(Model):
     keeps one set of weights.
     """
 
+    _convert_input_args = False  # as Keras: the graph's layers cast their own inputs
+
     def __init__(self, inputs, outputs, name: str | None = None, trainable: bool = True, **kwargs):
         super().__init__(name=name, trainable=trainable, **kwargs)
         for tensor in _leaves(inputs) + _leaves(outputs):

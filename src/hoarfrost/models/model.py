@@ -126,7 +126,7 @@ class Model(Trainer, Layer):
             else:
                 # State, and int8 weights matched by a pattern, never train (an int8
                 # weight passed by itself raises, naming its layer).
-                if item.is_state or (item._frozen_by == "quantization"
+                if item.is_state or (item.frozen_by == "quantization"
                                       and id(item) not in named):
                     continue
                 item.trainable = True

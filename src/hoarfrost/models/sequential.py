@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from hoarfrost import masking
+from hoarfrost import dtype_policies, masking
 from hoarfrost.layers.input_layer import InputLayer
 from hoarfrost.layers.layer import Layer
 from hoarfrost.models.model import Model
@@ -155,6 +155,7 @@ class Sequential(Model):
         if self._input_layer is not None:
             layers.insert(0, self._input_layer)
         return {"name": self.name, "trainable": self.trainable,
+                "dtype": dtype_policies.serialize(self.dtype_policy),  # Keras's; not read back
                 "layers": [serialize_layer(layer) for layer in layers]}
 
     @classmethod

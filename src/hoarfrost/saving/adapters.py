@@ -55,7 +55,7 @@ def _base(layer):
 def save_lora_weights(model, filepath, overwrite: bool = True) -> None:
     """Write every LoRA adapter of `model` to a `.lora.safetensors` file (atomic)."""
     from hoarfrost.distribution import is_writer
-    from hoarfrost.saving.saving_lib import atomic_write
+    from hoarfrost.saving.temp_files import atomic_write
     filepath = os.fspath(filepath)
     if not filepath.endswith(SUFFIX):
         raise ValueError(f"save_lora_weights(): the filename must end in {SUFFIX!r}, got "

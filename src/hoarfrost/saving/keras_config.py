@@ -202,11 +202,9 @@ def _dtype_from_keras(value, where: str):
         name = (value.get("config") or {}).get("name")
         if value.get("class_name") not in ("DTypePolicy", "Policy", "FloatDTypePolicy") \
                 or not isinstance(name, str):
-            _fail(where, f"dtype policy {_short(value)} is not supported.")
-        value = name
-    if isinstance(value, str) and value.startswith("mixed_"):
-        _fail(where, f"the mixed-precision policy {value!r} is not supported by hoarfrost "
-              "(weights and computations are in one dtype).")
+            _fail(where, f"dtype policy {value.get('class_name')!r} ({_short(value)}) is not "
+                  "supported.")
+        value = name  # "mixed_bfloat16" and "mixed_float16" included (dtype_policies)
     return value
 
 
@@ -502,7 +500,7 @@ def _layer_to_keras(layer) -> dict:
                 "build_config": {"input_shape": None}, "compile_config": {}}
     if isinstance(layer, builtin_class("Sequential")):
         config = {"name": layer.name, "trainable": layer.trainable,
-                  "dtype": _policy(layer.dtype),
+                  "dtype": _policy(layer.dtype_policy),
                   "layers": [_with_build_config(_layer_to_keras(sub), sub) for sub in
                              ([layer._input_layer] if layer._input_layer is not None else [])
                              + list(layer.layers)]}
@@ -541,11 +539,14 @@ def _config_to_keras(class_name: str, registered, config: dict) -> dict:
 
 
 def _policy(dtype) -> dict:
-    mode, _, source = str(dtype).partition("_from_")
+    if isinstance(dtype, dict):  # a layer config's policy, already in Keras's form
+        return dtype
+    name = str(getattr(dtype, "name", dtype))  # a DTypePolicy, or a dtype's name
+    mode, _, source = name.partition("_from_")
     if source:  # an int8 layer's "int8_from_float32"
         return {"module": "keras.dtype_policies", "class_name": "QuantizedDTypePolicy",
                 "config": {"mode": mode, "source_name": source}, "registered_name": None}
-    return {"module": "keras", "class_name": "DTypePolicy", "config": {"name": str(dtype)},
+    return {"module": "keras", "class_name": "DTypePolicy", "config": {"name": name},
             "registered_name": None}
 
 

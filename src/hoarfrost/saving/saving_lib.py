@@ -15,10 +15,8 @@ exactly where it stopped, frozen exactly as it was.
 
 from __future__ import annotations
 
-import errno
 import json
 import os
-import tempfile
 import zipfile
 from pathlib import Path
 
@@ -29,67 +27,10 @@ from hoarfrost.saving import archive as archives
 from hoarfrost.saving import (compile_settings, keras_archive, temp_files, tensor_file,
                               training_state, validation)
 from hoarfrost.saving.serialization import deserialize_layer
+from hoarfrost.saving.temp_files import atomic_write  # noqa: F401  (its public home for callers)
 
 FORMAT = "hoarfrost.keras"
 FORMAT_VERSION = 1
-
-
-def atomic_write(filepath, write) -> None:
-    """Write through a temp file in the same directory, then rename over the target.
-
-    `write(handle)` writes the content; a failure at any point leaves the
-    previous file as it was. The temp file's name marks its writer, so that the next
-    write to the same target removes what a killed one left (see `temp_files`).
-    """
-    path = Path(filepath)
-    if not path.parent.is_dir():  # as Keras: a save does not create directories
-        raise FileNotFoundError(errno.ENOENT, f"Can not write {str(path)!r}: its directory "
-                                f"{str(path.parent)!r} does not exist. Create it first.")
-    temp_files.remove_stale(path)
-    try:
-        fd, tmp = tempfile.mkstemp(prefix=temp_files.prefix(path), suffix=".tmp",
-                                   dir=path.parent)
-    except OSError as exc:
-        raise _write_error(exc, path) from exc
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            write(handle)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.chmod(tmp, _file_mode(path))  # mkstemp's 0600 would hide the file from others
-        os.replace(tmp, path)
-    except BaseException as exc:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        if isinstance(exc, OSError) and exc.errno is not None:
-            raise _write_error(exc, path) from exc
-        raise
-
-
-def _write_error(exc: OSError, path: Path) -> OSError:
-    """The file system's refusal of a write, naming the file and what is wrong (the
-    temp file the OS names means nothing to the user)."""
-    directory = repr(str(path.parent))
-    if exc.errno in (errno.EACCES, errno.EPERM):
-        reason = f"the directory {directory} is not writable ({exc.strerror})"
-    elif exc.errno == errno.EROFS:
-        reason = f"the directory {directory} is on a read-only file system"
-    elif exc.errno in (errno.ENOSPC, errno.EFBIG, errno.EDQUOT):
-        reason = f"{exc.strerror}: the disk is full, or a quota or file-size limit was reached"
-    else:
-        reason = exc.strerror or str(exc)
-    return type(exc)(exc.errno, f"Can not write {str(path)!r}: {reason}. The previous "
-                                "file, if any, is untouched.")
-
-
-def _file_mode(path: Path) -> int:
-    """The mode of the file being replaced, else what `open()` would give (0666 - umask)."""
-    try:
-        return os.stat(path).st_mode & 0o7777
-    except FileNotFoundError:
-        umask = os.umask(0)
-        os.umask(umask)
-        return 0o666 & ~umask
 
 
 def _check_overwrite(filepath, overwrite: bool) -> None:

@@ -11,11 +11,13 @@ file is never touched, nor anything but this target's temp files.
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import os
 import re
 import socket
 import stat
+import tempfile
 import time
 from pathlib import Path
 
@@ -79,3 +81,61 @@ def remove_stale(path: Path, now: float | None = None) -> list[Path]:
         except OSError:
             continue
     return removed
+
+
+def atomic_write(filepath, write) -> None:
+    """Write through a temp file in the same directory, then rename over the target.
+
+    `write(handle)` writes the content; a failure at any point leaves the
+    previous file as it was. The temp file's name marks its writer, so that the next
+    write to the same target removes what a killed one left (see `temp_files`).
+    """
+    path = Path(filepath)
+    if not path.parent.is_dir():  # as Keras: a save does not create directories
+        raise FileNotFoundError(errno.ENOENT, f"Can not write {str(path)!r}: its directory "
+                                f"{str(path.parent)!r} does not exist. Create it first.")
+    remove_stale(path)
+    try:
+        fd, tmp = tempfile.mkstemp(prefix=prefix(path), suffix=".tmp",
+                                   dir=path.parent)
+    except OSError as exc:
+        raise _write_error(exc, path) from exc
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            write(handle)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.chmod(tmp, _file_mode(path))  # mkstemp's 0600 would hide the file from others
+        os.replace(tmp, path)
+    except BaseException as exc:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+        if isinstance(exc, OSError) and exc.errno is not None:
+            raise _write_error(exc, path) from exc
+        raise
+
+
+def _write_error(exc: OSError, path: Path) -> OSError:
+    """The file system's refusal of a write, naming the file and what is wrong (the
+    temp file the OS names means nothing to the user)."""
+    directory = repr(str(path.parent))
+    if exc.errno in (errno.EACCES, errno.EPERM):
+        reason = f"the directory {directory} is not writable ({exc.strerror})"
+    elif exc.errno == errno.EROFS:
+        reason = f"the directory {directory} is on a read-only file system"
+    elif exc.errno in (errno.ENOSPC, errno.EFBIG, errno.EDQUOT):
+        reason = f"{exc.strerror}: the disk is full, or a quota or file-size limit was reached"
+    else:
+        reason = exc.strerror or str(exc)
+    return type(exc)(exc.errno, f"Can not write {str(path)!r}: {reason}. The previous "
+                                "file, if any, is untouched.")
+
+
+def _file_mode(path: Path) -> int:
+    """The mode of the file being replaced, else what `open()` would give (0666 - umask)."""
+    try:
+        return os.stat(path).st_mode & 0o7777
+    except FileNotFoundError:
+        umask = os.umask(0)
+        os.umask(umask)
+        return 0o666 & ~umask
