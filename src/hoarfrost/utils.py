@@ -47,6 +47,35 @@ def normalize(x, axis: int = -1, order: int = 2) -> np.ndarray:
     return x / np.where(norm == 0, 1, norm)
 
 
+def unpack_x_y_sample_weight(data):
+    """`(x, y, sample_weight)` from a batch `x`, `(x,)`, `(x, y)` or `(x, y, sample_weight)`
+    (missing entries are None), as Keras's: for `train_step` and friends.
+
+    Example:
+        >>> x, y, sample_weight = unpack_x_y_sample_weight((np.ones(2), np.zeros(2)))
+        >>> sample_weight is None
+        True
+    """
+    if isinstance(data, list):
+        data = tuple(data)
+    if not isinstance(data, tuple):
+        return (data, None, None)
+    if len(data) in (1, 2, 3):
+        return tuple(data) + (None,) * (3 - len(data))
+    raise ValueError("Data is expected to be in format `x`, `(x,)`, `(x, y)`, or "
+                     f"`(x, y, sample_weight)`, found a tuple of {len(data)} entries: {data}")
+
+
+def pack_x_y_sample_weight(x, y=None, sample_weight=None):
+    """The batch `fit` hands a step: `x` alone (`(x,)` when `x` is a tuple or list),
+    `(x, y)`, or `(x, y, sample_weight)`, as Keras's."""
+    if y is None:
+        return (x,) if isinstance(x, (tuple, list)) else x
+    if sample_weight is None:
+        return (x, y)
+    return (x, y, sample_weight)
+
+
 def register_keras_serializable(package: str = "Custom", name: str | None = None):
     """Register a custom class so `load_model` can rebuild it by name."""
     from hoarfrost.saving.serialization import register_keras_serializable as register
@@ -73,5 +102,6 @@ def plot_model(model, to_file="model.png", show_shapes: bool = True, **kwargs) -
 
 
 __all__ = ["to_categorical", "normalize", "set_random_seed", "clear_session",
+           "unpack_x_y_sample_weight", "pack_x_y_sample_weight",
            "register_keras_serializable", "plot_history", "plot_model", "PyDataset", "Sequence",
            "pad_sequences"]
