@@ -106,6 +106,7 @@ class CustomStepRunner:
             raise TypeError(f"{type(model).__name__}.{STEP_METHODS[kind]} must return a pair "
                             f"(logs, state); it returned {type(out).__name__}.")
         logs, new_state = out
+        flatten_logs(logs)  # a dict, or an error now rather than at the epoch's end
         return logs, _like(new_state, state, model, kind)
 
     def _loop(self, state, key, start, data, perm, offset, steps, *, batch_size: int):
@@ -184,7 +185,7 @@ def flatten_logs(logs) -> dict:
     `pythonify_logs`)."""
     if not isinstance(logs, dict):
         raise TypeError("A custom step's logs must be a dict of metric values (e.g. "
-                        f"{{'loss': loss}}); it returned {type(logs).__name__}.")
+                        f"{{'loss': loss}}); it returned {type(logs).__name__} as logs.")
     flat = {}
     for key, value in logs.items():
         if isinstance(value, dict):
