@@ -351,3 +351,47 @@ def test_stateful_hooks_run_in_the_default_step_and_without_targets_raise():
     with pytest.raises(ValueError, match=r"compile\(\) was given a loss \('mse'\), but the "
                                          "batch has no targets"):
         compiled.fit(x, verbose=0)
+
+
+class SuperStep(keras.Sequential):
+    """Overrides that defer to Keras's default steps: they run instead of the fused step."""
+
+    def train_step(self, state, data):
+        return super().train_step(state, data)
+
+    def test_step(self, state, data):
+        return super().test_step(state, data)
+
+
+def test_keras_default_steps_compute_what_the_fused_step_computes():
+    rng = np.random.default_rng(5)
+    x = rng.normal(size=(32, 4)).astype("float32")
+    y = (x[:, :1] > 0).astype("float32")
+    weights = rng.normal(size=(32,)).astype("float32") ** 2
+
+    def build(cls):
+        keras.utils.set_random_seed(7)
+        model = cls([keras.Input(shape=(4,)),
+                     layers.Dense(8, activation="relu", kernel_regularizer="l2"),
+                     layers.BatchNormalization(), layers.Dense(1, activation="sigmoid")])
+        model.compile(optimizer=keras.optimizers.Adam(0.01), loss="binary_crossentropy",
+                      metrics=["accuracy"], weighted_metrics=["mae"])
+        return model
+
+    fused, own = build(keras.Sequential), build(SuperStep)
+    batches = []
+    callback = keras.callbacks.LambdaCallback(
+        on_train_batch_end=lambda batch, logs: batches.append(dict(logs)))
+    histories = [m.fit(x, y, sample_weight=weights, batch_size=8, epochs=2, shuffle=False,
+                       verbose=0, callbacks=[callback] if m is own else None)
+                 for m in (fused, own)]
+    assert histories[0].history.keys() == histories[1].history.keys()
+    for key, values in histories[0].history.items():
+        np.testing.assert_allclose(histories[1].history[key], values, rtol=1e-5, atol=1e-6)
+    for a, b in zip(fused.weights, own.weights):  # BatchNormalization statistics too
+        np.testing.assert_allclose(a.numpy(), b.numpy(), rtol=1e-5, atol=1e-6)
+    assert len(batches) == 8 and set(batches[-1]) == set(histories[1].history)
+    logs = [m.evaluate(x, y, batch_size=16, return_dict=True, verbose=0) for m in (fused, own)]
+    assert logs[0].keys() == logs[1].keys()
+    for key in logs[0]:
+        assert logs[1][key] == pytest.approx(logs[0][key], rel=1e-5, abs=1e-6)
