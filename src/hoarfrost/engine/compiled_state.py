@@ -58,11 +58,8 @@ class CompiledState:
         layout = self.output_layout(model, x, spec)
         config = self.config
         if self.loss_fn is None:
-            # No loss given: a model's own step (or `compute_loss`) computes it.
-            losses = ([None] * layout.count if config.loss_objects is None
-                      else config.losses_for(layout))
-            self.loss_fn = compile_utils.CompiledLoss(losses, config.weights_for(layout),
-                                                      layout)
+            self.loss_fn = compile_utils.CompiledLoss(
+                config.losses_for(layout), config.weights_for(layout), layout)
         if y is not None:
             self.loss_fn.check_targets(y, spec, compile_utils.metric_outputs(config, layout))
         if self.metrics is None:

@@ -186,6 +186,7 @@ class Trainer(KerasStepAPI):
 
     def _set_metric_states(self, states, results=None) -> None:
         """Keep the metrics' states, and their results when the compiled step made them."""
+        self._custom_logs = None  # the fused step ran last: its results are the logs
         self._metric_states = states
         self._results_of = (states, results)
 
