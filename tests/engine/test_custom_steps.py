@@ -281,11 +281,6 @@ class StatefulStep(keras.Sequential):
         return {}
 
 
-class StatefulTest(keras.Sequential):
-    def test_step(self, data):
-        return {}
-
-
 class BadLogs(keras.Sequential):
     def train_step(self, state, data):
         return 1.0, state
@@ -301,7 +296,6 @@ def test_unsupported_step_forms_raise_naming_what_to_write():
     for cls, call, match in [
             (StatefulStep, "fit", r"train_step\(self, data\) is the TensorFlow / PyTorch form"
                                   r".*train_step\(self, state, data\)"),
-            (StatefulTest, "evaluate", r"test_step\(self, state, data\)"),
             (BadLogs, "fit", r"logs must be a dict"),
             (ShortState, "fit", r"must return a state of 4 lists")]:
         model = cls([keras.Input(shape=(2,)), layers.Dense(1)])
@@ -395,3 +389,34 @@ def test_keras_default_steps_compute_what_the_fused_step_computes():
     assert logs[0].keys() == logs[1].keys()
     for key in logs[0]:
         assert logs[1][key] == pytest.approx(logs[0][key], rel=1e-5, abs=1e-6)
+
+
+class TensorFlowStyle(keras.Sequential):
+    """test_step / predict_step written for the TensorFlow backend (stateful): they run,
+    their variable reads and writes going to the step's state."""
+
+    def test_step(self, data):
+        x, y = data
+        y_pred = self(x, training=False)
+        loss = self.compute_loss(x, y, y_pred)
+        for metric in self.metrics:
+            if metric.name == "loss":
+                metric.update_state(loss)
+            else:
+                metric.update_state(y, y_pred)
+        return {m.name: m.result() for m in self.metrics}
+
+    def predict_step(self, data):
+        return self(data, training=False) + 1.0
+
+
+def test_stateful_test_and_predict_steps_run_on_values():
+    x = np.random.default_rng(6).normal(size=(12, 3)).astype("float32")
+    y = x[:, :1] * 3
+    model = TensorFlowStyle([keras.Input(shape=(3,)), layers.Dense(1)])
+    model.compile(optimizer="sgd", loss="mse", metrics=["mae"])
+    plain = np.asarray(model(x))
+    np.testing.assert_allclose(model.predict(x, batch_size=4, verbose=0), plain + 1, rtol=1e-6)
+    logs = model.evaluate(x, y, batch_size=4, return_dict=True, verbose=0)
+    assert logs["loss"] == pytest.approx(float(np.mean((plain - y) ** 2)), rel=1e-5)
+    assert logs["mae"] == pytest.approx(float(np.mean(np.abs(plain - y))), rel=1e-5)

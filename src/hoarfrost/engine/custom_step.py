@@ -23,7 +23,7 @@ from hoarfrost.engine.step import _gather
 from hoarfrost.engine.step_api import STEP_METHODS, step_randomness
 from hoarfrost.engine.xla_options import PlatformJit
 from hoarfrost.utils import pack_x_y_sample_weight
-from hoarfrost.variables import assign_values
+from hoarfrost.variables import StatelessScope, assign_values
 
 
 class StepState:
@@ -100,6 +100,8 @@ class CustomStepRunner:
             if optimizer is not None:
                 with optimizer.bound_to(self.state.trainable):
                     out = method(state, data)
+            elif model._stateful_step(kind):
+                out = self._stateful(method, state, data, key)
             else:
                 out = method(state, data)
         if not isinstance(out, (tuple, list)) or len(out) != 2:
@@ -108,6 +110,19 @@ class CustomStepRunner:
         logs, new_state = out
         flatten_logs(logs)  # a dict, or an error now rather than at the epoch's end
         return logs, _like(new_state, state, model, kind)
+
+    def _stateful(self, method, state, data, key):
+        """Run a step of the form `(self, data)`: every variable it reads or assigns maps
+        to the state (Keras's stateful test and predict steps, on values)."""
+        groups = self.state.groups(self.kind)
+        pairs = [pair for group, values in zip(groups, state) for pair in zip(group, values)]
+        with StatelessScope(pairs, rng=key) as scope:
+            out = method(data)
+        new_state = tuple([scope.updated_value(v, x) for v, x in zip(group, values)]
+                          for group, values in zip(groups, state))
+        if self.kind == "predict":
+            return out, new_state[1]
+        return out, new_state
 
     def _loop(self, state, key, start, data, perm, offset, steps, *, batch_size: int):
         """`steps` (traced) calls of the train or test step; the state and the last logs."""
@@ -132,7 +147,11 @@ class CustomStepRunner:
 
         def body(state, index):
             x = _gather(data, perm, offset, index, batch_size)
-            out = self.model.predict_step(state, pack_x_y_sample_weight(x))
+            if self.model._stateful_step("predict"):
+                out = self._stateful(self.model.predict_step, state, pack_x_y_sample_weight(x),
+                                     None)
+            else:
+                out = self.model.predict_step(state, pack_x_y_sample_weight(x))
             if not isinstance(out, (tuple, list)) or len(out) != 2:
                 raise TypeError(f"{type(self.model).__name__}.predict_step must return "
                                 "(outputs, non_trainable_variables); it returned "

@@ -91,11 +91,16 @@ class KerasStepAPI:
             return self._overrides("stateless_call")
         return any(self._overrides(h) for h in HOOKS) or bool(self._tracked_metrics())
 
-    def _check_step_form(self, kind: str) -> None:
+    def _stateful_step(self, kind: str) -> bool:
+        """Whether `kind`'s overridden step takes `(self, data)` (the TensorFlow / PyTorch
+        form). A test or predict step of that form runs (its reads and writes of
+        variables go to the step's state); a train step raises: it needs a tape."""
         method = STEP_METHODS[kind]
         params = [p for p in inspect.signature(getattr(self, method)).parameters.values()
                   if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
-        if len(params) == 1:
+        if len(params) != 1:
+            return False
+        if kind == "train":
             raise TypeError(
                 f"{type(self).__name__}.{method}(self, {params[0].name}) is the TensorFlow / "
                 "PyTorch form of the step: it updates variables in place and takes gradients "
@@ -103,6 +108,10 @@ class KerasStepAPI:
                 "either). Write the JAX form: " + _FORMS[kind] + ". The guide \"Customizing "
                 "what happens in fit() with JAX\" shows it; or override `compute_loss` "
                 "(and keep the default step) when only the loss differs.")
+        return True
+
+    def _check_step_form(self, kind: str) -> None:
+        self._stateful_step(kind)
 
     # --- metrics -----------------------------------------------------------------------
     def __setattr__(self, name, value):
