@@ -25,6 +25,7 @@ import jax
 import jax.numpy as jnp
 
 from hoarfrost.engine import compile_utils
+from hoarfrost.layers.layer import _call_accepts
 from hoarfrost.metrics import Metric
 from hoarfrost.utils import unpack_x_y_sample_weight
 from hoarfrost.variables import StatelessScope, Variable, current_scope, unwrap
@@ -147,46 +148,26 @@ class KerasStepAPI:
 
     # --- stateless calls -----------------------------------------------------------------
     def stateless_call(self, trainable_variables, non_trainable_variables, *args,
-                       return_losses: bool = False, **kwargs):
-        """Call the model on values instead of its variables (for `jax.grad`).
-
-        Args:
-            trainable_variables: values of `model.trainable_variables`, in order.
-            non_trainable_variables: values of `model.non_trainable_variables`.
-            *args, **kwargs: the call's arguments (`training=True` in a train step).
-            return_losses: also return the losses added during the call.
-
-        Returns:
-            `(outputs, non_trainable_variables)` with the non-trainable values the call
-            updated (BatchNormalization statistics in training), and the losses last
-            when `return_losses`.
-        """
-        trainable, non_trainable = self.trainable_variables, self.non_trainable_variables
-        _check_count("trainable_variables", trainable_variables, trainable, self)
-        _check_count("non_trainable_variables", non_trainable_variables, non_trainable, self)
-        values = _values(non_trainable_variables)
-        pairs = (list(zip(trainable, _values(trainable_variables)))
-                 + list(zip(non_trainable, values)))
-        with StatelessScope(pairs, rng=_next_key()) as scope:
-            outputs = self(*args, **kwargs)
-            losses = list(scope.losses)
-        updated = [scope.updated_value(v, x) for v, x in zip(non_trainable, values)]
-        if return_losses:
-            return outputs, updated, losses
-        return outputs, updated
+                       return_losses: bool = False, rng=None, **kwargs):
+        """`Layer.stateless_call`; inside a step `fit` runs, layers that draw random numbers
+        (Dropout in training) get keys from the step's (a new one each step and call)."""
+        if rng is None:
+            rng = _next_key()
+        return super().stateless_call(trainable_variables, non_trainable_variables, *args,
+                                      return_losses=return_losses, rng=rng, **kwargs)
 
     @property
     def losses(self) -> list:
-        """Losses of the running step: those added during the forward pass and the
-        trainable variables' regularization penalties (inside `compute_loss`); else the
-        losses added in the current scope."""
-        forward = self.__dict__.get("_losses_override")
-        if forward is None:
-            scope = current_scope()
-            return list(scope.losses_of(self)) if scope is not None else []
-        penalties = [v.regularizer(v.value) for v in self.trainable_variables
-                     if getattr(v, "regularizer", None) is not None]
-        return list(forward) + penalties
+        """Inside `compute_loss` in a step: the losses of the forward pass and the trainable
+        variables' regularization penalties (Keras's `model.losses` there); else as a layer's."""
+        override = self.__dict__.get("_losses_override")
+        if override is not None:
+            return list(override)
+        return super().losses
+
+    def _regularization_penalties(self) -> list:
+        return [v.regularizer(v.value) for v in self.trainable_variables
+                if getattr(v, "regularizer", None) is not None]
 
     def compute_loss(self, x=None, y=None, y_pred=None, sample_weight=None,
                      training: bool = True):
@@ -253,8 +234,15 @@ class KerasStepAPI:
         pairs = (list(zip(trainable, _values(trainable_variables)))
                  + list(zip(non_trainable, non_values)) + list(zip(metric_refs, metric_values)))
         with StatelessScope(pairs, rng=_next_key()) as scope:
-            loss = self._compute_loss(x, y, y_pred, sample_weight=sample_weight,
-                                      training=training)
+            own = "_losses_override" not in self.__dict__
+            if own:  # called on its own (not from compute_loss_and_updates): the penalties
+                self._losses_override = self._regularization_penalties()
+            try:
+                loss = self._compute_loss(x, y, y_pred, sample_weight=sample_weight,
+                                          training=training)
+            finally:
+                if own:
+                    self.__dict__.pop("_losses_override", None)
         return loss, (trainable_variables,
                       [scope.updated_value(v, x) for v, x in zip(non_trainable, non_values)],
                       [scope.updated_value(v, x) for v, x in zip(metric_refs, metric_values)])
@@ -267,7 +255,7 @@ class KerasStepAPI:
         metrics_variables))`; the loss is scaled by the optimizer when training."""
         y_pred, non_trainable_variables, losses = self.stateless_call(
             trainable_variables, non_trainable_variables, x, return_losses=True,
-            training=training)
+            **self._training_kwargs(training))
         self._losses_override = losses
         try:
             loss, (_, non_trainable_variables, metrics_variables) = self.stateless_compute_loss(
@@ -354,7 +342,11 @@ class KerasStepAPI:
         """The outputs of one batch (Keras's JAX form): `(outputs, non_trainable_variables)`."""
         trainable, non_trainable = state
         x, _, _ = unpack_x_y_sample_weight(data)
-        return self.stateless_call(trainable, non_trainable, x, training=False)
+        return self.stateless_call(trainable, non_trainable, x, **self._training_kwargs(False))
+
+    def _training_kwargs(self, training: bool) -> dict:
+        """`training=` for `call` when it takes it (Keras's `_call_has_training_arg`)."""
+        return {"training": training} if _call_accepts(type(self), "training") else {}
 
 
 def _check_count(argument: str, values, variables: list, model) -> None:
