@@ -324,6 +324,19 @@ class Variable:
     __hash__ = object.__hash__
 
 
+def _flatten(variable):
+    return (variable.value,), None
+
+
+def _unflatten(_, children):
+    return children[0]
+
+
+# In `jax.jit` and other pytree functions a Variable is its value (as in Keras's JAX
+# guides, which hand `model.trainable_variables` to a jitted step).
+jax.tree_util.register_pytree_node(Variable, _flatten, _unflatten)
+
+
 def assign_values(variables: Iterable[Variable], values: Iterable) -> None:
     """Set many variables at once to the values a compiled step computed for them.
 

@@ -356,28 +356,41 @@ class _OutputLoss(metrics_module.Mean):
 
 
 class _Renamed(metrics_module.Metric):
-    """A metric under its log name (`cls_accuracy`), leaving the user's object as it is."""
+    """A metric under its log name (`cls_accuracy`), leaving the user's object as it is:
+    the same variables, updates and result as the metric it wraps."""
 
     def __init__(self, inner, name: str):
-        self.inner = inner
-        self.name = name
-        self._state = None
+        super().__init__(name=name)
+        object.__setattr__(self, "inner", inner)
         self._direction = getattr(inner, "_direction", None)
+
+    @property
+    def variables(self):
+        return self.inner.variables
 
     def initial_state(self):
         return self.inner.initial_state()
 
-    def update(self, state, y_true, y_pred, sample_weight=None):
-        return self.inner.update(state, y_true, y_pred, sample_weight)
+    def update(self, state, *args, **kwargs):
+        return self.inner.update(state, *args, **kwargs)
 
     def compute(self, state):
         return self.inner.compute(state)
+
+    def update_state(self, *args, **kwargs):
+        return self.inner.update_state(*args, **kwargs)
+
+    def result(self):
+        return self.inner.result()
+
+    def reset_state(self):
+        return self.inner.reset_state()
 
     def get_config(self):
         return self.inner.get_config()
 
     def __getattr__(self, name):
-        if name == "inner":
+        if name == "inner" or name.startswith("__"):
             raise AttributeError(name)
         return getattr(self.inner, name)
 

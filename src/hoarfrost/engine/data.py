@@ -149,7 +149,8 @@ def check_batch_size(batch_size) -> int:
 
 
 def check_data(x, y, sample_weight, method: str, class_weight=None, *, loss_label: str,
-               layout: Callable[[Any], OutputLayout], per_output: bool = False):
+               layout: Callable[[Any], OutputLayout], per_output: bool = False,
+               targets_required: bool = True):
     """`(x, y, sample_weight)` as checked NumPy, targets laid out per output.
 
     Args:
@@ -160,13 +161,15 @@ def check_data(x, y, sample_weight, method: str, class_weight=None, *, loss_labe
             when targets come one per output).
         per_output: the model's outputs are a structure (a functional model),
             so targets are always laid out per output.
+        targets_required: whether `y` must be given (not for a model's own step, which
+            may train without targets, e.g. a GAN).
     """
     if x is None:
         raise ValueError(f"{method}(): `x` is required.")
     x = to_numpy(x, "x")
     y = to_numpy(y, "y")
     sample_weight = to_numpy(sample_weight, "sample_weight")
-    if y is None and method != "predict":
+    if y is None and method != "predict" and targets_required:
         raise ValueError(f"{method}(): targets `y` are required with loss {loss_label}.")
     check_same_count(x, y, sample_weight)
     check_finite(x, "x")

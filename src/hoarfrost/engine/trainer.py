@@ -22,15 +22,22 @@ from hoarfrost.engine import compile_utils
 from hoarfrost.engine import data as data_module
 from hoarfrost.engine.adapters import ArrayAdapter, IterableAdapter, is_iterable_input
 from hoarfrost.engine.compiled_state import CompiledState, output_spec
+from hoarfrost.engine.custom_step import CustomStepRunner, StepState, flatten_logs
 from hoarfrost.engine.partition import FROZEN, STATE, TRAIN, partition
 from hoarfrost.engine.step import Hyper, StepBuilder, TrainCarry
+from hoarfrost.engine.step_api import KerasStepAPI
 from hoarfrost.mixed_precision import loss_scaling
 from hoarfrost.random import global_key
 from hoarfrost.selectors import selected_variables
 
 
-class Trainer:
-    """Mixin giving a model the Keras training API on the pure engine."""
+class Trainer(KerasStepAPI):
+    """Mixin giving a model the Keras training API on the pure engine.
+
+    A model that overrides `train_step` / `test_step` / `predict_step` (Keras's JAX
+    form) or a hook they call runs them (`engine.custom_step`); otherwise the
+    engine's fused step computes the same thing.
+    """
 
     def __init__(self):
         # Before compile(): no optimizer or loss, one batch per call (predict works).
@@ -42,6 +49,8 @@ class Trainer:
         self._results_of = (None, None)  # (states, their results from the compiled step)
         self.trace_counts = {"train": 0, "test": 0, "predict": 0}
         self._every_batch = False
+        self._custom_logs = None  # the last logs of a custom step (a pytree on the device)
+        self._custom_steps_run = 0  # folds into the keys of custom steps
 
     # --- compile -----------------------------------------------------------------------
     def compile(self, optimizer="rmsprop", loss=None, metrics=None, loss_weights=None,
@@ -136,22 +145,21 @@ class Trainer:
                 f"You must call compile() before {method}(): the model does not know its "
                 "optimizer and loss yet. Example: model.compile(optimizer='adam', loss='mse')."
             )
-        if self._loss_obj is None:
+        if self._loss_obj is None and not self._runs_keras_step(_KIND[method]):
             raise ValueError(
                 f"{method}(): no loss was given to compile(); pass loss=... (e.g. 'mse')."
             )
-
-    @property
-    def metrics(self) -> list:
-        """The loss tracker followed by the compiled metrics (once resolved)."""
-        return list(self._compiled.metrics or [])
 
     @property
     def metrics_names(self) -> list[str]:
         return [m.name for m in self.metrics]
 
     def reset_metrics(self) -> None:
+        """Reset every metric of `self.metrics` (the compiled ones and your own)."""
         self._metric_states = None
+        self._custom_logs = None
+        for metric in self.metrics:
+            metric.reset_state()
 
     def reset_optimizer_state(self, *selectors) -> None:
         """Forget optimizer slots (all, or those of the selected variables).
@@ -175,15 +183,26 @@ class Trainer:
         self._compiled.prepare(self, x, y)
 
     def _fresh_metric_states(self) -> list:
+        if self._runs_keras_step("train") or self._runs_keras_step("test"):
+            self._custom_logs = None  # custom steps keep the state in the metrics' variables
+            for metric in self.metrics:
+                metric.reset_state()
         return [m.initial_state() for m in self._compiled.metrics]
 
     def _set_metric_states(self, states, results=None) -> None:
         """Keep the metrics' states, and their results when the compiled step made them."""
+        self._custom_logs = None  # the fused step ran last: its results are the logs
         self._metric_states = states
         self._results_of = (states, results)
 
     def _current_results(self) -> dict:
         """The current results: those the step computed, or computed now."""
+        if self._custom_logs is not None:
+            # As Keras: the metrics' results when the step logged exactly those, else the
+            # last step's logs.
+            logs = flatten_logs(self._custom_logs)
+            results = self.get_metrics_result()
+            return results if set(results) == set(logs) else logs
         states, results = self._results_of
         if results is None or states is not self._metric_states:
             results = compile_utils.metric_results(self._compiled.metrics, self._metric_states)
@@ -208,6 +227,9 @@ class Trainer:
     # --- one chunk of training steps ------------------------------------------------------
     def _train_chunk(self, data, perm, offset: int, steps: int, batch_size: int, rng,
                      step_logs: bool = False, epoch: int | None = None):
+        if self._runs_keras_step("train"):
+            return self._custom_chunk("train", data, perm, offset, steps, batch_size, rng,
+                                      step_logs)
         part = partition(self, training=True)
         builder = self._builder(part, "train")
         optimizer = self.optimizer
@@ -236,6 +258,65 @@ class Trainer:
         optimizer.scatter_slots(carry.optimizer)
         self._set_metric_states(carry.metrics, results)
         return logs
+
+    # --- chunks of the model's own steps (Keras's JAX form) -----------------------------
+    def _custom_runner(self, kind: str):
+        state = StepState(self, kind)
+        key = ("custom",) + state.key
+        if key not in self._compiled.builders:
+            self._compiled.builders[key] = CustomStepRunner(self, state, kind,
+                                                            on_trace=self._count_trace)
+        runner = self._compiled.builders[key]
+        runner.state = state
+        return runner
+
+    def _custom_chunk(self, kind: str, data, perm, offset: int, steps: int, batch_size: int,
+                      rng, step_logs: bool = False, runner=None, state=None):
+        """Run `steps` calls of `train_step` or `test_step`; with `step_logs`, one call at a
+        time and each one's logs (for callbacks that act on every batch)."""
+        own = runner is None
+        if own:
+            runner = self._custom_runner(kind)
+            state = runner.state.values(kind)
+        per_step = []
+        for first, count in ([(i, 1) for i in range(steps)] if step_logs else [(0, steps)]):
+            state, logs = runner.loop(state, rng, np.int32(self._custom_steps_run), data, perm,
+                                      offset + first * batch_size, np.int32(count),
+                                      batch_size=batch_size)
+            self._custom_steps_run += count
+            per_step.append(logs)
+        self._custom_logs = per_step[-1]
+        if not own:
+            return state
+        runner.state.write_back(kind, state)
+        if not step_logs:
+            return None
+        flat = [self._pythonify(flatten_logs(logs)) for logs in per_step]
+        return {k: [logs[k] for logs in flat] for k in flat[0]}
+
+    def _custom_evaluate(self, adapter) -> dict[str, float]:
+        self._custom_logs = None
+        for metric in self.metrics:  # as Keras's evaluate: reset_metrics() first
+            metric.reset_state()
+        runner = self._custom_runner("test")
+        state = runner.state.values("test")
+        rng = global_key()
+        for chunk in adapter.chunks(None):
+            state = self._custom_chunk("test", chunk.data, chunk.perm, chunk.offset, chunk.steps,
+                                       chunk.batch_size, rng, runner=runner, state=state)
+        runner.state.write_back("test", state)
+        return self._pythonify(self._current_results())
+
+    def _custom_predict(self, adapter):
+        runner = self._custom_runner("predict")
+        state = runner.state.values("predict")
+        parts = []
+        for chunk in adapter.chunks(None):
+            state, out = runner.predict(state, chunk.data[0], chunk.perm, chunk.offset,
+                                        steps=chunk.steps, batch_size=chunk.batch_size)
+            parts.append(jax.device_get(out))
+        runner.state.write_back("predict", state)
+        return jax.tree.map(lambda *p: np.concatenate(p), *parts)
 
     # --- data ----------------------------------------------------------------------------
     def _adapter(self, x, y, sample_weight, batch_size, method: str, shuffle=False,
@@ -268,8 +349,10 @@ class Trainer:
 
     def _check_data(self, x, y, sample_weight, method: str, class_weight=None):
         name = getattr(self._loss_obj, "name", None)
+        kind = _KIND.get(method)
         return data_module.check_data(
             x, y, sample_weight, method, class_weight,
+            targets_required=kind is None or not self._runs_keras_step(kind),
             loss_label=f"'{name}'." if name else f"{self.loss!r}.",
             layout=self._output_layout,
             per_output=getattr(self, "_outputs_struct", None) is not None)
@@ -386,6 +469,8 @@ class Trainer:
         return self._format_results(logs, return_dict)
 
     def _evaluate_adapter(self, adapter) -> dict[str, float]:
+        if self._runs_keras_step("test"):
+            return self._custom_evaluate(adapter)
         states = self._fresh_metric_states()
         part = partition(self, training=False)
         builder = self._builder(part, "test")
@@ -411,7 +496,9 @@ class Trainer:
     def _format_results(self, logs: dict, return_dict: bool):
         if return_dict:
             return logs
-        values = [logs[m.name] for m in self._compiled.metrics]
+        # Keras's order: the metrics' names first, then other logs by name.
+        names = [m.name for m in self.metrics if m.name in logs]
+        values = [logs[n] for n in names] + [logs[k] for k in sorted(logs) if k not in names]
         return values[0] if len(values) == 1 else values
 
     # --- predict --------------------------------------------------------------------------
@@ -432,6 +519,8 @@ class Trainer:
         return outputs
 
     def _predict_adapter(self, adapter):
+        if self._runs_keras_step("predict"):
+            return self._custom_predict(adapter)
         part = partition(self, training=False)
         builder = self._builder(part, "predict")
         frozen = self._inference_values(part)
@@ -499,6 +588,11 @@ class Trainer:
     @staticmethod
     def _pythonify(logs: dict) -> dict[str, float]:
         return {k: float(v) for k, v in jax.device_get(logs).items()}
+
+
+#: The step each public method runs.
+_KIND = {"fit": "train", "train_on_batch": "train", "evaluate": "test", "test_on_batch": "test",
+         "validation": "test", "predict": "predict"}
 
 
 class _LazyLogs(dict):

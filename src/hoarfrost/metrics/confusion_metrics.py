@@ -173,6 +173,9 @@ class AUC(Metric):
     def thresholds(self) -> list[float]:
         return list(self._thresholds)
 
+    def _state_known(self) -> bool:
+        return not (self.multi_label and self._num_labels is None)
+
     def initial_state(self):
         if self.multi_label:
             if self._num_labels is None:

@@ -1,19 +1,34 @@
-"""The `Metric` base class: a pure core the engine jits, and Keras's stateful API.
+"""The `Metric` base class: Keras's API on Variables, and a pure core the engine jits.
 
-A metric's state is a small pytree of arrays. The engine threads it through
-the compiled step (`initial_state`, `update`, `compute`), so nothing syncs
-with the host per step; the Keras stateful API (`update_state`, `result`,
-`reset_state`) wraps the same functions for use outside `fit`.
+A metric's state lives in Variables (`metric.variables`), as in Keras, so the
+same code runs eagerly (`update_state`, `result`, `reset_state`) and inside a
+compiled step (`stateless_update_state`, `stateless_result`,
+`stateless_reset_state`, or a `StatelessScope` mapping the variables).
+
+Two ways to write one:
+
+- Keras's: create the state in `__init__` with `add_variable` / `add_weight`,
+  and write `update_state` (assigning to the variables) and `result`.
+- hoarfrost's built-ins: a pure core, `initial_state()` (a small pytree of
+  arrays), `update(state, ...)` and `compute(state)`; their Variables are
+  made from the leaves of `initial_state()`.
+
+The engine threads states through the compiled step with the pure core
+(`initial_state`, `update`, `compute`); for a Keras-style metric those run
+its `reset_state`, `update_state` and `result` in a `StatelessScope`.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
+import jax
 import jax.numpy as jnp
 import numpy as np
 
+from hoarfrost import initializers as initializers_module
 from hoarfrost.naming import to_snake_case
+from hoarfrost.variables import StatelessScope, Variable, current_scope
 
 
 def zeros(shape):
@@ -21,11 +36,45 @@ def zeros(shape):
     return jnp.asarray(np.zeros(shape, np.float32))
 
 
+class _no_scope:
+    """Create state variables outside any active `StatelessScope` or trace."""
+
+    def __enter__(self):
+        from hoarfrost.variables import _scopes
+        self._saved = list(_scopes())
+        _scopes().clear()
+        self._eval = jax.ensure_compile_time_eval()
+        self._eval.__enter__()
+
+    def __exit__(self, *exc):
+        from hoarfrost.variables import _scopes
+        self._eval.__exit__(*exc)
+        _scopes().extend(self._saved)
+
+
 class Metric:
     """Base class of metrics.
 
+    Subclass it as in Keras: create state with `add_variable` in `__init__`,
+    assign to it in `update_state`, read it in `result`.
+
     Args:
         name: the key of this metric in logs and `History`.
+        dtype: the dtype of the metric's computations (float32 by default).
+
+    Example:
+        >>> class Total(Metric):
+        ...     def __init__(self, name="total"):
+        ...         super().__init__(name=name)
+        ...         self.total = self.add_variable(shape=(), initializer="zeros", name="total")
+        ...     def update_state(self, values):
+        ...         self.total.assign(self.total + jnp.sum(values))
+        ...     def result(self):
+        ...         return self.total.value
+        >>> m = Total()
+        >>> m.update_state([1.0, 2.0])
+        >>> float(m.result())
+        3.0
     """
 
     #: "up" when a larger value is better, "down" when smaller is; None when unknown.
@@ -33,35 +82,234 @@ class Metric:
     _direction: str | None = None
 
     def __init__(self, name: str | None = None, dtype=None):
+        object.__setattr__(self, "_own_variables", [])
+        object.__setattr__(self, "_nested_metrics", [])
+        object.__setattr__(self, "_state_variables", None)
+        object.__setattr__(self, "_state_treedef", None)
         self.name = name or to_snake_case(type(self).__name__)
-        self._state = None
+        self._dtype = np.dtype(dtype or "float32").name
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        # Track Variables and Metrics assigned as attributes, as Keras's tracker does.
+        if "_own_variables" in self.__dict__ and not name.startswith("_"):
+            for item in value if isinstance(value, (list, tuple)) else (value,):
+                if isinstance(item, Variable) and item not in self._own_variables:
+                    self._own_variables.append(item)
+                elif isinstance(item, Metric) and item is not self and not any(
+                        item is m for m in self._nested_metrics):
+                    self._nested_metrics.append(item)
+        object.__setattr__(self, name, value)
+
+    def _check_super_called(self) -> None:
+        if "_own_variables" not in self.__dict__:
+            raise RuntimeError(f"{type(self).__name__}: you forgot to call "
+                               "`super().__init__()` in `__init__()`. Go add it!")
+
+    @property
+    def dtype(self) -> str:
+        return self.__dict__.get("_dtype", "float32")
+
+    # --- Keras's API: variables ---------------------------------------------------
+    def add_variable(self, shape=(), initializer="zeros", dtype=None, aggregation: str = "sum",
+                     name: str | None = None) -> Variable:
+        """Create a state variable of this metric (non-trainable), as Keras's `add_variable`.
+
+        Args:
+            shape: the variable's shape (`()` for a scalar).
+            initializer: a name, `Initializer` or callable `(shape, dtype)`.
+            dtype: its dtype (the metric's by default).
+            aggregation: how replicas combine it (`"sum"`, `"mean"`, ...); kept for
+                Keras compatibility.
+            name: its short name; the path is `<metric name>/<name>`.
+        """
+        self._check_super_called()
+        shape = tuple(int(d) for d in (shape or ()))
+        dtype = np.dtype(dtype or self.dtype)
+        init = initializers_module.get(initializer if initializer is not None else "zeros")
+        with _no_scope():
+            value = init(shape, dtype)
+        name = name or f"variable_{len(self._own_variables)}"
+        variable = Variable(value, name=name, trainable=False, dtype=dtype)
+        variable._path = f"{self.name}/{name}"
+        variable.aggregation = aggregation
+        self._own_variables.append(variable)
+        return variable
+
+    def add_weight(self, shape=(), initializer=None, dtype=None, name: str | None = None
+                   ) -> Variable:
+        """Keras's backwards-compatible alias of `add_variable`."""
+        return self.add_variable(shape=shape, initializer=initializer, dtype=dtype, name=name)
+
+    @property
+    def variables(self) -> list[Variable]:
+        """The metric's state as Variables, in order: its own, then nested metrics'.
+
+        A built-in metric makes its Variables from its `initial_state()` leaves
+        on first use.
+        """
+        self._check_super_called()
+        variables = list(self._own_variables)
+        if self._has_pure_core():
+            variables.extend(self._built_state_variables())
+        for metric in self._nested_metrics:
+            variables.extend(metric.variables)
+        return variables
+
+    # --- which core a class defines ---------------------------------------------------
+    def _has_pure_core(self) -> bool:
+        """Whether the class defines the pure core (`initial_state` and `update`)."""
+        return type(self).initial_state is not Metric.initial_state
+
+    def _state_known(self) -> bool:
+        """Whether `initial_state()` can be made before any data (AUC multi-label can not)."""
+        return True
+
+    def _built_state_variables(self) -> list[Variable]:
+        if self._state_variables is None and self._state_known():
+            with _no_scope():
+                self._make_state_variables(self.initial_state())
+        return list(self._state_variables or [])
+
+    def _make_state_variables(self, state) -> None:
+        leaves, treedef = jax.tree.flatten(state)
+        variables = []
+        for i, leaf in enumerate(leaves):
+            variable = Variable(jnp.array(leaf, copy=True), name=str(i), trainable=False)
+            variable._path = f"{self.name}/{i}"
+            variables.append(variable)
+        object.__setattr__(self, "_state_variables", variables)
+        object.__setattr__(self, "_state_treedef", treedef)
+
+    @property
+    def _state(self):
+        """A built-in's state as a pytree, read from its Variables (made at first use;
+        None while it can not be made yet)."""
+        if not self._has_pure_core():
+            return None
+        variables = self._built_state_variables() or self.__dict__.get("_state_variables")
+        if variables is None:
+            return None
+        return jax.tree.unflatten(self._state_treedef, [v.value for v in variables])
+
+    @_state.setter
+    def _state(self, state) -> None:
+        if state is None:  # a reset: back to the initial state
+            if self.__dict__.get("_state_variables") is None:
+                return
+            if not self._state_known():
+                object.__setattr__(self, "_state_variables", None)
+                return
+            state = self.initial_state()
+        leaves, treedef = jax.tree.flatten(state)
+        variables = self.__dict__.get("_state_variables")
+        if variables is None or treedef != self._state_treedef or any(
+                tuple(np.shape(a)) != v.shape for a, v in zip(leaves, variables)):
+            if current_scope() is not None:
+                raise ValueError(f'Metric "{self.name}": its state changed shape inside a '
+                                 "compiled step; build it (call it once) before.")
+            self._make_state_variables(state)
+            return
+        for variable, leaf in zip(variables, leaves):
+            variable.assign(leaf)
 
     # --- pure core, used inside compiled steps ----------------------------------
     def initial_state(self):
-        raise NotImplementedError
+        """The state before any update (a pytree of arrays)."""
+        return self.stateless_reset_state()
 
-    def update(self, state, y_true, y_pred, sample_weight=None):
-        raise NotImplementedError
+    def update(self, state, *args, **kwargs):
+        """The state after one `update_state(*args)` (pure)."""
+        if type(self).update_state is Metric.update_state:
+            raise NotImplementedError(f"{type(self).__name__}: a metric implements "
+                                      "`update_state` (or the pure `update`).")
+        return self.stateless_update_state(list(jax.tree.leaves(state)), *args, **kwargs)
 
     def compute(self, state):
-        raise NotImplementedError
+        """The result for a state (pure)."""
+        if type(self).result is Metric.result:
+            raise NotImplementedError(f"{type(self).__name__}: a metric implements `result` "
+                                      "(or the pure `compute`).")
+        return self.stateless_result(list(jax.tree.leaves(state)))
 
     # --- Keras's stateful API ------------------------------------------------
-    def update_state(self, y_true, y_pred, sample_weight=None) -> None:
-        if self._state is None:
-            self._state = self.initial_state()
-        self._state = self.update(self._state, jnp.asarray(y_true), jnp.asarray(y_pred),
-                                  sample_weight)
+    def update_state(self, *args, **kwargs) -> None:
+        """Accumulate statistics (assigns to the metric's variables)."""
+        if type(self).update is Metric.update:
+            raise NotImplementedError(f"{type(self).__name__}: a metric implements "
+                                      "`update_state` (or the pure `update`).")
+        self._check_super_called()
+        state = self._state
+        if state is None:
+            state = self.initial_state()
+        args = [jnp.asarray(a) if isinstance(a, (list, tuple, np.ndarray)) else a
+                for a in args]
+        self._state = self.update(state, *args, **kwargs)
 
     def result(self):
-        return self.compute(self._state if self._state is not None else self.initial_state())
+        """The current value: a scalar (or an array, or a dict of them)."""
+        if type(self).compute is Metric.compute:
+            raise NotImplementedError(f"{type(self).__name__}: a metric implements `result` "
+                                      "(or the pure `compute`).")
+        self._check_super_called()
+        state = self._state
+        return self.compute(state if state is not None else self.initial_state())
 
     def reset_state(self) -> None:
-        self._state = None
+        """Back to the initial state: a built-in's `initial_state()`; for other metrics
+        zeros in every variable (Keras's default)."""
+        self._check_super_called()
+        if self._has_pure_core():
+            self._state = None
+        else:
+            for variable in self._own_variables:
+                variable.assign(jnp.zeros(variable.shape, variable.dtype))
+        for metric in self._nested_metrics:
+            metric.reset_state()
 
+    def __call__(self, *args, **kwargs):
+        """`update_state(*args)`, then `result()`."""
+        self.update_state(*args, **kwargs)
+        return self.result()
+
+    # --- Keras's stateless API (for JAX code) -----------------------------------------
+    def _check_values(self, metric_variables) -> list:
+        variables = self.variables
+        if len(metric_variables) != len(variables):
+            raise ValueError(
+                "Argument `metric_variables` must be a list of tensors corresponding 1:1 to "
+                f"{type(self).__name__}().variables. Received list with length "
+                f"{len(metric_variables)}, but expected {len(variables)} variables.")
+        return variables
+
+    def stateless_update_state(self, metric_variables, *args, **kwargs) -> list:
+        """`update_state` as a pure function: the variables' values in, new values out."""
+        variables = self._check_values(metric_variables)
+        values = [v.value if isinstance(v, Variable) else v for v in metric_variables]
+        with StatelessScope(list(zip(variables, values))) as scope:
+            self.update_state(*args, **kwargs)
+        return [scope.updated_value(v, x) for v, x in zip(variables, values)]
+
+    def stateless_result(self, metric_variables):
+        """`result` for the given values of the variables (pure)."""
+        variables = self._check_values(metric_variables)
+        values = [v.value if isinstance(v, Variable) else v for v in metric_variables]
+        with StatelessScope(list(zip(variables, values))):
+            return self.result()
+
+    def stateless_reset_state(self) -> list:
+        """The variables' values after `reset_state` (pure)."""
+        variables = self.variables
+        with StatelessScope() as scope:
+            self.reset_state()
+        return [scope.updated_value(v, v.value) for v in variables]
+
+    # --- config ---------------------------------------------------------------------
     def get_config(self) -> dict[str, Any]:
         return {"name": self.name}
 
     @classmethod
     def from_config(cls, config):
         return cls(**config)
+
+    def __repr__(self) -> str:
+        return f"<{type(self).__name__} name={self.name}>"

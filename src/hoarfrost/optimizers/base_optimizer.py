@@ -684,10 +684,30 @@ class Optimizer:
         out.extend(self._global_variables.values())
         return out + self._slot_variables()
 
+    @contextlib.contextmanager
+    def bound_to(self, variables: Iterable[Variable]):
+        """For the duration, Keras's API (`variables`, `apply(grads)`, `stateless_apply`)
+        is over `variables` only, as if the optimizer had been built with them.
+
+        A custom `train_step` runs inside it with the variables trainable at that
+        step: `optimizer_variables` then hold the step count, the rate and those
+        variables' slots, so a frozen variable's slots are not even an input.
+        """
+        variables = list(variables)
+        self._build_slots(variables)
+        saved = (self._trainable_variables, self.built, self.__dict__.get("_bound"))
+        self._trainable_variables, self.built, self._bound = variables, True, True
+        inner = getattr(self, "inner_optimizer", None)
+        try:
+            with inner.bound_to(variables) if inner is not None else contextlib.nullcontext():
+                yield self
+        finally:
+            self._trainable_variables, self.built, self._bound = saved
+
     def _slot_variables(self) -> list[SlotVariable]:
         self._build_slots(self._trainable_variables)
-        owners = list(dict.fromkeys([v for v in self._trainable_variables]
-                                    + list(self._slots)))
+        others = [] if self.__dict__.get("_bound") else list(self._slots)
+        owners = list(dict.fromkeys([v for v in self._trainable_variables] + others))
         views = {v: self._slot_views(v) for v in owners}
         out, placed = [], set()
         for group in self.keras_slot_groups():

@@ -1,0 +1,214 @@
+"""Compiled loops around a model's own `train_step` / `test_step` / `predict_step`.
+
+Keras's JAX trainer jits the step and calls it once per batch; here a chunk of
+batches runs in one compiled call (`steps_per_execution`), like the engine's
+fused step. The state handed to the step is gathered from the variables at
+the start of each chunk, split by the trainable flags at that moment, and
+written back after it; each distinct split compiles once (cached by it).
+Under a custom step the trainability contract holds as in the fused step:
+a frozen variable is not in `trainable_variables`, and its optimizer slots
+are not in `optimizer_variables` (`Optimizer.bound_to`), so neither can change.
+"""
+
+from __future__ import annotations
+
+import jax
+import jax.numpy as jnp
+from jax import lax
+
+from hoarfrost.distribution import SINGLE_DEVICE
+from hoarfrost.distribution import current as current_distribution
+from hoarfrost.engine.partition import TRAIN, partition
+from hoarfrost.engine.step import _gather
+from hoarfrost.engine.step_api import STEP_METHODS, step_randomness
+from hoarfrost.engine.xla_options import PlatformJit
+from hoarfrost.utils import pack_x_y_sample_weight
+from hoarfrost.variables import StatelessScope, assign_values
+
+
+class StepState:
+    """The variables behind a step's state, split by the flags at one moment."""
+
+    def __init__(self, model, kind: str):
+        distribution = current_distribution(model)
+        if distribution is not SINGLE_DEVICE:
+            raise NotImplementedError(
+                f"{type(model).__name__}.{STEP_METHODS[kind]} is overridden, and custom steps "
+                f"do not run under a distribution yet ({type(distribution).__name__}); train "
+                "on one device, or use the default step.")
+        part = partition(model, training=True)
+        self.trainable = [v for v, r in zip(part.variables, part.roles) if r == TRAIN]
+        self.non_trainable = [v for v, r in zip(part.variables, part.roles) if r != TRAIN]
+        self.optimizer = model.optimizer if kind == "train" else None
+        self.optimizer_variables = []
+        if self.optimizer is not None:
+            with self.optimizer.bound_to(self.trainable):
+                self.optimizer_variables = list(self.optimizer.variables)
+        self.metrics = list(model.metrics) if kind != "predict" else []
+        self.metric_variables = [v for m in self.metrics for v in m.variables]
+        self.key = (kind, part.key, id(self.optimizer),
+                    tuple(id(v) for v in self.metric_variables), _optimizer_key(self))
+
+    def groups(self, kind: str) -> list:
+        if kind == "train":
+            return [self.trainable, self.non_trainable, self.optimizer_variables,
+                    self.metric_variables]
+        if kind == "test":
+            return [self.trainable, self.non_trainable, self.metric_variables]
+        return [self.trainable, self.non_trainable]
+
+    def values(self, kind: str) -> tuple:
+        return tuple([v.value for v in group] for group in self.groups(kind))
+
+    def write_back(self, kind: str, state) -> None:
+        for group, values in zip(self.groups(kind), state):
+            if group is self.optimizer_variables:
+                for variable, value in zip(group, values):
+                    variable._value = value  # a slot view writes into the optimizer's store
+            else:
+                assign_values(group, values)
+
+
+def _optimizer_key(state: StepState):
+    """What the traced update reads from the optimizer as constants: the schedule and the
+    per-variable rate factors (a change of either traces again)."""
+    optimizer = state.optimizer
+    if optimizer is None:
+        return None
+    multipliers = (tuple(optimizer.multiplier_for(v) for v in state.trainable)
+                   if optimizer.lr_multipliers else None)
+    return id(optimizer.learning_rate_schedule), multipliers
+
+
+class CustomStepRunner:
+    """The compiled loops over one model's step methods for one split of its variables."""
+
+    def __init__(self, model, state: StepState, kind: str, on_trace=None):
+        self.model, self.state, self.kind = model, state, kind
+        self.on_trace = on_trace or (lambda kind: None)
+        self.loop = PlatformJit(self._loop, static_argnames=("batch_size",))
+        self.predict = PlatformJit(self._predict, static_argnames=("steps", "batch_size"))
+
+    def _step(self, state, batch, key):
+        """One call of the model's step, checked, with the state's structure kept."""
+        model, kind = self.model, self.kind
+        x, y, sample_weight = batch
+        data = pack_x_y_sample_weight(x, y, sample_weight)
+        method = getattr(model, STEP_METHODS[kind])
+        optimizer = self.state.optimizer
+        with step_randomness(key):
+            if optimizer is not None:
+                with optimizer.bound_to(self.state.trainable):
+                    out = method(state, data)
+            elif model._stateful_step(kind):
+                out = self._stateful(method, state, data, key)
+            else:
+                out = method(state, data)
+        if not isinstance(out, (tuple, list)) or len(out) != 2:
+            raise TypeError(f"{type(model).__name__}.{STEP_METHODS[kind]} must return a pair "
+                            f"(logs, state); it returned {type(out).__name__}.")
+        logs, new_state = out
+        flatten_logs(logs)  # a dict, or an error now rather than at the epoch's end
+        return logs, _like(new_state, state, model, kind)
+
+    def _stateful(self, method, state, data, key):
+        """Run a step of the form `(self, data)`: every variable it reads or assigns maps
+        to the state (Keras's stateful test and predict steps, on values)."""
+        groups = self.state.groups(self.kind)
+        pairs = [pair for group, values in zip(groups, state) for pair in zip(group, values)]
+        with StatelessScope(pairs, rng=key) as scope:
+            out = method(data)
+        new_state = tuple([scope.updated_value(v, x) for v, x in zip(group, values)]
+                          for group, values in zip(groups, state))
+        if self.kind == "predict":
+            return out, new_state[1]
+        return out, new_state
+
+    def _loop(self, state, key, start, data, perm, offset, steps, *, batch_size: int):
+        """`steps` (traced) calls of the train or test step; the state and the last logs."""
+        self.on_trace(self.kind)
+
+        def one(index, state):
+            batch = _gather(data, perm, offset, index, batch_size)
+            return self._step(state, batch, jax.random.fold_in(key, start + index))
+
+        spec = jax.eval_shape(lambda s: one(0, s)[0], state)
+        logs = jax.tree.map(lambda s: jnp.zeros(s.shape, s.dtype), spec)
+
+        def body(index, carry):
+            logs, new_state = one(index, carry[1])
+            return jax.tree.map(lambda a, s: jnp.asarray(a, s.dtype), logs, spec), new_state
+
+        logs, state = lax.fori_loop(0, steps, body, (logs, state))
+        return state, logs
+
+    def _predict(self, state, data, perm, offset, *, steps: int, batch_size: int):
+        self.on_trace("predict")
+
+        def body(state, index):
+            x = _gather(data, perm, offset, index, batch_size)
+            if self.model._stateful_step("predict"):
+                out = self._stateful(self.model.predict_step, state, pack_x_y_sample_weight(x),
+                                     None)
+            else:
+                out = self.model.predict_step(state, pack_x_y_sample_weight(x))
+            if not isinstance(out, (tuple, list)) or len(out) != 2:
+                raise TypeError(f"{type(self.model).__name__}.predict_step must return "
+                                "(outputs, non_trainable_variables); it returned "
+                                f"{type(out).__name__}.")
+            outputs, non_trainable = out
+            new = _like((state[0], non_trainable), state, self.model, "predict")
+            return new, outputs
+
+        state, outputs = lax.scan(body, state, jnp.arange(steps))
+        outputs = jax.tree.map(lambda a: a.reshape((steps * batch_size,) + a.shape[2:]),
+                               outputs)
+        return state, outputs
+
+
+_PARTS = {"train": ("trainable_variables", "non_trainable_variables", "optimizer_variables",
+                    "metrics_variables"),
+          "test": ("trainable_variables", "non_trainable_variables", "metrics_variables"),
+          "predict": ("trainable_variables", "non_trainable_variables")}
+
+
+def _like(new_state, state, model, kind: str) -> tuple:
+    """The returned state as lists of arrays of the given shapes and dtypes, or an error
+    naming the part that does not fit."""
+    names = _PARTS[kind]
+    method = f"{type(model).__name__}.{STEP_METHODS[kind]}"
+    if not isinstance(new_state, (tuple, list)) or len(new_state) != len(names):
+        raise TypeError(f"{method} must return a state of {len(names)} lists ({', '.join(names)})"
+                        f"; it returned {type(new_state).__name__}"
+                        + (f" of length {len(new_state)}" if hasattr(new_state, "__len__")
+                           else "") + ".")
+    out = []
+    for name, new, old in zip(names, new_state, state):
+        new = list(new)
+        if len(new) != len(old):
+            raise ValueError(f"{method} returned {len(new)} {name}; the state it was given "
+                             f"holds {len(old)}.")
+        values = []
+        for i, (a, b) in enumerate(zip(new, old)):
+            a = jnp.asarray(getattr(a, "value", a))
+            if a.shape != b.shape:
+                raise ValueError(f"{method} returned {name}[{i}] of shape {a.shape}; it was "
+                                 f"given one of shape {b.shape}.")
+            values.append(a.astype(b.dtype))
+        out.append(values)
+    return tuple(out)
+
+
+def flatten_logs(logs) -> dict:
+    """Step logs as a flat dict (a nested dict's entries in place, as Keras's
+    `pythonify_logs`)."""
+    if not isinstance(logs, dict):
+        raise TypeError("A custom step's logs must be a dict of metric values (e.g. "
+                        f"{{'loss': loss}}); it returned {type(logs).__name__} as logs.")
+    flat = {}
+    for key, value in logs.items():
+        if isinstance(value, dict):
+            flat.update(flatten_logs(value))
+        else:
+            flat[key] = value
+    return flat
