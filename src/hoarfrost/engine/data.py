@@ -139,10 +139,10 @@ def batch_plan(num: int, batch_size: int, steps_per_execution: int) -> list[tupl
 
 
 # --- what fit / evaluate / predict accept -------------------------------------------------
-def check_batch_size(batch_size) -> int:
-    """`batch_size` as a positive int (Keras's default 32 for None)."""
+def check_batch_size(batch_size, default: int | None = 32) -> int | None:
+    """`batch_size` as a positive int (`default`, Keras's 32, for None)."""
     if batch_size is None:
-        return 32
+        return default
     if int(batch_size) != batch_size or batch_size < 1:
         raise ValueError(f"batch_size must be a positive integer, got {batch_size!r}.")
     return int(batch_size)
