@@ -9,6 +9,7 @@ last good weights in place.
 
 from __future__ import annotations
 
+import warnings
 from typing import Any
 
 import jax
@@ -133,10 +134,6 @@ class Trainer:
                 f"You must call compile() before {method}(): the model does not know its "
                 "optimizer and loss yet. Example: model.compile(optimizer='adam', loss='mse')."
             )
-        if self._loss_obj is None:
-            raise ValueError(
-                f"{method}(): no loss was given to compile(); pass loss=... (e.g. 'mse')."
-            )
 
     @property
     def metrics(self) -> list:
@@ -206,6 +203,8 @@ class Trainer:
     def _train_chunk(self, data, perm, offset: int, steps: int, batch_size: int, rng,
                      step_logs: bool = False, epoch: int | None = None):
         part = partition(self, training=True)
+        if not part.trainable:
+            self._warn_nothing_trainable(part)
         builder = self._builder(part, "train")
         optimizer = self.optimizer
         carry = TrainCarry(trainable=part.values(TRAIN), state=part.values(STATE),
@@ -233,6 +232,31 @@ class Trainer:
         optimizer.scatter_slots(carry.optimizer)
         self._set_metric_states(carry.metrics, results)
         return logs
+
+    def _warn_nothing_trainable(self, part) -> None:
+        """Warn once when a training step has no weight to train (and the model has some).
+
+        The Keras 2 GAN idiom sets `discriminator.trainable = False` after compiling
+        it, to build the stacked model, and still trains the discriminator alone:
+        Keras 3 reads the flag at each step (as hoarfrost does), so that trains nothing.
+        """
+        if self.__dict__.get("_warned_nothing_trainable") or all(
+                v.is_state for v in part.variables):
+            return
+        self._warned_nothing_trainable = True
+        if not self.trainable:
+            why = f"`{self.name}.trainable` is False"
+        else:
+            frozen = [layer.name for layer in self.layers if not layer.trainable]
+            why = (f"its layers {frozen} have trainable=False" if frozen
+                   else "every weight's own `trainable` flag is False")
+        warnings.warn(
+            f'Model "{self.name}" has no trainable weights ({why}), so this training step '
+            "updates none of its weights. Trainability is read at every step, not fixed by "
+            "compile() (as in Keras 3): a model frozen after it was compiled, as in the "
+            "Keras 2 GAN idiom, trains nothing. Fix: set "
+            f"`{self.name}.trainable = True` before training it (and back to False "
+            "before training a model that stacks it).", stacklevel=4)
 
     # --- data ----------------------------------------------------------------------------
     def _adapter(self, x, y, sample_weight, batch_size, method: str, shuffle=False,
@@ -279,9 +303,10 @@ class Trainer:
 
     def _check_data(self, x, y, sample_weight, method: str, class_weight=None):
         name = getattr(self._loss_obj, "name", None)
+        label = None if self._loss_obj is None else (f"'{name}'." if name else f"{self.loss!r}.")
         return data_module.check_data(
             x, y, sample_weight, method, class_weight,
-            loss_label=f"'{name}'." if name else f"{self.loss!r}.",
+            loss_label=label,
             layout=self._output_layout,
             per_output=getattr(self, "_outputs_struct", None) is not None)
 
