@@ -186,13 +186,15 @@ def test_every_loss_path_matches_ranks_before_the_loss():
         return ops.mean(ops.square(y_true - y_pred))
 
     m.compile("sgd", loss={"a": lambda t, p: ops.mean(ops.square(t - p)), "b": Squared()},
-              metrics={"a": [mean_squared]})
+              metrics={"a": [mean_squared, lambda t, p: ops.mean(ops.abs(t - p))]})
     labels = RNG.normal(size=(16,)).astype("float32")
     logs = m.evaluate(X, {"a": labels, "b": labels}, verbose=0, return_dict=True)
     matched = float(np.mean((X.sum(1) - labels) ** 2))  # the kernel of ones sums x
     assert logs["a_loss"] == pytest.approx(matched, rel=1e-5)
     assert logs["b_loss"] == pytest.approx(matched, rel=1e-5)
     assert logs["a_mean_squared"] == pytest.approx(matched, rel=1e-5)
+    assert logs["a_lambda"] == pytest.approx(  # named as Keras names a lambda
+        float(np.mean(np.abs(X.sum(1) - labels))), rel=1e-5)
     # A user's loss decides what labels it takes: integer labels (n,) for 3 outputs.
     m = Sequential([Input((3,)), layers.Dense(3)])
     m.compile("sgd", loss=lambda t, p: losses.sparse_categorical_crossentropy(
