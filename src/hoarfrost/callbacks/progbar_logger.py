@@ -9,11 +9,14 @@ drawn with `rich`.
 `verbose=2`: one such line per epoch, without the bar. `verbose=0`: nothing.
 `evaluate` and `predict` draw the same, without the epoch line (and `predict`
 without logs); validation inside `fit` draws nothing, as in Keras.
-Over several processes only process 0 prints (as Keras).
+Over several processes only process 0 prints (as Keras). After
+`config.disable_interactive_logging()` the lines go to Python's `logging`
+(logger "hoarfrost", level INFO) and no bar is drawn, as Keras's absl logging.
 """
 
 from __future__ import annotations
 
+import logging
 import sys
 import time
 
@@ -21,6 +24,7 @@ from rich.console import Console
 from rich.live import Live
 from rich.text import Text
 
+from hoarfrost import config
 from hoarfrost.callbacks.callback import Callback
 from hoarfrost.host import is_writer
 from hoarfrost.progress import BAR_WIDTH, format_logs, format_per_step, format_time
@@ -90,9 +94,10 @@ class ProgbarLogger(Callback):
         self._quiet = not is_writer()  # several processes: process 0 alone prints
         if self._quiet:
             return
+        self._interactive = config.is_interactive_logging_enabled()
         if title is not None:
-            self.console.print(title)
-        if self.verbose == 1:
+            self._write(title)
+        if self.verbose == 1 and self._interactive:
             self._live = Live(Text(self._line({}, final=False)), console=self.console,
                               auto_refresh=False, transient=True)
             self._live.start()
@@ -109,7 +114,13 @@ class ProgbarLogger(Callback):
     def _finish(self, logs) -> None:
         self._stop_live()  # the live bar goes; the full final line stays
         if not self._quiet:
-            self.console.print(self._line(logs or {}, final=True))
+            self._write(self._line(logs or {}, final=True))
+
+    def _write(self, line: str) -> None:
+        if getattr(self, "_interactive", True):
+            self.console.print(line)
+        else:
+            logging.getLogger("hoarfrost").info(line)
 
     def _stop_live(self) -> None:
         if self._live is not None:

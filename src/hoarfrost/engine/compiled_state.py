@@ -88,7 +88,9 @@ class CompiledState:
 def output_spec(model, x):
     """Abstractly run the model on one batch: checks shapes before any compile."""
     spec = jax.tree.map(lambda a: jax.ShapeDtypeStruct(a.shape, a.dtype), x)
-    return jax.eval_shape(lambda inputs: model(inputs, training=False), spec)
+    # A symbolic scope: what layers assign (seed generators' states) is dropped.
+    with StatelessScope(symbolic=True):
+        return jax.eval_shape(lambda inputs: model(inputs, training=False), spec)
 
 
 def _adds_losses(model, x) -> bool:
@@ -98,6 +100,6 @@ def _adds_losses(model, x) -> bool:
     if any(getattr(v, "regularizer", None) is not None for v in model.weights):
         return True
     spec = jax.tree.map(lambda a: jax.ShapeDtypeStruct(a.shape, a.dtype), x)
-    with StatelessScope() as scope:
+    with StatelessScope(symbolic=True) as scope:
         jax.eval_shape(lambda inputs: model(inputs, training=True), spec)
         return bool(scope.losses)

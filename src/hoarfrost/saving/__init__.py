@@ -1,5 +1,6 @@
 """Saving and loading: `.keras` zips, weight files, custom-object registration."""
 
+from hoarfrost.saving.safe_mode import enable_unsafe_deserialization
 from hoarfrost.saving.saving_lib import load_model, load_weights, save_model, save_weights
 from hoarfrost.saving.serialization import (deserialize_layer, get_registered_object,
                                             register_keras_serializable, serialize_layer)
@@ -8,4 +9,4 @@ register_serializable = register_keras_serializable
 
 __all__ = ["load_model", "load_weights", "save_model", "save_weights", "deserialize_layer",
            "serialize_layer", "register_keras_serializable", "register_serializable",
-           "get_registered_object"]
+           "get_registered_object", "enable_unsafe_deserialization"]
