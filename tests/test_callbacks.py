@@ -472,3 +472,56 @@ def test_evaluate_predict_and_validation_call_their_begin_and_end_hooks():
     model.predict(x, verbose=0, callbacks=[record])
     assert record.calls == ["test_begin", ("test_end", ["loss", "mae"]), "predict_begin",
                             "predict_end"]
+
+
+# --- hooks of evaluate and predict; logs always a dict ---------------------------------------
+class AllHooks(Callback):
+    """Records every hook call with its logs (which must be a dict)."""
+
+    def __init__(self):
+        super().__init__()
+        self.calls = []
+        names = [n for n in dir(Callback) if n.startswith("on_")]
+        for name in names:
+            setattr(self, name, self._recorder(name))
+
+    def _recorder(self, name):
+        def hook(*args):
+            *position, logs = args
+            assert isinstance(logs, dict), (name, logs)
+            self.calls.append((name, *position, sorted(logs)))
+        return hook
+
+
+def test_evaluate_and_predict_call_their_batch_hooks_with_keras_logs():
+    """As Keras (steps_per_execution 1): `on_test_batch_*` per batch with the running
+    metrics, `on_predict_batch_end` with `{"outputs": ...}`; every hook's logs a dict."""
+    model = regression()
+    hooks = AllHooks()
+    model.evaluate(X, Y, batch_size=32, callbacks=[hooks], verbose=0)
+    assert hooks.calls == [
+        ("on_test_begin", []),
+        ("on_test_batch_begin", 0, []), ("on_test_batch_end", 0, ["loss", "mae"]),
+        ("on_test_batch_begin", 1, []), ("on_test_batch_end", 1, ["loss", "mae"]),
+        ("on_test_end", ["loss", "mae"])]
+    hooks.calls.clear()
+    outputs = model.predict(X, batch_size=32, callbacks=[hooks], verbose=0)
+    assert hooks.calls == [
+        ("on_predict_begin", []),
+        ("on_predict_batch_begin", 0, []), ("on_predict_batch_end", 0, ["outputs"]),
+        ("on_predict_batch_begin", 1, []), ("on_predict_batch_end", 1, ["outputs"]),
+        ("on_predict_end", [])]
+    assert outputs.shape == (N, 1)
+
+
+def test_fit_hooks_get_dict_logs_and_validation_calls_the_test_hooks():
+    model = regression()
+    hooks = AllHooks()
+    model.fit(X, Y, batch_size=32, epochs=1, callbacks=[hooks], verbose=0,
+              validation_data=(X[:16], Y[:16]))
+    names = [call[0] for call in hooks.calls]
+    assert names[:2] == ["on_train_begin", "on_epoch_begin"]
+    assert names.count("on_train_batch_begin") == 2 and names.count("on_train_batch_end") == 2
+    assert ("on_test_batch_end", 0, ["loss", "mae"]) in hooks.calls
+    assert hooks.calls[-2][:2] == ("on_epoch_end", 0)
+    assert hooks.calls[-2][2] == ["loss", "mae", "val_loss", "val_mae"]

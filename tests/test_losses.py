@@ -279,3 +279,44 @@ def test_sparse_labels_must_be_classes(labels, bad):
         loss.validate_values(labels, (1, 10))
     loss.validate_values(np.array([0, 9, 3.0]), (1, 10))
     losses.MeanSquaredError().validate_values(labels, (1, 1))  # anything goes
+
+
+# --- ranks matched before every loss (Keras's squeeze_or_expand_to_same_rank) -------------
+@pytest.mark.parametrize("true_shape, pred_shape, expected", [
+    ((8,), (8, 1), ((8, 1), (8, 1))),  # labels (n,), one output unit: expanded
+    ((8, 1), (8,), ((8, 1), (8, 1))),
+    ((8, 5, 1), (8, 5), ((8, 5), (8, 5))),  # not rank 1: the longer one squeezed
+    ((8,), (8, 3), ((8,), (8, 3))),  # sparse labels: untouched
+    ((8, 3), (8, 1), ((8, 3), (8, 1))),  # same rank: untouched
+])
+def test_squeeze_or_expand_to_same_rank(true_shape, pred_shape, expected):
+    a, b = losses.squeeze_or_expand_to_same_rank(np.zeros(true_shape), np.zeros(pred_shape))
+    assert (a.shape, b.shape) == expected
+
+
+class _SquaredError(losses.Loss):
+    """A user's Loss subclass, written with no rank handling."""
+
+    def call(self, y_true, y_pred):
+        return (y_true - y_pred) ** 2
+
+
+def test_user_losses_never_broadcast_labels_against_a_single_unit_output():
+    """A lambda, a Loss subclass: labels (n,) meet outputs (n, 1) as (n, 1) (Keras 3.15
+    gives the rank-matched 3.4549 for a lambda on this data, not the broadcast 3.5091)."""
+    rng = np.random.default_rng(0)
+    y_pred = rng.normal(size=(8, 1)).astype("float32")
+    y_true = rng.normal(size=(8,)).astype("float32")
+    matched = np.mean((y_pred[:, 0] - y_true) ** 2)
+    for loss in (losses.get(lambda t, p: np.mean((t - p) ** 2)), _SquaredError()):
+        assert float(loss(y_true, y_pred)) == pytest.approx(matched, rel=1e-6)
+
+
+def test_only_built_in_losses_check_targets_up_front():
+    """Keras checks nothing before a user's loss runs: it decides what it accepts."""
+    custom = losses.get(lambda t, p: losses.sparse_categorical_crossentropy(t, p))
+    custom.validate((8,), np.int32, (None, 3))  # integer labels, 3 classes: valid
+    _SquaredError().validate((8, 3), np.float32, (None, 1))
+    custom.validate_values(np.array([7, 9]), (None, 3))
+    with pytest.raises(ValueError, match=r"\(8, 3\).*\(None, 1\)"):
+        losses.get("mse").validate((8, 3), np.float32, (None, 1))

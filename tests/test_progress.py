@@ -52,3 +52,30 @@ def test_number_format_matches_keras():
     assert format_value(0.23456) == "0.2346"
     assert format_value(0.0001234) == "1.2340e-04"
     assert format_value(0) == "0.0000"
+
+
+def test_evaluate_and_predict_show_progress_as_keras(capsys):
+    """Keras 3.15 prints `2/2 - 0s - 197ms/step - loss: 0.9267` for evaluate and
+    `2/2 - 0s - 605us/step` for predict at verbose=2; the bar at verbose=1; fit's
+    validation prints nothing of its own."""
+    model = Sequential([layers.Dense(1, input_dim=2)])
+    model.compile(optimizer="sgd", loss="mse", metrics=["mae"])
+    x = np.ones((32, 2), np.float32)
+    model.evaluate(x, x[:, :1], batch_size=16, verbose=2)
+    model.predict(x, batch_size=16, verbose=2)
+    model.evaluate(x, x[:, :1], batch_size=16, verbose=0)
+    model.predict(x, batch_size=16, verbose=0)
+    out = capsys.readouterr().out.splitlines()
+    assert len(out) == 2, out
+    assert re.match(r"^2/2 - \d+s - \d+(ms|us|s)/step - loss: \S+ - mae: \S+$", out[0]), out
+    assert re.match(r"^2/2 - \d+s - \d+(ms|us|s)/step$", out[1]), out
+    buffer = io.StringIO()
+    bar = ProgbarLogger(verbose=1, console=Console(file=buffer, width=200))
+    model.evaluate(x, x[:, :1], batch_size=16, callbacks=[bar])
+    model.predict(x, batch_size=16, callbacks=[bar])
+    model.fit(x, x[:, :1], batch_size=16, epochs=1, validation_data=(x, x[:, :1]),
+              callbacks=[bar])
+    lines = [line for line in buffer.getvalue().splitlines() if line]
+    assert re.match(r"^2/2 ━{20} \d+s \d+(ms|us|s)/step - loss: \S+ - mae: \S+$", lines[0])
+    assert re.match(r"^2/2 ━{20} \d+s \d+(ms|us|s)/step$", lines[1]), lines
+    assert lines[2] == "Epoch 1/1" and "val_loss" in lines[3] and len(lines) == 4, lines

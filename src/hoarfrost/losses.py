@@ -17,6 +17,26 @@ from hoarfrost import config, masking
 EPSILON = 1e-7  # the floor of a sum of sample weights (not `config.epsilon()`)
 
 
+def squeeze_or_expand_to_same_rank(x1, x2, expand_rank_1: bool = True):
+    """Keras's rule before every loss: when the ranks differ by one and the longer
+    array ends in an axis of 1, squeeze that axis (or expand the rank-1 array).
+
+    So labels of shape (n,) meet an output of shape (n, 1) as (n, 1), not
+    broadcast to (n, n).
+    """
+    if x1.ndim == x2.ndim + 1 and x1.shape[-1] == 1:
+        if x2.ndim == 1 and expand_rank_1:
+            x2 = jnp.expand_dims(x2, -1)
+        else:
+            x1 = jnp.squeeze(x1, -1)
+    if x2.ndim == x1.ndim + 1 and x2.shape[-1] == 1:
+        if x1.ndim == 1 and expand_rank_1:
+            x1 = jnp.expand_dims(x1, -1)
+        else:
+            x2 = jnp.squeeze(x2, -1)
+    return x1, x2
+
+
 def _match_rank(y_true, y_pred):
     """Keras's squeeze-or-expand: make y_true's rank equal y_pred's when off by one."""
     if y_true.ndim == y_pred.ndim - 1 and (y_pred.ndim == 1 or y_pred.shape[-1] == 1):
@@ -183,11 +203,21 @@ class Loss:
                                              self.reduction)
         y_pred = jnp.asarray(y_pred, self.dtype)
         y_true = jnp.asarray(y_true, self.dtype)
+        # Keras does this in LossFunctionWrapper (functions, built-in losses); here
+        # every loss gets it, subclasses with their own `call` too (see the README).
+        y_true, y_pred = squeeze_or_expand_to_same_rank(y_true, y_pred)
         values = self.call(y_true, y_pred)
         return reduce_values(values, sample_weight, self.reduction)
 
     def validate(self, y_true_shape: tuple, y_true_dtype, y_pred_shape: tuple, argument: str = "y") -> None:
-        """Raise if targets of this shape and dtype can not match the predictions."""
+        """Raise if targets of this shape and dtype can not match the predictions.
+
+        A loss of the user's (a function, a subclass with its own `call`)
+        decides for itself what it accepts, as in Keras: nothing is checked.
+        The built-in losses check, so a mismatch that would broadcast fails.
+        """
+        if not self._is_builtin():
+            return
         true_rank, pred_rank = len(y_true_shape), len(y_pred_shape)
         adjusted = tuple(y_true_shape)
         if true_rank == pred_rank - 1 and (pred_rank == 1 or y_pred_shape[-1] == 1):
@@ -204,6 +234,11 @@ class Loss:
 
     def validate_values(self, y_true, y_pred_shape: tuple, argument: str = "y") -> None:
         """Raise if target values can not be labels for these predictions (default: any)."""
+
+    def _is_builtin(self) -> bool:
+        """A built-in loss whose formula hoarfrost knows (not a user's function or call)."""
+        return type(self) in _CLASSES.values() and (
+            not isinstance(self, LossFunctionWrapper) or self.fn in _FUNCTION_OBJECTS)
 
     def get_config(self) -> dict[str, Any]:
         return {"name": self.name, "reduction": self.reduction}
@@ -274,6 +309,8 @@ class CategoricalCrossentropy(LossFunctionWrapper):
         self.from_logits = from_logits
 
     def validate(self, y_true_shape, y_true_dtype, y_pred_shape, argument="y"):
+        if not self._is_builtin():
+            return
         classes = y_pred_shape[-1]
         if len(y_true_shape) < len(y_pred_shape) or (y_true_shape[-1] == 1 and classes != 1):
             kind = "integer labels" if np.issubdtype(np.dtype(y_true_dtype), np.integer) else "labels"
@@ -295,6 +332,8 @@ class SparseCategoricalCrossentropy(LossFunctionWrapper):
 
     def validate_values(self, y_true, y_pred_shape, argument="y"):
         """Labels must be whole numbers in [0, classes)."""
+        if not self._is_builtin():
+            return
         y_true = np.asarray(y_true)
         classes = y_pred_shape[-1]
         bad = (y_true < 0) | (y_true >= classes) | (y_true != np.floor(y_true))
@@ -307,6 +346,8 @@ class SparseCategoricalCrossentropy(LossFunctionWrapper):
             )
 
     def validate(self, y_true_shape, y_true_dtype, y_pred_shape, argument="y"):
+        if not self._is_builtin():
+            return
         expected = tuple(y_pred_shape[:-1])
         shape = tuple(y_true_shape)
         if len(shape) == len(y_pred_shape) and shape[-1] == 1:

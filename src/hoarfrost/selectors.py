@@ -6,6 +6,7 @@ A selector is one of:
 - a `Variable`: that variable;
 - a string equal to a layer name in the model (nested models searched):
   that layer;
+- a glob matching layer names (`"block1*"`): those layers (their flags, as a name);
 - any other string: a glob on variable paths (`"block1/*"`, `"*/bias"`);
 - a compiled `re.Pattern`: a regex searched in variable paths.
 """
@@ -55,6 +56,12 @@ def select(model, selectors: Iterable) -> list:
         if layer is not None:
             chosen.append(layer)
             continue
+        if isinstance(selector, str):  # a glob on layer names selects those layers
+            named = [layer for layer, _ in walk(model) if layer is not model
+                     and path_matches(selector, layer.name)]
+            if named:
+                chosen.extend(named)
+                continue
         if not isinstance(selector, (str, re.Pattern)):
             raise TypeError(
                 f"Selector {selector!r}: expected a Layer, a Variable, a layer name, a glob on "

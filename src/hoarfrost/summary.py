@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import logging
+import re
 
 from rich import box
 from rich.console import Console
@@ -42,9 +43,34 @@ def count_params(model) -> tuple[int, int, int]:
     return total, trainable, total - trainable
 
 
-def _rows(model, trainable_ids, expand_nested: bool, depth: int = 0):
+def layer_index_bounds(layers, layer_range) -> tuple[int, int]:
+    """Keras's `get_layer_index_bound_by_layer_name`: the first layer whose name
+    matches `layer_range[0]` (a regex, matched at the start) to the last matching
+    `layer_range[1]`, both included."""
+    if layer_range is None:
+        return 0, len(layers)
+    if not isinstance(layer_range, (list, tuple)) or len(layer_range) != 2 or not all(
+            isinstance(p, str) for p in layer_range):
+        raise ValueError("summary(layer_range=...) must be a list or tuple of 2 strings (the "
+                         f"first and last layer names, or regexes); got {layer_range!r}.")
+    lower = [i for i, layer in enumerate(layers) if re.match(layer_range[0], layer.name)]
+    upper = [i for i, layer in enumerate(layers) if re.match(layer_range[1], layer.name)]
+    if not lower or not upper:
+        raise ValueError(
+            f"summary(layer_range={list(layer_range)}): "
+            + ("neither name matches" if not lower and not upper else
+               f"{layer_range[0] if not lower else layer_range[1]!r} matches no")
+            + f" layer; the layers are {[layer.name for layer in layers]}.")
+    if min(lower) > max(upper):
+        return min(upper), max(lower) + 1
+    return min(lower), max(upper) + 1
+
+
+def _rows(model, trainable_ids, expand_nested: bool, depth: int = 0, layer_range=None):
     shapes = model._layer_output_shapes()
-    for layer in model.layers:
+    layers = model.layers
+    start, stop = layer_index_bounds(layers, layer_range)
+    for layer in layers[start:stop]:
         weights = layer.weights if layer.built else []
         count = sum(v.size for v in weights)
         if not weights:
@@ -58,16 +84,31 @@ def _rows(model, trainable_ids, expand_nested: bool, depth: int = 0):
             yield from _rows(layer, trainable_ids, expand_nested, depth + 1)
 
 
+def _column_widths(positions, line_length: int, columns: int) -> list[int]:
+    """Column widths from Keras's `positions`: where each column ends, as fractions of
+    the line (all at most 1) or in characters."""
+    if len(positions) != columns:
+        raise ValueError(f"summary(positions=...) needs {columns} positions, one per column "
+                         f"(where each ends); got {list(positions)}.")
+    ends = [int(line_length * p) if all(q <= 1 for q in positions) else int(p)
+            for p in positions]
+    return [max(1, end - begin) for begin, end in zip([0] + ends[:-1], ends)]
+
+
 def print_summary(model, line_length=None, print_fn=None, expand_nested: bool = False,
-                  show_trainable: bool = False) -> None:
+                  show_trainable: bool = False, layer_range=None, positions=None) -> None:
     trainable_ids = {id(v) for v in model.trainable_weights}
+    width = line_length or (98 if show_trainable else 84)
     table = Table(box=box.HEAVY_HEAD, show_lines=True, header_style="bold")
-    table.add_column("Layer (type)", no_wrap=True)
-    table.add_column("Output Shape", no_wrap=True)
-    table.add_column("Param #", justify="right")
+    widths = (_column_widths(positions, width, 4 if show_trainable else 3)
+              if positions is not None else [None] * 4)
+    table.add_column("Layer (type)", no_wrap=True, width=widths[0])
+    table.add_column("Output Shape", no_wrap=True, width=widths[1])
+    table.add_column("Param #", justify="right", width=widths[2])
     if show_trainable:
-        table.add_column("Trainable", justify="center")
-    for name, shape, count, status in _rows(model, trainable_ids, expand_nested):
+        table.add_column("Trainable", justify="center", width=widths[3])
+    for name, shape, count, status in _rows(model, trainable_ids, expand_nested,
+                                            layer_range=layer_range):
         cells = [name, shape, count] + ([status] if show_trainable else [])
         table.add_row(*cells)
 
@@ -78,7 +119,6 @@ def print_summary(model, line_length=None, print_fn=None, expand_nested: bool = 
     n_train, train_bytes = _size(trainable)
     n_frozen, frozen_bytes = _size(frozen)
     assert total == n_train + n_frozen
-    width = line_length or (98 if show_trainable else 84)
     buffer = io.StringIO()
     console = Console(file=buffer, width=width, highlight=False, color_system=None)
     console.print(f'Model: "{model.name}"')

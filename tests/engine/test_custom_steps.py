@@ -305,7 +305,7 @@ def test_unsupported_step_forms_raise_naming_what_to_write():
     # Nothing overridden and no loss: still an error, not a model that trains on nothing.
     plain = keras.Sequential([keras.Input(shape=(2,)), layers.Dense(1)])
     plain.compile(optimizer="sgd")
-    with pytest.raises(ValueError, match="no loss was given"):
+    with pytest.raises(ValueError, match="given no loss"):
         plain.fit(x, y, verbose=0)
 
 

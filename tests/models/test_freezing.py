@@ -100,3 +100,18 @@ def test_reset_optimizer_state_by_selector():
     model.reset_optimizer_state("block1")
     assert not model.optimizer.has_slots(model.get_layer("block1").kernel)
     assert model.optimizer.has_slots(model.get_layer("block2").kernel)
+
+
+def test_a_glob_on_layer_names_selects_those_layers():
+    """`freeze("block*")` sets the matched layers' flags (as a layer name does): their
+    `trainable` reads False, summary agrees, and unfreezing by the glob sets them back."""
+    model, base = model_with_base()
+    model.freeze("block*")
+    assert [layer.trainable for layer in base.layers] == [False, False]
+    assert model.get_layer("head").trainable and base.trainable
+    lines = []
+    model.summary(print_fn=lines.append, show_trainable=True, expand_nested=True)
+    assert [line.split("│")[4].strip() for line in lines if "block" in line] == ["N", "N"]
+    assert [v.path for v in model.trainable_weights] == ["head/kernel", "head/bias"]
+    model.unfreeze("block?")
+    assert [layer.trainable for layer in base.layers] == [True, True]

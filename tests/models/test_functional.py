@@ -29,6 +29,23 @@ def test_feature_extractor_from_layer_outputs_shares_weights():
         layers.Dense(1, name="unused").output
 
 
+def test_inputs_one_rank_off_are_adapted_as_keras_does():
+    """Keras's `_adjust_input_rank`: (n, 4, 4) for Input((4, 4, 1)) is expanded, (n, 3, 1)
+    for Input((3,)) squeezed, (n,) for Input((1,)) expanded (Sequential too); any other
+    shape still fails, naming the input."""
+    images = hoarfrost.Input((4, 4, 1))
+    flat = hoarfrost.Model(images, layers.Flatten()(images))
+    x = np.arange(32, dtype="float32").reshape(2, 4, 4)
+    np.testing.assert_array_equal(flat(x), flat(x[..., None]))
+    vectors = hoarfrost.Input((3,))
+    identity = hoarfrost.Model(vectors, layers.Identity()(vectors))
+    np.testing.assert_array_equal(identity(np.ones((2, 3, 1), "float32")), np.ones((2, 3)))
+    scalar = hoarfrost.Sequential([hoarfrost.Input((1,)), layers.Identity()])
+    assert scalar(np.ones(5, "float32")).shape == (5, 1)
+    with pytest.raises(ValueError, match=r"expected shape \(None, 3\).*\(2, 3, 2\)"):
+        identity(np.ones((2, 3, 2), "float32"))
+
+
 def _keras_block(name):
     """The residual / Inception-style blocks of tools/keras_fixtures/keras_files.py, built
     in hoarfrost with Keras's layer names."""

@@ -26,8 +26,7 @@ class Callback:
     def on_train_batch_end(self, batch, logs=None): self.on_batch_end(batch, logs)
     def on_batch_begin(self, batch, logs=None): ...
     def on_batch_end(self, batch, logs=None): ...
-    # Keras's evaluate/predict hooks: defined so callbacks written for Keras that
-    # override them load and run; `fit` calls the train and epoch hooks above.
+    # evaluate (and fit's validation) call the test hooks, predict the predict hooks.
     def on_test_begin(self, logs=None): ...
     def on_test_end(self, logs=None): ...
     def on_test_batch_begin(self, batch, logs=None): ...
@@ -38,10 +37,15 @@ class Callback:
     def on_predict_batch_end(self, batch, logs=None): ...
 
 
-_BATCH_HOOKS = ("on_train_batch_begin", "on_train_batch_end", "on_batch_begin", "on_batch_end")
+_BATCH_HOOKS = {
+    "train": ("on_train_batch_begin", "on_train_batch_end", "on_batch_begin", "on_batch_end"),
+    "test": ("on_test_batch_begin", "on_test_batch_end"),
+    "predict": ("on_predict_batch_begin", "on_predict_batch_end"),
+}
 
 
-def overrides_batch_hooks(callback: Callback) -> bool:
-    """True when a callback does something per batch (a method or a lambda)."""
+def overrides_batch_hooks(callback: Callback, kind: str = "train") -> bool:
+    """True when a callback does something per batch of `kind` (`"train"`, `"test"`,
+    `"predict"`): a method or a lambda of its own."""
     return any(getattr(getattr(callback, hook), "__func__", None) is not getattr(Callback, hook)
-               for hook in _BATCH_HOOKS)
+               for hook in _BATCH_HOOKS[kind])

@@ -37,14 +37,18 @@ class CallbackList:
         for callback in self.callbacks:
             callback.params["steps"] = steps
 
-    def needs_every_batch(self) -> bool:
-        """True when a user callback acts per batch (so steps run one at a time)."""
-        return any(overrides_batch_hooks(c) for c in self.callbacks
+    def needs_every_batch(self, kind: str = "train") -> bool:
+        """True when a user callback acts per batch of `kind` (`"train"`, `"test"` or
+        `"predict"`), so those steps run one at a time."""
+        return any(overrides_batch_hooks(c, kind) for c in self.callbacks
                    if not isinstance(c, (ProgbarLogger, History)))
 
     def _call(self, hook: str, *args) -> None:
+        # As Keras: every hook gets a dict of logs, `{}` when there are none.
+        *args, logs = args
+        logs = {} if logs is None else logs
         for callback in self.callbacks:
-            getattr(callback, hook)(*args)
+            getattr(callback, hook)(*args, logs)
 
     def on_train_begin(self, logs=None): self._call("on_train_begin", logs)
     def on_train_end(self, logs=None): self._call("on_train_end", logs)

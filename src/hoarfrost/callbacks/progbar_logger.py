@@ -1,4 +1,5 @@
-"""The progress display of `fit` (Keras's `ProgbarLogger`), drawn with `rich`.
+"""The progress display of `fit`, `evaluate` and `predict` (Keras's `ProgbarLogger`),
+drawn with `rich`.
 
 `verbose=1`: a live bar per epoch, redrawn at most every `interval` seconds
 (so it never forces a device sync per step), in Keras 3's layout::
@@ -6,6 +7,8 @@
     1875/1875 ━━━━━━━━━━━━━━━━━━━━ 3s 1ms/step - accuracy: 0.9312 - loss: 0.2301
 
 `verbose=2`: one such line per epoch, without the bar. `verbose=0`: nothing.
+`evaluate` and `predict` draw the same, without the epoch line (and `predict`
+without logs); validation inside `fit` draws nothing, as in Keras.
 Over several processes only process 0 prints (as Keras). After
 `config.disable_interactive_logging()` the lines go to Python's `logging`
 (logger "hoarfrost", level INFO) and no bar is drawn, as Keras's absl logging.
@@ -28,7 +31,7 @@ from hoarfrost.progress import BAR_WIDTH, format_logs, format_per_step, format_t
 
 
 class ProgbarLogger(Callback):
-    """Prints `fit`'s progress: a live bar (`verbose=1`) or a line per epoch (`verbose=2`).
+    """Prints progress: a live bar (`verbose=1`) or a line per epoch (`verbose=2`).
 
     Args:
         verbose: 1 or 2, as `fit`'s `verbose` (`'auto'` is resolved by `fit`:
@@ -44,8 +47,47 @@ class ProgbarLogger(Callback):
         self.console = console or Console(file=sys.stdout, highlight=False, soft_wrap=True)
         self._live: Live | None = None
         self._quiet = False
+        self._in_fit = False
+
+    def on_train_begin(self, logs=None):
+        self._in_fit = True  # as Keras: fit's validation draws nothing
 
     def on_epoch_begin(self, epoch, logs=None):
+        self._begin(f"Epoch {epoch + 1}/{self.params.get('epochs', 1)}")
+
+    def on_train_batch_end(self, batch, logs=None):
+        self._update(batch, logs)
+
+    def on_epoch_end(self, epoch, logs=None):
+        self._finish(logs)
+
+    def on_train_end(self, logs=None):
+        self._in_fit = False
+        self._stop_live()  # training stopped mid-epoch
+
+    # evaluate and predict (Keras: a bar of their own, the final line with the logs)
+    def on_test_begin(self, logs=None):
+        if not self._in_fit:
+            self._begin(None)
+
+    def on_test_batch_end(self, batch, logs=None):
+        if not self._in_fit:
+            self._update(batch, logs)
+
+    def on_test_end(self, logs=None):
+        if not self._in_fit:
+            self._finish(logs)
+
+    def on_predict_begin(self, logs=None):
+        self._begin(None)
+
+    def on_predict_batch_end(self, batch, logs=None):
+        self._update(batch, None)  # the outputs are not shown
+
+    def on_predict_end(self, logs=None):
+        self._finish(None)
+
+    def _begin(self, title: str | None) -> None:
         self._start = time.perf_counter()
         self._last_draw = 0.0
         self._seen = 0
@@ -53,13 +95,14 @@ class ProgbarLogger(Callback):
         if self._quiet:
             return
         self._interactive = config.is_interactive_logging_enabled()
-        self._write(f"Epoch {epoch + 1}/{self.params.get('epochs', 1)}")
+        if title is not None:
+            self._write(title)
         if self.verbose == 1 and self._interactive:
             self._live = Live(Text(self._line({}, final=False)), console=self.console,
                               auto_refresh=False, transient=True)
             self._live.start()
 
-    def on_train_batch_end(self, batch, logs=None):
+    def _update(self, batch, logs) -> None:
         self._seen = batch + 1
         if self._live is None:
             return
@@ -68,10 +111,8 @@ class ProgbarLogger(Callback):
             self._last_draw = now
             self._live.update(Text(self._line(dict(logs or {}), final=False)), refresh=True)
 
-    def on_epoch_end(self, epoch, logs=None):
-        if self._live is not None:  # the live bar goes; the full final line stays
-            self._live.stop()
-            self._live = None
+    def _finish(self, logs) -> None:
+        self._stop_live()  # the live bar goes; the full final line stays
         if not self._quiet:
             self._write(self._line(logs or {}, final=True))
 
@@ -81,8 +122,8 @@ class ProgbarLogger(Callback):
         else:
             logging.getLogger("hoarfrost").info(line)
 
-    def on_train_end(self, logs=None):
-        if self._live is not None:  # training stopped mid-epoch
+    def _stop_live(self) -> None:
+        if self._live is not None:
             self._live.stop()
             self._live = None
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 import inspect
 import queue
 import threading
+import warnings
 from typing import Callable, Iterator, NamedTuple
 
 import jax
@@ -56,8 +57,16 @@ class ArrayAdapter:
     """
 
     def __init__(self, data, batch_size: int, steps_per_execution: int, shuffle: bool,
-                 device_limit: int | None = None, distribution: Distribution = SINGLE_DEVICE):
+                 device_limit: int | None = None, distribution: Distribution = SINGLE_DEVICE,
+                 steps: int | None = None):
         self.num = num_samples(data[0], "x")
+        self.steps_per_execution = steps_per_execution
+        # `steps` (steps_per_epoch, validation_steps, evaluate/predict's steps): that many
+        # batches per call of `chunks`, the pass over the data going on across calls
+        # (Keras's EpochIterator); None: every batch, a fresh pass each time.
+        self.steps_per_epoch = steps
+        self._order = None  # the current pass's row order (steps given), once started
+        self._seen = 0  # batches of the current pass already run
         self.distribution = distribution
         self.local = distribution.feeds_local_data
         self.shards = distribution.num_data_shards
@@ -70,6 +79,7 @@ class ArrayAdapter:
         self.batch_size = batch_size * self.shards
         self.shuffle = shuffle
         self.steps = sum(count for _, count, _ in self.plan)
+        self.display_steps = steps or self.steps  # what the progress bar counts to
         limit = DEVICE_DATA_LIMIT if device_limit is None else device_limit
         self.resident = _nbytes(data) <= limit and not self.local
         self.host = data
@@ -85,19 +95,48 @@ class ArrayAdapter:
         to the device: an on-device `jax.random.permutation` costs a sort's
         compilation in the first epoch, for the same work.
         """
-        order = None
-        if self.shuffle:
-            seed = np.asarray(seed, np.uint32).ravel()
-            if self.local:  # each process shuffles its own shard
-                seed = np.append(seed, np.uint32(self.distribution.data_shard_id))
-            order = np.random.default_rng(seed).permutation(self.num).astype(np.int32)
+        if self.steps_per_epoch is None:
+            order, plan, ran_out = self._order_for(seed), self.plan, False
+        else:
+            if self._order is None:  # a new pass over the data
+                self._order, self._seen = self._order_for(seed), 0
+            batches = self._batches()
+            take = min(self.steps_per_epoch, len(batches) - self._seen)
+            order, plan = self._order, _regroup(batches[self._seen:self._seen + take],
+                                                self.steps_per_execution)
+            self._seen += take
+            ran_out = take < self.steps_per_epoch
+            if self._seen >= len(batches):
+                self._order = None  # the next call starts a new pass (reshuffled)
+        yield from self._plan_chunks(order, plan)
+        if ran_out:
+            warn_ran_out_of_data()
+
+    def reset(self) -> None:
+        """Start the next `chunks` at the beginning of a new pass (Keras's `reset`)."""
+        self._order, self._seen = None, 0
+
+    def _order_for(self, seed):
+        """This pass's row order: a permutation when shuffling, else the identity (a
+        device array when the data lives there)."""
+        if not self.shuffle:
+            return self._identity if self.resident else np.arange(self.num)
+        seed = np.asarray(seed, np.uint32).ravel()
+        if self.local:  # each process shuffles its own shard
+            seed = np.append(seed, np.uint32(self.distribution.data_shard_id))
+        order = np.random.default_rng(seed).permutation(self.num).astype(np.int32)
+        return jnp.asarray(order) if self.resident else order
+
+    def _batches(self) -> list[tuple[int, int]]:
+        """Every batch of a pass as (first row, size)."""
+        return [(offset + i * size, size) for offset, steps, size in self.plan
+                for i in range(steps)]
+
+    def _plan_chunks(self, order, plan) -> Iterator[Chunk]:
         if self.resident:
-            perm = self._identity if order is None else jnp.asarray(order)
-            for offset, steps, size in self.plan:
-                yield Chunk(self.device, perm, offset, steps, size)
+            for offset, steps, size in plan:
+                yield Chunk(self.device, order, offset, steps, size)
             return
-        if order is None:
-            order = np.arange(self.num)
 
         def load(item):
             offset, steps, size = item
@@ -109,7 +148,7 @@ class ArrayAdapter:
             return Chunk(self.distribution.place_batch(part), self._rows(steps * size), 0,
                          steps, size)
 
-        yield from prefetch(map(load, self.plan))
+        yield from prefetch(map(load, plan))
 
     def _rows(self, count: int):
         """`0 .. count-1` on the device, made once per count (no eager iota to compile)."""
@@ -128,6 +167,29 @@ class ArrayAdapter:
             self._perms[steps, size] = jnp.asarray(
                 rows.reshape(self.shards, steps, size).transpose(1, 0, 2).ravel())
         return self._perms[steps, size]
+
+
+def _regroup(batches: list[tuple[int, int]], steps_per_execution: int) -> list:
+    """Consecutive batches of one size as plan entries (first row, steps, size) of at
+    most `steps_per_execution` steps."""
+    plan: list[tuple[int, int, int]] = []
+    for offset, size in batches:
+        if plan:
+            first, steps, last_size = plan[-1]
+            if (last_size == size and steps < steps_per_execution
+                    and first + steps * size == offset):
+                plan[-1] = (first, steps + 1, size)
+                continue
+        plan.append((offset, 1, size))
+    return plan
+
+
+def warn_ran_out_of_data() -> None:
+    """Keras's warning when the data ends before the steps asked for."""
+    warnings.warn(
+        "Your input ran out of data; interrupting training. Make sure that your dataset or "
+        "generator can generate at least `steps_per_epoch * epochs` batches. You may need "
+        "to use the `.repeat()` function when building your dataset.", stacklevel=3)
 
 
 class IterableAdapter:
@@ -198,8 +260,11 @@ class IterableAdapter:
                     try:
                         batch = self._split(next(self._iterator))
                     except StopIteration:
-                        self._iterator = (iter(self.iterable) if self.steps is not None
-                                          else None)
+                        if self.steps is not None:  # as Keras: warn, begin again next time
+                            warn_ran_out_of_data()
+                            self._iterator = iter(self.iterable)
+                        else:
+                            self._iterator = None
                         break
                 batches.append(batch)
             if not batches:
@@ -226,6 +291,12 @@ class IterableAdapter:
         if size not in self._identity:
             self._identity[size] = jnp.asarray(np.arange(size, dtype=np.int32))
         return Chunk(data, self._identity[size], 0, 1, size)
+
+    def reset(self) -> None:
+        """Iterate the object afresh at the next `chunks` (Keras's `reset`): a list or
+        dataset starts over, a generator goes on where it stopped."""
+        if self._pending is None:
+            self._iterator = None
 
     def chunks(self, seed=None) -> Iterator[Chunk]:
         if self._iterator is None and self._pending is None:

@@ -19,6 +19,7 @@ import numbers
 from typing import Any, NamedTuple
 
 import jax
+import jax.numpy as jnp
 import numpy as np
 
 from hoarfrost import losses as losses_module
@@ -318,12 +319,12 @@ class CompiledLoss:
 
     def __call__(self, y, y_pred, sample_weight=None):
         flat = jax.tree.leaves(y_pred)
-        total, parts = None, []
+        total, parts = jnp.zeros((), jnp.float32), []  # no compiled loss: add_loss's alone
         for i, loss, weight in self.entries:
             value = loss(pick(y, i, self.count), flat[i], pick_weight(sample_weight, i))
             parts.append(value)
             value = value if weight is None else value * weight
-            total = value if total is None else total + value
+            total = total + value
         return total, (parts if self.tracked else [])
 
     def check_targets(self, y, spec, metric_outputs) -> None:

@@ -43,6 +43,7 @@ class CompiledState:
     metrics: list | None = None
     routes: list | None = None
     builders: dict = dataclasses.field(default_factory=dict)
+    model_adds_losses: bool = False  # checked (once) when compile() was given no loss
 
     def output_layout(self, model, x, spec=None) -> compile_utils.OutputLayout:
         """How many outputs the model has and their names (once per compile)."""
@@ -61,8 +62,23 @@ class CompiledState:
         if self.loss_fn is None:
             self.loss_fn = compile_utils.CompiledLoss(
                 config.losses_for(layout), config.weights_for(layout), layout)
+        if config.loss_objects is None and not self.model_adds_losses:
+            # A model's own step or loss hook (Keras's JAX form) needs no compiled loss.
+            own = any(model._overrides(name) for name in ("train_step", "test_step", "compute_loss",
+                                                           "compute_loss_and_updates",
+                                                           "stateless_compute_loss"))
+            self.model_adds_losses = own or _adds_losses(model, x)
+            if not self.model_adds_losses:
+                raise ValueError(
+                    f'compile() was given no loss, and model "{model.name}" adds none (no '
+                    "add_loss() in its call, no weight regularizer): there is nothing to "
+                    "minimize. Pass loss=... to compile() (e.g. loss='mse').")
         if y is not None:
             self.loss_fn.check_targets(y, spec, compile_utils.metric_outputs(config, layout))
+        elif compile_utils.metric_outputs(config, layout):
+            raise ValueError(
+                "The compiled metrics need targets `y`, and none were given; pass `y` (or "
+                "compile without metrics when the model adds its own loss).")
         if self.metrics is None:
             self.metrics, self.routes = compile_utils.build_metrics(
                 config, layout, self.loss_fn, y, spec)
@@ -79,3 +95,15 @@ def output_spec(model, x):
     # A symbolic scope: what layers assign (seed generators' states) is dropped.
     with StatelessScope(symbolic=True):
         return jax.eval_shape(lambda inputs: model(inputs, training=False), spec)
+
+
+def _adds_losses(model, x) -> bool:
+    """Whether a training call of the model adds losses (`add_loss`, activity
+    regularizers) or it has weight regularizers: traced abstractly, in a scope of
+    its own."""
+    if any(getattr(v, "regularizer", None) is not None for v in model.weights):
+        return True
+    spec = jax.tree.map(lambda a: jax.ShapeDtypeStruct(a.shape, a.dtype), x)
+    with StatelessScope(symbolic=True) as scope:
+        jax.eval_shape(lambda inputs: model(inputs, training=True), spec)
+        return bool(scope.losses)

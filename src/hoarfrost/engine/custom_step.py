@@ -62,11 +62,7 @@ class StepState:
 
     def write_back(self, kind: str, state) -> None:
         for group, values in zip(self.groups(kind), state):
-            if group is self.optimizer_variables:
-                for variable, value in zip(group, values):
-                    variable._value = value  # a slot view writes into the optimizer's store
-            else:
-                assign_values(group, values)
+            assign_values(group, values)  # a slot view writes into the optimizer's store
 
 
 def _optimizer_key(state: StepState):

@@ -139,16 +139,16 @@ def batch_plan(num: int, batch_size: int, steps_per_execution: int) -> list[tupl
 
 
 # --- what fit / evaluate / predict accept -------------------------------------------------
-def check_batch_size(batch_size) -> int:
-    """`batch_size` as a positive int (Keras's default 32 for None)."""
+def check_batch_size(batch_size, default: int | None = 32) -> int | None:
+    """`batch_size` as a positive int (`default`, Keras's 32, for None)."""
     if batch_size is None:
-        return 32
+        return default
     if int(batch_size) != batch_size or batch_size < 1:
         raise ValueError(f"batch_size must be a positive integer, got {batch_size!r}.")
     return int(batch_size)
 
 
-def check_data(x, y, sample_weight, method: str, class_weight=None, *, loss_label: str,
+def check_data(x, y, sample_weight, method: str, class_weight=None, *, loss_label: str | None,
                layout: Callable[[Any], OutputLayout], per_output: bool = False,
                targets_required: bool = True):
     """`(x, y, sample_weight)` as checked NumPy, targets laid out per output.
@@ -156,7 +156,8 @@ def check_data(x, y, sample_weight, method: str, class_weight=None, *, loss_labe
     Args:
         method: the calling method, for messages (`"fit"`, ...).
         class_weight: `{class: weight}`, folded into the sample weights.
-        loss_label: how to name the compiled loss when `y` is missing.
+        loss_label: how to name the compiled loss when `y` is missing; None when
+            compile() was given no loss (the model adds its own: `y` may be absent).
         layout: gives the model's `OutputLayout` for inputs `x` (called only
             when targets come one per output).
         per_output: the model's outputs are a structure (a functional model),
@@ -169,7 +170,7 @@ def check_data(x, y, sample_weight, method: str, class_weight=None, *, loss_labe
     x = to_numpy(x, "x")
     y = to_numpy(y, "y")
     sample_weight = to_numpy(sample_weight, "sample_weight")
-    if y is None and method != "predict" and targets_required:
+    if y is None and method != "predict" and targets_required and loss_label is not None:
         raise ValueError(f"{method}(): targets `y` are required with loss {loss_label}.")
     check_same_count(x, y, sample_weight)
     check_finite(x, "x")

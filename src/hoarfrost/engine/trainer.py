@@ -9,6 +9,7 @@ last good weights in place.
 
 from __future__ import annotations
 
+import warnings
 from typing import Any
 
 import jax
@@ -48,7 +49,9 @@ class Trainer(KerasStepAPI):
         self._metric_states = None
         self._results_of = (None, None)  # (states, their results from the compiled step)
         self.trace_counts = {"train": 0, "test": 0, "predict": 0}
-        self._every_batch = False
+        self._every_batch = False  # a callback acts on every training batch
+        self._every_test_batch = False  # ... on every evaluation batch
+        self._every_predict_batch = False  # ... on every prediction batch
         self._custom_logs = None  # the last logs of a custom step (a pytree on the device)
         self._custom_steps_run = 0  # folds into the keys of custom steps
 
@@ -145,10 +148,6 @@ class Trainer(KerasStepAPI):
                 f"You must call compile() before {method}(): the model does not know its "
                 "optimizer and loss yet. Example: model.compile(optimizer='adam', loss='mse')."
             )
-        if self._loss_obj is None and not self._runs_keras_step(_KIND[method]):
-            raise ValueError(
-                f"{method}(): no loss was given to compile(); pass loss=... (e.g. 'mse')."
-            )
 
     @property
     def metrics_names(self) -> list[str]:
@@ -231,6 +230,8 @@ class Trainer(KerasStepAPI):
             return self._custom_chunk("train", data, perm, offset, steps, batch_size, rng,
                                       step_logs)
         part = partition(self, training=True)
+        if not part.trainable:
+            self._warn_nothing_trainable(part)
         builder = self._builder(part, "train")
         optimizer = self.optimizer
         carry = TrainCarry(trainable=part.values(TRAIN), state=part.values(STATE),
@@ -318,6 +319,31 @@ class Trainer(KerasStepAPI):
         runner.state.write_back("predict", state)
         return jax.tree.map(lambda *p: np.concatenate(p), *parts)
 
+    def _warn_nothing_trainable(self, part) -> None:
+        """Warn once when a training step has no weight to train (and the model has some).
+
+        The Keras 2 GAN idiom sets `discriminator.trainable = False` after compiling
+        it, to build the stacked model, and still trains the discriminator alone:
+        Keras 3 reads the flag at each step (as hoarfrost does), so that trains nothing.
+        """
+        if self.__dict__.get("_warned_nothing_trainable") or all(
+                v.is_state for v in part.variables):
+            return
+        self._warned_nothing_trainable = True
+        if not self.trainable:
+            why = f"`{self.name}.trainable` is False"
+        else:
+            frozen = [layer.name for layer in self.layers if not layer.trainable]
+            why = (f"its layers {frozen} have trainable=False" if frozen
+                   else "every weight's own `trainable` flag is False")
+        warnings.warn(
+            f'Model "{self.name}" has no trainable weights ({why}), so this training step '
+            "updates none of its weights. Trainability is read at every step, not fixed by "
+            "compile() (as in Keras 3): a model frozen after it was compiled, as in the "
+            "Keras 2 GAN idiom, trains nothing. Fix: set "
+            f"`{self.name}.trainable = True` before training it (and back to False "
+            "before training a model that stacks it).", stacklevel=4)
+
     # --- data ----------------------------------------------------------------------------
     def _adapter(self, x, y, sample_weight, batch_size, method: str, shuffle=False,
                  steps=None, class_weight=None):
@@ -333,27 +359,42 @@ class Trainer(KerasStepAPI):
         else:
             first = self._check_data(x, y, sample_weight, method, class_weight)
             distribution = current_distribution(self)
+            if batch_size is None:  # Keras: enough rows per batch for `steps` batches, else 32
+                num = data_module.num_samples(first[0], "x")
+                batch_size = -(-num // steps) if steps else 32
             distribution.check_batch_size(batch_size)
             adapter = ArrayAdapter(first, batch_size, self._spe_for(method), shuffle,
-                                   distribution=distribution)
+                                   distribution=distribution, steps=steps)
         if method == "predict":
             output_spec(self, first[0])
         else:
             self._prepare_targets(first[0], first[1])
         return adapter
 
+    @staticmethod
+    def _check_steps(argument: str, steps) -> int | None:
+        if steps is None:
+            return None
+        if isinstance(steps, bool) or int(steps) != steps or steps < 1:
+            raise ValueError(f"`{argument}` must be a positive integer or None, got {steps!r}.")
+        return int(steps)
+
     def _spe_for(self, method: str) -> int:
-        if method == "fit" and self._every_batch and self.steps_per_execution == "auto":
-            return 1  # so a callback's change applies at the very next step
+        per_batch = {"fit": self._every_batch, "evaluate": self._every_test_batch,
+                     "validation": self._every_test_batch,
+                     "predict": self._every_predict_batch}.get(method, False)
+        if per_batch and self.steps_per_execution == "auto":
+            return 1  # a callback sees every batch; its change applies at the next step
         return self._compiled.steps_per_call
 
     def _check_data(self, x, y, sample_weight, method: str, class_weight=None):
         name = getattr(self._loss_obj, "name", None)
+        label = None if self._loss_obj is None else (f"'{name}'." if name else f"{self.loss!r}.")
         kind = _KIND.get(method)
         return data_module.check_data(
             x, y, sample_weight, method, class_weight,
             targets_required=kind is None or not self._runs_keras_step(kind),
-            loss_label=f"'{name}'." if name else f"{self.loss!r}.",
+            loss_label=label,
             layout=self._output_layout,
             per_output=getattr(self, "_outputs_struct", None) is not None)
 
@@ -372,7 +413,9 @@ class Trainer(KerasStepAPI):
         callback may change any `trainable` flag; the next step honours it.
         """
         self._assert_compiled("fit")
-        batch_size = data_module.check_batch_size(batch_size)
+        batch_size = data_module.check_batch_size(batch_size, default=None)
+        steps_per_epoch = self._check_steps("steps_per_epoch", steps_per_epoch)
+        validation_steps = self._check_steps("validation_steps", validation_steps)
         if validation_split and validation_data is None:
             if is_iterable_input(x):
                 raise ValueError("validation_split needs array inputs; pass validation_data "
@@ -384,6 +427,7 @@ class Trainer(KerasStepAPI):
         callback_list = CallbackList(callbacks, model=self, history=history, verbose=verbose,
                                      epochs=epochs, steps=steps_per_epoch)
         self._every_batch = callback_list.needs_every_batch()
+        self._every_test_batch = callback_list.needs_every_batch("test")
         adapter = self._adapter(x, y, sample_weight, batch_size, "fit", shuffle=shuffle,
                                 steps=steps_per_epoch, class_weight=class_weight)
         validation = None
@@ -413,7 +457,7 @@ class Trainer(KerasStepAPI):
             logs = self._pythonify(self._current_results())
             if validation is not None and (epoch + 1) % validation_freq == 0:
                 callback_list.on_test_begin()
-                val_logs = self._evaluate_adapter(validation)
+                val_logs = self._evaluate_adapter(validation, callback_list)
                 callback_list.on_test_end(val_logs)
                 logs.update({f"val_{k}": v for k, v in val_logs.items()})
             callback_list.on_epoch_end(epoch, logs)
@@ -432,12 +476,12 @@ class Trainer(KerasStepAPI):
                                        epoch=epoch)
         if every_batch:
             for i in range(chunk.steps):
-                callback_list.on_train_batch_end(
-                    step + i, {k: v[i] for k, v in chunk_logs.items()})
+                callback_list.on_train_batch_end(step + i, _LazyLogs(
+                    lambda i=i: self._pythonify({k: v[i] for k, v in chunk_logs.items()})))
                 if self.stop_training:  # as Keras: no batch is reported after the stop
                     break
         else:
-            callback_list.on_train_batch_end(step + chunk.steps - 1, _LazyLogs(self))
+            callback_list.on_train_batch_end(step + chunk.steps - 1, self._running_logs())
 
     def _validation_adapter(self, validation_data, batch_size, steps):
         if is_iterable_input(validation_data):
@@ -452,23 +496,34 @@ class Trainer(KerasStepAPI):
                    else "") + "."
             )
         val_x, val_y, *rest = validation_data
-        return self._adapter(val_x, val_y, rest[0] if rest else None, batch_size, "validation")
+        return self._adapter(val_x, val_y, rest[0] if rest else None, batch_size, "validation",
+                             steps=steps)
 
     # --- evaluate -------------------------------------------------------------------------
     def evaluate(self, x=None, y=None, batch_size: int | None = None, verbose="auto",
                  sample_weight=None, steps=None, callbacks=None, return_dict: bool = False):
         """The loss and metrics on data: a scalar, `[loss, *metrics]`, or a dict."""
         self._assert_compiled("evaluate")
-        batch_size = data_module.check_batch_size(batch_size)
+        batch_size = data_module.check_batch_size(batch_size, default=None)
+        steps = self._check_steps("steps", steps)
+        callback_list = CallbackList(callbacks, model=self, verbose=verbose, epochs=1,
+                                     steps=steps)
+        self._every_test_batch = callback_list.needs_every_batch("test")
         adapter = self._adapter(x, y, sample_weight, batch_size, "evaluate", steps=steps)
-        # User callbacks get evaluate's begin and end (the batches run in compiled chunks).
-        callback_list = CallbackList(callbacks, model=self, verbose=0)
+        callback_list.set_params_steps(adapter.display_steps)
         callback_list.on_test_begin()
-        logs = self._evaluate_adapter(adapter)
+        logs = self._evaluate_adapter(adapter, callback_list)
         callback_list.on_test_end(logs)
         return self._format_results(logs, return_dict)
 
-    def _evaluate_adapter(self, adapter) -> dict[str, float]:
+    def _running_logs(self) -> _LazyLogs:
+        """The metrics' current results, read from the device only if a callback looks."""
+        return _LazyLogs(lambda: self._pythonify(self._current_results()))
+
+    def _evaluate_adapter(self, adapter, callbacks: CallbackList) -> dict[str, float]:
+        """Run the test steps over the adapter's batches, calling the test batch hooks
+        (per compiled call: one batch when a callback acts on every batch)."""
+        adapter.reset()  # each evaluation starts at the beginning (as Keras's evaluate)
         if self._runs_keras_step("test"):
             return self._custom_evaluate(adapter)
         states = self._fresh_metric_states()
@@ -481,11 +536,15 @@ class Trainer(KerasStepAPI):
         penalized = jnp.asarray([float(id(part.frozen[i]) in trains)
                                  for i, _ in builder.inference_regularizers], jnp.float32)
         penalized = distribution.replicate(penalized)
-        results = None
+        results, step = None, 0
         for chunk in adapter.chunks(None):
+            callbacks.on_test_batch_begin(step)
             states, results = builder.test(states, frozen, chunk.data, chunk.perm, chunk.offset,
                                            np.int32(chunk.steps), penalized,
                                            batch_size=chunk.batch_size)
+            self._set_metric_states(states, results)
+            step += chunk.steps
+            callbacks.on_test_batch_end(step - 1, self._running_logs())
         self._set_metric_states(states, results)
         return self._pythonify(self._current_results())
 
@@ -508,28 +567,37 @@ class Trainer(KerasStepAPI):
 
         `x` may be arrays or an iterable of batches (`x` or `(x, ...)` tuples).
         """
-        batch_size = data_module.check_batch_size(batch_size)
+        batch_size = data_module.check_batch_size(batch_size, default=None)
+        steps = self._check_steps("steps", steps)
         if is_iterable_input(x):
             x = data_module.inputs_only(x)
+        callback_list = CallbackList(callbacks, model=self, verbose=verbose, epochs=1,
+                                     steps=steps)
+        self._every_predict_batch = callback_list.needs_every_batch("predict")
         adapter = self._adapter(x, None, None, batch_size, "predict", steps=steps)
-        callback_list = CallbackList(callbacks, model=self, verbose=0)
+        callback_list.set_params_steps(adapter.display_steps)
         callback_list.on_predict_begin()
-        outputs = self._predict_adapter(adapter)
+        outputs = self._predict_adapter(adapter, callback_list)
         callback_list.on_predict_end()
         return outputs
 
-    def _predict_adapter(self, adapter):
+    def _predict_adapter(self, adapter, callbacks: CallbackList):
         if self._runs_keras_step("predict"):
             return self._custom_predict(adapter)
         part = partition(self, training=False)
         builder = self._builder(part, "predict")
         frozen = self._inference_values(part)
         distribution = current_distribution(self)
+        step = 0
         if not distribution.traced_loops:  # chunk by chunk; rows of other processes gathered
-            outputs = distribution.fetch([
-                builder.predict(frozen, chunk.data[0], chunk.perm, chunk.offset,
-                                steps=chunk.steps, batch_size=chunk.batch_size)
-                for chunk in adapter.chunks(None)])
+            outputs = []
+            for chunk in adapter.chunks(None):
+                callbacks.on_predict_batch_begin(step)
+                outputs.append(builder.predict(frozen, chunk.data[0], chunk.perm, chunk.offset,
+                                               steps=chunk.steps, batch_size=chunk.batch_size))
+                step += chunk.steps
+                callbacks.on_predict_batch_end(step - 1, {"outputs": outputs[-1]})
+            outputs = distribution.fetch(outputs)
             return jax.tree.map(lambda *parts: np.concatenate([np.asarray(p) for p in parts]),
                                 *outputs)
         # One compiled loop per batch size, whatever the chunk's length: the buffer holds
@@ -538,12 +606,15 @@ class Trainer(KerasStepAPI):
         capacity = max(steps for _, steps, _ in plan)
         parts = []
         for chunk in adapter.chunks(None):
+            callbacks.on_predict_batch_begin(step)
             out = builder.predict_loop(frozen, chunk.data[0], chunk.perm, chunk.offset,
                                        np.int32(chunk.steps),
                                        capacity=capacity,
                                        batch_size=chunk.batch_size)
             rows = chunk.steps * chunk.batch_size
             parts.append(jax.tree.map(lambda a: np.asarray(a)[:rows], out))
+            step += chunk.steps
+            callbacks.on_predict_batch_end(step - 1, {"outputs": parts[-1]})
         return jax.tree.map(lambda *p: np.concatenate(p), *parts)
 
     # --- single batches -----------------------------------------------------------------------
@@ -577,13 +648,13 @@ class Trainer(KerasStepAPI):
         self._assert_compiled("test_on_batch")
         x, y, sample_weight = self._check_data(x, y, sample_weight, "test_on_batch")
         num = data_module.num_samples(x, "x")
-        return self.evaluate(x, y, batch_size=num, sample_weight=sample_weight,
+        return self.evaluate(x, y, batch_size=num, sample_weight=sample_weight, verbose=0,
                              return_dict=return_dict)
 
     def predict_on_batch(self, x):
         """The model's outputs on exactly this batch."""
         x = data_module.to_numpy(x, "x")
-        return self.predict(x, batch_size=data_module.num_samples(x, "x"))
+        return self.predict(x, batch_size=data_module.num_samples(x, "x"), verbose=0)
 
     @staticmethod
     def _pythonify(logs: dict) -> dict[str, float]:
@@ -596,19 +667,28 @@ _KIND = {"fit": "train", "train_on_batch": "train", "evaluate": "test", "test_on
 
 
 class _LazyLogs(dict):
-    """Running logs read from the device only if a callback looks at them."""
+    """Logs computed (a device read) only if a callback looks at them."""
 
-    def __init__(self, model):
+    def __init__(self, load):
         super().__init__()
-        self._model = model
+        self._loader = load
 
     def _load(self):
-        if not super().__len__():
-            self.update(self._model._current_results())
+        if self._loader is not None:
+            loader, self._loader = self._loader, None
+            self.update(loader())
 
     def __getitem__(self, key):
         self._load()
         return super().__getitem__(key)
+
+    def __contains__(self, key):
+        self._load()
+        return super().__contains__(key)
+
+    def get(self, key, default=None):
+        self._load()
+        return super().get(key, default)
 
     def items(self):
         self._load()
@@ -618,6 +698,14 @@ class _LazyLogs(dict):
         self._load()
         return super().keys()
 
+    def values(self):
+        self._load()
+        return super().values()
+
+    def copy(self):
+        self._load()
+        return dict(super().items())
+
     def __iter__(self):
         self._load()
         return super().__iter__()
@@ -625,6 +713,10 @@ class _LazyLogs(dict):
     def __len__(self):
         self._load()
         return super().__len__()
+
+    def __repr__(self):
+        self._load()
+        return super().__repr__()
 
 
 def _place(distribution, part, carry: TrainCarry, hyper: Hyper):

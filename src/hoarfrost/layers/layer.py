@@ -416,14 +416,26 @@ class Layer:
 
     @property
     def losses(self) -> list:
+        """As Keras: the losses added by the last call (`add_loss`, this layer's and
+        its sublayers'), then the penalties of its trainable weights' regularizers."""
         scope = current_scope()
-        return list(scope.losses_of(self)) if scope is not None else []
+        layers = [self] + _flatten_layers(self)
+        if scope is not None:
+            added = [loss for layer in layers for loss in scope.losses_of(layer)]
+        else:
+            added = [loss for layer in layers for loss in layer.__dict__.get("_eager_losses", ())]
+        return added + [v.regularizer(v.value) for v in self.trainable_weights
+                        if getattr(v, "regularizer", None) is not None]
 
     def add_loss(self, loss) -> None:
-        """Add a scalar to the training loss of the current step."""
+        """Add a scalar to the loss: in a training step, to that step's loss; called
+        eagerly (a call outside `fit`, or outside `call`), it is listed in `losses`
+        until the next call, as in Keras (it trains nothing)."""
         scope = current_scope()
         if scope is not None:
             scope.add_loss(self, loss)
+        elif not isinstance(loss, jax.core.Tracer):  # an abstract trace's losses are dropped
+            self.__dict__.setdefault("_eager_losses", []).append(jnp.asarray(loss))
 
     def _add_activity_loss(self, outputs) -> None:
         """Keras's activity regularization: each output's penalty over its batch size,
@@ -563,6 +575,9 @@ class Layer:
         # augment (its default True) while a Dropout stays off (its default None).
         training = kwargs.pop("training", None)
         stack = _training_stack()
+        if not stack:  # the outermost call: the losses of an earlier call go (Keras)
+            for layer in [self] + _flatten_layers(self):
+                layer.__dict__.pop("_eager_losses", None)
         if training is None and stack:
             training = stack[-1]
         if training is None:

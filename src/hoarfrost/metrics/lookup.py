@@ -82,8 +82,9 @@ def get(identifier, loss=None, y_true_shape=None, y_pred_shape=None) -> Metric:
             return cls()
     elif isinstance(identifier, dict) and identifier.get("class_name") in _CLASSES:
         return _CLASSES[identifier["class_name"]].from_config(identifier.get("config", {}))
-    elif callable(identifier):
-        return MeanMetricWrapper(identifier)
+    elif callable(identifier):  # named as Keras's get_object_name: `<lambda>` -> `lambda`
+        return MeanMetricWrapper(identifier,
+                                 name=to_snake_case(getattr(identifier, "__name__", "")) or None)
     names = sorted(set(_NAMES) | {to_snake_case(k) for k in _CLASSES} | {"auc"})
     raise ValueError(
         f"Unknown metric {identifier!r}. Expected a Metric, a function (y_true, y_pred), or "

@@ -129,8 +129,8 @@ class Metric:
         with _no_scope():
             value = init(shape, dtype)
         name = name or f"variable_{len(self._own_variables)}"
-        variable = Variable(value, name=name, trainable=False, dtype=dtype)
-        variable._path = f"{self.name}/{name}"
+        variable = Variable(value, name=name, trainable=False, dtype=dtype,
+                            path=f"{self.name}/{name}")
         variable.aggregation = aggregation
         self._own_variables.append(variable)
         return variable
@@ -174,8 +174,8 @@ class Metric:
         leaves, treedef = jax.tree.flatten(state)
         variables = []
         for i, leaf in enumerate(leaves):
-            variable = Variable(jnp.array(leaf, copy=True), name=str(i), trainable=False)
-            variable._path = f"{self.name}/{i}"
+            variable = Variable(jnp.array(leaf, copy=True), name=str(i), trainable=False,
+                                path=f"{self.name}/{i}")
             variables.append(variable)
         object.__setattr__(self, "_state_variables", variables)
         object.__setattr__(self, "_state_treedef", treedef)

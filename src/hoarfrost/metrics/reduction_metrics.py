@@ -66,6 +66,9 @@ class MeanMetricWrapper(Mean):
     def update(self, state, y_true, y_pred, sample_weight=None):
         # Masked entries of y_pred (padded timesteps) don't count, as in Keras.
         sample_weight = masking.metric_weights(sample_weight, masking.get_mask(y_pred))
+        # Ranks matched as before a loss: labels (n,) and outputs (n, 1) do not broadcast.
+        y_true, y_pred = losses_module.squeeze_or_expand_to_same_rank(jnp.asarray(y_true),
+                                                                     jnp.asarray(y_pred))
         return super().update(state, self._fn(y_true, y_pred, **self._fn_kwargs), None,
                               sample_weight)
 

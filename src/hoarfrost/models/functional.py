@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import jax
+import jax.numpy as jnp
 
 from hoarfrost import masking
 from hoarfrost.layers.input_layer import InputLayer
@@ -46,6 +47,24 @@ def _graph_nodes(inputs: list[KerasTensor], outputs: list[KerasTensor]) -> list[
     for tensor in outputs:
         visit(tensor)
     return ordered
+
+
+def adjust_input_rank(value, spec: tuple):
+    """Keras's `_adjust_input_rank`: an input one rank above its `Input` and ending
+    in an axis of 1 is squeezed; one rank below an `Input` ending in 1 is expanded
+    (`(n, 28, 28)` for `Input((28, 28, 1))`, `(n,)` for `Input((1,))`)."""
+    rank = len(value.shape)
+    if rank == len(spec) + 1 and value.shape[-1] == 1:
+        mask = masking.get_mask(value)
+        value = jnp.squeeze(jnp.asarray(value), -1)
+    elif rank == len(spec) - 1 and spec[-1] == 1:
+        mask = masking.get_mask(value)
+        value = jnp.expand_dims(jnp.asarray(value), -1)
+    else:
+        return value
+    if mask is not None:
+        masking.set_mask(value, mask)
+    return value
 
 
 def _keras_layer_order(inputs: list[KerasTensor], outputs: list[KerasTensor]) -> list:
@@ -189,6 +208,7 @@ class Functional(Model):
         values: dict[int, Any] = {}
         for tensor, value in zip(self.inputs, flat):
             spec = tensor.shape
+            value = adjust_input_rank(value, spec)
             shape = tuple(value.shape)
             if len(shape) != len(spec) or any(
                     s is not None and s != d for s, d in zip(spec[1:], shape[1:])):

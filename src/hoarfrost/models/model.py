@@ -246,9 +246,14 @@ class Model(Trainer, Layer):
             print_fn: called with each line of text instead of printing.
             expand_nested: also list the layers of nested models.
             show_trainable: add a column saying whether each layer trains.
+            layer_range: `[first, last]` layer names or regexes (both included):
+                list only those layers (the totals stay the model's), as Keras.
+            positions: where each column ends, as fractions of `line_length`
+                (all at most 1) or in characters.
         """
         print_summary(self, line_length=line_length, print_fn=print_fn,
-                      expand_nested=expand_nested, show_trainable=show_trainable)
+                      expand_nested=expand_nested, show_trainable=show_trainable,
+                      layer_range=layer_range, positions=positions)
 
     def _layer_output_shapes(self) -> dict[int, Any]:
         """Output shape per layer id, where known (for `summary`)."""

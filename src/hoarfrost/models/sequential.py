@@ -7,6 +7,7 @@ from typing import Any
 from hoarfrost import dtype_policies, masking
 from hoarfrost.layers.input_layer import InputLayer
 from hoarfrost.layers.layer import Layer
+from hoarfrost.models.functional import adjust_input_rank
 from hoarfrost.models.model import Model
 from hoarfrost.symbolic import KerasTensor
 
@@ -141,6 +142,8 @@ class Sequential(Model):
     def call(self, inputs, training=None, mask=None):
         if mask is not None:  # a mask given for the inputs: the layers pick it up
             masking.set_masks(inputs, mask)
+        if self._input_layer is not None and hasattr(inputs, "shape"):
+            inputs = adjust_input_rank(inputs, self._input_layer.batch_shape)  # as Keras
         outputs = inputs
         for layer in self._layers:
             outputs = layer(outputs, training=training)

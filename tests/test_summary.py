@@ -1,0 +1,40 @@
+"""`Model.summary()`: Keras's `layer_range` and `positions`."""
+
+import pytest
+
+from hoarfrost import Input, Model, layers
+
+
+def model():
+    x = Input((3,))
+    h = layers.Dense(4, name="block1_dense")(x)
+    h = layers.Dense(4, name="block2_dense")(h)
+    return Model(x, layers.Dense(1, name="head")(h), name="ranged")
+
+
+def rows(lines):
+    return [line.split("│")[1].strip() for line in lines if line.startswith("│")]
+
+
+def test_layer_range_lists_the_layers_from_first_to_last_match():
+    m = model()
+    lines = []
+    m.summary(print_fn=lines.append, layer_range=["block2", "head"])
+    assert rows(lines) == ["block2_dense (Dense)", "head (Dense)"]
+    assert " Total params: 41 (164.00 B)" in lines  # the totals stay the model's
+    lines = []
+    m.summary(print_fn=lines.append, layer_range=("block.*", "block.*"))  # regexes
+    assert rows(lines) == ["block1_dense (Dense)", "block2_dense (Dense)"]
+    with pytest.raises(ValueError, match="'nothing' matches no layer"):
+        m.summary(layer_range=["block1", "nothing"])
+    with pytest.raises(ValueError, match="list or tuple of 2 strings"):
+        m.summary(layer_range="block1")
+
+
+def test_positions_set_where_each_column_ends():
+    lines = []
+    model().summary(print_fn=lines.append, line_length=60, positions=[0.5, 0.8, 1.0])
+    header = next(line for line in lines if "Layer (type)" in line)
+    assert header.index("Output Shape") > 28  # the first column takes half the line
+    with pytest.raises(ValueError, match="needs 3 positions"):
+        model().summary(positions=[0.5, 1.0])
