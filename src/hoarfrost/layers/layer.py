@@ -14,6 +14,7 @@ import numpy as np
 
 from hoarfrost import initializers as initializers_module
 from hoarfrost import masking
+from hoarfrost.devices import layout_layer_output
 from hoarfrost.naming import to_snake_case, unique_name
 from hoarfrost.object_registration import register_builtin
 from hoarfrost.symbolic import KerasTensor, Node, any_symbolic, is_keras_tensor
@@ -468,6 +469,7 @@ class Layer:
         if previous_mask is None and has_masks:
             previous_mask = masks
         outputs = self._call_with_context(inputs, args, kwargs)
+        outputs = layout_layer_output(self.name, outputs)  # "<layer>/output" layouts
         self._propagate_mask(inputs, outputs, previous_mask, consumed)
         return outputs
 
