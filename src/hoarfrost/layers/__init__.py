@@ -31,6 +31,7 @@ from hoarfrost.layers.regularization import AlphaDropout, GaussianDropout, Spati
 from hoarfrost.layers.reshaping import (Cropping2D, Flatten, Permute, RepeatVector, Reshape,
                                         UpSampling2D, ZeroPadding2D)
 from hoarfrost.layers.reshaping import Cropping1D, UpSampling1D, ZeroPadding1D
+from hoarfrost.layers.serialization import deserialize, serialize
 from hoarfrost.layers.tensor_op import TensorOp
 from hoarfrost.layers.wrappers import TimeDistributed
 
@@ -51,7 +52,7 @@ __all__ = [
     "Identity", "Lambda", "MultiHeadAttention", "Normalization", "Rescaling",
     "SpatialDropout1D", "TimeDistributed", "UpSampling1D", "ZeroPadding1D", "dot",
     "CenterCrop", "RandomBrightness", "RandomContrast", "RandomFlip", "RandomRotation", "RandomTranslation",
-    "RandomZoom", "Resizing", "TensorOp",
+    "RandomZoom", "Resizing", "TensorOp", "deserialize", "serialize",
 ]
 
 from hoarfrost.symbolic import _install_operators  # noqa: E402  (needs TensorOp importable)
