@@ -27,3 +27,53 @@ def test_feature_extractor_from_layer_outputs_shares_weights():
     assert graph.input is inp and graph.output.shape == (None, 2)
     with pytest.raises(ValueError, match='"unused".*never been called'):
         layers.Dense(1, name="unused").output
+
+
+# --- Model subclasses built functionally; Model.from_config ------------------------------------
+class _Doubling(hoarfrost.Model):
+    """The guides' idiom: a Model subclass with methods of its own, built as
+    `_Doubling(inputs, outputs)`."""
+
+    def doubled(self, x):
+        return 2 * np.asarray(self(x))
+
+
+def _graph():
+    inputs = hoarfrost.Input((3,))
+    return inputs, layers.Dense(2, name="head")(layers.Dense(4, name="body")(inputs))
+
+
+def test_model_subclass_built_functionally_keeps_its_methods_and_graph():
+    """As Keras: `MyModel(inputs, outputs)` is a functional model (its layers, weights,
+    config, training) and still a MyModel with MyModel's methods; before, the inputs and
+    outputs were dropped and the model had no layers."""
+    inputs, outputs = _graph()
+    model = _Doubling(inputs, outputs, name="doubling")
+    assert isinstance(model, _Doubling) and isinstance(model, hoarfrost.models.Functional)
+    assert [layer.name for layer in model.layers][1:] == ["body", "head"]
+    assert model.name == "doubling" and model.count_params() == 3 * 4 + 4 + 4 * 2 + 2
+    x = np.ones((2, 3), np.float32)
+    np.testing.assert_array_equal(model.doubled(x), 2 * np.asarray(model(x)))
+    again = _Doubling.from_config(model.get_config())
+    assert type(again) is _Doubling and [layer.name for layer in again.layers][1:] == [
+        "body", "head"]
+    plain = hoarfrost.Model.from_config(model.get_config())
+    assert type(plain) is hoarfrost.models.Functional
+    with pytest.raises(TypeError, match="takes \\(inputs, outputs\\)"):
+        hoarfrost.Model(inputs)
+
+
+def test_model_from_config_takes_custom_objects():
+    class Scale(layers.Layer):
+        def call(self, x):
+            return 2 * x
+
+    inputs = hoarfrost.Input((3,))
+    model = hoarfrost.Model(inputs, Scale(name="scale")(inputs))
+    config = model.get_config()
+    with pytest.raises(ValueError, match="Unknown layer class 'Scale'"):
+        hoarfrost.Model.from_config(config)
+    rebuilt = hoarfrost.Model.from_config(config, custom_objects={"Scale": Scale})
+    assert isinstance(rebuilt.get_layer("scale"), Scale)
+    with hoarfrost.saving.custom_object_scope({"Scale": Scale}):
+        assert isinstance(hoarfrost.Model.from_config(config).get_layer("scale"), Scale)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import inspect
 import json
 from typing import Any
 
@@ -32,14 +33,52 @@ class Model(Trainer, Layer):
     """
 
     def __new__(cls, *args, **kwargs):
-        if cls is Model and (len(args) >= 2 or "inputs" in kwargs or "outputs" in kwargs):
+        if cls is Model and functional_init_arguments(args, kwargs):
             functional = builtin_class("Functional")  # registered as it is defined
             return functional.__new__(functional)
         return super().__new__(cls)
 
     def __init__(self, *args, **kwargs):
+        if functional_init_arguments(args, kwargs):
+            # Keras: a Model subclass called as Model(inputs, outputs) becomes a
+            # functional model with the subclass's methods on top.
+            functional = builtin_class("Functional")
+            _inject_functional(type(self), functional)
+            functional.__init__(self, *args, **kwargs)
+            return
+        if args:
+            raise TypeError(
+                f"{type(self).__name__}: Model() takes (inputs, outputs) or keyword arguments "
+                f"(name=, trainable=), got {len(args)} positional argument(s).")
         Layer.__init__(self, **kwargs)
         Trainer.__init__(self)
+
+    @classmethod
+    def from_config(cls, config: dict[str, Any], custom_objects: dict | None = None):
+        """A model from its config: a functional config rebuilds the graph (as `cls`
+        when `cls` takes `(inputs, outputs)`, as Keras), any other config is passed to
+        `cls(**config)`.
+
+        Args:
+            config: the output of `get_config()`.
+            custom_objects: classes and functions by name, for the graph's
+                custom layers.
+        """
+        functional = builtin_class("Functional")
+        if {"layers", "nodes", "inputs", "outputs"} <= set(config) \
+                and _revivable_as_functional(cls, functional):
+            target = functional if cls is Model else cls
+            return functional.from_config.__func__(target, config, custom_objects)
+        try:
+            return cls(**config)
+        except TypeError as exc:
+            raise TypeError(
+                "Unable to revive model from config. When overriding the `get_config()` "
+                "method, make sure that the returned config contains all items used as "
+                f"arguments in the constructor to {cls.__name__}, which is the default "
+                "behavior. You can override this default behavior by defining a "
+                f"`from_config(cls, config)` class method.\n\nReceived config={config}\n\n"
+                f"Error encountered: {exc}") from exc
 
     @property
     def layers(self) -> list[Layer]:
@@ -209,3 +248,31 @@ class Model(Trainer, Layer):
         Keyword arguments go to `json.dumps` (e.g. `indent=2`).
         """
         return json.dumps(serialize_layer(self), **kwargs)
+
+
+def functional_init_arguments(args: tuple, kwargs: dict) -> bool:
+    """Whether a Model is being called as `Model(inputs, outputs)` (Keras's test)."""
+    return (len(args) == 2 or (len(args) == 1 and "outputs" in kwargs)
+            or ("inputs" in kwargs and "outputs" in kwargs))
+
+
+def _inject_functional(cls: type, functional: type) -> type:
+    """Put `Functional` in place of `Model` among `cls`'s bases (Keras's
+    `inject_functional_model_class`), so a subclass built as `MyModel(inputs,
+    outputs)` runs, saves and clones as a functional model."""
+    if cls is Model:
+        return functional
+    if cls is object or not issubclass(cls, Model) or issubclass(cls, functional):
+        return cls
+    cls.__bases__ = tuple(_inject_functional(base, functional) for base in cls.__bases__)
+    return cls
+
+
+def _revivable_as_functional(cls: type, functional: type) -> bool:
+    """Whether `cls(inputs, outputs, ...)` can rebuild a functional config (Keras's rule)."""
+    if cls in (Model, functional):
+        return True
+    spec = inspect.getfullargspec(cls.__init__)
+    functional_args = inspect.getfullargspec(functional.__init__).args[1:]
+    return spec.args[1:] == functional_args or (spec.varargs is not None
+                                                 and spec.varkw is not None)
