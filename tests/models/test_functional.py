@@ -77,3 +77,42 @@ def test_model_from_config_takes_custom_objects():
     assert isinstance(rebuilt.get_layer("scale"), Scale)
     with hoarfrost.saving.custom_object_scope({"Scale": Scale}):
         assert isinstance(hoarfrost.Model.from_config(config).get_layer("scale"), Scale)
+
+
+# --- several tensor arguments in one functional call ----------------------------------------
+class _Endpoint(layers.Layer):
+    """The functional API guide's endpoint layer: targets and logits in, a loss added."""
+
+    def call(self, targets, logits, sample_weights=None):
+        error = hoarfrost.ops.square(targets - logits)
+        if sample_weights is not None:
+            error = error * sample_weights
+        self.add_loss(hoarfrost.ops.mean(error))
+        return hoarfrost.ops.sigmoid(logits)
+
+
+def test_several_tensor_arguments_and_keyword_tensors_in_a_functional_call():
+    """`Endpoint()(targets, logits)` and `sample_weights=` a symbolic tensor: the graph
+    replays both (before, any tensor past the first argument raised), and the config
+    rebuilds them."""
+    inputs = hoarfrost.Input((3,), name="inputs")
+    targets = hoarfrost.Input((2,), name="targets")
+    weights = hoarfrost.Input((1,), name="weights")
+    logits = layers.Dense(2, name="logits")(inputs)
+    predictions = _Endpoint(name="predictions")(targets, logits, sample_weights=weights)
+    model = hoarfrost.Model([inputs, targets, weights], predictions)
+    assert predictions.shape == (None, 2)
+    assert {layer.name for layer in model.layers} == {"inputs", "targets", "weights", "logits",
+                                                      "predictions"}
+    rng = np.random.default_rng(0)
+    data = [rng.random((4, 3), np.float32), rng.random((4, 2), np.float32),
+            rng.random((4, 1), np.float32)]
+    out = np.asarray(model(data))
+    kernel, bias = model.get_layer("logits").get_weights()
+    np.testing.assert_allclose(out, 1 / (1 + np.exp(-(data[0] @ kernel + bias))), rtol=1e-6)
+    rebuilt = hoarfrost.Model.from_config(model.get_config(),
+                                          custom_objects={"_Endpoint": _Endpoint})
+    rebuilt.set_weights(model.get_weights())
+    np.testing.assert_allclose(np.asarray(rebuilt(data)), out, rtol=1e-6)
+    loss_scope = model.get_layer("predictions")
+    assert isinstance(loss_scope, _Endpoint)

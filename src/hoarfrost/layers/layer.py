@@ -427,17 +427,25 @@ class Layer:
         spec = self.compute_output_spec(_shape_to_spec(input_shape))
         return jax.tree.map(lambda s: s.shape, spec, is_leaf=is_keras_tensor)
 
-    def compute_output_spec(self, inputs, **kwargs):
-        """KerasTensors describing the output for symbolic `inputs`."""
+    def compute_output_spec(self, inputs, *args, **kwargs):
+        """KerasTensors describing the output for symbolic `inputs` (and symbolic
+        tensors among the other arguments)."""
+        leaves, treedef = jax.tree.flatten((inputs, args, kwargs), is_leaf=is_keras_tensor)
+        positions = [i for i, leaf in enumerate(leaves) if is_keras_tensor(leaf)]
+
         def run(concrete):
+            filled = list(leaves)
+            for i, value in zip(positions, concrete):
+                filled[i] = value
+            call_inputs, call_args, call_kwargs = jax.tree.unflatten(treedef, filled)
             # A scope of its own: state a layer assigns while traced is dropped.
             with StatelessScope():
-                return self._call_with_context(concrete, (), dict(kwargs))
+                return self._call_with_context(call_inputs, tuple(call_args),
+                                               dict(call_kwargs))
 
         def evaluate(placeholder: int):
-            abstract = jax.tree.map(
-                lambda t: jax.ShapeDtypeStruct(_placeholder(t.shape, placeholder), t.dtype),
-                inputs, is_leaf=is_keras_tensor)
+            abstract = [jax.ShapeDtypeStruct(_placeholder(leaves[i].shape, placeholder),
+                                             leaves[i].dtype) for i in positions]
             with _no_scope():
                 return jax.eval_shape(run, abstract)
 
@@ -449,7 +457,7 @@ class Layer:
                                      a.dtype), first, second)
 
     def __call__(self, inputs, *args, **kwargs):
-        if any_symbolic(inputs):
+        if any_symbolic(inputs) or (args and any_symbolic(args)) or any_symbolic(kwargs):
             return self._symbolic_call(inputs, args, kwargs)
         masks = masking.masks_of(inputs)
         inputs = jax.tree.map(
@@ -492,16 +500,14 @@ class Layer:
             trainable.pop()
 
     def _symbolic_call(self, inputs, args, kwargs):
-        if args:
-            raise ValueError(
-                f'Layer "{self.name}": only the first argument of a functional call may '
-                "hold symbolic tensors; pass other arguments as keywords."
-            )
         shapes = jax.tree.map(lambda t: t.shape, inputs, is_leaf=is_keras_tensor)
         self._maybe_build(shapes)
         self._check_input_spec(shapes)
-        outputs = self.compute_output_spec(inputs, **kwargs)
-        node = Node(self, inputs, outputs, dict(kwargs))
+        if args or any_symbolic(kwargs):  # several tensor arguments (Keras allows them)
+            outputs = Layer.compute_output_spec(self, inputs, *args, **kwargs)
+        else:
+            outputs = self.compute_output_spec(inputs, **kwargs)
+        node = Node(self, inputs, outputs, dict(kwargs), args=tuple(args))
         for index, tensor in enumerate(node.output_tensors):
             tensor.node, tensor.index = node, index
             tensor.name = self.name

@@ -150,12 +150,15 @@ class Functional(Model):
                     f"incompatible: expected shape {spec}, but received input with shape {shape}."
                 )
             values[id(tensor)] = value
+        def fill(tree):
+            return jax.tree.map(lambda t: values[id(t)] if is_keras_tensor(t) else t, tree,
+                                is_leaf=is_keras_tensor)
+
         for node in self._nodes:
             if isinstance(node.layer, InputLayer):
                 continue
-            args = jax.tree.map(lambda t: values[id(t)], node.inputs, is_leaf=is_keras_tensor)
-            kwargs = {"training": training, **node.kwargs}  # an explicit training= wins
-            out = node.layer(args, **kwargs)
+            kwargs = {"training": training, **fill(node.kwargs)}  # an explicit training= wins
+            out = node.layer(fill(node.inputs), *fill(node.args), **kwargs)
             for tensor, value in zip(node.output_tensors, jax.tree.leaves(out)):
                 values[id(tensor)] = value
         return jax.tree.map(lambda t: values[id(t)], self._outputs_struct, is_leaf=is_keras_tensor)
@@ -187,14 +190,21 @@ class Functional(Model):
                 tensor_ref[id(tensor)] = [i, j]
 
         def ref(tree):
-            return jax.tree.map(lambda t: {"ref": tensor_ref[id(t)]}, tree, is_leaf=is_keras_tensor)
+            return jax.tree.map(lambda t: {"ref": tensor_ref[id(t)]} if is_keras_tensor(t) else t,
+                                tree, is_leaf=is_keras_tensor)
+
+        def node_config(node):
+            config = {"layer": node.layer.name, "inputs": ref(node.inputs),
+                      "kwargs": ref(node.kwargs)}
+            if node.args:
+                config["args"] = ref(list(node.args))
+            return config
 
         return {
             "name": self.name,
             "trainable": self.trainable,
             "layers": [serialize_layer(layer) for layer in self.layers],
-            "nodes": [{"layer": node.layer.name, "inputs": ref(node.inputs), "kwargs": node.kwargs}
-                      for node in self._nodes],
+            "nodes": [node_config(node) for node in self._nodes],
             "inputs": ref(self._inputs_struct),
             "outputs": ref(self._outputs_struct),
         }
@@ -217,7 +227,8 @@ class Functional(Model):
             if isinstance(layer, InputLayer):
                 produced.append([layer.output])
                 continue
-            out = layer(resolve(spec["inputs"]), **spec.get("kwargs", {}))
+            out = layer(resolve(spec["inputs"]), *resolve(spec.get("args", [])),
+                        **resolve(spec.get("kwargs", {})))
             produced.append(_leaves(out))
         return cls(resolve(config["inputs"]), resolve(config["outputs"]),
                    name=config.get("name"), trainable=config.get("trainable", True))

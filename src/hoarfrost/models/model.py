@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import inspect
 import json
+import warnings
 from typing import Any
 
 from hoarfrost import finetuning
@@ -12,6 +13,7 @@ from hoarfrost.layers.layer import Layer, _shape_to_spec
 from hoarfrost.object_registration import builtin_class
 from hoarfrost.saving import saving_lib
 from hoarfrost.saving.serialization import serialize_layer
+from hoarfrost.saving.serialization_lib import deserialize_keras_object
 from hoarfrost.selectors import select, variable_owners, walk
 from hoarfrost.summary import print_summary
 
@@ -241,6 +243,33 @@ class Model(Trainer, Layer):
 
     def get_config(self) -> dict[str, Any]:
         return {"name": self.name, "trainable": self.trainable}
+
+    def get_compile_config(self) -> dict[str, Any] | None:
+        """The arguments `compile()` was given (None before `compile()`), as Keras
+        returns them; `save()` stores them serialized when a class overrides this
+        or `compile_from_config`."""
+        if not self.compiled:
+            return None
+        config = self._compile_config
+        return {"optimizer": self.optimizer, "loss": self.loss, "metrics": config.metrics,
+                "loss_weights": config.loss_weights,
+                "weighted_metrics": config.weighted_metrics,
+                "steps_per_execution": self.steps_per_execution}
+
+    def compile_from_config(self, config: dict[str, Any]) -> None:
+        """Compile from `get_compile_config()`'s saved output (called on loading).
+
+        As in Keras, a model whose class overrides `compile()` is left
+        uncompiled, with a warning (its `compile` may take other arguments).
+        """
+        if type(self).compile is not Trainer.compile:
+            warnings.warn(
+                f'Model "{self.name}": compile() was not called as part of model loading '
+                "because the model's compile() method is custom. All subclassed Models that "
+                "have compile() overridden should also override get_compile_config() and "
+                "compile_from_config(config).", stacklevel=2)
+            return
+        self.compile(**deserialize_keras_object(config))
 
     def to_json(self, **kwargs) -> str:
         """The architecture as JSON (no weights), for `models.model_from_json`.
