@@ -33,13 +33,10 @@ def own_variables(obj) -> dict[str, np.ndarray]:
 
 
 def overrides(obj, name: str) -> bool:
-    """Whether `obj`'s class defines hook `name` itself (not hoarfrost's default)."""
-    from hoarfrost.layers.layer import Layer
-    from hoarfrost.models.model import Model
+    """Whether `obj`'s class (the user's, or a base of the user's) defines hook `name`
+    instead of hoarfrost's default."""
     method = getattr(type(obj), name, None)
-    defaults = [getattr(base, name, None) for base in (Layer, Model)]
-    return method is not None and all(method is not d for d in defaults) \
-        and not method.__module__.startswith("hoarfrost.")
+    return method is not None and not method.__module__.startswith("hoarfrost.")
 
 
 def saved_assets(objects: dict) -> dict[str, bytes]:

@@ -24,11 +24,13 @@ from safetensors.numpy import save as st_save
 
 from hoarfrost import losses, metrics, optimizers
 from hoarfrost.host import is_writer
-from hoarfrost.saving import training_state
+from hoarfrost.naming import to_snake_case
+from hoarfrost.saving import hooks, training_state
 from hoarfrost.saving.serialization import deserialize_layer, get_registered_object
 
 FORMAT = "hoarfrost.keras"
 FORMAT_VERSION = 1
+OWN_VARIABLES = "own_variables.safetensors"  # what overridden save_own_variables stored
 
 
 def atomic_write(filepath, write) -> None:
@@ -96,8 +98,10 @@ def save_model(model, filepath, overwrite: bool = True) -> None:
             "class_name": type(model).__name__,
             "registered_name": getattr(type(model), "_registered_name", None),
             "config": model.get_config(),
-            "build_config": {"input_shape": _jsonable(model._build_shapes_dict)},
-            "compile_config": _compile_config(model),
+            "build_config": _build_config(model),
+            "compile_config": (_custom_compile_config(model)
+                               if hooks.has_custom_compile_hooks(model)
+                               else _compile_config(model)),
         })
     except TypeError as exc:
         raise TypeError(
@@ -109,6 +113,12 @@ def save_model(model, filepath, overwrite: bool = True) -> None:
     state = {"format": FORMAT, "version": FORMAT_VERSION, **training_state.trainability(model),
              "optimizer": opt_state}
     weights = _weights_blob(model)
+    objects = _hook_objects(model)
+    own = {f"{path}/{key}": _contiguous(value) for path, obj in objects.items()
+           if hooks.overrides(obj, "save_own_variables")
+           for key, value in hooks.own_variables(obj).items()}
+    own_blob = st_save(own) if own else None
+    assets = hooks.saved_assets(objects)
 
     def write(handle):
         with zipfile.ZipFile(handle, "w", compression=zipfile.ZIP_STORED) as archive:
@@ -119,9 +129,49 @@ def save_model(model, filepath, overwrite: bool = True) -> None:
             archive.writestr("model.safetensors", weights)
             if opt_blob is not None:
                 archive.writestr("optimizer.safetensors", opt_blob)
+            if own_blob is not None:
+                archive.writestr(OWN_VARIABLES, own_blob)
+            for name, blob in assets.items():
+                archive.writestr(name, blob)
 
     if is_writer():  # every process gathered the values above; process 0 alone writes
         atomic_write(filepath, write)
+
+
+def _build_config(model) -> dict:
+    """The model's build config: its own `get_build_config()` when its class defines
+    one (Keras saves that), else the input shape it was built with."""
+    if hooks.overrides(model, "get_build_config"):
+        return _jsonable(model.get_build_config())
+    return {"input_shape": _jsonable(model._build_shapes_dict)}
+
+
+def _custom_compile_config(model) -> dict | None:
+    """A model whose class defines `get_compile_config` / `compile_from_config`: its
+    own compile config (serialized as Keras does), marked for `compile_from_config`."""
+    config = hooks.compile_config(model)
+    return None if config is None else {"custom": True, "config": config}
+
+
+def _hook_objects(model) -> dict:
+    """Every layer (the model as ""), by a path as Keras names them in its files:
+    `layers/<class>[_n]` in a model's `layers`, nested the same way."""
+    objects: dict = {"": model}
+
+    def walk(layer, path: str) -> None:
+        used: dict[str, int] = {}
+        for child in layer._layers:
+            if any(child is o for o in objects.values()):
+                continue
+            base = to_snake_case(type(child).__name__)
+            used[base] = used.get(base, -1) + 1
+            child_path = f"{path}/layers/{base}" if path else f"layers/{base}"
+            child_path += f"_{used[base]}" if used[base] else ""
+            objects[child_path] = child
+            walk(child, child_path)
+
+    walk(model, "")
+    return objects
 
 
 def _jsonable(tree):
@@ -252,17 +302,37 @@ def load_model(filepath, custom_objects: dict | None = None, compile: bool = Tru
         weights = _load_tensors(_read(archive, "model.safetensors", filepath), filepath)
         opt_blob = (_read(archive, "optimizer.safetensors", filepath)
                     if "optimizer.safetensors" in archive.namelist() else None)
+        names = archive.namelist()
+        own = (_load_tensors(_read(archive, OWN_VARIABLES, filepath), filepath)
+               if OWN_VARIABLES in names else {})
+        assets = {name: _read(archive, name, filepath) for name in names
+                  if name.startswith(hooks.ASSETS + "/") and not name.endswith("/")}
     model = deserialize_layer(config, custom_objects)
-    input_shape = (config.get("build_config") or {}).get("input_shape")
-    if not model.built and input_shape is not None:
-        model.build(_to_tuples(input_shape))
+    build_config = config.get("build_config") or {}
+    if not model.built and hooks.overrides(model, "build_from_config") and build_config:
+        model.build_from_config(build_config)
+        model.built = True
+    elif not model.built and build_config.get("input_shape") is not None:
+        model.build(_to_tuples(build_config["input_shape"]))
     compile_config = config.get("compile_config")
-    if compile and compile_config:
+    if compile and isinstance(compile_config, dict) and compile_config.get("custom"):
+        model.compile_from_config(compile_config["config"])  # the model's own hook
+        if not training_state.optimizer_matches(model, state):
+            state = {**state, "optimizer": None}
+    elif compile and compile_config:
         _restore_compile(model, compile_config, state.get("optimizer"), filepath, custom_objects)
     opt_tensors = None
-    if opt_blob is not None and getattr(model, "optimizer", None) is not None:
+    if opt_blob is not None and getattr(model, "optimizer", None) is not None \
+            and state.get("optimizer") is not None:
         opt_tensors = _load_tensors(opt_blob, filepath)
     training_state.restore(model, state, weights, opt_tensors, filepath)
+    objects = _hook_objects(model)
+    for path, obj in objects.items():  # Keras's order: variables, then assets
+        if hooks.overrides(obj, "load_own_variables"):
+            prefix = f"{path}/"
+            obj.load_own_variables({key[len(prefix):]: value for key, value in own.items()
+                                    if key.startswith(prefix)})
+    hooks.load_assets(objects, assets, repr(filepath))
     return model
 
 
