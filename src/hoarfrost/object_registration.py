@@ -27,6 +27,10 @@ ALIASES = {
     "GlobalAvgPool1D": "GlobalAveragePooling1D", "GlobalAvgPool2D": "GlobalAveragePooling2D",
     "GlobalMaxPool1D": "GlobalMaxPooling1D", "GlobalMaxPool2D": "GlobalMaxPooling2D",
     "MaxPool1D": "MaxPooling1D", "MaxPool2D": "MaxPooling2D",
+    "Convolution1DTranspose": "Conv1DTranspose", "Convolution3D": "Conv3D",
+    "Convolution3DTranspose": "Conv3DTranspose", "SeparableConvolution1D": "SeparableConv1D",
+    "AvgPool3D": "AveragePooling3D", "GlobalAvgPool3D": "GlobalAveragePooling3D",
+    "GlobalMaxPool3D": "GlobalMaxPooling3D", "MaxPool3D": "MaxPooling3D",
 }
 
 

@@ -31,7 +31,12 @@ class KerasTensor:
         return f"<KerasTensor shape={self.shape}, dtype={self.dtype.name}, name={self.name}>"
 
     def __getitem__(self, index):
-        return _tensor_op("getitem", self, index)
+        return record_op("getitem", (self, index), {})
+
+    def __bool__(self):
+        # As in Keras: `if x > 0:` on a graph tensor has no value to branch on.
+        raise TypeError(f"A symbolic tensor can not be used as a Python bool: {self!r}. Use "
+                        "hoarfrost.ops.where or hoarfrost.ops.cond.")
 
     def __iter__(self):
         # Without this, Python would iterate by indexing 0, 1, 2, ... for ever.
@@ -40,26 +45,58 @@ class KerasTensor:
 
 
 
-def _tensor_op(op: str, *args):
-    from hoarfrost.layers.tensor_op import TensorOp
-    return TensorOp.apply(op, args, {})
+# Python operators on KerasTensors and the `hoarfrost.ops` names they record, as Keras 3's
+# KerasTensor defines them (`x != y` a graph node; `==` stays identity, as in Keras).
+OPERATORS = {
+    "__add__": "add", "__sub__": "subtract", "__mul__": "multiply",
+    "__truediv__": "true_divide", "__floordiv__": "floor_divide", "__mod__": "mod",
+    "__pow__": "power", "__matmul__": "matmul", "__and__": "logical_and",
+    "__or__": "logical_or", "__xor__": "logical_xor",
+}
+COMPARISONS = {"__gt__": "greater", "__ge__": "greater_equal", "__lt__": "less",
+               "__le__": "less_equal", "__ne__": "not_equal"}
+UNARY = {"__neg__": "negative", "__abs__": "absolute", "__invert__": "logical_not"}
+
+# Records `ops.<name>(*args, **kwargs)` on symbolic tensors as a graph node. Set by
+# hoarfrost.layers.tensor_op (a layer), so that neither this module nor hoarfrost.ops
+# needs the layers at import time.
+_op_recorder = None
+
+
+def set_op_recorder(recorder) -> None:
+    """Install `recorder(name, args, kwargs) -> KerasTensor(s)` for ops on symbolic tensors."""
+    global _op_recorder
+    _op_recorder = recorder
+
+
+def record_op(name: str, args: tuple, kwargs: dict):
+    """`hoarfrost.ops.<name>(*args, **kwargs)` on symbolic tensors: a node of the graph."""
+    if _op_recorder is None:
+        raise RuntimeError(f"ops.{name} on symbolic tensors needs hoarfrost.layers imported "
+                           "(it records the operation as a TensorOp layer).")
+    return _op_recorder(name, args, kwargs)
 
 
 def _binary(op: str, reflected: bool):
     def method(self, other):
-        return _tensor_op(op, other, self) if reflected else _tensor_op(op, self, other)
+        return record_op(op, (other, self) if reflected else (self, other), {})
     return method
 
 
 def _install_operators() -> None:
-    """`x + y`, `2 * x`, `x @ w`, `-x`, `x > 0` ... record `TensorOp` nodes, as in Keras 3."""
-    from hoarfrost.layers.tensor_op import OPERATORS, UNARY
+    """`x + y`, `2 * x`, `x @ w`, `-x`, `x > 0` ... record graph nodes, as in Keras 3."""
     for dunder, op in OPERATORS.items():
         setattr(KerasTensor, dunder, _binary(op, reflected=False))
-        if dunder not in ("__gt__", "__ge__", "__lt__", "__le__"):
-            setattr(KerasTensor, "__r" + dunder[2:], _binary(op, reflected=True))
+        setattr(KerasTensor, "__r" + dunder[2:], _binary(op, reflected=True))
+    for dunder, op in COMPARISONS.items():
+        setattr(KerasTensor, dunder, _binary(op, reflected=False))
     for dunder, op in UNARY.items():
-        setattr(KerasTensor, dunder, lambda self, op=op: _tensor_op(op, self))
+        setattr(KerasTensor, dunder, lambda self, op=op: record_op(op, (self,), {}))
+    KerasTensor.__round__ = lambda self, ndigits=None: record_op(
+        "round", (self,), {"decimals": ndigits or 0})
+
+
+_install_operators()
 
 
 @dataclass(eq=False)

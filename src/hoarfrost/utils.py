@@ -1,13 +1,22 @@
-"""Utilities with Keras's names: `to_categorical`, `set_random_seed`, ..."""
+"""Utilities with Keras's names: `to_categorical`, `set_random_seed`, the data loaders, ..."""
 
 from __future__ import annotations
 
 import numpy as np
 
+from hoarfrost.data.audio_dataset import audio_dataset_from_directory
+from hoarfrost.data.image_dataset import image_dataset_from_directory
+from hoarfrost.data.image_utils import array_to_img, img_to_array, load_img, save_img
+from hoarfrost.data.split import split_dataset
+from hoarfrost.data.text_dataset import text_dataset_from_directory
+from hoarfrost.data.timeseries_dataset import timeseries_dataset_from_array
+from hoarfrost.file_utils import get_file
 from hoarfrost.naming import clear_session
+from hoarfrost.progbar import Progbar
 from hoarfrost.py_dataset import PyDataset, Sequence
 from hoarfrost.random import set_random_seed
 from hoarfrost.sequence_utils import pad_sequences
+from hoarfrost.symbolic import is_keras_tensor
 
 
 def to_categorical(x, num_classes: int | None = None) -> np.ndarray:
@@ -40,11 +49,67 @@ def to_categorical(x, num_classes: int | None = None) -> np.ndarray:
     return out
 
 
-def normalize(x, axis: int = -1, order: int = 2) -> np.ndarray:
-    """Scale `x` to unit `order`-norm along `axis`."""
-    x = np.asarray(x, dtype=np.float32)
-    norm = np.linalg.norm(x, ord=order, axis=axis, keepdims=True)
-    return x / np.where(norm == 0, 1, norm)
+def normalize(x, axis: int = -1, order: int = 2):
+    """Scale `x` to unit `order`-norm along `axis` (a zero vector stays zero).
+
+    A NumPy array comes back as a NumPy array in its floating dtype (float64
+    for integers), as in Keras; anything else (a list, a JAX array) as a JAX
+    array, divided by `max(norm, 1e-7)` as Keras's `ops.nn.normalize`.
+    """
+    if isinstance(x, np.ndarray):
+        norm = np.linalg.norm(x, order, axis, keepdims=True)
+        return x / np.where(norm == 0, 1, norm)
+    import jax.numpy as jnp
+    x = jnp.asarray(x, dtype=jnp.result_type(float))
+    norm = jnp.linalg.norm(x, ord=order, axis=axis, keepdims=True)
+    return x / jnp.maximum(norm, 1e-7)
+
+
+def pack_x_y_sample_weight(x, y=None, sample_weight=None):
+    """Pack data into the tuple `fit` takes: `x`, `(x, y)` or `(x, y, sample_weight)`.
+
+    A lone `x` that is a tuple or list is wrapped as `(x,)`, as in Keras.
+    """
+    if y is None:
+        return x if not isinstance(x, (tuple, list)) else (x,)
+    if sample_weight is None:
+        return (x, y)
+    return (x, y, sample_weight)
+
+
+def unpack_x_y_sample_weight(data):
+    """`(x, y, sample_weight)` from `x`, `(x,)`, `(x, y)` or `(x, y, sample_weight)` (None-filled).
+
+    For overriding `train_step` / `test_step` the way Keras programs do.
+    """
+    if isinstance(data, list):
+        data = tuple(data)
+    if not isinstance(data, tuple):
+        return (data, None, None)
+    if len(data) in (1, 2, 3):
+        return tuple(data) + (None,) * (3 - len(data))
+    raise ValueError("Data is expected to be in format `x`, `(x,)`, `(x, y)`, or "
+                     f"`(x, y, sample_weight)`, found: {data}")
+
+
+def get_source_inputs(tensor):
+    """The `Input` tensors a symbolic tensor is computed from, in first-seen order.
+
+    A tensor that is not symbolic is returned as it is (as Keras).
+    """
+    if not is_keras_tensor(tensor):
+        return tensor
+    node = tensor.node
+    if node is None:
+        return [tensor]
+    if not node.input_tensors:  # an Input: the graph starts here
+        return list(node.output_tensors)
+    sources = []
+    for parent in node.input_tensors:
+        for source in get_source_inputs(parent):
+            if all(source is not seen for seen in sources):
+                sources.append(source)
+    return sources
 
 
 def register_keras_serializable(package: str = "Custom", name: str | None = None):
@@ -74,4 +139,8 @@ def plot_model(model, to_file="model.png", show_shapes: bool = True, **kwargs) -
 
 __all__ = ["to_categorical", "normalize", "set_random_seed", "clear_session",
            "register_keras_serializable", "plot_history", "plot_model", "PyDataset", "Sequence",
-           "pad_sequences"]
+           "pad_sequences", "image_dataset_from_directory", "text_dataset_from_directory",
+           "audio_dataset_from_directory", "timeseries_dataset_from_array", "split_dataset",
+           "load_img", "img_to_array", "array_to_img", "save_img", "get_file", "Progbar",
+           "pack_x_y_sample_weight", "unpack_x_y_sample_weight", "get_source_inputs",
+           "is_keras_tensor"]

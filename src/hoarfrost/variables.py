@@ -42,9 +42,13 @@ class StatelessScope:
     Args:
         values: pairs of (variable, value) to read from.
         rng: a PRNG key; layers draw per-call keys from it with `next_rng()`.
+        symbolic: True while only shapes are inferred (no value is computed),
+            so unseeded random draws need no key.
     """
 
-    def __init__(self, values: Iterable[tuple[Variable, Any]] = (), rng=None):
+    def __init__(self, values: Iterable[tuple[Variable, Any]] = (), rng=None,
+                 symbolic: bool = False):
+        self.symbolic = symbolic
         self._values = {id(v): val for v, val in values}
         self._updates: dict[int, Any] = {}
         self._rng = rng
@@ -101,16 +105,19 @@ class Variable:
             non-trainable (moving statistics, counters) are *state*: the
             optimizer never touches them, whatever the flags say later.
         dtype: the dtype to store; defaults to the value's dtype.
+        path: the unique path, where the creator knows it (default: `name`, until a
+            layer tracks the variable and names it).
 
     `name` and `path` are the unique path (`dense_1/kernel`) once the owning
     layer has a name, so a dict keyed by `w.name` keeps every weight.
     """
 
-    def __init__(self, value, name: str, trainable: bool = True, dtype=None):
+    def __init__(self, value, name: str, trainable: bool = True, dtype=None,
+                 path: str | None = None):
         value = jnp.asarray(value, dtype=dtype)
         self._value = value
         self._short_name = name
-        self._path = name
+        self._path = name if path is None else path
         self._trainable = bool(trainable)
         self._is_state = not trainable
 

@@ -208,3 +208,8 @@ def test_debian_package(monkeypatch):
     assert x_train.dtype == y_train.dtype == np.uint8
     assert set(np.unique(y_test)) == set(range(10))
     assert np.bincount(y_train).tolist() == [6000] * 10
+
+
+def test_keras_cache_lookup(keras_home):
+    arrays = _write_set(keras_home / "fashion-mnist")  # where Keras's get_file puts them
+    _assert_loaded(fashion_mnist.load_data(), arrays)

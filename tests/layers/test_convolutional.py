@@ -8,7 +8,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from hoarfrost import Input, Model, layers
-from hoarfrost.layers import convolutional
+from hoarfrost.layers import conv_lowering, convolutional
 from hoarfrost.layers.convolutional import (Conv1D, Conv2D, Conv2DTranspose, DepthwiseConv2D,
                                             SeparableConv2D, conv_im2col, conv_xla)
 
@@ -123,8 +123,8 @@ def test_matches_keras(name):
                                   "conv_separable_same_strided_relu",
                                   "conv_transpose_output_padding_same"])
 def test_matches_keras_with_xla_convolution(name, monkeypatch):
-    """The lowering used off CPU (forced here by a zero patch budget) matches Keras too."""
-    monkeypatch.setattr(convolutional, "IM2COL_MAX_ELEMENTS", 0)
+    """The lowering used off CPU (forced here) matches Keras too."""
+    monkeypatch.setattr(conv_lowering, "choose", lambda *a, **k: conv_lowering.Lowering("xla"))
     class_name = str(np.load(FIXTURES / f"{name}.npz")["class_name"])
     check_keras_fixture(name, cls=getattr(convolutional, class_name))
 
@@ -195,8 +195,8 @@ def test_im2col_gradients_fuzzed_against_xla(h, w, kh, kw, sh, sw, dh, dw, paddi
         np.testing.assert_allclose(got, want, rtol=1e-4, atol=1e-4)
 
 
-def _uses_xla_conv() -> bool:
-    x, kernel = jnp.zeros((2, 6, 6, 3)), jnp.zeros((3, 3, 3, 4))
+def _uses_xla_conv(filters: int = 8) -> bool:
+    x, kernel = jnp.zeros((2, 6, 6, 3)), jnp.zeros((3, 3, 3, filters))
     # A fresh function each time, so no trace cache hides the backend's change.
     run = lambda x, k: convolutional.conv(x, k, (1, 1), "same", (1, 1))  # noqa: E731
     return "conv_general_dilated" in str(jax.make_jaxpr(run)(x, kernel))
@@ -205,9 +205,9 @@ def _uses_xla_conv() -> bool:
 def test_lowering_is_chosen_by_backend_and_size(monkeypatch):
     monkeypatch.setattr(jax, "default_backend", lambda: "cpu")
     assert not _uses_xla_conv()
-    monkeypatch.setattr(convolutional, "IM2COL_MAX_ELEMENTS", 100)
-    assert _uses_xla_conv()  # patches too large: falls back to XLA's convolution
-    monkeypatch.setattr(convolutional, "IM2COL_MAX_ELEMENTS", 1 << 26)
+    monkeypatch.setattr(conv_lowering, "PATCH_BUDGET", 100)
+    assert not _uses_xla_conv()  # patches too large: tiled im2col, never XLA's gradient
+    assert _uses_xla_conv(filters=3)  # too few filters for a patch matmul to pay
     monkeypatch.setattr(jax, "default_backend", lambda: "gpu")
     assert _uses_xla_conv()
 

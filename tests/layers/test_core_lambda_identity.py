@@ -88,3 +88,22 @@ def test_named_functions_round_trip_through_save(tmp_path):
     np.testing.assert_array_equal(np.asarray(loaded(x)), np.asarray(model(x)))
     config = json.loads(json.dumps(model.layers[1].get_config()))
     assert Lambda.from_config(config).function.__name__ == "square"  # hoarfrost.ops.square
+
+
+def test_array_functions_resolve_in_the_library_they_were_saved_from():
+    import jax
+
+    from hoarfrost import ops
+
+    def resolved(function):
+        config = json.loads(json.dumps(Lambda(function).get_config()))
+        return Lambda.from_config(config).function
+
+    # Same names, other semantics: lax.slice takes end indices, jax.nn's leaky slope is 0.01.
+    assert resolved(jax.lax.slice) is jax.lax.slice
+    assert resolved(jax.nn.leaky_relu) is jax.nn.leaky_relu
+    assert resolved(ops.slice) is ops.slice and resolved(np.square) is np.square
+    # Only the names of Keras's ops and activations, never another library function.
+    config = json.loads(json.dumps(Lambda(np.load).get_config()))
+    with pytest.raises(ValueError, match="could not find the function 'load'"):
+        Lambda.from_config(config)

@@ -29,6 +29,49 @@ def test_feature_extractor_from_layer_outputs_shares_weights():
         layers.Dense(1, name="unused").output
 
 
+def _keras_block(name):
+    """The residual / Inception-style blocks of tools/keras_fixtures/keras_files.py, built
+    in hoarfrost with Keras's layer names."""
+    if name == "residual":
+        inp = hoarfrost.Input((4,), name="x")
+        a = layers.Dense(4, activation="relu", name="a")(inp)
+        a = layers.Dense(4, name="b")(a)
+        shortcut = layers.Dense(4, name="shortcut")(inp)
+        x = layers.Add(name="add")([shortcut, a])  # as ResNet: shortcut first
+        return hoarfrost.Model(inp, layers.Dense(2, name="out")(x))
+    inp = hoarfrost.Input((6, 6, 3), name="image")
+    b1 = layers.Conv2D(2, 1, name="b1_1x1")(inp)
+    b2 = layers.Conv2D(2, 1, name="b2_1x1")(inp)
+    b2 = layers.Conv2D(2, 3, padding="same", name="b2_3x3")(b2)
+    b3 = layers.Conv2D(2, 1, name="b3_1x1")(inp)
+    b3 = layers.Conv2D(2, 3, padding="same", name="b3_3x3a")(b3)
+    b3 = layers.Conv2D(2, 3, padding="same", name="b3_3x3b")(b3)
+    b4 = layers.MaxPooling2D(3, strides=1, padding="same", name="b4_pool")(inp)
+    b4 = layers.Conv2D(2, 1, name="b4_1x1")(b4)
+    x = layers.Concatenate(name="mixed")([b1, b2, b3, b4])
+    x = layers.GlobalAveragePooling2D(name="gap")(x)
+    return hoarfrost.Model(inp, layers.Dense(3, name="out")(x))
+
+
+@pytest.mark.parametrize("name", ["residual", "inception"])
+def test_layers_and_weights_in_keras_order(name):
+    """Branches of unequal depth: `layers`, `weights` and `get_weights()` come in Keras's
+    order (by depth from the outputs), so Keras's `get_weights()` list sets the same
+    model (equal shapes across branches would otherwise swap silently)."""
+    import json
+    from pathlib import Path
+    record = np.load(Path(__file__).parents[1] / "saving" / "fixtures" / "jax_predictions.npz")
+    model = _keras_block(name)
+    assert [layer.name for layer in model.layers] == json.loads(str(record[f"{name}/layer_names"]))
+    assert [w.path for w in model.weights] == json.loads(str(record[f"{name}/weight_paths"]))
+    count = len(model.weights)
+    model.set_weights([record[f"{name}/weight_{i}"] for i in range(count)])
+    np.testing.assert_allclose(np.asarray(model(record[f"{name}/x"])), record[f"{name}/predict"],
+                               rtol=1e-5, atol=1e-6)
+    model.get_layer("out").trainable = False  # toggling never reorders
+    assert [w.path for w in model.weights] == json.loads(str(record[f"{name}/weight_paths"]))
+
+
 # --- Model subclasses built functionally; Model.from_config ------------------------------------
 class _Doubling(hoarfrost.Model):
     """The guides' idiom: a Model subclass with methods of its own, built as

@@ -1,13 +1,17 @@
 """Small standard datasets as NumPy arrays, as in ``keras.datasets``.
 
-``mnist.load_data()`` and ``fashion_mnist.load_data()`` return
-``(x_train, y_train), (x_test, y_test)`` like Keras, caching files under
-``$HOARFROST_HOME/datasets`` (default ``~/.hoarfrost``). ``mnist.load_sample()``
-returns a shipped sample of real digits that needs no network. Imports only
-NumPy and the standard library.
+Each ``load_data()`` returns ``(x_train, y_train), (x_test, y_test)`` as
+Keras's does, from Keras's files: looked for in hoarfrost's cache
+(``$HOARFROST_HOME/datasets``, default ``~/.hoarfrost``), then in Keras's
+(``~/.keras/datasets``), else downloaded and checked. Pickled parts (CIFAR's
+batches, IMDB's and Reuters' ragged arrays) are read without running code.
+``mnist.load_sample()`` returns a shipped sample of real digits that needs no
+network. Imports only NumPy and the standard library.
 """
 
-from hoarfrost.datasets import fashion_mnist, mnist
+from hoarfrost.datasets import (boston_housing, california_housing, cifar10, cifar100,
+                                fashion_mnist, imdb, mnist, reuters)
 from hoarfrost.datasets._download import DatasetUnavailableError
 
-__all__ = ["DatasetUnavailableError", "fashion_mnist", "mnist"]
+__all__ = ["DatasetUnavailableError", "boston_housing", "california_housing", "cifar10",
+           "cifar100", "fashion_mnist", "imdb", "mnist", "reuters"]

@@ -15,6 +15,7 @@ import http.client
 import os
 import tempfile
 import urllib.error
+import urllib.parse
 import urllib.request
 from collections.abc import Callable
 from pathlib import Path
@@ -115,3 +116,35 @@ def fetch(
                 os.unlink(tmp)
             except OSError:
                 pass
+
+
+def keras_datasets_dir() -> Path:
+    """Keras's dataset cache, ``$KERAS_HOME/datasets`` (default ``~/.keras``); only read."""
+    from hoarfrost.file_utils import keras_home
+    return Path(keras_home()) / "datasets"
+
+
+def dataset_origin(keras_origin: str) -> str:
+    """Keras's URL for a file, or its name on ``$HOARFROST_DATASETS_ORIGIN`` when that is set."""
+    if not os.environ.get(ORIGIN_ENV):
+        return keras_origin
+    return origin_url(os.path.basename(urllib.parse.urlsplit(keras_origin).path))
+
+
+def get_dataset_file(fname: str, keras_origin: str, file_hash: str, extract: bool = False,
+                     advice: str = "") -> str:
+    """A Keras dataset file through ``get_file``: hoarfrost's cache, Keras's, then the origin.
+
+    Raises:
+        DatasetUnavailableError: the file is nowhere and cannot be downloaded
+            (the message says which file to put where), or the download is
+            corrupt.
+    """
+    from hoarfrost.file_utils import DownloadError, HashMismatchError, get_file
+    try:
+        return get_file(fname=fname, origin=dataset_origin(keras_origin), file_hash=file_hash,
+                        extract=extract)
+    except DownloadError as err:
+        raise DatasetUnavailableError(f"{err}{' ' + advice if advice else ''}") from err
+    except HashMismatchError as err:
+        raise DatasetUnavailableError(f"{dataset_origin(keras_origin)}: {err}") from err

@@ -101,7 +101,8 @@ def _locate() -> list[Path]:
         if missing:
             raise DatasetUnavailableError(f"{DIR_ENV}={override} lacks {', '.join(missing)}.")
         return [override_dir / f for f in FILES]
-    for directory in (cache, *map(Path, SYSTEM_DIRS)):
+    keras_cache = _download.keras_datasets_dir() / "fashion-mnist"  # Keras's get_file layout
+    for directory in (cache, keras_cache, *map(Path, SYSTEM_DIRS)):
         if _complete(directory):
             return [directory / f for f in FILES]
     advice = (
@@ -127,7 +128,8 @@ def load_data() -> tuple[Split, Split]:
     files are looked for, in order, in:
 
     1. ``$HOARFROST_FASHION_MNIST_DIR`` if set (an error if it lacks a file);
-    2. ``$HOARFROST_HOME/datasets/fashion-mnist/`` (default ``~/.hoarfrost``);
+    2. ``$HOARFROST_HOME/datasets/fashion-mnist/`` (default ``~/.hoarfrost``),
+       then Keras's ``~/.keras/datasets/fashion-mnist/`` (``$KERAS_HOME``);
     3. the files of Debian's ``dataset-fashion-mnist`` package
        (``/usr/share/datasets/fashion-mnist/``; see ``SYSTEM_DIRS``);
     4. otherwise the missing files are downloaded into the cache of 2. from

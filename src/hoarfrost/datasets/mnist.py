@@ -29,7 +29,8 @@ def load_data(path: str = FILE_NAME) -> tuple[Split, Split]:
 
     Looks for ``$HOARFROST_HOME/datasets/<path>`` (``HOARFROST_HOME`` defaults
     to ``~/.hoarfrost``) and uses a file found there as it is, so one can be
-    placed by hand. Otherwise downloads Keras's ``mnist.npz`` from
+    placed by hand; then for Keras's copy, ``~/.keras/datasets/<path>``
+    (``$KERAS_HOME``), if its SHA-256 is right. Otherwise downloads Keras's ``mnist.npz`` from
     ``$HOARFROST_DATASETS_ORIGIN`` (a base URL, default Keras's mirror
     https://storage.googleapis.com/tensorflow/tf-keras-datasets/), checks its
     SHA-256 and stores it there atomically.
@@ -58,6 +59,10 @@ def load_data(path: str = FILE_NAME) -> tuple[Split, Split]:
     available under CC BY-SA 3.0.
     """
     dest = _download.datasets_dir() / path
+    keras_copy = _download.keras_datasets_dir() / path
+    if not dest.is_file() and keras_copy.is_file() and _download.sha256_file(
+            keras_copy) == FILE_HASH:
+        dest = keras_copy  # Keras already downloaded it: read it where it lies
     if not dest.is_file():
         url = _download.origin_url(FILE_NAME)
         _download.fetch(

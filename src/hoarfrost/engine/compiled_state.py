@@ -17,6 +17,7 @@ import jax
 
 from hoarfrost.engine import compile_utils
 from hoarfrost.optimizers import Optimizer
+from hoarfrost.variables import StatelessScope
 
 
 @dataclasses.dataclass(eq=False)
@@ -75,4 +76,6 @@ class CompiledState:
 def output_spec(model, x):
     """Abstractly run the model on one batch: checks shapes before any compile."""
     spec = jax.tree.map(lambda a: jax.ShapeDtypeStruct(a.shape, a.dtype), x)
-    return jax.eval_shape(lambda inputs: model(inputs, training=False), spec)
+    # A symbolic scope: what layers assign (seed generators' states) is dropped.
+    with StatelessScope(symbolic=True):
+        return jax.eval_shape(lambda inputs: model(inputs, training=False), spec)

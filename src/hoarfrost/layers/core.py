@@ -8,8 +8,9 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from hoarfrost import activations, initializers, masking, regularizers
+from hoarfrost import activations, constraints, initializers, masking, ops, regularizers
 from hoarfrost.layers.layer import InputSpec, Layer
+from hoarfrost.layers.tensor_op import ALLOWED_OPS
 from hoarfrost.symbolic import KerasTensor, is_keras_tensor
 
 
@@ -52,8 +53,8 @@ class Dense(Layer):
         self.kernel_regularizer = regularizers.get(kernel_regularizer)
         self.bias_regularizer = regularizers.get(bias_regularizer)
         self.activity_regularizer = regularizers.get(activity_regularizer)
-        self.kernel_constraint = kernel_constraint
-        self.bias_constraint = bias_constraint
+        self.kernel_constraint = constraints.get(kernel_constraint)
+        self.bias_constraint = constraints.get(bias_constraint)
         self.input_spec = InputSpec(min_ndim=2)
 
     def build(self, input_shape):
@@ -93,7 +94,9 @@ class Dense(Layer):
             "kernel_initializer": initializers.serialize(self.kernel_initializer),
             "bias_initializer": initializers.serialize(self.bias_initializer),
             "kernel_regularizer": regularizers.serialize(self.kernel_regularizer),
+            "kernel_constraint": constraints.serialize(self.kernel_constraint),
             "bias_regularizer": regularizers.serialize(self.bias_regularizer),
+            "bias_constraint": constraints.serialize(self.bias_constraint),
             "activity_regularizer": regularizers.serialize(self.activity_regularizer),
         }
 
@@ -180,23 +183,56 @@ def _function_to_config(layer, fn, argument: str):
             "registered_name": "function"}
 
 
-def _function_from_config(config, custom_objects, argument: str, layer_name=None):
+# The libraries a saved array function may come from, by its module's prefix: a function is
+# resolved in its own library, so `jax.lax.slice` stays lax's (end indices), never Keras's
+# `ops.slice` (sizes), and `jax.nn.leaky_relu` keeps its 0.01 slope.
+_ORIGINS = {"jax.numpy": jnp, "jax._src.numpy": jnp, "jaxlib": jnp, "jax.nn": jax.nn,
+            "jax._src.nn": jax.nn, "jax.lax": jax.lax, "jax._src.lax": jax.lax,
+            "jax.scipy.special": jax.scipy.special, "jax._src.scipy.special": jax.scipy.special,
+            "numpy": np}
+
+
+def _builtin_function(name: str, module: str):
+    """A function saved by name from hoarfrost, jax or numpy: only Keras's op and activation
+    names resolve (pure array functions), each in the library it was saved from."""
+    if not (name.isidentifier() and not name.startswith("_")):
+        return None
+    if not (name in activations._ALL or name in ALLOWED_OPS):  # never `load`, `save`, ...
+        return None
+    found = None
+    if module.split(".")[0] in ("builtins", "hoarfrost"):
+        found = activations._ALL.get(name) or getattr(ops, name)
+    for prefix, library in _ORIGINS.items():
+        if module == prefix or module.startswith(prefix + "."):
+            found = getattr(library, name, None)
+    return found if callable(found) else None
+
+
+def _function_from_config(config, custom_objects, argument: str, layer_name=None,
+                          safe_mode: bool = True):
     """Resolve a function by name: custom_objects, the registry, then the built-in
-    activations and array ops (only for functions saved from jax/numpy/hoarfrost)."""
+    activations and array ops (only for functions saved from jax/numpy/hoarfrost).
+
+    Python bytecode (Keras's `__lambda__` entries) is refused in safe mode and
+    loaded, as Keras does, only when the user opted out of it."""
+    if isinstance(config, dict) and config.get("class_name") == "__lambda__":
+        if safe_mode:
+            from hoarfrost.saving.safe_mode import refusal
+            raise ValueError(refusal(
+                f'Requested the deserialization of Lambda layer "{layer_name}", whose '
+                f"`{argument}` is Python bytecode (a Python lambda) stored in the file."))
+        return _function_from_bytecode(config.get("config"), argument, layer_name)
     if not (isinstance(config, dict) and config.get("class_name") == "function"):
         return config
-    from hoarfrost import ops
     from hoarfrost.saving.serialization import get_registered_object
     name = config.get("config")
     module = str(config.get("module") or "")
+    if not isinstance(name, str):
+        raise ValueError(f'Lambda layer "{layer_name}": its `{argument}` names no function '
+                         f"(found {name!r}).")
     found = get_registered_object(name, custom_objects)
-    if found is None and module.split(".")[0] in ("builtins", "jax", "jaxlib", "numpy",
-                                                   "hoarfrost"):
-        if name in activations._ALL:
-            found = activations._ALL[name]
-        elif isinstance(name, str) and name.isidentifier() and not name.startswith("_"):
-            found = getattr(ops, name, None)
-            found = found if callable(found) else None
+    if found is None:
+        found = _builtin_function(name, module)
     if found is None:
         raise ValueError(
             f'Lambda layer "{layer_name}": could not find the function {name!r} (from module '
@@ -205,6 +241,34 @@ def _function_from_config(config, custom_objects, argument: str, layer_name=None
             f"or pass custom_objects={{{name!r}: {name}}} when loading."
         )
     return found
+
+
+def _function_from_bytecode(config, argument: str, layer_name):
+    """A function from Keras's `func_dump` (base64 marshalled code, defaults, closure):
+    only in unsafe mode, for a file the user trusts. Built-ins are its only globals."""
+    import binascii
+    import builtins
+    import codecs
+    import marshal
+    import types
+    try:
+        if "value" in config:  # serialization_lib's form: {"value": [code, defaults, closure]}
+            code, defaults, closure = config["value"]
+        else:  # the Lambda layer's: {"code", "defaults", "closure"}
+            code, defaults, closure = config["code"], config.get("defaults"), config.get("closure")
+        try:
+            raw = codecs.decode(code.encode("ascii"), "base64")
+        except (UnicodeEncodeError, binascii.Error):
+            raw = code.encode("raw_unicode_escape")
+        function_code = marshal.loads(raw)
+        cells = None if closure is None else tuple(types.CellType(v) for v in closure)
+        return types.FunctionType(function_code, {"__builtins__": builtins},
+                                  name=function_code.co_name,
+                                  argdefs=None if defaults is None else tuple(defaults),
+                                  closure=cells)
+    except (TypeError, ValueError, KeyError, EOFError, AttributeError) as exc:
+        raise ValueError(f'Lambda layer "{layer_name}": its `{argument}` holds Python '
+                         f"bytecode that can not be loaded by this Python ({exc}).") from exc
 
 
 class Lambda(Layer):
@@ -218,7 +282,9 @@ class Lambda(Layer):
     through `custom_objects` or the `register_keras_serializable` registry
     (activations and array ops by their built-in names). A Python lambda can
     not be saved: `get_config` (so `save`) raises an error naming the layer,
-    where Keras would store bytecode that it refuses to load by default.
+    where Keras would store bytecode that it refuses to load by default. Such
+    bytecode in a config is refused the same way here (safe mode), and loaded
+    only with `safe_mode=False` or `enable_unsafe_deserialization()`.
 
     Args:
         function: the function, `inputs -> outputs`.
@@ -306,15 +372,19 @@ class Lambda(Layer):
         return config
 
     @classmethod
-    def from_config(cls, config, custom_objects=None):
+    def from_config(cls, config, custom_objects=None, safe_mode: bool | None = None):
+        """Rebuild from `get_config`; bytecode is refused unless safe mode is off (an
+        explicit `safe_mode`, else the ambient setting, as in Keras)."""
+        from hoarfrost.saving.safe_mode import in_safe_mode
+        safe = (safe_mode if safe_mode is not None else in_safe_mode()) is not False
         config = dict(config)
         name = config.get("name")
         config["function"] = _function_from_config(config["function"], custom_objects,
-                                                   "function", name)
+                                                   "function", name, safe)
         for argument in ("output_shape", "mask"):
             if argument in config:
                 config[argument] = _function_from_config(config[argument], custom_objects,
-                                                         argument, name)
+                                                         argument, name, safe)
         return cls(**config)
 
 

@@ -2,16 +2,33 @@
 
 from __future__ import annotations
 
-import json
 from typing import Callable
 
 from hoarfrost.layers.input_layer import InputLayer
 
 
 def model_from_json(json_string: str, custom_objects: dict | None = None):
-    """The model `Model.to_json` described, with freshly initialised weights."""
+    """The model a JSON architecture describes, with freshly initialised weights.
+
+    Takes `Model.to_json()`'s output and Keras's, in Keras 3's dialect or
+    Keras 2's (tf_keras); see `hoarfrost.saving.keras_config`. The JSON is
+    checked (nesting depth, graph references, graph operations) before
+    anything is built, and read in safe mode, as `load_model` (see
+    `hoarfrost.saving.safe_mode`).
+    """
+    from hoarfrost.saving import keras_config
     from hoarfrost.saving.serialization import deserialize_layer
-    return deserialize_layer(json.loads(json_string), custom_objects)
+    from hoarfrost.saving.validation import check_model_config, loads_json
+    config = loads_json(json_string, "model_from_json()")
+    if isinstance(config, dict) and keras_config.is_keras_config(config):
+        config = keras_config.from_keras(config, custom_objects)
+    check_model_config(config, "model_from_json()")
+    model = deserialize_layer(config, custom_objects)
+    shape = (config.get("build_config") or {}).get("input_shape")
+    if not model.built and shape is not None:
+        from hoarfrost.saving.saving_lib import _to_tuples
+        model.build(_to_tuples(shape))
+    return model
 
 
 def _fresh_copy(layer):

@@ -48,11 +48,59 @@ def _graph_nodes(inputs: list[KerasTensor], outputs: list[KerasTensor]) -> list[
     return ordered
 
 
+def _keras_layer_order(inputs: list[KerasTensor], outputs: list[KerasTensor]) -> list:
+    """The graph's layers in Keras's order (`keras/src/ops/function.py`, `map_graph`).
+
+    A layer's depth is the longest path from it to an output; layers come
+    deepest first (the inputs), and layers of equal depth in the order a
+    depth-first walk from the outputs first meets them. This is the order of
+    Keras's `model.layers`, hence of `model.weights` and `get_weights()`.
+    """
+    input_ids = {id(t) for t in inputs}
+    finished: set[int] = set()
+    post_order: list[Node] = []  # nodes from inputs to outputs
+    first_seen: dict[int, int] = {}  # id(layer) -> when the walk first met it
+
+    def visit(tensor: KerasTensor) -> None:
+        node = tensor.node
+        if id(node) in finished:
+            return
+        first_seen.setdefault(id(node.layer), len(first_seen))
+        if id(tensor) not in input_ids and not isinstance(node.layer, InputLayer):
+            for parent in node.input_tensors:
+                visit(parent)
+        finished.add(id(node))
+        post_order.append(node)
+
+    for tensor in outputs:
+        visit(tensor)
+    in_graph = {id(node) for node in post_order}
+    node_depth: dict[int, int] = {}
+    layer_depth: dict[int, int] = {}
+    layers: dict[int, Any] = {}
+    for node in reversed(post_order):
+        depth = max(node_depth.setdefault(id(node), 0), layer_depth.get(id(node.layer), 0))
+        layer_depth[id(node.layer)] = node_depth[id(node)] = depth
+        layers[id(node.layer)] = node.layer
+        if isinstance(node.layer, InputLayer):
+            continue
+        for parent in node.input_tensors:
+            if id(parent.node) in in_graph:
+                node_depth[id(parent.node)] = max(depth + 1, node_depth.get(id(parent.node), 0))
+    for tensor in inputs:  # inputs no output depends on: depth 0, first of their depth
+        layer = tensor.node.layer
+        if id(layer) not in layer_depth:
+            layer_depth[id(layer)], first_seen[id(layer)], layers[id(layer)] = 0, -1, layer
+    return [layers[key] for key in sorted(layers, key=lambda k: (-layer_depth[k], first_seen[k]))]
+
+
 class Functional(Model):
     """A model defined by `Model(inputs, outputs)` on tensors from `Input`.
 
-    `layers` starts with the input layers, then every layer in call order;
-    a layer called twice (shared) appears once and keeps one set of weights.
+    `layers` lists the layers in Keras's order (by depth from the outputs, the
+    inputs first; see `_keras_layer_order`), so `weights` and `get_weights()`
+    come in Keras's order; a layer called twice (shared) appears once and
+    keeps one set of weights.
     """
 
     def __init__(self, inputs, outputs, name: str | None = None, trainable: bool = True, **kwargs):
@@ -74,10 +122,7 @@ class Functional(Model):
                     f'"{tensor.name}" comes from layer "{tensor.node.layer.name}".'
                 )
         self._nodes = _graph_nodes(self.inputs, self.outputs)
-        seen: list = []
-        for node in self._nodes:
-            if node.layer not in seen:
-                seen.append(node.layer)
+        seen = _keras_layer_order(self.inputs, self.outputs)
         names = [layer.name for layer in seen]
         duplicates = sorted({n for n in names if names.count(n) > 1})
         if duplicates:
@@ -218,12 +263,26 @@ class Functional(Model):
         layers = {c["config"]["name"]: make_layer(c) for c in config["layers"]}
         produced: list[list[KerasTensor]] = []
 
+        def output(ref):
+            node, index = ref["ref"]
+            if not (0 <= node < len(produced) and 0 <= index < len(produced[node])):
+                raise ValueError(
+                    f'Functional model "{config.get("name")}": its config refers to output '
+                    f"{index} of node {node}, but "
+                    + (f"that node has {len(produced[node])} outputs." if 0 <= node <
+                       len(produced) else f"only {len(produced)} nodes precede it."))
+            return produced[node][index]
+
         def resolve(tree):
-            return jax.tree.map(lambda r: produced[r["ref"][0]][r["ref"][1]], tree,
+            return jax.tree.map(output, tree,
                                 is_leaf=lambda x: isinstance(x, dict) and "ref" in x)
 
         for spec in config["nodes"]:
-            layer = layers[spec["layer"]]
+            layer = layers.get(spec["layer"])
+            if layer is None:
+                raise ValueError(f'Functional model "{config.get("name")}": a node of its '
+                                 f"config names the layer {spec['layer']!r}, which is not "
+                                 "among its layers.")
             if isinstance(layer, InputLayer):
                 produced.append([layer.output])
                 continue

@@ -12,7 +12,7 @@ from hoarfrost.engine.trainer import Trainer
 from hoarfrost.layers.layer import Layer, _shape_to_spec
 from hoarfrost.object_registration import builtin_class
 from hoarfrost.saving import saving_lib
-from hoarfrost.saving.serialization import serialize_layer
+from hoarfrost.saving.keras_config import to_keras
 from hoarfrost.saving.serialization_lib import deserialize_keras_object
 from hoarfrost.selectors import select, variable_owners, walk
 from hoarfrost.summary import print_summary
@@ -226,11 +226,13 @@ class Model(Trainer, Layer):
 
     # --- saving ---------------------------------------------------------------
     def save(self, filepath, overwrite: bool = True) -> None:
-        """Save architecture, weights, trainable flags and optimizer state to a `.keras` zip."""
+        """Save architecture, weights, trainable flags and optimizer state to a `.keras` zip
+        that Keras 3 loads too (hoarfrost's flags and slots ride along as extra members)."""
         saving_lib.save_model(self, filepath, overwrite=overwrite)
 
     def save_weights(self, filepath, overwrite: bool = True) -> None:
-        """Save the weights to a `.weights.safetensors` file (safetensors whatever the suffix).
+        """Save the weights: `*.weights.h5` in Keras's HDF5 layout (Keras loads it),
+        `*.weights.safetensors` as hoarfrost's native file.
 
         `load_weights` restores values only, as in Keras; `save()` keeps the
         trainable flags and optimizer too.
@@ -238,8 +240,71 @@ class Model(Trainer, Layer):
         saving_lib.save_weights(self, filepath, overwrite=overwrite)
 
     def load_weights(self, filepath) -> None:
-        """Load weights saved by `save_weights` or `save` (matched in `weights` order)."""
+        """Load weights into this built model, from a file of any kind hoarfrost knows.
+
+        The kind is read from the file's bytes, not its name: a `.keras` zip or a
+        Keras 3 `.weights.h5` (matched by Keras's structural names, e.g.
+        `layers/dense/vars/0`), a legacy Keras 2 HDF5 model or weights file such
+        as Keras's published ImageNet weights (matched by *layer name*; within a
+        layer in Keras's `layer.weights` order, shapes checked), or hoarfrost's
+        `.weights.safetensors` (in `weights` order). Any layer missing from the
+        file, extra in it, or of another shape raises, naming it; nothing is
+        assigned then.
+        """
         saving_lib.load_weights(self, filepath)
+
+    def export(self, filepath, format: str = "tf_saved_model", verbose: bool | None = None,
+               input_signature=None, **kwargs) -> None:
+        """Export the inference call (`training=False`) as an artifact for serving.
+
+        Args:
+            filepath: where to write: one file for `"jax"`, a directory for
+                `"tf_saved_model"`.
+            format: `"jax"`: the call serialized by `jax.export` (StableHLO,
+                batch size symbolic) with the weights, in one file that
+                `hoarfrost.export.load` turns back into a callable with JAX
+                alone. `"tf_saved_model"` (Keras's default): the same function
+                through `jax2tf`, for TensorFlow Serving; needs TensorFlow.
+                Keras's `"onnx"`, `"openvino"`, `"litert"` and `"torch"` are
+                not supported (no maintained converter from JAX).
+            verbose: print the endpoint's signature (default True).
+            input_signature: a list with one spec per positional argument
+                (`hoarfrost.Input(...)`, `jax.ShapeDtypeStruct` or arrays);
+                None sizes are symbolic. Defaults to the model's inputs.
+            **kwargs: `platforms`, the platforms to export for (e.g.
+                `("cpu", "cuda")`; default: JAX's default backend).
+
+        Example:
+            >>> model.export("classifier.hoarfrost-export", format="jax")
+            >>> reloaded = hoarfrost.export.load("classifier.hoarfrost-export")
+            >>> reloaded.serve(images)
+        """
+        unknown = sorted(set(kwargs) - {"platforms"})
+        if unknown:
+            raise TypeError(f"export(): unexpected keyword arguments {unknown}; this export "
+                            "takes `platforms` only.")
+        if format == "jax":
+            from hoarfrost.export import DEFAULT_ENDPOINT_NAME, ExportArchive
+            from hoarfrost.export.export_utils import get_input_signature
+
+            if input_signature is None:
+                input_signature = get_input_signature(self)
+            archive = ExportArchive()
+            archive.track(self)
+            archive.add_endpoint(DEFAULT_ENDPOINT_NAME,
+                                 lambda *args: self(*args, training=False),
+                                 input_signature, platforms=kwargs.get("platforms"))
+            archive.write_out(filepath, verbose=True if verbose is None else verbose)
+        elif format == "tf_saved_model":
+            from hoarfrost.export.saved_model import export_saved_model
+            export_saved_model(self, filepath, verbose, input_signature,
+                               platforms=kwargs.get("platforms"))
+        else:
+            raise ValueError(
+                f"export(): format={format!r} is not supported. Supported formats: 'jax' "
+                "(StableHLO via jax.export) and 'tf_saved_model' (via jax2tf, needs "
+                "TensorFlow); Keras's 'onnx', 'openvino', 'litert' and 'torch' have no "
+                "maintained converter from JAX.")
 
     def get_config(self) -> dict[str, Any]:
         return {"name": self.name, "trainable": self.trainable}
@@ -272,11 +337,12 @@ class Model(Trainer, Layer):
         self.compile(**deserialize_keras_object(config))
 
     def to_json(self, **kwargs) -> str:
-        """The architecture as JSON (no weights), for `models.model_from_json`.
+        """The architecture as JSON (no weights) in Keras 3's dialect, for
+        `models.model_from_json` here or in Keras.
 
         Keyword arguments go to `json.dumps` (e.g. `indent=2`).
         """
-        return json.dumps(serialize_layer(self), **kwargs)
+        return json.dumps(to_keras(self), **kwargs)
 
 
 def functional_init_arguments(args: tuple, kwargs: dict) -> bool:

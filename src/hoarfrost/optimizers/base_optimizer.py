@@ -195,6 +195,15 @@ def _with_common_slots(init: Callable, use_ema: bool, accumulate: bool) -> Calla
     return init_all
 
 
+#: hoarfrost's own optimizer classes by name; each registers itself as it is defined.
+_BUILT_IN: dict[str, type] = {}
+
+
+def built_in_optimizers() -> dict[str, type]:
+    """hoarfrost's optimizer classes by name (those defined so far)."""
+    return dict(_BUILT_IN)
+
+
 class Optimizer:
     """Base class: a per-variable Optax transformation, driven by the learning rate.
 
@@ -228,6 +237,11 @@ class Optimizer:
             Schedules follow the steps, `iterations` counts the updates.
         name: the optimizer's name (default: unique, from the class name).
     """
+
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        if cls.__module__.startswith("hoarfrost.optimizers."):
+            _BUILT_IN[cls.__name__] = cls  # found by name without importing each optimizer
 
     def __init__(self, learning_rate=0.001, weight_decay: float | None = None,
                  clipnorm: float | None = None, clipvalue: float | None = None,
@@ -423,6 +437,12 @@ class Optimizer:
         `{"count": ..., "momentum": ..., "velocity": ...}`."""
         self._build_slots([variable])
         return self._slots[variable]
+
+    def set_slots(self, variable: Variable, slots) -> None:
+        """Replace one variable's slots (checked against `slot_spec`); what assigning a
+        slot's Variable in `optimizer.variables` does."""
+        self._check_slots(variable, slots, "set_slots()")
+        self._slots[variable] = slots
 
     def has_slots(self, variable: Variable) -> bool:
         """Whether `variable` has slots (it trained, or they were built or loaded)."""
@@ -623,7 +643,9 @@ class Optimizer:
             self._views[variable] = views
         return views
 
-    def _keras_slot_groups(self) -> list[tuple[str, ...]]:
+    def keras_slot_groups(self) -> list[tuple[str, ...]]:
+        """Keras's groups of slot names, in the order of Keras's `variables`: each group
+        laid out variable by variable (`add_optimizer_variables`)."""
         groups = [(AVERAGE,)] if self.use_ema else []
         if self.gradient_accumulation_steps:
             groups.append((ACCUMULATOR,))
@@ -651,7 +673,7 @@ class Optimizer:
                                     + list(self._slots)))
         views = {v: self._slot_views(v) for v in owners}
         out, placed = [], set()
-        for group in self._keras_slot_groups():
+        for group in self.keras_slot_groups():
             for variable in owners:
                 for name in group:
                     for view in views[variable]:

@@ -5,39 +5,22 @@ from __future__ import annotations
 
 import inspect
 
-from hoarfrost.optimizers.adadelta import Adadelta
-from hoarfrost.optimizers.adafactor import Adafactor
-from hoarfrost.optimizers.adagrad import Adagrad
-from hoarfrost.optimizers.adam import Adam
-from hoarfrost.optimizers.adamax import Adamax
-from hoarfrost.optimizers.adamw import AdamW
-from hoarfrost.optimizers.base_optimizer import Optimizer
-from hoarfrost.optimizers.ftrl import Ftrl
-from hoarfrost.optimizers.lamb import Lamb
-from hoarfrost.optimizers.lion import Lion
-from hoarfrost.optimizers.loss_scale_optimizer import LossScaleOptimizer
-from hoarfrost.optimizers.nadam import Nadam
-from hoarfrost.optimizers.rmsprop import RMSprop
-from hoarfrost.optimizers.sgd import SGD
-
-_CLASSES = {c.__name__: c for c in (SGD, Adam, AdamW, RMSprop, Adagrad, Nadam, Adamax,
-                                    Adadelta, Ftrl, Lion, Lamb, Adafactor,
-                                    LossScaleOptimizer)}
+from hoarfrost.object_registration import get_registered_object
+from hoarfrost.optimizers.base_optimizer import Optimizer, built_in_optimizers
 
 
 def _class_named(name: str, registered: str | None = None, custom_objects=None):
     """A built-in class by name (any case), or a registered / custom one."""
-    from hoarfrost.saving.serialization import get_registered_object
     found = (get_registered_object(name, custom_objects)
              or (registered and get_registered_object(registered, custom_objects))
-             or {k.lower(): v for k, v in _CLASSES.items()}.get(name.lower()))
+             or {k.lower(): v for k, v in built_in_optimizers().items()}.get(name.lower()))
     return found if isinstance(found, type) and issubclass(found, Optimizer) else None
 
 
 def _unknown(identifier) -> ValueError:
     return ValueError(
         f"Unknown optimizer {identifier!r}. Expected an Optimizer or one of (any case): "
-        f"{', '.join(sorted(_CLASSES))}."
+        f"{', '.join(sorted(built_in_optimizers()))}."
     )
 
 
@@ -63,7 +46,7 @@ def serialize(optimizer: Optimizer) -> dict | None:
     registered optimizer; None for an unregistered custom class (it could not be
     rebuilt from its config)."""
     registered = getattr(type(optimizer), "_registered_name", None)
-    if type(optimizer) not in _CLASSES.values() and registered is None:
+    if type(optimizer) not in built_in_optimizers().values() and registered is None:
         return None
     return {"module": "hoarfrost.optimizers", "class_name": type(optimizer).__name__,
             "config": optimizer.get_config(), "registered_name": registered}

@@ -46,18 +46,17 @@ class SlotVariable(OptimizerVariable):
 
     @property
     def _value(self):
-        slots = self._optimizer._slots.get(self._variable)
-        if slots is None:
+        if not self._optimizer.has_slots(self._variable):
             raise ValueError(f"Optimizer variable '{self.path}': variable "
                              f"'{self._variable.path}' has no slots (they were reset or "
                              "restored without them).")
-        return jax.tree.leaves(slots)[self._index]
+        return jax.tree.leaves(self._optimizer.slots_for(self._variable))[self._index]
 
     @_value.setter
     def _value(self, value) -> None:
-        leaves, treedef = jax.tree.flatten(self._optimizer._slots[self._variable])
+        leaves, treedef = jax.tree.flatten(self._optimizer.slots_for(self._variable))
         leaves[self._index] = value
-        self._optimizer._slots[self._variable] = jax.tree.unflatten(treedef, leaves)
+        self._optimizer.set_slots(self._variable, jax.tree.unflatten(treedef, leaves))
 
 
 class DerivedCount(OptimizerVariable):

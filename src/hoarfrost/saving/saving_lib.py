@@ -1,11 +1,16 @@
-"""The `.keras` format: one zip, written atomically.
+"""Saving and loading models and weights: dispatch by file content, atomic writes.
 
-It holds `config.json` (architecture, compile settings), `model.safetensors`
-(weights in `model.weights` order) and `state.json` (every layer's and
-variable's trainable flag, the optimizer's config and which variables own
-which slots), plus `optimizer.safetensors` (the slots and step count). A
-loaded model therefore continues training exactly where it stopped, frozen
-exactly as it was.
+`save_model` writes a Keras 3 `.keras` zip with hoarfrost's extras
+(`keras_archive.py`); `load_model` and `load_weights` tell the formats apart
+by their bytes (`keras_archive.detect`): hoarfrost's and Keras 3's `.keras`
+zips, Keras's `.weights.h5`, legacy Keras 2 HDF5 models and weights, and
+hoarfrost's `.weights.safetensors`.
+
+This module also reads hoarfrost's first format (format 1, before Keras
+compatibility): a zip of `config.json`, `model.safetensors` (weights in the
+then `model.weights` order), `state.json` (trainable flags, optimizer config,
+slot owners) and `optimizer.safetensors`. A loaded model continues training
+exactly where it stopped, frozen exactly as it was.
 """
 
 from __future__ import annotations
@@ -13,35 +18,32 @@ from __future__ import annotations
 import json
 import os
 import tempfile
-import warnings
 import zipfile
 from pathlib import Path
 
 import numpy as np
-from safetensors import safe_open
-from safetensors.numpy import load as st_load
-from safetensors.numpy import save as st_save
 
-from hoarfrost import losses, metrics, optimizers
 from hoarfrost.host import is_writer
-from hoarfrost.naming import to_snake_case
-from hoarfrost.saving import hooks, training_state
-from hoarfrost.saving.serialization import deserialize_layer, get_registered_object
+from hoarfrost.saving import archive as archives
+from hoarfrost.saving import (compile_settings, keras_archive, temp_files, tensor_file,
+                              training_state, validation)
+from hoarfrost.saving.serialization import deserialize_layer
 
 FORMAT = "hoarfrost.keras"
 FORMAT_VERSION = 1
-OWN_VARIABLES = "own_variables.safetensors"  # what overridden save_own_variables stored
 
 
 def atomic_write(filepath, write) -> None:
     """Write through a temp file in the same directory, then rename over the target.
 
     `write(handle)` writes the content; a failure at any point leaves the
-    previous file as it was.
+    previous file as it was. The temp file's name marks its writer, so that the next
+    write to the same target removes what a killed one left (see `temp_files`).
     """
     path = Path(filepath)
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    temp_files.remove_stale(path)
+    fd, tmp = tempfile.mkstemp(prefix=temp_files.prefix(path), suffix=".tmp", dir=path.parent)
     try:
         with os.fdopen(fd, "wb") as handle:
             write(handle)
@@ -70,18 +72,14 @@ def _check_overwrite(filepath, overwrite: bool) -> None:
         raise FileExistsError(f"{filepath} exists and overwrite=False.")
 
 
-def _weights_blob(model) -> bytes:
-    tensors = {f"{i:05d}": _contiguous(v.numpy()) for i, v in enumerate(model.weights)}
-    return st_save(tensors, metadata={"format": FORMAT})
-
-
 def _contiguous(value: np.ndarray) -> np.ndarray:
     """C-contiguous, keeping the shape (np.ascontiguousarray makes a scalar 1-D)."""
     return np.ascontiguousarray(value).reshape(value.shape)
 
 
 def save_model(model, filepath, overwrite: bool = True) -> None:
-    """Save a model to a `.keras` zip (atomic: a failed save keeps the old file).
+    """Save a model to a `.keras` zip Keras 3 also loads (atomic: a failed save keeps the
+    old file).
 
     Over several processes every process calls it (values may be gathered)
     and process 0 alone writes, as in Keras.
@@ -93,167 +91,35 @@ def save_model(model, filepath, overwrite: bool = True) -> None:
             "save_weights() for a weights-only file."
         )
     _check_overwrite(filepath, overwrite)
-    try:
-        config = json.dumps({
-            "class_name": type(model).__name__,
-            "registered_name": getattr(type(model), "_registered_name", None),
-            "config": model.get_config(),
-            "build_config": _build_config(model),
-            "compile_config": (_custom_compile_config(model)
-                               if hooks.has_custom_compile_hooks(model)
-                               else _compile_config(model)),
-        })
-    except TypeError as exc:
-        raise TypeError(
-            f"save(): model \"{model.name}\" has a config that is not JSON-serializable ({exc}). "
-            "Custom layers must return plain values from get_config()."
-        ) from exc
-    opt_state, opt_tensors = training_state.optimizer_record(model)
-    opt_blob = None if opt_tensors is None else st_save(opt_tensors)
-    state = {"format": FORMAT, "version": FORMAT_VERSION, **training_state.trainability(model),
-             "optimizer": opt_state}
-    weights = _weights_blob(model)
-    objects = _hook_objects(model)
-    own = {f"{path}/{key}": _contiguous(value) for path, obj in objects.items()
-           if hooks.overrides(obj, "save_own_variables")
-           for key, value in hooks.own_variables(obj).items()}
-    own_blob = st_save(own) if own else None
-    assets = hooks.saved_assets(objects)
+    members = keras_archive.keras_zip_members(model)
 
     def write(handle):
         with zipfile.ZipFile(handle, "w", compression=zipfile.ZIP_STORED) as archive:
-            archive.writestr("metadata.json", json.dumps({"format": FORMAT,
-                                                          "version": FORMAT_VERSION}))
-            archive.writestr("config.json", config)
-            archive.writestr("state.json", json.dumps(state))
-            archive.writestr("model.safetensors", weights)
-            if opt_blob is not None:
-                archive.writestr("optimizer.safetensors", opt_blob)
-            if own_blob is not None:
-                archive.writestr(OWN_VARIABLES, own_blob)
-            for name, blob in assets.items():
+            for name, blob in members.items():
                 archive.writestr(name, blob)
 
     if is_writer():  # every process gathered the values above; process 0 alone writes
         atomic_write(filepath, write)
 
 
-def _build_config(model) -> dict:
-    """The model's build config: its own `get_build_config()` when its class defines
-    one (Keras saves that), else the input shape it was built with."""
-    if hooks.overrides(model, "get_build_config"):
-        return _jsonable(model.get_build_config())
-    return {"input_shape": _jsonable(model._build_shapes_dict)}
-
-
-def _custom_compile_config(model) -> dict | None:
-    """A model whose class defines `get_compile_config` / `compile_from_config`: its
-    own compile config (serialized as Keras does), marked for `compile_from_config`."""
-    config = hooks.compile_config(model)
-    return None if config is None else {"custom": True, "config": config}
-
-
-def _hook_objects(model) -> dict:
-    """Every layer (the model as ""), by a path as Keras names them in its files:
-    `layers/<class>[_n]` in a model's `layers`, nested the same way."""
-    objects: dict = {"": model}
-
-    def walk(layer, path: str) -> None:
-        used: dict[str, int] = {}
-        for child in layer._layers:
-            if any(child is o for o in objects.values()):
-                continue
-            base = to_snake_case(type(child).__name__)
-            used[base] = used.get(base, -1) + 1
-            child_path = f"{path}/layers/{base}" if path else f"layers/{base}"
-            child_path += f"_{used[base]}" if used[base] else ""
-            objects[child_path] = child
-            walk(child, child_path)
-
-    walk(model, "")
-    return objects
-
-
-def _jsonable(tree):
-    if isinstance(tree, tuple):
-        return [_jsonable(t) for t in tree]
-    if isinstance(tree, list):
-        return [_jsonable(t) for t in tree]
-    return tree
-
-
-def _compile_config(model) -> dict | None:
-    if not getattr(model, "compiled", False):
-        return None
-    def one_loss(loss, obj):
-        if loss is None or isinstance(loss, str):
-            return loss
-        return losses.serialize(obj) or _custom(loss)
-
-    loss, objects = model.loss, model._loss_obj
-    if isinstance(loss, dict) and isinstance(objects, dict):  # one loss per output
-        loss = {k: one_loss(v, objects[k]) for k, v in loss.items()}
-    elif isinstance(loss, (list, tuple)):
-        loss = [one_loss(v, o) for v, o in zip(loss, objects)]
-    else:
-        loss = one_loss(loss, objects)
-    config = model._compile_config
-    return {"loss": loss, "metrics": _map_entries(config.metrics, _metric_identifier) or [],
-            "weighted_metrics": _map_entries(config.weighted_metrics, _metric_identifier),
-            "loss_weights": _jsonable(config.loss_weights),
-            "steps_per_execution": model.steps_per_execution,
-            "has_optimizer": optimizers.serialize(model.optimizer) is not None}
-
-
-def _map_entries(tree, fn):
-    """`fn` on each identifier of a compile argument, keeping its lists and dicts."""
-    if tree is None:
-        return None
-    if isinstance(tree, dict) and "class_name" not in tree and "custom" not in tree:
-        return {k: _map_entries(v, fn) for k, v in tree.items()}
-    if isinstance(tree, (list, tuple)):
-        return [_map_entries(v, fn) for v in tree]
-    return fn(tree)
-
-
-def _metric_identifier(metric):
-    """A metric as JSON: a name, a built-in's config, or `_custom(metric)`."""
-    found = metrics.identifier_of(metric)
-    return _custom(metric) if found is None else found
-
-
-def _custom(obj) -> dict:
-    """`{"custom": name[, "config"]}`: found again at load in `custom_objects` or the registry."""
-    named = obj if hasattr(obj, "__name__") else type(obj)
-    custom = {"custom": getattr(named, "_registered_name", None) or named.__name__}
-    if named is type(obj) and hasattr(obj, "get_config"):
-        try:
-            custom["config"] = json.loads(json.dumps(obj.get_config()))
-        except (TypeError, ValueError):
-            pass
-    return custom
+_MEMBERS = ("metadata.json", "config.json", "state.json", "model.safetensors")
+_OPTIONAL_MEMBERS = ("optimizer.safetensors",)
 
 
 def _open_archive(filepath) -> zipfile.ZipFile:
+    """The checked zip (sizes, ratios: `archive.open_archive`) of a hoarfrost `.keras`
+    file, holding exactly this format's members."""
     filepath = os.fspath(filepath)
-    if not os.path.exists(filepath):
-        raise FileNotFoundError(f"No file at {filepath!r}.")
+    archive = archives.open_archive(filepath)
     try:
-        archive = zipfile.ZipFile(filepath)
-        names = set(archive.namelist())
-    except zipfile.BadZipFile as exc:
-        raise ValueError(
-            f"{filepath!r} is not a valid .keras file: it is not a complete zip archive "
-            f"({exc}); it may be truncated or of another format."
-        ) from exc
-    try:
-        if "metadata.json" in names:
+        if "metadata.json" in archive.namelist():
             _check_metadata(_read(archive, "metadata.json", filepath), filepath)
-        missing = {"metadata.json", "config.json", "state.json", "model.safetensors"} - names
+        missing = set(_MEMBERS) - set(archive.namelist())
         if missing:
             raise ValueError(
                 f"{filepath!r} is not a hoarfrost .keras file: it lacks {sorted(missing)}."
             )
+        archives.check_members(archive, _MEMBERS, _OPTIONAL_MEMBERS)
     except BaseException:
         archive.close()
         raise
@@ -279,60 +145,74 @@ def _check_metadata(blob: bytes, filepath) -> None:
 
 
 def _read(archive: zipfile.ZipFile, name: str, filepath) -> bytes:
-    try:
-        return archive.read(name)
-    except (zipfile.BadZipFile, OSError, EOFError) as exc:
-        raise ValueError(f"{filepath!r} is corrupted: can not read {name} ({exc}).") from exc
+    """A small member's bytes (JSON), within `archive.MAX_JSON_BYTES`."""
+    return archives.read_member(archive, name, max_bytes=archives.MAX_JSON_BYTES)
 
 
-def load_model(filepath, custom_objects: dict | None = None, compile: bool = True):
-    """Load a model saved by `model.save()`: architecture, weights, flags, optimizer.
+def _read_tensors(archive: zipfile.ZipFile, name: str) -> dict:
+    """A safetensors member's tensors, streamed and checked (sizes, checksums)."""
+    with archives.open_member(archive, name) as stream:
+        return tensor_file.read(stream, archives.member_size(archive, name),
+                                archives.member_label(archive, name))[0]
 
-    Custom layers, losses and metrics that are not registered are looked up
-    by class or function name in `custom_objects`.
+
+def load_model(filepath, custom_objects: dict | None = None, compile: bool = True,
+               safe_mode: bool = True):
+    """Load a model: architecture, weights, flags and (with `compile`) the optimizer.
+
+    Reads hoarfrost's `.keras` files (both formats), Keras 3's `.keras` files
+    and legacy Keras 2 HDF5 models, told apart by content. Custom layers,
+    losses and metrics that are not registered are looked up by class or
+    function name in `custom_objects`. The whole file is read and checked
+    (structure, counts, shapes, checksums) before anything is built.
+
+    Args:
+        filepath: a `.keras` or legacy `.h5` model file.
+        custom_objects: classes and functions by name, for unregistered ones.
+        compile: restore the compile settings and optimizer state.
+        safe_mode: refuse Python bytecode in the file (as Keras, by default);
+            False only for files from a trusted source. See
+            `hoarfrost.saving.safe_mode`.
     """
     filepath = os.fspath(filepath)
+    kind = keras_archive.detect(filepath)
+    if kind == keras_archive.KERAS_ZIP:
+        return keras_archive.load_keras_zip(filepath, custom_objects, compile, safe_mode)
+    if kind == keras_archive.LEGACY_MODEL:
+        return keras_archive.load_legacy_h5(filepath, custom_objects, compile, safe_mode)
+    if kind != keras_archive.HOARFROST_V1:
+        raise ValueError(f"{filepath!r} is {kind}, which holds weights but no model; build "
+                         "the model and call model.load_weights() on it.")
+    return _load_v1(filepath, custom_objects, compile, safe_mode)
+
+
+def _load_v1(filepath, custom_objects, compile, safe_mode):
     with _open_archive(filepath) as archive:
         config = _read_json(archive, "config.json", filepath)
         state = _read_json(archive, "state.json", filepath)
-        if not ("class_name" in config and isinstance(state.get("variables"), list)
-                and isinstance(state.get("layers"), list)):
-            raise ValueError(f"{filepath!r} is corrupted: config.json or state.json lacks "
-                             "the model's description.")
-        weights = _load_tensors(_read(archive, "model.safetensors", filepath), filepath)
-        opt_blob = (_read(archive, "optimizer.safetensors", filepath)
-                    if "optimizer.safetensors" in archive.namelist() else None)
-        names = archive.namelist()
-        own = (_load_tensors(_read(archive, OWN_VARIABLES, filepath), filepath)
-               if OWN_VARIABLES in names else {})
-        assets = {name: _read(archive, name, filepath) for name in names
-                  if name.startswith(hooks.ASSETS + "/") and not name.endswith("/")}
-    model = deserialize_layer(config, custom_objects)
-    build_config = config.get("build_config") or {}
-    if not model.built and hooks.overrides(model, "build_from_config") and build_config:
-        model.build_from_config(build_config)
-        model.built = True
-    elif not model.built and build_config.get("input_shape") is not None:
-        model.build(_to_tuples(build_config["input_shape"]))
+        validation.check_model_config(config, archives.member_label(filepath, "config.json"))
+        validation.check_state(state, archives.member_label(filepath, "state.json"))
+        weights = _read_tensors(archive, "model.safetensors")
+        validation.check_weight_tensors(weights, state["variables"],
+                                        archives.member_label(filepath, "model.safetensors"))
+        opt_tensors = None
+        if "optimizer.safetensors" in archive.namelist():
+            opt_tensors = _read_tensors(archive, "optimizer.safetensors")
+            validation.check_optimizer_tensors(
+                opt_tensors, (state.get("optimizer") or {}).get("slots", []),
+                archives.member_label(filepath, "optimizer.safetensors"))
+    try:
+        model = deserialize_layer(config, custom_objects, safe_mode=safe_mode)
+    except ValueError as exc:  # found while building (an unknown class, a missing output)
+        raise ValueError(f"{archives.member_label(filepath, 'config.json')}: {exc}") from exc
+    input_shape = (config.get("build_config") or {}).get("input_shape")
+    if not model.built and input_shape is not None:
+        model.build(compile_settings.to_tuples(input_shape))
     compile_config = config.get("compile_config")
-    if compile and isinstance(compile_config, dict) and compile_config.get("custom"):
-        model.compile_from_config(compile_config["config"])  # the model's own hook
-        if not training_state.optimizer_matches(model, state):
-            state = {**state, "optimizer": None}
-    elif compile and compile_config:
-        _restore_compile(model, compile_config, state.get("optimizer"), filepath, custom_objects)
-    opt_tensors = None
-    if opt_blob is not None and getattr(model, "optimizer", None) is not None \
-            and state.get("optimizer") is not None:
-        opt_tensors = _load_tensors(opt_blob, filepath)
-    training_state.restore(model, state, weights, opt_tensors, filepath)
-    objects = _hook_objects(model)
-    for path, obj in objects.items():  # Keras's order: variables, then assets
-        if hooks.overrides(obj, "load_own_variables"):
-            prefix = f"{path}/"
-            obj.load_own_variables({key[len(prefix):]: value for key, value in own.items()
-                                    if key.startswith(prefix)})
-    hooks.load_assets(objects, assets, repr(filepath))
+    if compile and compile_config:
+        compile_settings.restore_compile(model, compile_config, state.get("optimizer"), filepath,
+                                         custom_objects)
+    training_state.restore(model, state, weights, opt_tensors if compile else None, filepath)
     return model
 
 
@@ -345,141 +225,127 @@ def load_training_state(model, filepath) -> None:
     model changes only once nothing can fail.
     """
     filepath = os.fspath(filepath)
-    with _open_archive(filepath) as archive:
+    if keras_archive.detect(filepath) == keras_archive.KERAS_ZIP:  # what save() writes now
+        keras_archive.restore_training_state(model, filepath)
+        return
+    with _open_archive(filepath) as archive:  # format 1: read and checked whole first
         state = _read_json(archive, "state.json", filepath)
-        weights = _load_tensors(_read(archive, "model.safetensors", filepath), filepath)
-        opt_tensors = (_load_tensors(_read(archive, "optimizer.safetensors", filepath), filepath)
-                       if "optimizer.safetensors" in archive.namelist() else None)
+        validation.check_state(state, archives.member_label(filepath, "state.json"))
+        weights = _read_tensors(archive, "model.safetensors")
+        opt_tensors = None
+        if "optimizer.safetensors" in archive.namelist():
+            opt_tensors = _read_tensors(archive, "optimizer.safetensors")
+            validation.check_optimizer_tensors(
+                opt_tensors, (state.get("optimizer") or {}).get("slots", []),
+                archives.member_label(filepath, "optimizer.safetensors"))
     training_state.restore(model, state, weights, opt_tensors, filepath,
                            warn_without_optimizer=True)
 
 
 def _read_json(archive: zipfile.ZipFile, name: str, filepath) -> dict:
-    blob = _read(archive, name, filepath)
-    try:
-        value = json.loads(blob)
-    except ValueError as exc:  # JSONDecodeError, UnicodeDecodeError
-        raise ValueError(f"{filepath!r} is corrupted: {name} is not valid JSON ({exc}).") from exc
+    value = validation.loads_json(_read(archive, name, filepath),
+                                  archives.member_label(filepath, name))
     if not isinstance(value, dict):
         raise ValueError(f"{filepath!r} is corrupted: {name} holds a {type(value).__name__}, "
                          "expected a JSON object.")
     return value
 
 
-def _to_tuples(shape):
-    if isinstance(shape, list) and shape and isinstance(shape[0], list):
-        return [tuple(s) for s in shape]
-    return tuple(shape)
+def _in_saved_order(variables: list, records: list) -> list:
+    """`variables` in the order of a weights file that names the same (unique) paths in
+    another order: a functional model's file written before its layers took Keras's order
+    (by depth; before, in call order). Otherwise as they are (matched by position, as
+    Keras matches weights lists)."""
+    saved, paths = [r["path"] for r in records], [v.path for v in variables]
+    if saved == paths or len(set(paths)) != len(paths) or sorted(saved) != sorted(paths):
+        return variables
+    by_path = {v.path: v for v in variables}
+    return [by_path[path] for path in saved]
 
 
-def _load_tensors(blob: bytes, filepath) -> dict:
-    try:
-        return st_load(blob)
-    except Exception as exc:
-        raise ValueError(f"{filepath!r} is corrupted: can not read its weights ({exc}).") from exc
-
-
-def _restore_compile(model, compile_config: dict, opt_state, filepath, custom_objects) -> None:
-    if compile_config.get("loss") is None:
-        return
-    if opt_state is None:
-        _warn(filepath, "its optimizer is not one of hoarfrost's built-in optimizers, so it "
-              "was not saved; the model is loaded uncompiled. Call compile() to train it.")
-        return
-    missing: list = []
-
-    def resolve(identifier):
-        found = _resolve_custom(identifier, custom_objects)
-        if found is None and identifier is not None:
-            missing.append(identifier["custom"])
-        return found
-
-    loss = _map_entries(compile_config["loss"], resolve)
-    if missing:
-        name = missing[0]
-        _warn(filepath, f"its loss '{name}' is not registered; the model is loaded "
-              f"uncompiled. Pass custom_objects={{'{name}': {name}}} to load_model().")
-        return
-    metrics, weighted = (_map_entries(compile_config.get(key), resolve)
-                         for key in ("metrics", "weighted_metrics"))
-    for name in missing:  # an unknown metric is left out (None: no metric there)
-        _warn(filepath, f"its metric '{name}' is not registered and is left out. Pass "
-              f"custom_objects={{'{name}': {name}}} to load_model().")
-    optimizer = optimizers.get(opt_state["optimizer"])
-    multipliers = {training_state.pattern_from_json(kind, pattern, flags): factor
-                   for kind, pattern, flags, factor in opt_state.get("lr_multipliers", [])}
-    model.compile(optimizer=optimizer, loss=loss, metrics=metrics or None,
-                  weighted_metrics=weighted or None,
-                  loss_weights=compile_config.get("loss_weights"),
-                  steps_per_execution=compile_config.get("steps_per_execution", "auto"),
-                  lr_multipliers=multipliers)
-    if opt_state.get("schedule"):
-        _warn(filepath, "its optimizer's learning rate was a schedule (a Python function, "
-              f"which can not be saved); it continues at the constant rate "
-              f"{float(optimizer.learning_rate):g} it had reached. Set "
-              "`model.optimizer.learning_rate = schedule` to restore the schedule.")
-
-
-def _resolve_custom(identifier, custom_objects):
-    """A saved loss/metric identifier, with `{"custom": name}` looked up; None if unknown."""
-    if not (isinstance(identifier, dict) and "custom" in identifier):
-        return identifier
-    found = get_registered_object(identifier["custom"], custom_objects)
-    if isinstance(found, type):
-        config = identifier.get("config")
-        return found.from_config(config) if config is not None else found()
-    return found
-
-
-def _warn(filepath, message: str) -> None:
-    warnings.warn(f"load_model({filepath!r}): {message}", stacklevel=4)  # the caller's line
+def _shapes(shapes, limit: int = 8) -> str:
+    text = ", ".join(str(list(s)) for s in shapes[:limit])
+    return f"[{text}{', ...' if len(shapes) > limit else ''}]"
 
 
 def save_weights(model, filepath, overwrite: bool = True) -> None:
-    """Save weights and trainable flags to a `.weights.safetensors` file (atomic).
+    """Save the weights (atomic): `*.weights.h5` as Keras's HDF5 layout, any other
+    `*.safetensors` name as hoarfrost's safetensors file (with trainable flags).
 
     Over several processes every process calls it and process 0 alone writes.
     """
     filepath = os.fspath(filepath)
     if not (filepath.endswith(".safetensors") or filepath.endswith(".weights.h5")):
         raise ValueError(
-            f"save_weights(): the filepath must end in .weights.safetensors (or .weights.h5), "
-            f"got {filepath!r}."
+            f"save_weights(): the filepath must end in .weights.h5 (Keras's HDF5 layout) or "
+            f".weights.safetensors, got {filepath!r}."
         )
     _check_overwrite(filepath, overwrite)
-    tensors = {f"{i:05d}": _contiguous(v.numpy()) for i, v in enumerate(model.weights)}
-    blob = st_save(tensors, metadata={"format": FORMAT,
-                                      "state": json.dumps(training_state.trainability(model))})
+    if not model.built:
+        raise ValueError(f'save_weights(): model "{model.name}" is not built, so it has no '
+                         "weights yet. Build it first (give an input shape, or call it).")
+    if filepath.endswith(".weights.h5"):  # with the optimizer's variables, as Keras
+        from hoarfrost.saving import h5_format
+        blob = h5_format.weights_blob(model, keras_archive.optimizer_groups(model))
+    else:
+        tensors = {f"{i:05d}": _contiguous(v.numpy()) for i, v in enumerate(model.weights)}
+        state = json.dumps(training_state.trainability(model))
+        blob = tensor_file.dumps(tensors, metadata={"format": FORMAT, "state": state})
     if is_writer():  # every process gathered the values above; process 0 alone writes
         atomic_write(filepath, lambda handle: handle.write(blob))
 
 
 def load_weights(model, filepath) -> None:
-    """Load weights from `save_weights` (or a `.keras` file) into a built model."""
+    """Load weights into a built model, from any of the files `detect` knows.
+
+    Keras files are matched by structure (`.keras`, `.weights.h5`) or by layer
+    name (legacy HDF5, e.g. Keras's published ImageNet weights); hoarfrost's
+    safetensors files in `weights` order. Values only, as in Keras.
+    """
     filepath = os.fspath(filepath)
-    if filepath.endswith(".keras"):
-        with _open_archive(filepath) as archive:
-            state = _read_json(archive, "state.json", filepath)
-            tensors = _load_tensors(_read(archive, "model.safetensors", filepath), filepath)
-    else:
-        if not os.path.exists(filepath):
-            raise FileNotFoundError(f"No file at {filepath!r}.")
-        with open(filepath, "rb") as handle:
-            blob = handle.read()
-        if blob.startswith(b"\x89HDF"):
-            raise ValueError(
-                f"{filepath!r} is an HDF5 file (from Keras?); hoarfrost reads weight files "
-                "written by its own save_weights() (safetensors, whatever the suffix)."
-            )
-        tensors = _load_tensors(blob, filepath)
-        with safe_open(filepath, framework="numpy") as handle:
-            meta = handle.metadata() or {}
-        if meta.get("format") != FORMAT or "state" not in meta:
-            raise ValueError(f"{filepath!r} was not written by hoarfrost's save_weights().")
-        state = json.loads(meta["state"])
+    kind = keras_archive.detect(filepath)
     if not model.built:
         raise ValueError(
             f'load_weights(): model "{model.name}" is not built, so it has no weights to '
             "load into. Build it first (give an input shape, or call it on data)."
         )
-    training_state.assign_weights(model, tensors, state["variables"], filepath)
+    if kind in (keras_archive.KERAS_ZIP, keras_archive.KERAS_WEIGHTS):
+        keras_archive.load_keras_weights(model, filepath)
+        return
+    if kind in (keras_archive.LEGACY_MODEL, keras_archive.LEGACY_WEIGHTS):
+        keras_archive.load_legacy_weights(model, filepath)
+        return
+    if kind == keras_archive.HOARFROST_V1:
+        with _open_archive(filepath) as archive:
+            state = _read_json(archive, "state.json", filepath)
+            validation.check_state(state, archives.member_label(filepath, "state.json"))
+            tensors = _read_tensors(archive, "model.safetensors")
+        training_state.assign_weights(model, tensors, state["variables"], filepath)
+        return
+    tensors, meta = tensor_file.read_file(filepath)
+    if meta.get("format") != FORMAT or "state" not in meta:
+        raise ValueError(f"{filepath!r} was not written by hoarfrost's save_weights().")
+    where = f"{filepath!r} (its metadata)"
+    state = validation.loads_json(meta["state"], where)
+    validation.check_state(state, where)
+    records = state["variables"]
+    validation.check_weight_tensors(tensors, records, repr(filepath))
+    variables = _in_saved_order(model.weights, records)
+    if len(records) != len(variables):
+        raise ValueError(
+            f"{filepath!r} holds {len(records)} weights with shapes "
+            f"{_shapes([r['shape'] for r in records])}, but model \"{model.name}\" has "
+            f"{len(variables)} with shapes {_shapes([v.shape for v in variables])}."
+        )
+    values = []
+    for i, (variable, record) in enumerate(zip(variables, records)):
+        value = tensors[f"{i:05d}"]
+        if list(value.shape) != list(variable.shape):
+            raise ValueError(
+                f"{filepath!r}: weight {i} ({record['path']}) has shape "
+                f"{list(value.shape)}, but the model's variable "
+                f"{variable.path} has shape {list(variable.shape)}."
+            )
+        values.append(value)
+    for variable, value in zip(variables, values):
+        variable.assign(value)

@@ -59,8 +59,23 @@ class _RebuildError(TypeError):
     """A layer's `from_config` failed on its saved config."""
 
 
-def deserialize_layer(config: dict[str, Any], custom_objects: dict | None = None):
-    """Rebuild a layer from `serialize_layer` output."""
+def deserialize_layer(config: dict[str, Any], custom_objects: dict | None = None,
+                      safe_mode: bool = True):
+    """Rebuild a layer from `serialize_layer` output.
+
+    Args:
+        config: `{class_name, registered_name, config}`.
+        custom_objects: classes and functions by name, for unregistered ones.
+        safe_mode: refuse Python bytecode in the config (Keras's default); an
+            ambient setting (`SafeModeScope`, `enable_unsafe_deserialization()`)
+            wins, as in Keras.
+    """
+    from hoarfrost.saving.safe_mode import SafeModeScope, resolve_safe_mode
+    with SafeModeScope(resolve_safe_mode(safe_mode)):
+        return _deserialize_layer(config, custom_objects)
+
+
+def _deserialize_layer(config: dict[str, Any], custom_objects: dict | None):
     class_name = config["class_name"]
     registered = config.get("registered_name")
     cls = (get_registered_object(class_name, custom_objects)

@@ -1,7 +1,9 @@
-"""A model's training state in a `.keras` file: trainable flags, weights, optimizer state.
+"""A model's training state in hoarfrost's first `.keras` format (format 1): trainable
+flags, weights, optimizer state.
 
-`trainability` and `optimizer_record` give what `save_model` writes;
-`restore` is the one reader, used by `load_model` and by `BackupAndRestore`:
+`trainability` and `optimizer_config` give what hoarfrost's files record
+besides the weights; `restore` is the one reader of format 1, used by
+`load_model` and by `BackupAndRestore`:
 it checks everything a file holds against the model, then changes the model
 (weights, flags, optimizer slots and step count) only once nothing can fail.
 
@@ -17,18 +19,40 @@ import warnings
 
 import jax
 import jax.numpy as jnp
-import numpy as np
 
 from hoarfrost import optimizers
-from hoarfrost.host import to_host
 from hoarfrost.optimizers import OptimizerState
-from hoarfrost.selectors import walk
+from hoarfrost.saving import validation
+from hoarfrost.saving.archive import member_label
 
 
 # --- what is written -----------------------------------------------------------------------
 def layers_in_order(model) -> list:
-    """The model and every layer under it, outermost first (the order flags are saved in)."""
-    return [layer for layer, _ in walk(model)]
+    """The model and every layer under it, outermost first, a functional model's layers in
+    call order (the order format 1 saved flags in)."""
+    out = []
+
+    def visit(layer) -> None:
+        out.append(layer)
+        nodes = getattr(layer, "_nodes", None)
+        children = (list(dict.fromkeys(node.layer for node in nodes)) if nodes is not None
+                    else layer._layers)
+        for child in children:
+            visit(child)
+
+    visit(model)
+    return out
+
+
+def v1_weights(model) -> list:
+    """`model.weights` in format 1's order (functional layers in call order)."""
+    seen, out = set(), []
+    for layer in layers_in_order(model):
+        for variable in layer._variables:
+            if id(variable) not in seen:
+                seen.add(id(variable))
+                out.append(variable)
+    return out
 
 
 def trainability(model) -> dict:
@@ -40,32 +64,20 @@ def trainability(model) -> dict:
     }
 
 
-def optimizer_record(model) -> tuple[dict, dict] | tuple[None, None]:
-    """(the optimizer's `state.json` record, its tensors), or (None, None) when the
-    model has no built-in optimizer to save."""
-    optimizer = getattr(model, "optimizer", None)
-    if optimizer is None:
-        return None, None
-    config = optimizers.serialize(optimizer)
+def optimizer_config(optimizer) -> dict | None:
+    """A built-in or registered optimizer's config and learning-rate multipliers (None for
+    another, or none): what a saved file needs besides the slots to rebuild it."""
+    config = optimizers.serialize(optimizer) if optimizer is not None else None
     if config is None:
-        return None, None
-    state = optimizer.snapshot(model.weights, copy=False)
-    tensors = {"iterations": np.asarray(to_host(state.iterations))}
-    owners = []
-    for i, slots in enumerate(state.slots):
-        if slots is None:
-            continue
-        owners.append(i)
-        for j, leaf in enumerate(jax.tree.leaves(slots)):
-            tensors[f"{i:05d}/{j}"] = to_host(leaf)
-    record = {"optimizer": config, "slots": owners,
+        return None
+    record = {"optimizer": config, "slots": [],
               "lr_multipliers": [pattern_to_json(p) + [float(f)]
                                  for p, f in optimizer.lr_multipliers.items()]}
     if optimizer.learning_rate_schedule is not None and "learning_rate" not in config["config"]:
         # A schedule is a Python callable: keep its current value, say so at load.
         config["config"]["learning_rate"] = float(optimizer.learning_rate)
         record["schedule"] = True
-    return record, tensors
+    return record
 
 
 def pattern_to_json(pattern) -> list:
@@ -81,9 +93,10 @@ def pattern_from_json(kind, pattern, flags):
 
 # --- what is read ----------------------------------------------------------------------------
 def weight_values(model, tensors: dict, records: list, filepath) -> list:
-    """The saved weights in `model.weights` order, checked against the model's variables."""
-    variables = model.weights
-    if len(variables) != len(records) or len(tensors) != len(records):
+    """The saved weights in `v1_weights` order, checked against the model's variables."""
+    validation.check_weight_tensors(tensors, records, repr(filepath))
+    variables = v1_weights(model)
+    if len(variables) != len(records):
         raise ValueError(
             f"{filepath!r} holds {len(records)} weights with shapes "
             f"{_shapes([r['shape'] for r in records])}, but model \"{model.name}\" has "
@@ -105,7 +118,7 @@ def weight_values(model, tensors: dict, records: list, filepath) -> list:
 def assign_weights(model, tensors: dict, records: list, filepath) -> None:
     """Check every saved weight against the model, then set them all."""
     values = weight_values(model, tensors, records, filepath)
-    for variable, value in zip(model.weights, values):
+    for variable, value in zip(v1_weights(model), values):
         variable.assign(value)
 
 
@@ -118,7 +131,7 @@ def restore_trainability(model, state: dict) -> None:
     """Set each layer's and each variable's own flag as saved (nothing cascades)."""
     for layer, flag in zip(layers_in_order(model), state["layers"]):
         layer.set_trainable(bool(flag), recursive=False)
-    for variable, record in zip(model.weights, state["variables"]):
+    for variable, record in zip(v1_weights(model), state["variables"]):
         if not variable.is_state:
             variable.trainable = bool(record["trainable"])
 
@@ -133,20 +146,20 @@ def optimizer_state(model, optimizer, record: dict, tensors: dict,
             f"{filepath!r} holds the state of a {saved.get('class_name')} optimizer, but "
             f'model "{model.name}" was compiled with {type(optimizer).__name__}.'
         )
-    variables = model.weights
+    variables = v1_weights(model)  # format 1's order
     slots: list = [None] * len(variables)
-    for i in record["slots"]:
+    owners = record["slots"]
+    for i in owners:
         if not (isinstance(i, int) and 0 <= i < len(variables)):
             raise ValueError(f"{filepath!r} holds optimizer slots for weight {i}, but model "
                              f'"{model.name}" has {len(variables)} weights.')
-        variable = variables[i]
-        specs, treedef = jax.tree.flatten(optimizer.slot_spec(variable))
-        loaded = [tensors.get(f"{i:05d}/{j}") for j in range(len(specs))]
-        if any(t is None or tuple(t.shape) != spec.shape for t, spec in zip(loaded, specs)):
-            raise ValueError(f"{filepath!r}: the optimizer slots of weight {i} "
-                             f"({variable.path}) do not match the model's optimizer.")
-        slots[i] = jax.tree.unflatten(
-            treedef, [jnp.asarray(t, spec.dtype) for t, spec in zip(loaded, specs)])
+    templates = [jax.tree.flatten(optimizer.slot_spec(variables[i])) for i in owners]
+    validation.check_optimizer_slots([leaves for leaves, _ in templates], tensors, owners,
+                                     variables,
+                                     member_label(filepath, "optimizer.safetensors"))
+    for i, (specs, treedef) in zip(owners, templates):
+        slots[i] = jax.tree.unflatten(treedef, [jnp.asarray(tensors[f"{i:05d}/{j}"], spec.dtype)
+                                                for j, spec in enumerate(specs)])
     if "iterations" not in tensors:
         raise ValueError(f"{filepath!r}: the optimizer state lacks its step count.")
     iterations = jnp.asarray(tensors["iterations"], optimizer.iterations.dtype)
@@ -190,7 +203,7 @@ def restore(model, state: dict, weights: dict, optimizer_tensors: dict | None, f
     elif optimizer is not None and warn_without_optimizer:
         warnings.warn(f"{filepath!r} holds no optimizer state; the optimizer of model "
                       f'"{model.name}" starts fresh.', stacklevel=4)
-    for variable, value in zip(model.weights, values):
+    for variable, value in zip(v1_weights(model), values):
         variable.assign(value)
     restore_trainability(model, state)
     if loaded is not None:

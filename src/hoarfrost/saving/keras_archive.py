@@ -1,0 +1,623 @@
+"""Keras's model files: the Keras 3 `.keras` zip and the legacy Keras 2 HDF5 model.
+
+A `.keras` file hoarfrost writes is a Keras 3 file (`metadata.json`,
+`config.json` in Keras's dialect, `model.weights.h5` in Keras's layout, with
+the optimizer's variables where Keras keeps them), plus members Keras
+ignores: `hoarfrost/state.json` (every layer's and variable's trainable flag,
+hoarfrost's compile settings and optimizer config) and
+`hoarfrost/optimizer.safetensors` (every variable's own slots, also the
+frozen ones, which Keras's layout has no place for). hoarfrost reads its
+extras when they are there and Keras's members otherwise.
+
+Files are told apart by content (`detect`), never by suffix.
+
+Reading is as defensive as for hoarfrost's first format: every zip goes
+through `archive.open_archive` (sizes, ratios, names checked from the
+directory before a byte is inflated) and holds only the members listed
+here; JSON is parsed with `validation.loads_json`; configs are translated,
+then their graph checked (`validation.check_model_config`: references,
+layer names, operations only from `ALLOWED_OPS`) before anything is built,
+in safe mode; HDF5 datasets are checked against the file's size before they
+are read (`h5_format.DatasetBudget`); hoarfrost's optimizer slots carry a
+SHA-256 per tensor (`tensor_file`) and are checked against the optimizer's
+own slots (count, shape, dtype) before any is assigned.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import json
+import os
+import warnings
+import zipfile
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+from hoarfrost import optimizers
+from hoarfrost.host import to_host
+from hoarfrost.object_registration import builtin_class
+from hoarfrost.optimizers import OptimizerState
+from hoarfrost.saving import archive as archives
+from hoarfrost.saving import (compile_settings, h5_format, keras_config, keras_optimizer,
+                              tensor_file, training_state, validation)
+from hoarfrost.saving.serialization import deserialize_layer
+
+FORMAT = "hoarfrost.keras"
+FORMAT_VERSION = 2
+KERAS_VERSION = "3.15.1"  # the Keras whose files these are checked against
+STATE = "hoarfrost/state.json"
+SLOTS = "hoarfrost/optimizer.safetensors"
+# The members of a Keras 3 `.keras` zip (keras/src/saving/saving_lib.py) and hoarfrost's
+# extras; anything else is refused. `assets/...` holds what layers save beside their
+# weights (Keras: an adapted StringLookup's or TextVectorization's vocabulary).
+KERAS_MEMBERS = ("config.json", "model.weights.h5")
+KERAS_OPTIONAL = ("metadata.json", STATE, SLOTS)
+ASSETS = "assets/"
+
+# --- what a file is --------------------------------------------------------------------
+HOARFROST_V1 = "a hoarfrost .keras file (format 1)"
+KERAS_ZIP = "a Keras 3 .keras file"
+KERAS_WEIGHTS = "a Keras 3 .weights.h5 file"
+LEGACY_MODEL = "a legacy Keras (2) HDF5 model file"
+LEGACY_WEIGHTS = "a legacy Keras (2) HDF5 weights file"
+SAFETENSORS = "a safetensors weights file"
+
+
+def detect(filepath) -> str:
+    """Which kind of model or weights file `filepath` is, from its bytes.
+
+    Raises a ValueError naming what was found for anything else.
+    """
+    filepath = os.fspath(filepath)
+    if not os.path.exists(filepath):
+        raise FileNotFoundError(f"No file at {filepath!r}.")
+    if os.path.isdir(filepath):
+        raise ValueError(f"{filepath!r} is a directory, not a model or weights file.")
+    with open(filepath, "rb") as handle:
+        head = handle.read(16)
+    if head.startswith(b"PK\x03\x04") or head.startswith(b"PK\x05\x06"):
+        with archives.open_archive(filepath) as archive:  # the directory checked first
+            names = set(archive.namelist())
+        if {"state.json", "model.safetensors"} <= names:
+            return HOARFROST_V1
+        if {"config.json", "model.weights.h5"} <= names:
+            return KERAS_ZIP
+        raise ValueError(f"{filepath!r} is a zip archive with members {sorted(names)[:8]}, "
+                         "neither a Keras 3 .keras file (config.json, metadata.json, "
+                         "model.weights.h5) nor a hoarfrost one.")
+    if head.startswith(h5_format.HDF5_SIGNATURE):
+        h5py = h5_format._h5py()
+        try:
+            with h5py.File(filepath, "r") as f:
+                if "model_config" in f.attrs:
+                    return LEGACY_MODEL
+                if "layer_names" in f.attrs:
+                    return LEGACY_WEIGHTS
+                if "model_weights" in f:
+                    return LEGACY_MODEL
+                if "vars" in f or "layers" in f:
+                    return KERAS_WEIGHTS
+                found = h5_format.describe(f)
+        except OSError as exc:
+            raise ValueError(f"{filepath!r} starts as an HDF5 file but can not be read "
+                             f"({exc}); it may be truncated.") from exc
+        raise ValueError(f"{filepath!r} is {found}: not a Keras model or weights file.")
+    if _looks_like_safetensors(head, os.path.getsize(filepath)) \
+            or filepath.endswith(".safetensors"):  # a damaged one: tensor_file says how
+        return SAFETENSORS
+    shown = head[:16]
+    raise ValueError(f"{filepath!r} is not a model or weights file hoarfrost knows: it starts "
+                     f"with {shown!r} (expected a zip, an HDF5 or a safetensors file).")
+
+
+def _looks_like_safetensors(head: bytes, size: int) -> bool:
+    """safetensors: an 8-byte header length that fits the file, then a JSON object."""
+    return (len(head) >= 9 and head[8:9] == b"{"
+            and int.from_bytes(head[:8], "little") <= size - 8)
+
+
+@contextlib.contextmanager
+def open_keras_zip(filepath, assets: bool = False):
+    """A Keras 3 `.keras` zip, checked (`archive.open_archive`) and holding only Keras's
+    members and hoarfrost's extras.
+
+    Args:
+        assets: whether files under `assets/` may be there. Loading a model refuses
+            them (hoarfrost does not read Keras's asset files, so the layer that
+            saved one would load without it); loading weights ignores them, as Keras.
+    """
+    filepath = os.fspath(filepath)
+    with archives.open_archive(filepath) as archive:
+        names = archive.namelist()
+        stored = [n for n in names if n.startswith(ASSETS)]
+        archives.check_members(archive, KERAS_MEMBERS, KERAS_OPTIONAL + tuple(stored))
+        files = [n for n in stored if not n.endswith("/")]
+        if files and not assets:
+            raise ValueError(
+                f"{archives.member_label(archive, files[0])}: Keras saved an asset file "
+                "for a layer (an adapted StringLookup's or TextVectorization's "
+                "vocabulary, ...); hoarfrost does not read Keras's asset files, so the "
+                "layer would load without it. Load the weights into a model built in "
+                "code (model.load_weights), with the vocabulary passed to the layer.")
+        yield archive
+
+
+def _read_json(archive: zipfile.ZipFile, name: str) -> dict:
+    """A JSON member, size-bounded and depth-limited, that must be an object."""
+    where = archives.member_label(archive, name)
+    value = validation.loads_json(
+        archives.read_member(archive, name, max_bytes=archives.MAX_JSON_BYTES), where)
+    if not isinstance(value, dict):
+        raise ValueError(f"{where} is corrupted: it holds a {type(value).__name__}, "
+                         "expected a JSON object.")
+    return value
+
+
+def _read_tensors(archive: zipfile.ZipFile, name: str) -> dict:
+    """A safetensors member, streamed and checked (entries, checksums)."""
+    with archives.open_member(archive, name) as stream:
+        return tensor_file.read(stream, archives.member_size(archive, name),
+                                archives.member_label(archive, name))[0]
+
+
+def _h5_tree(archive: zipfile.ZipFile, name: str = "model.weights.h5") -> dict:
+    """The weights tree of the HDF5 member `name` (its size bounded by the archive's
+    checks; its datasets by its own size)."""
+    where = archives.member_label(archive, name)
+    blob = archives.read_member(archive, name)
+    return _read_h5(io.BytesIO(blob), len(blob), where)
+
+
+def _read_h5(source, size: int, where: str) -> dict:
+    h5py = h5_format._h5py()
+    try:
+        with h5py.File(source, "r") as f:
+            return h5_format.read_tree(f, h5_format.DatasetBudget(size, where))
+    except OSError as exc:
+        raise ValueError(f"{where} is corrupted: its HDF5 data can not be read ({exc}).") \
+            from exc
+
+
+def _translate(config: dict, custom_objects, where: str) -> dict:
+    """A Keras-dialect config as hoarfrost's, its graph checked before anything is built."""
+    try:
+        entry = keras_config.from_keras(config, custom_objects)
+    except ValueError as exc:
+        raise ValueError(f"{where}: {exc}") from exc
+    except (KeyError, TypeError, IndexError, AttributeError) as exc:
+        raise ValueError(f"{where} is corrupted or crafted: its model config is malformed "
+                         f"({type(exc).__name__}: {exc}).") from exc
+    validation.check_model_config(entry, where)
+    return entry
+
+
+def _deserialize(entry: dict, custom_objects, safe_mode: bool, where: str):
+    try:
+        model = deserialize_layer(entry, custom_objects, safe_mode=safe_mode)
+    except ValueError as exc:  # found while building (an unknown class, bytecode, ...)
+        raise ValueError(f"{where}: {exc}") from exc
+    _build(model, entry)
+    return model
+
+
+# --- reading -----------------------------------------------------------------------------
+def load_keras_zip(filepath, custom_objects=None, compile: bool = True,
+                   safe_mode: bool = True):
+    """A model from a Keras 3 `.keras` zip (hoarfrost's own ones included).
+
+    Every member is read and checked before the model is built: the config's
+    graph, the weights' datasets, hoarfrost's state and slots.
+    """
+    filepath = os.fspath(filepath)
+    with open_keras_zip(filepath) as archive:
+        names = set(archive.namelist())  # metadata.json is informative only, as in Keras
+        config = _read_json(archive, "config.json")
+        where = archives.member_label(archive, "config.json")
+        entry = _translate(config, custom_objects, where)
+        tree = _h5_tree(archive)
+        state = slots = None
+        if STATE in names:
+            state = _read_json(archive, STATE)
+            validation.check_keras_state(state, archives.member_label(archive, STATE))
+        if SLOTS in names:
+            slots = _read_tensors(archive, SLOTS)
+            owners = ((state or {}).get("optimizer") or {}).get("slots")
+            if owners is None:
+                raise ValueError(f"{archives.member_label(archive, SLOTS)}: optimizer slots "
+                                 f"without the optimizer's state in {STATE}.")
+            validation.check_optimizer_tensors(slots, owners,
+                                               archives.member_label(archive, SLOTS))
+    model = _deserialize(entry, custom_objects, safe_mode, where)
+    h5_format.assign_tree(model, tree, repr(filepath))
+    if state is not None:
+        _restore_flags(model, state)
+    compile_config = config.get("compile_config")
+    if compile and compile_config:
+        if state is not None and state.get("compile_config"):
+            compile_settings.restore_compile(model, state["compile_config"],
+                                             state.get("optimizer"), filepath, custom_objects)
+            if slots is not None and model.compiled:
+                _restore_own_slots(model, state["optimizer"], slots, filepath)
+        else:
+            _compile_from_keras(model, compile_config, filepath, custom_objects)
+            if model.compiled:
+                _restore_keras_slots(model, tree.get("optimizer/vars", []), filepath)
+    return model
+
+
+def _build(model, entry: dict) -> None:
+    shape = (entry.get("build_config") or {}).get("input_shape")
+    if not model.built and shape is not None:
+        model.build(compile_settings.to_tuples(shape))
+
+
+def _compile_from_keras(model, compile_config: dict, filepath, custom_objects) -> None:
+    """Compile as the file's Keras compile config says; a setting hoarfrost lacks (an
+    optimizer or loss of another name) leaves the model uncompiled, with a warning that
+    names it."""
+    hf_compile, optimizer = keras_config.compile_from_keras(compile_config, repr(filepath))
+    opt_state = None if optimizer is None else {"optimizer": optimizer}
+    try:
+        compile_settings.restore_compile(model, hf_compile, opt_state, filepath, custom_objects)
+    except ValueError as exc:
+        _warn(filepath, f"its compile settings can not be restored ({exc}); the model is "
+              "loaded uncompiled. Call compile() to train it.")
+
+
+def keras_optimizer_arrays(model) -> list[np.ndarray] | None:
+    """The optimizer's state as Keras 3 lays it out: iterations, the learning rate (unless
+    a schedule), then the slots of the trainable variables (now), group by group; None
+    when hoarfrost does not know the optimizer's Keras layout."""
+    return keras_optimizer.keras_arrays(model.optimizer, model.trainable_weights)
+
+
+def _restore_keras_slots(model, arrays: list, filepath) -> None:
+    """Slots from Keras's `optimizer/vars` (the trainable variables', as Keras keeps them)."""
+    optimizer = model.optimizer
+    if not arrays:
+        return
+    trainable = model.trainable_weights
+    names = keras_optimizer.slot_names(optimizer, trainable)
+    if names is None:
+        _warn(filepath, f"optimizer {type(optimizer).__name__}: no Keras slot layout known. "
+              "Its optimizer state is not restored.")
+        return
+    head = 2 if keras_optimizer.has_lr_variable(optimizer) else 1
+    expected = head + len(names)
+    if len(arrays) != expected:
+        _warn(filepath, f"its optimizer holds {len(arrays)} variables, but "
+              f"{type(optimizer).__name__} over the model's {len(trainable)} trainable "
+              f"variables has {expected}; the optimizer state is not restored (fit starts "
+              "with fresh slots).")
+        return
+    step, rate = np.asarray(arrays[0]), np.asarray(arrays[1]) if head == 2 else None
+    if step.shape != () or step.dtype.kind not in "iu" or int(step) < 0 or (
+            rate is not None and (rate.shape != () or rate.dtype.kind != "f")):
+        _warn(filepath, f"its optimizer's iterations ({step.dtype}{list(step.shape)}) or "
+              "learning rate is not a scalar of the right kind; the optimizer state is not "
+              "restored (fit starts with fresh slots).")
+        return
+    values = [np.asarray(a) for a in arrays[head:]]
+    for (variable, _), value in zip(names, values):
+        if tuple(value.shape) != tuple(variable.shape) or value.dtype.kind != "f":
+            _warn(filepath, f"an optimizer slot has shape {value.shape} and dtype "
+                  f"{value.dtype} where {variable.path} has {variable.shape} "
+                  f"({variable.dtype}); the optimizer state is not restored.")
+            return
+    keras_optimizer.restore_keras_arrays(optimizer, trainable, names, values, int(step),
+                                         None if rate is None else float(rate))
+
+
+def _warn(filepath, message: str) -> None:
+    warnings.warn(f"load_model({os.fspath(filepath)!r}): {message}", stacklevel=4)
+
+
+# --- hoarfrost's extras --------------------------------------------------------------------
+def _layer_paths(model) -> dict[str, object]:
+    """Each layer by its Keras weight-group path (`layers/dense`), the model as ""."""
+    layer_class = builtin_class("Layer")
+    return {path[:-len("vars")].rstrip("/"): obj
+            for path, (_, _, obj) in h5_format.weight_groups(model).items()
+            if isinstance(obj, layer_class)}
+
+
+def _variable_paths(model) -> dict[str, object]:
+    return {f"{path}/{i}": v for path, (_, variables, _) in h5_format.weight_groups(model).items()
+            for i, v in enumerate(variables)}
+
+
+def extras(model) -> tuple[dict, bytes | None]:
+    """(`hoarfrost/state.json`, `hoarfrost/optimizer.safetensors` or None) for `model`."""
+    paths = _variable_paths(model)
+    state = {"format": FORMAT, "version": FORMAT_VERSION,
+             "layers": {p: layer.trainable for p, layer in _layer_paths(model).items()},
+             "variables": {p: v.trainable for p, v in paths.items()},
+             "compile_config": compile_settings.compile_config(model), "optimizer": None}
+    optimizer = getattr(model, "optimizer", None)
+    record = training_state.optimizer_config(optimizer)  # config, multipliers, schedule
+    if record is None:
+        return state, None
+    snapshot = optimizer.snapshot(list(paths.values()), copy=False)
+    tensors = {"iterations": np.asarray(to_host(snapshot.iterations))}
+    owners = []
+    for path, slots in zip(paths, snapshot.slots):
+        if slots is None:
+            continue
+        owners.append(path)
+        for j, leaf in enumerate(jax.tree.leaves(slots)):
+            tensors[f"{path}/{j}"] = to_host(leaf)
+    record["slots"] = owners
+    state["optimizer"] = record
+    return state, tensor_file.dumps(tensors)  # a SHA-256 per tensor, checked at load
+
+
+def _restore_flags(model, state: dict) -> None:
+    layers = _layer_paths(model)
+    for path, flag in state.get("layers", {}).items():
+        if path in layers:
+            layers[path].set_trainable(bool(flag), recursive=False)
+    variables = _variable_paths(model)
+    for path, flag in state.get("variables", {}).items():
+        if path in variables and not variables[path].is_state:
+            variables[path].trainable = bool(flag)
+
+
+def _slot_templates(optimizer, variables: list) -> list:
+    """Per variable, the (leaves, treedef) of the slots `optimizer` makes for it: shapes
+    and dtypes only, nothing created or compiled, the optimizer untouched."""
+    return [jax.tree.flatten(optimizer.slot_spec(variable)) for variable in variables]
+
+
+def _checked_slots(optimizer, opt_state: dict, tensors: dict, variables: dict,
+                   where: str) -> dict:
+    """`{variable: slots}` from hoarfrost's extras, every owner found in the model and
+    every slot checked (count, shape, dtype) against what `optimizer` keeps, before any
+    is assigned."""
+    owners = opt_state.get("slots", [])
+    unknown = [path for path in owners if path not in variables]
+    if unknown:
+        raise ValueError(f"{where}: optimizer slots for {unknown[:4]}, which the model does "
+                         f"not have (its variables: {list(variables)[:6]}...).")
+    templates = _slot_templates(optimizer, [variables[path] for path in owners])
+    validation.check_optimizer_slots([leaves for leaves, _ in templates], tensors, owners,
+                                     variables, where)
+    return {variables[path]: jax.tree.unflatten(
+                treedef, [jnp.asarray(tensors[f"{path}/{j}"]) for j in range(len(leaves))])
+            for path, (leaves, treedef) in zip(owners, templates)}
+
+
+def _restore_own_slots(model, opt_state: dict, tensors: dict, filepath) -> None:
+    optimizer = model.optimizer
+    slots = _checked_slots(optimizer, opt_state, tensors, _variable_paths(model),
+                           archives.member_label(os.fspath(filepath), SLOTS))
+    optimizer.restore(OptimizerState(list(slots), list(slots.values()), jnp.asarray(
+        tensors["iterations"], optimizer.iterations.dtype)))
+
+
+# --- writing -------------------------------------------------------------------------------
+def optimizer_groups(model) -> dict:
+    """`{"optimizer/vars": (name, arrays)}` for a compiled model with a built-in optimizer
+    whose Keras layout hoarfrost knows (else `{}`: hoarfrost's extras keep its state)."""
+    optimizer = getattr(model, "optimizer", None) if getattr(model, "compiled", False) else None
+    if optimizer is None or optimizers.serialize(optimizer) is None:
+        return {}
+    arrays = keras_optimizer_arrays(model)
+    return {} if arrays is None else {"optimizer/vars": (optimizer.name, arrays)}
+
+
+def keras_zip_members(model) -> dict[str, bytes]:
+    """The members of the `.keras` zip `model.save()` writes, in writing order."""
+    import datetime
+    config = keras_config.to_keras(model)
+    state, slots = extras(model)
+    groups = optimizer_groups(model)
+    if state["compile_config"] is not None:
+        keras_optimizer = None
+        if groups:
+            keras_optimizer = keras_config.optimizer_to_keras(optimizers.serialize(model.optimizer))
+        config["compile_config"] = keras_config.compile_to_keras(
+            model, state["compile_config"], keras_optimizer)
+    else:
+        config["compile_config"] = None
+    try:
+        config_json = json.dumps(config)
+    except TypeError as exc:
+        raise TypeError(
+            f"save(): model \"{model.name}\" has a config that is not JSON-serializable ({exc}). "
+            "Custom layers must return plain values from get_config()."
+        ) from exc
+    metadata = {"keras_version": KERAS_VERSION,
+                "date_saved": datetime.datetime.now().strftime("%Y-%m-%d@%H:%M:%S"),
+                "hoarfrost": {"format": FORMAT, "version": FORMAT_VERSION}}
+    members = {"metadata.json": json.dumps(metadata).encode(),
+               "config.json": config_json.encode(),
+               "model.weights.h5": h5_format.weights_blob(model, groups),
+               STATE: json.dumps(state).encode()}
+    if slots is not None:
+        members[SLOTS] = slots
+    return members
+
+
+# --- legacy HDF5 models --------------------------------------------------------------------
+def load_legacy_h5(filepath, custom_objects=None, compile: bool = True,
+                   safe_mode: bool = True):
+    """A model from a legacy Keras HDF5 file (`model_config`, `model_weights`, ...).
+
+    The config is translated and its graph checked, and every dataset read
+    within the file's size, before the model is built.
+    """
+    h5py = h5_format._h5py()
+    filepath = os.fspath(filepath)
+    source = repr(filepath)
+    try:
+        with h5py.File(filepath, "r") as f:
+            h5_format.check_links(f, source)
+            config = h5_format.legacy_json_attr(f, "model_config", source)
+            if config is None:
+                raise ValueError(f"{source} is a legacy HDF5 weights file without a model "
+                                 "configuration; build the model and call "
+                                 "model.load_weights().")
+            where = f"{source}, attribute model_config"
+            if not isinstance(config, dict):
+                raise ValueError(f"{where} is corrupted: it holds a {type(config).__name__}, "
+                                 "expected a JSON object.")
+            training = h5_format.legacy_json_attr(f, "training_config", source)
+            if not isinstance(training, (dict, type(None))):
+                raise ValueError(f"{source}, attribute training_config is corrupted: it holds "
+                                 f"a {type(training).__name__}, expected a JSON object.")
+            entry = _translate(config, custom_objects, where)
+            budget = h5_format.DatasetBudget(os.path.getsize(filepath), source)
+            group = f["model_weights"] if "model_weights" in f else f
+            weights = h5_format.read_legacy_weights(group, budget)
+            opt_weights = None
+            if "optimizer_weights" in f:
+                og = f["optimizer_weights"]
+                opt_names = [h5_format._text(n) for n in og.attrs.get("weight_names", [])]
+                missing = [n for n in opt_names if n not in og]
+                if missing:
+                    raise ValueError(f"{source}: optimizer_weights lists {missing[0]!r} but "
+                                     "has no dataset of that name.")
+                opt_weights = [(n, budget.read(og[n], f"optimizer_weights/{n}"))
+                               for n in opt_names]
+    except OSError as exc:
+        raise ValueError(f"{source} is corrupted: its HDF5 data can not be read ({exc}).") \
+            from exc
+    model = _deserialize(entry, custom_objects, safe_mode, where)
+    names = h5_format.assign_legacy(model, weights, source)
+    if compile and training:
+        _compile_from_keras(model, training, filepath, custom_objects)
+        if model.compiled and opt_weights:
+            _restore_legacy_slots(model, opt_weights, names, filepath)
+    return model
+
+
+_TF_KERAS_SLOTS = {"m": "momentum", "v": "velocity", "vhat": "velocity_hat"}
+
+
+def _restore_legacy_slots(model, weights: list, names: dict, filepath) -> None:
+    """Optimizer slots of a legacy file, matched by the weight names the file gives them
+    (tf_keras: `Adam/m/dense/kernel:0`; Keras 3's writer: `adam/dense_kernel_momentum`)."""
+    optimizer = model.optimizer
+    trainable = model.trainable_weights
+    layout = keras_optimizer.slot_names(optimizer, trainable)
+    if layout is None:
+        _warn(filepath, f"optimizer {type(optimizer).__name__}: no Keras slot layout known. "
+              "Its optimizer state is not restored.")
+        return
+    by_variable = {id(v): n for n, v in names.items()}
+    found = {}
+    iterations = None
+    for name, value in weights:
+        short = name.split("/")[-1]
+        if short.split(":")[0] in ("iteration", "iter", "iterations"):
+            if value.shape != () or value.dtype.kind not in "iu" or int(value) < 0:
+                _warn(filepath, f"its optimizer weight {name!r} ({value.dtype}"
+                      f"{list(value.shape)}) is not a step count; the optimizer state is not "
+                      "restored.")
+                return
+            iterations = int(value)
+            continue
+        found[name] = value
+    if iterations is None:
+        _warn(filepath, "its optimizer weights have no iteration count; the optimizer state "
+              "is not restored.")
+        return
+    values = []
+    tf_names = {v: k for k, v in _TF_KERAS_SLOTS.items()}
+    for variable, keras_name in layout:
+        weight_name = by_variable.get(id(variable))
+        short = tf_names.get(keras_name, keras_name)
+        stem = weight_name.split(":")[0] if weight_name else None
+        candidates = [n for n in found if stem and (
+            n.endswith(f"/{short}/{weight_name}") or n.endswith(f"/{keras_name}/{weight_name}")
+            or n.endswith(f"/{stem.replace('/', '_')}_{keras_name}"))]
+        if len(candidates) != 1:
+            _warn(filepath, f"no single optimizer weight for slot {keras_name} of "
+                  f"{variable.path} (file weight {weight_name!r}); the optimizer state "
+                  "is not restored.")
+            return
+        value = found[candidates[0]]
+        if tuple(value.shape) != tuple(variable.shape) or value.dtype.kind != "f":
+            _warn(filepath, f"optimizer weight {candidates[0]!r} has shape "
+                  f"{value.shape} and dtype {value.dtype}; the optimizer state is not "
+                  "restored.")
+            return
+        values.append(value)
+    keras_optimizer.restore_keras_arrays(optimizer, trainable, layout, values, iterations, None)
+
+
+def load_legacy_weights(model, filepath) -> None:
+    """Weights from a legacy HDF5 file (weights-only or full model) into `model`, by layer name."""
+    h5py = h5_format._h5py()
+    filepath = os.fspath(filepath)
+    source = repr(filepath)
+    try:
+        with h5py.File(filepath, "r") as f:
+            h5_format.check_links(f, source)
+            group = f["model_weights"] if "model_weights" in f else f
+            weights = h5_format.read_legacy_weights(
+                group, h5_format.DatasetBudget(os.path.getsize(filepath), source))
+    except OSError as exc:
+        raise ValueError(f"{source} is corrupted: its HDF5 data can not be read ({exc}).") \
+            from exc
+    h5_format.assign_legacy(model, weights, source)
+
+
+def load_keras_weights(model, filepath) -> None:
+    """Weights from a Keras 3 `.weights.h5` file or a `.keras` zip, by structural name."""
+    filepath = os.fspath(filepath)
+    if detect(filepath) == KERAS_ZIP:
+        with open_keras_zip(filepath, assets=True) as archive:  # Keras ignores them here too
+            tree = _h5_tree(archive)
+    else:
+        tree = _read_h5(filepath, os.path.getsize(filepath), repr(filepath))
+    h5_format.assign_tree(model, tree, repr(filepath))
+
+
+# --- training state into an existing model (BackupAndRestore) ------------------------------
+def restore_training_state(model, filepath) -> None:
+    """A `.keras` file's weights, trainable flags and optimizer slots into `model` (built,
+    maybe compiled), without rebuilding it; everything is read and checked first."""
+    filepath = os.fspath(filepath)
+    with open_keras_zip(filepath, assets=True) as archive:
+        names = set(archive.namelist())
+        tree = _h5_tree(archive)
+        state = tensors = None
+        if STATE in names:
+            state = _read_json(archive, STATE)
+            validation.check_keras_state(state, archives.member_label(archive, STATE))
+        if SLOTS in names:
+            tensors = _read_tensors(archive, SLOTS)
+            validation.check_optimizer_tensors(
+                tensors, ((state or {}).get("optimizer") or {}).get("slots", []),
+                archives.member_label(archive, SLOTS))
+    optimizer = getattr(model, "optimizer", None)
+    opt_state = (state or {}).get("optimizer")
+    slots = iterations = rate = None
+    if optimizer is not None and opt_state is not None and tensors is not None:
+        saved = opt_state["optimizer"]
+        if saved.get("class_name") != type(optimizer).__name__:
+            raise ValueError(
+                f"{filepath!r} holds the state of a {saved.get('class_name')} optimizer, but "
+                f'model "{model.name}" was compiled with {type(optimizer).__name__}.')
+        slots = _checked_slots(optimizer, opt_state, tensors, _variable_paths(model),
+                               archives.member_label(filepath, SLOTS))
+        iterations = tensors["iterations"]
+        rate = (saved.get("config") or {}).get("learning_rate")
+    elif optimizer is not None:
+        warnings.warn(f"{filepath!r} holds no optimizer state; the optimizer of model "
+                      f'"{model.name}" starts fresh.', stacklevel=3)
+    h5_format.assign_tree(model, tree, repr(filepath))  # checks everything, then sets
+    if state is not None:
+        _restore_flags(model, state)
+    if slots is not None:  # the saved state exactly: variables saved without slots lose theirs
+        variables = list(_variable_paths(model).values())
+        optimizer.restore(OptimizerState(
+            variables, [slots.get(v) for v in variables],
+            jnp.asarray(iterations, optimizer.iterations.dtype)))
+        if isinstance(rate, (int, float)) and not isinstance(rate, bool) \
+                and optimizer.learning_rate_schedule is None:
+            optimizer.learning_rate = rate
