@@ -248,7 +248,7 @@ class Functional(Model):
         return {
             "name": self.name,
             "trainable": self.trainable,
-            "layers": [serialize_layer(layer) for layer in self.layers],
+            "layers": [{**serialize_layer(layer), "name": layer.name} for layer in self.layers],
             "nodes": [node_config(node) for node in self._nodes],
             "inputs": ref(self._inputs_struct),
             "outputs": ref(self._outputs_struct),
@@ -260,7 +260,9 @@ class Functional(Model):
         each layer instead of deserializing it (`clone_model`'s `clone_function`)."""
         from hoarfrost.saving.serialization import deserialize_layer
         make_layer = make_layer or (lambda c: deserialize_layer(c, custom_objects))
-        layers = {c["config"]["name"]: make_layer(c) for c in config["layers"]}
+        # A layer's name sits beside its config too (Keras's form): a custom get_config()
+        # may leave it out.
+        layers = {c.get("name") or c["config"]["name"]: make_layer(c) for c in config["layers"]}
         produced: list[list[KerasTensor]] = []
 
         def output(ref):
