@@ -420,8 +420,6 @@ def assign_legacy(model, weights: dict, source: str) -> dict[str, Any]:
             names[weight_name] = variable
     for variable, value in pairs:
         variable.assign(value.astype(variable.dtype))
-    for layer, store in own_hooks:  # Keras calls each layer's own loader
-        layer.load_own_variables(store)
     return names
 
 

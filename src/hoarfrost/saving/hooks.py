@@ -21,6 +21,8 @@ from pathlib import Path
 
 import numpy as np
 
+from hoarfrost.saving.serialization_lib import serialize_keras_object
+
 ASSETS = "assets"
 
 
@@ -103,7 +105,6 @@ def has_custom_compile_hooks(model) -> bool:
 
 def compile_config(model):
     """`model.get_compile_config()` as JSON-ready values (Keras serializes it)."""
-    from hoarfrost.saving.serialization_lib import serialize_keras_object
     if not getattr(model, "compiled", False):
         return None
     config = model.get_compile_config()

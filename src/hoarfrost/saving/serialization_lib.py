@@ -21,7 +21,9 @@ from typing import Any
 import numpy as np
 
 from hoarfrost.object_registration import (CustomObjectScope, _NAMES, _REGISTRY,
-                                           _scope_objects, get_registered_object)
+                                           _scope_objects, builtin_class,
+                                           get_registered_object)
+from hoarfrost.saving.serialization import _takes_custom_objects
 
 __all__ = ["deserialize_keras_object", "serialize_keras_object"]
 
@@ -64,7 +66,6 @@ def _public_module(obj) -> str | None:
 def _builtin(module: str, name: str):
     """hoarfrost's object of Keras's `module.name`, or None."""
     if module in MODEL_MODULES.values():
-        from hoarfrost.object_registration import builtin_class
         return builtin_class(name)
     target = MODULES.get(module)
     if target is None:
@@ -229,7 +230,6 @@ def deserialize_keras_object(config, custom_objects: dict | None = None,
 
 
 def _from_config(cls, inner: dict, custom_objects: dict):
-    from hoarfrost.saving.serialization import _takes_custom_objects
     try:
         if _takes_custom_objects(cls):  # models, wrappers: they rebuild nested layers
             return cls.from_config(inner, custom_objects=custom_objects)
