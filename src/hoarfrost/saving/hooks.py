@@ -77,11 +77,14 @@ def load_assets(objects: dict, members: dict[str, bytes], source: str) -> None:
         relative = name[len(ASSETS) + 1:]
         owner = next((p for p in owners if not p or relative.startswith(p + "/")), None)
         if owner is None or not hasattr(objects[owner], "load_assets"):
-            label = repr(owner) if owner else "the model"
+            folder = relative.rsplit("/", 1)[0] if "/" in relative else ""
+            label = f"layer {owner!r}" if owner else (f"{folder!r}" if folder else "the model")
             raise ValueError(
-                f"{source}: {name} was saved for {label}, which has no load_assets() to "
-                "read it; the layer would load without it. Give its class a load_assets() "
-                "(as Keras calls it), or load the weights into a model built in code.")
+                f"{source}, member {name}: Keras saved an asset file for {label} (an adapted "
+                "StringLookup's or TextVectorization's vocabulary, ...), but nothing there "
+                "has a load_assets() to read it, so the layer would load without it. Give "
+                "its class a load_assets() (Keras calls it), or load the weights into a "
+                "model built in code (model.load_weights).")
     with tempfile.TemporaryDirectory(prefix="hoarfrost-assets-") as tmp:
         root = Path(tmp).resolve() / ASSETS
         root.mkdir()
