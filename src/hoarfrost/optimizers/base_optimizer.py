@@ -19,6 +19,7 @@ arguments every Keras optimizer takes (`weight_decay`, the clipping ones,
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import re
 import warnings
@@ -28,6 +29,11 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 import optax
+
+try:  # JAX's test for "no trace is active" (private; guarded)
+    from jax._src.core import trace_state_clean as _trace_state_clean
+except ImportError:  # pragma: no cover
+    _trace_state_clean = None
 
 from hoarfrost.host import to_host
 from hoarfrost.naming import first_match, to_snake_case, unique_name
@@ -111,6 +117,12 @@ class _SlotInit:
 def _initial_slots(init: _SlotInit, specs):
     """The slots of zeros of each (shape, dtype) in `specs`: one program for all."""
     return [init.init(jnp.zeros(shape, dtype)) for shape, dtype in specs]
+
+
+def _trace_clean() -> bool:
+    """Whether no JAX trace is active (JAX's own test; where a JAX lacks it, every call
+    takes the path that is right inside a trace too)."""
+    return _trace_state_clean is not None and _trace_state_clean()
 
 
 @jax.jit
@@ -427,7 +439,10 @@ class Optimizer:
         missing = [v for v in dict.fromkeys(variables) if v not in self._slots]
         if missing:
             specs = tuple((tuple(v.shape), jnp.dtype(v.dtype).name) for v in missing)
-            with jax.ensure_compile_time_eval():  # concrete even inside a traced step
+            # Concrete even inside a traced step; outside one, a plain call (under
+            # ensure_compile_time_eval each constant inside would compile on its own).
+            scope = contextlib.nullcontext() if _trace_clean() else jax.ensure_compile_time_eval()
+            with scope:
                 made = _initial_slots(_SlotInit(self), specs)
             for variable, slots in zip(missing, made):
                 self._slots[variable] = slots

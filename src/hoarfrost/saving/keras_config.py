@@ -302,7 +302,8 @@ def _functional_from_keras(config: dict, custom_objects, where: str) -> dict:
                 layer_name = name if index == 0 else f"{name}_call_{index}"
                 op_layers[len(hf_nodes)] = {
                     "class_name": "TensorOp", "registered_name": None,
-                    "config": {"name": layer_name, "op": _op_name(entry["class_name"]),
+                    "config": {"name": layer_name, "op": _op_name(entry["class_name"],
+                                                                 entry.get("module")),
                                "arguments": arguments}}
                 hf_nodes.append({"layer": layer_name, "inputs": [ref(h) for h in tensors],
                                  "kwargs": {}})
@@ -414,19 +415,23 @@ def _encode_op_args(value, tensors: list, produced):
     return value
 
 
-def _op_name(class_name: str) -> str:
-    """The `hoarfrost.ops` name of a Keras operation class, only from the allowlist of
-    pure array operations a graph may record (`tensor_op.ALLOWED_OPS`)."""
+def _op_name(class_name: str, module=None) -> str:
+    """The `hoarfrost.ops` name of a Keras operation class (`image.resize` for `Resize` of
+    `keras.src.ops.image`), only from the allowlist of pure array operations a graph may
+    record (`tensor_op.ALLOWED_OPS`)."""
     if not isinstance(class_name, str):
         raise ValueError(f"Keras config: an operation names the class {class_name!r}.")
     name = _OP_NAMES.get(class_name, to_snake_case(class_name))
+    if isinstance(module, str) and module.endswith("ops.image"):
+        name = f"image.{name}"
     if name not in ALLOWED_OPS:
         raise ValueError(f"Keras config: the operation {class_name} ({name!r}) is not one of "
                          "the pure array operations a graph may record "
                          "(hoarfrost.layers.tensor_op.ALLOWED_OPS); it is refused.")
     if name == "getitem":
         return name
-    if not callable(getattr(ops, name, None)):
+    namespace, _, short = name.rpartition(".")
+    if not callable(getattr(getattr(ops, namespace, None) if namespace else ops, short, None)):
         raise ValueError(f"Keras config: the operation {class_name} ({name}) has no "
                          "hoarfrost.ops equivalent.")
     return name
@@ -631,10 +636,12 @@ def _op_class(op: str) -> str:
     for class_name, name in _OP_NAMES.items():
         if name == op:
             return class_name
-    return "".join(part.capitalize() for part in op.split("_"))
+    return "".join(part.capitalize() for part in op.rpartition(".")[2].split("_"))
 
 
 def _op_module(op: str) -> str:
+    if op.startswith("image."):
+        return "keras.src.ops.image"
     return "keras.src.ops.nn" if op in _NN_OPS else "keras.src.ops.numpy"
 
 
