@@ -120,12 +120,21 @@ def test_per_model_distribution(four):
 
 
 def test_model_parallel_shards_the_kernel_as_the_layout_says(four):
-    """Mesh (batch 2, model 2), layout `dense/kernel` -> (None, 'model'): the 20x48 kernel
+    """Keras's form: DeviceMesh (data 2, model 2), LayoutMap(mesh) with `dense/kernel` ->
+    (None, 'model'), ModelParallel(layout_map=, batch_dim_name='data'): the 20x48 kernel
     lives as 20x24 halves, its Adam moments likewise, and training matches one device."""
     assert four["mp"]["weights"] < TOL, four["mp"]
     assert four["mp_kernel_spec"] == "P(None, 'model')"
     assert four["mp_kernel_shard_shapes"] == [[20, 24]]
     assert four["mp_slot_specs"] == ["P(None, 'model')"]
+
+
+def test_model_parallel_lays_out_a_layer_output_as_the_layout_says(four):
+    """`layout_map["dense_1/output"] = ("data", None)`: that layer's output is split over
+    'data' (eagerly, and as a sharding constraint where it is traced), as Keras's
+    `Layer.__call__` does with `get_tensor_layout`."""
+    assert four["mp_output_spec"] == "P('data', None)"
+    assert four["mp_output_constrained"]
 
 
 def test_model_parallel_keeps_unlisted_variables_replicated(four):
@@ -200,27 +209,113 @@ def test_only_process_zero_prints_progress_and_writes_files(two):
 
 
 # --- in this process (one device) ----------------------------------------------------------
-def test_layout_map_first_match_wins():
-    layout = dist.LayoutMap()
+def test_layout_map_matches_as_keras():
+    """Keras's LayoutMap: the key equal to the path, else the one key whose regex matches
+    the whole path; two matching keys raise; a tuple is a TensorLayout on the map's mesh."""
+    mesh = dist.DeviceMesh((1, 1), ["batch", "model"])
+    layout = dist.LayoutMap(mesh)
     layout["dense.*kernel"] = (None, "model")
-    layout[".*kernel"] = ("model", None)
-    assert layout.spec_for("dense_1/kernel") == (None, "model")
-    assert layout.spec_for("conv/kernel") == ("model", None)
-    assert layout.spec_for("dense_1/bias") is None
+    layout["dense_1/bias"] = ("model",)
+    kernel = layout["dense_1/kernel"]
+    assert isinstance(kernel, dist.TensorLayout) and kernel.axes == (None, "model")
+    assert kernel.device_mesh is mesh
+    assert layout["dense_1/bias"].axes == ("model",)
+    assert layout["kernel"] is None and layout["my_dense_1/kernel_1"] is None  # whole path
+    assert layout.get("conv/kernel") is None and len(layout) == 2
+    layout[".*_1/kernel"] = ("model", None)
+    with pytest.raises(ValueError, match="matches multiple layout specification keys"):
+        layout["dense_1/kernel"]
+    with pytest.raises(ValueError, match="already exist in the LayoutMap"):
+        layout["dense_1/bias"] = (None,)
+    with pytest.raises(ValueError, match="should be a TensorLayout"):
+        layout["x"] = "model"
+    with pytest.raises(ValueError, match="Invalid axis names for Layout"):
+        layout["y"] = (None, "modle")
+
+
+def test_devices_mesh_and_layouts_by_keras_names():
+    assert dist.list_devices() == [f"{d.platform}:{d.id}" for d in jax.devices()]
+    assert dist.list_devices("cpu")[0] == "cpu:0" and dist.get_device_count("cpu") >= 1
+    mesh = dist.DeviceMesh((1,), ["data"], dist.list_devices()[:1])
+    assert mesh.shape == (1,) and mesh.axis_names == ["data"] and mesh.devices.shape == (1,)
+    assert mesh.backend_mesh.axis_names == ("data",)
+    assert mesh.backend_mesh.devices.flat[0] is jax.devices()[0]
+    sharding = dist.TensorLayout(("data", None), mesh).backend_layout
+    assert sharding.spec == jax.sharding.PartitionSpec("data", None)
+    with pytest.raises(ValueError, match="Shape does not match the number of devices"):
+        dist.DeviceMesh((2, 2), ["batch", "model"], dist.list_devices()[:1])
+    with pytest.raises(ValueError, match="Device not found: 'cpu:99'"):
+        dist.DeviceMesh((1,), ["batch"], ["cpu:99"]).backend_mesh
+    with pytest.raises(ValueError, match="device mesh is not set"):
+        dist.TensorLayout((None,)).backend_layout
+    data_parallel = dist.DataParallel(device_mesh=mesh)
+    assert data_parallel.batch_dim_name == "data" and data_parallel.num_model_replicas == 1
+    assert data_parallel.get_data_layout((8, 3)).axes == ("data", None)
+    assert dist.DataParallel(devices=dist.list_devices()).batch_dim_name == "batch"
+    with pytest.warns(UserWarning, match="expected a 1-D mesh"):
+        wide = dist.DataParallel(device_mesh=dist.DeviceMesh((1, 1), ["rows", "model"]))
+    assert wide.batch_dim_name == "rows"
+    with data_parallel.scope():
+        assert dist.distribution() is data_parallel
+    assert dist.distribution() is None
+
+
+def test_model_parallel_by_keras_names_trains_and_lays_out_outputs():
+    """The Distribution API guide's form on one device: DeviceMesh (data, model), LayoutMap,
+    `"d2/output"`, `ModelParallel(layout_map=, batch_dim_name="data")`; the kernel takes its
+    layout, d2's output a sharding constraint in the traced call, and fit runs."""
+    mesh = dist.DeviceMesh((1, 1), ["data", "model"], dist.list_devices()[:1])
+    layout_map = dist.LayoutMap(mesh)
+    layout_map["d1/kernel"] = (None, "model")
+    layout_map["d2/output"] = ("data", None)
+    model_parallel = dist.ModelParallel(layout_map=layout_map, batch_dim_name="data")
+    assert model_parallel.batch_dim_name == "data" and model_parallel.device_mesh is mesh
+    inputs = hoarfrost.Input((4,))
+    hidden = layers.Dense(6, name="d1")(inputs)
+    model = hoarfrost.Model(inputs, layers.Dense(2, name="d2")(hidden))
+    assert model_parallel.get_variable_layout(model.get_layer("d1").kernel).axes == (None,
+                                                                                      "model")
+    assert model_parallel.get_variable_layout(model.get_layer("d2").kernel).axes == (None, None)
+    x = np.ones((4, 4), np.float32)
+    with dist.running(model_parallel):
+        traced = str(jax.make_jaxpr(lambda a: model(a))(x))
+    assert traced.count("sharding_constraint") == 1, traced  # d2's output, d1's not
+    assert "sharding_constraint" not in str(jax.make_jaxpr(lambda a: model(a))(x))
+    model.distribution = model_parallel
+    model.compile(optimizer="sgd", loss="mse")
+    model.fit(x, np.zeros((4, 2), np.float32), batch_size=4, verbose=0)
+    kernel = model.get_layer("d1").kernel
+    assert model_parallel.variable_sharding(kernel).spec == jax.sharding.PartitionSpec(
+        None, "model")
+    assert model.get_layer("d1").kernel.value.sharding.is_equivalent_to(
+        model_parallel.variable_sharding(kernel), 2)
+
+
+def test_model_parallel_arguments_are_checked():
+    with pytest.raises(ValueError, match="must specify a layout_map"):
+        dist.ModelParallel()
+    with pytest.raises(ValueError, match="must be a `LayoutMap`"):
+        dist.ModelParallel(layout_map={"d1/kernel": (None, "model")})
+    layout_map = dist.LayoutMap(dist.DeviceMesh((1, 1), ["batch", "model"]))
+    with pytest.raises(ValueError, match="mesh_shape and devices are only for a LayoutMap"):
+        dist.ModelParallel(layout_map, mesh_shape=(1, 1))
+    with pytest.raises(ValueError, match="batch_dim_name='data' is not an axis"):
+        dist.ModelParallel(layout_map=layout_map, batch_dim_name="data")
 
 
 def test_model_parallel_layout_errors_name_the_variable():
     model = hoarfrost.Sequential([layers.Dense(3, input_shape=(4,), name="head")])
     kernel = model.layers[0].kernel
-    layout = dist.LayoutMap()
+    layout = dist.LayoutMap()  # hoarfrost's form: the mesh comes from mesh_shape
     layout["head/kernel"] = ("model",)
     with pytest.raises(ValueError, match="head/kernel.*has 1 axes.*shape \\(4, 3\\)"):
         dist.ModelParallel(layout).variable_sharding(kernel)
+    layout = dist.LayoutMap()
     layout["head/kernel"] = (None, "modle")
     with pytest.raises(ValueError, match="'modle'"):
         dist.ModelParallel(layout).variable_sharding(kernel)
     with pytest.raises(ValueError, match="mesh_shape \\(2, 2\\) needs 4 devices, got 1"):
-        dist.ModelParallel(layout, mesh_shape=(2, 2))
+        dist.ModelParallel(dist.LayoutMap(), mesh_shape=(2, 2))
 
 
 def test_model_distribution_wins_over_the_global_one():
@@ -270,5 +365,7 @@ def test_initialize_takes_arguments_or_environment(monkeypatch):
     monkeypatch.setenv("KERAS_DISTRIBUTION_NUM_PROCESSES", "2")
     monkeypatch.setenv("HOARFROST_PROCESS_ID", "0")
     dist.initialize()
+    dist.initialize(job_addresses="10.0.0.1:1234,10.0.0.2:2345")  # Keras's keyword
     expected = {"coordinator_address": "10.0.0.1:1234", "num_processes": 2}
-    assert calls == [{**expected, "process_id": 1}, {**expected, "process_id": 0}]
+    assert calls == [{**expected, "process_id": 1}, {**expected, "process_id": 0},
+                     {**expected, "process_id": 0}]

@@ -19,6 +19,9 @@ KNOWN_CYCLES: set[frozenset] = set()
 #: Writes of a private attribute (`x._name = ...`, `x._name[k] = ...`, `x._name.update(...)`)
 #: on an object other than `self`/`cls`, allowed where they are: (file, attribute) -> why.
 ALLOWED_PRIVATE_WRITES = {
+    ("masking.py", "_keras_mask"):
+        "Keras's own attribute for a tensor's mask (`x._keras_mask`), which Keras users read "
+        "and set; masking.set_mask hangs it on arrays that take attributes.",
     ("variables.py", "_value"):
         "`assign_values`, the engine's write-back of a step's results, sets Variables' "
         "values in their own module (Variable.assign checks and casts; this path must not).",

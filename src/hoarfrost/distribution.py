@@ -43,8 +43,9 @@ as in Keras, while every process still takes part in gathering what is saved.
 
 from __future__ import annotations
 
-import os
-import re
+import contextlib
+import math
+import warnings
 from typing import Sequence
 
 import jax
@@ -52,62 +53,105 @@ import jax.numpy as jnp
 import numpy as np
 from jax.sharding import Mesh, NamedSharding, PartitionSpec
 
-from hoarfrost import random as random_module
+# `_GLOBAL` holds the global distribution, which layers read too (`layout_layer_output`).
+from hoarfrost.devices import (_GLOBAL, DEFAULT_BATCH_DIM_NAME, DeviceMesh,  # noqa: F401
+                               LayoutMap, TensorLayout, _put, get_device_count, initialize,
+                               list_devices, place, process_count, process_index, running)
 from hoarfrost.host import is_writer, to_host  # noqa: F401  (re-exported: their old home)
-
-_GLOBAL: dict = {"distribution": None}
-
-
-def _is_key(value) -> bool:
-    return (isinstance(value, jax.Array)
-            and jax.dtypes.issubdtype(value.dtype, jax.dtypes.prng_key))
+from hoarfrost.symbolic import is_keras_tensor
 
 
-def _put(value, sharding):
-    """`value` laid out as `sharding`, with no traffic between processes.
+def distribute_tensor(tensor, layout):
+    """`tensor` laid out as `layout` (a `TensorLayout` or a JAX sharding).
 
-    On one process this is `jax.device_put`. Over several processes, every
-    process must pass the same value (as for a replicated variable, or the
-    same global batch): each copies only the pieces its own devices hold, so
-    there is no hidden cross-process check (which `jax.device_put` would run
-    as a collective) and it is safe on a data-loading thread.
+    Inside a traced function this is a sharding constraint, eagerly a move of
+    the value; a symbolic tensor is returned as it is.
     """
-    if isinstance(value, jax.Array) and value.sharding.is_equivalent_to(sharding, value.ndim):
-        return value
-    if sharding.is_fully_addressable:
-        return jax.device_put(value, sharding)
-    if _is_key(value):
-        data = _put(jax.random.key_data(value), sharding)
-        return jax.random.wrap_key_data(data, impl=jax.random.key_impl(value))
-    if isinstance(value, jax.Array) and not value.is_fully_addressable:
-        return jax.device_put(value, sharding)  # global -> global: a reshard
-    host = value if isinstance(value, jax.Array) else np.asarray(value)
-    return jax.make_array_from_callback(host.shape, sharding, lambda index: host[index])
+    if is_keras_tensor(tensor):
+        return tensor
+    sharding = layout.backend_layout if isinstance(layout, TensorLayout) else layout
+    return place(tensor, sharding)
 
 
 class Distribution:
-    """Where batches, variables and data live; the default is one device.
+    """Where batches, variables and data live (Keras's `Distribution`).
 
     Args:
-        mesh: the `jax.sharding.Mesh`; its `batch` axis splits batches.
+        device_mesh: the `DeviceMesh` (or a `jax.sharding.Mesh`).
+        batch_dim_name: the mesh axis batches split over; by default the
+            mesh's first axis.
         auto_shard_dataset: over several processes, True when every process
             passes the same data (each takes its rows), False when each
             passes its own shard (see the module documentation).
     """
 
-    batch_axis = "batch"
     #: False: compiled loops run a static number of steps (collectives over virtual CPU
     #: devices were seen stalling in a loop of traced length on 2 cores)
     traced_loops = False
 
-    def __init__(self, mesh: Mesh, auto_shard_dataset: bool = True):
-        self.mesh = mesh
+    def __init__(self, device_mesh, batch_dim_name: str | None = None,
+                 auto_shard_dataset: bool = True):
+        if isinstance(device_mesh, Mesh):
+            device_mesh = DeviceMesh._from_mesh(device_mesh)
+        if not isinstance(device_mesh, DeviceMesh):
+            raise ValueError(f"{type(self).__name__}: expected a DeviceMesh, received "
+                             f"{device_mesh!r} (of type {type(device_mesh).__name__}).")
+        batch_dim_name = batch_dim_name or device_mesh.axis_names[0]
+        if batch_dim_name not in device_mesh.axis_names:
+            raise ValueError(f"{type(self).__name__}: batch_dim_name={batch_dim_name!r} is not "
+                             f"an axis of the mesh {device_mesh.axis_names}.")
+        self._device_mesh = device_mesh
+        self.mesh = device_mesh.backend_mesh
+        self._batch_dim_name = batch_dim_name
         self.auto_shard_dataset = bool(auto_shard_dataset)
         self._shard_map: tuple | None = None
         self._shardings: dict = {}
 
     def __repr__(self) -> str:
-        return f"<{type(self).__name__} mesh={dict(self.mesh.shape)}>"
+        return f"<{type(self).__name__} device_mesh={self.device_mesh}>"
+
+    # --- Keras's API ---------------------------------------------------------------------
+    @property
+    def device_mesh(self) -> DeviceMesh:
+        return self._device_mesh
+
+    @property
+    def batch_dim_name(self) -> str:
+        return self._batch_dim_name
+
+    @property
+    def batch_axis(self) -> str:
+        """The mesh axis batches split over (`batch_dim_name`)."""
+        return self._batch_dim_name
+
+    @property
+    def num_model_replicas(self) -> int:
+        """Copies of the model: devices along the batch axis."""
+        return self.mesh.shape[self.batch_axis]
+
+    def get_data_layout(self, data_shape) -> TensorLayout:
+        """Batches: the first axis split over `batch_dim_name`, the others whole."""
+        axes = [None] * len(data_shape)
+        axes[0] = self.batch_dim_name
+        return TensorLayout(axes, self.device_mesh)
+
+    def get_variable_layout(self, variable) -> TensorLayout:
+        """Replicated, unless a subclass says otherwise."""
+        return TensorLayout([None] * len(variable.shape), self.device_mesh)
+
+    def get_tensor_layout(self, path: str) -> TensorLayout | None:
+        """The layout of an intermediate tensor (`"<layer>/output"`), or None: as it comes."""
+        return None
+
+    @contextlib.contextmanager
+    def scope(self):
+        """Make this the global distribution inside the block."""
+        previous = distribution()
+        set_distribution(self)
+        try:
+            yield
+        finally:
+            set_distribution(previous)
 
     # --- processes and data shards -----------------------------------------------------
     @property
@@ -340,6 +384,16 @@ class SingleDevice(Distribution):
 
     def __init__(self):  # no mesh: nothing is sharded
         self.mesh = None
+        self._device_mesh = None
+        self._batch_dim_name = None
+
+    num_model_replicas = 1
+
+    def get_data_layout(self, data_shape):
+        return None
+
+    def get_variable_layout(self, variable):
+        return None
 
     def __repr__(self) -> str:
         return "<SingleDevice>"
@@ -387,73 +441,115 @@ SINGLE_DEVICE = SingleDevice()
 
 
 class DataParallel(Distribution):
-    """Split batches over `devices` (all devices of all processes by default); replicate variables.
+    """Split batches over the devices, replicate variables (Keras's `DataParallel`).
+
+    Give a `device_mesh` (its first axis splits batches; a mesh of more axes
+    warns, as in Keras) or a list of `devices` (Keras's names or
+    `jax.Device`s), not both; by default every device of every process.
 
     Args:
-        devices: the devices to use; by default `jax.devices()`.
+        device_mesh: a `DeviceMesh` (or `jax.sharding.Mesh`).
+        devices: the devices of a 1-D mesh named `"batch"`.
         auto_shard_dataset: over several processes, True (default) when every
             process passes the same data, False when each passes its own shard.
     """
 
-    def __init__(self, devices: Sequence | None = None, auto_shard_dataset: bool = True):
-        devices = list(devices) if devices is not None else jax.devices()
-        if not devices:
-            raise ValueError("DataParallel: `devices` is empty.")
-        super().__init__(Mesh(np.array(devices), (self.batch_axis,)), auto_shard_dataset)
-
-
-class LayoutMap(dict):
-    """Regexes on variable paths -> `PartitionSpec`-like tuples over mesh axes.
-
-    Keys are searched (`re.search`) in a variable's path (`dense_1/kernel`),
-    in insertion order; the first match wins, and a variable no key matches
-    is replicated.
-
-    Example:
-        >>> layout = LayoutMap()
-        >>> layout["dense.*kernel"] = (None, "model")
-    """
-
-    def spec_for(self, path: str):
-        for pattern, spec in self.items():
-            if re.search(pattern, path):
-                return spec
-        return None
+    def __init__(self, device_mesh=None, devices: Sequence | None = None,
+                 auto_shard_dataset: bool = True):
+        if device_mesh is not None and not isinstance(device_mesh, (DeviceMesh, Mesh)):
+            if devices is not None:
+                raise ValueError(f"DataParallel: expected a DeviceMesh as device_mesh, "
+                                 f"received {device_mesh!r}.")
+            device_mesh, devices = None, device_mesh  # hoarfrost's DataParallel(devices)
+        if device_mesh is not None and devices is not None:
+            raise ValueError("DataParallel: give device_mesh or devices, not both.")
+        if device_mesh is None:
+            devices = list(devices) if devices is not None else jax.devices()
+            if not devices:
+                raise ValueError("DataParallel: `devices` is empty.")
+            device_mesh = DeviceMesh((len(devices),), [DEFAULT_BATCH_DIM_NAME], devices)
+        super().__init__(device_mesh, None, auto_shard_dataset)
+        if len(self.device_mesh.shape) != 1:
+            warnings.warn(f"DataParallel: expected a 1-D mesh, received one of shape "
+                          f"{self.device_mesh.shape}; its first axis "
+                          f"({self.batch_dim_name!r}) splits the batches.", stacklevel=2)
 
 
 class ModelParallel(Distribution):
-    """A (batch, model) mesh: batches split over `batch`, kernels per `layout_map`.
+    """Split batches over one mesh axis and variables as a `LayoutMap` says
+    (Keras's `ModelParallel`); variables no key matches are replicated.
 
     Args:
-        layout_map: `LayoutMap` of variable-path regexes to axis tuples.
-        mesh_shape: (batch devices, model devices); defaults to (1, all).
-        devices: the devices to use (all devices by default).
+        layout_map: the `LayoutMap` (on its `DeviceMesh`).
+        batch_dim_name: the mesh axis batches split over; by default the
+            mesh's first axis.
         auto_shard_dataset: as for `DataParallel`.
+        mesh_shape: hoarfrost's form for a `LayoutMap()` without a mesh: the
+            (batch, model) shape of a mesh with axes `"batch"` and `"model"`;
+            by default (1, all devices).
+        devices: the devices of that mesh (all devices by default).
+
+    Example (8 devices):
+        >>> mesh = DeviceMesh((2, 4), ["batch", "model"], list_devices())
+        >>> layout_map = LayoutMap(mesh)
+        >>> layout_map["d1/kernel"] = (None, "model")
+        >>> layout_map["d2/output"] = ("batch", None)
+        >>> set_distribution(ModelParallel(layout_map=layout_map, batch_dim_name="batch"))
     """
 
-    def __init__(self, layout_map: LayoutMap, mesh_shape: tuple[int, int] | None = None,
-                 devices: Sequence | None = None, auto_shard_dataset: bool = True):
-        devices = list(devices) if devices is not None else jax.devices()
-        if mesh_shape is None:
-            mesh_shape = (1, len(devices))
-        if mesh_shape[0] * mesh_shape[1] != len(devices):
-            raise ValueError(f"ModelParallel: mesh_shape {mesh_shape} needs "
-                             f"{mesh_shape[0] * mesh_shape[1]} devices, got {len(devices)}.")
-        super().__init__(Mesh(np.array(devices).reshape(mesh_shape), (self.batch_axis, "model")),
-                         auto_shard_dataset)
-        self.layout_map = layout_map
+    def __init__(self, layout_map: LayoutMap | None = None, *, batch_dim_name: str | None = None,
+                 auto_shard_dataset: bool = True, mesh_shape: tuple[int, int] | None = None,
+                 devices: Sequence | None = None, device_mesh: DeviceMesh | None = None):
+        if layout_map is None:
+            raise ValueError("ModelParallel: you must specify a layout_map argument.")
+        if not isinstance(layout_map, LayoutMap):
+            raise ValueError("ModelParallel: argument `layout_map` must be a `LayoutMap` "
+                             f"instance. Received: layout_map={layout_map!r}")
+        if layout_map.device_mesh is None:
+            if device_mesh is None:
+                devices = list(devices) if devices is not None else jax.devices()
+                shape = tuple(mesh_shape) if mesh_shape is not None else (1, len(devices))
+                if math.prod(shape) != len(devices):
+                    raise ValueError(f"ModelParallel: mesh_shape {shape} needs "
+                                     f"{math.prod(shape)} devices, got {len(devices)}.")
+                device_mesh = DeviceMesh(shape, [DEFAULT_BATCH_DIM_NAME, "model"], devices)
+            layout_map._with_mesh(device_mesh)
+        elif mesh_shape is not None or devices is not None:
+            raise ValueError("ModelParallel: the layout_map has a DeviceMesh, which fixes the "
+                             "devices; mesh_shape and devices are only for a LayoutMap() "
+                             "without one.")
+        elif device_mesh is not None and device_mesh is not layout_map.device_mesh:
+            raise ValueError("ModelParallel: device_mesh differs from the layout_map's "
+                             "DeviceMesh, which is the one used; leave device_mesh out.")
+        super().__init__(layout_map.device_mesh, batch_dim_name, auto_shard_dataset)
+        self._layout_map = layout_map
+
+    @property
+    def layout_map(self) -> LayoutMap:
+        return self._layout_map
+
+    def get_variable_layout(self, variable) -> TensorLayout:
+        layout = self._layout_map[variable.path]
+        if layout is not None:
+            return layout
+        return TensorLayout([None] * len(variable.shape), self.device_mesh)
+
+    def get_tensor_layout(self, path: str) -> TensorLayout | None:
+        return self._layout_map[path]
 
     def variable_sharding(self, variable) -> NamedSharding:
-        spec = self.layout_map.spec_for(variable.path)
-        if spec is None:
+        layout = self._layout_map[variable.path]
+        if layout is None:
             return self.replicated()
+        spec = layout.axes
+        if layout.device_mesh is not self.device_mesh:
+            raise ValueError(f"LayoutMap: the layout for '{variable.path}' is on another "
+                             f"DeviceMesh ({layout.device_mesh}) than the distribution's "
+                             f"({self.device_mesh}).")
         if len(spec) != variable.ndim:
             raise ValueError(f"LayoutMap: layout {spec} for '{variable.path}' has {len(spec)} "
                              f"axes, but the variable has shape {variable.shape}.")
         for axis, size in zip(spec, variable.shape):
-            if axis is not None and axis not in self.mesh.shape:
-                raise ValueError(f"LayoutMap: layout {spec} for '{variable.path}' names axis "
-                                 f"{axis!r}; the mesh has {tuple(self.mesh.axis_names)}.")
             if axis is not None and size % self.mesh.shape[axis]:
                 raise ValueError(f"LayoutMap: axis of size {size} of '{variable.path}' does not "
                                  f"split over {self.mesh.shape[axis]} '{axis}' devices.")
@@ -466,6 +562,7 @@ def set_distribution(distribution: Distribution | None) -> None:
 
 
 def distribution() -> Distribution | None:
+    """The global distribution (`set_distribution`), or None."""
     return _GLOBAL["distribution"]
 
 
@@ -473,56 +570,3 @@ def current(model) -> Distribution:
     """The model's own distribution (`model.distribution = ...`), else the global one,
     else `SINGLE_DEVICE`."""
     return getattr(model, "distribution", None) or _GLOBAL["distribution"] or SINGLE_DEVICE
-
-
-def initialize(coordinator_address: str | None = None, num_processes: int | None = None,
-               process_id: int | None = None, **kwargs) -> None:
-    """Join a multi-process run (wraps `jax.distributed.initialize`); call it first.
-
-    Arguments left out come from `HOARFROST_COORDINATOR_ADDRESS`,
-    `HOARFROST_NUM_PROCESSES` and `HOARFROST_PROCESS_ID` (Keras's
-    `KERAS_DISTRIBUTION_JOB_ADDRESSES` / `..._NUM_PROCESSES` / `..._PROCESS_ID`
-    are read too), else JAX detects them (SLURM, Open MPI, Cloud TPU). A
-    comma-separated list of addresses (Keras's `job_addresses`) uses the
-    first, process 0's, as the coordinator. On CPU, cross-process collectives
-    use JAX's default, Gloo (`jax_cpu_collectives_implementation`). If no
-    seed was set, process 0's random seed is given to all, so every process
-    shuffles alike.
-
-    Example (two hosts; run the same script on each, with its own id):
-
-        >>> hoarfrost.distribution.initialize("10.0.0.1:1234", num_processes=2,
-        ...                                   process_id=0)
-    """
-    env = os.environ
-    if coordinator_address is None:
-        coordinator_address = (env.get("HOARFROST_COORDINATOR_ADDRESS")
-                               or env.get("KERAS_DISTRIBUTION_JOB_ADDRESSES"))
-    if coordinator_address and "," in coordinator_address:
-        coordinator_address = coordinator_address.split(",")[0].strip()
-    if num_processes is None:
-        value = env.get("HOARFROST_NUM_PROCESSES") or env.get("KERAS_DISTRIBUTION_NUM_PROCESSES")
-        num_processes = int(value) if value else None
-    if process_id is None:
-        value = env.get("HOARFROST_PROCESS_ID") or env.get("KERAS_DISTRIBUTION_PROCESS_ID")
-        process_id = int(value) if value else None
-    jax.distributed.initialize(coordinator_address=coordinator_address,
-                               num_processes=num_processes, process_id=process_id, **kwargs)
-    _agree_on_seed()
-
-
-def _agree_on_seed() -> None:
-    if jax.process_count() == 1 or random_module._state["seed"] is not None:
-        return
-    from jax.experimental import multihost_utils  # only multi-process runs need it
-    seed = np.array(np.random.SeedSequence().entropy % 2**31, np.int32)
-    random_module.set_random_seed(int(multihost_utils.broadcast_one_to_all(seed)))
-
-
-def process_index() -> int:
-    """This process's index (0 on one process); only process 0 prints and writes files."""
-    return jax.process_index()
-
-
-def process_count() -> int:
-    return jax.process_count()

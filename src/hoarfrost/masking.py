@@ -1,8 +1,9 @@
 """Keras masks, kept beside the arrays they belong to.
 
 A mask marks which timesteps of a sequence are data (True) and which are
-padding (False). Keras hangs it on the tensor (`_keras_mask`); JAX tracers
-take no attributes, so hoarfrost keeps a side table from each array (by
+padding (False). Keras hangs it on the tensor (`_keras_mask`), and so does
+hoarfrost where the array takes attributes; JAX tracers take none, so
+hoarfrost also keeps a side table from each array (by
 identity, through a weak reference) to its mask. It works the same eagerly
 and while `model.__call__` is traced under `jit`: the table then maps tracers
 to tracers of the same trace, and an entry goes away with its array.
@@ -35,13 +36,27 @@ def get_mask(x):
     entry = _table.get(id(x))
     if entry is not None and entry[0]() is x:
         return entry[1]
-    return None
+    return getattr(x, "_keras_mask", None) if hasattr(x, "shape") else None  # set by hand
+
+
+def _set_attribute(x, mask) -> None:
+    """Keras's `x._keras_mask`, where the array takes attributes (JAX arrays and
+    symbolic tensors do; tracers and NumPy arrays do not: the table serves them)."""
+    try:
+        if mask is None:
+            if "_keras_mask" in getattr(x, "__dict__", {}) or hasattr(type(x), "__slots__"):
+                delattr(x, "_keras_mask")
+        else:
+            x._keras_mask = mask
+    except (AttributeError, TypeError):
+        pass
 
 
 def set_mask(x, mask) -> None:
     """Attach `mask` to `x` (None removes it); ignored for objects that can't
     be weakly referenced (Python scalars), which never carry masks."""
     key = id(x)
+    _set_attribute(x, mask)
     if mask is None:
         entry = _table.get(key)
         if entry is not None and entry[0]() is x:

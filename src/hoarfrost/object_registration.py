@@ -2,13 +2,20 @@
 
 Built-in layers and models register themselves when their class is defined
 (`Layer.__init_subclass__`), so the code that rebuilds a saved model never
-imports the layers and models it rebuilds. Custom classes register with
-`register_keras_serializable`, or come in `custom_objects`.
+imports the layers and models it rebuilds. Custom classes and functions
+register with `register_keras_serializable`, or come in `custom_objects` or
+a `custom_object_scope`, as in Keras (`keras/src/saving/object_registration.py`).
 """
 
 from __future__ import annotations
 
-_REGISTRY: dict[str, type] = {}  # "package>Name" -> custom class
+import inspect
+import threading
+
+_REGISTRY: dict[str, object] = {}  # "package>Name" -> custom class or function (Keras's
+#                                    GLOBAL_CUSTOM_OBJECTS)
+_NAMES: dict[object, str] = {}  # custom class or function -> "package>Name"
+_SCOPE = threading.local()  # the objects of the innermost custom_object_scope
 _BUILTINS: dict[str, type] = {}  # class name -> hoarfrost's class
 
 #: Other names Keras gives built-in classes (a config may use either).
@@ -28,30 +35,98 @@ ALIASES = {
 
 
 def register_keras_serializable(package: str = "Custom", name: str | None = None):
-    """Decorator: make a custom layer or model loadable by `load_model`.
+    """Decorator: register a class or function as `"package>name"` (Keras's decorator).
+
+    `load_model`, `deserialize_keras_object` and the layers that take a
+    function (an activation, a loss) then find it by that name without
+    `custom_objects`. Registering the name again replaces the entry, as in
+    Keras (re-running a notebook cell).
 
     Example:
         >>> @register_keras_serializable(package="MyLayers")
         ... class Scale(Layer):
         ...     ...
+        >>> @register_keras_serializable(package="my_package", name="custom_fn")
+        ... def custom_fn(x):
+        ...     return x**2
     """
 
-    def decorator(cls):
-        registered = f"{package}>{name or cls.__name__}"
-        if registered in _REGISTRY and _REGISTRY[registered] is not cls:
-            raise ValueError(f"{registered} is already registered to {_REGISTRY[registered]}.")
+    def decorator(cls):  # a class or a function
+        registered = f"{package}>{name if name is not None else cls.__name__}"
+        if inspect.isclass(cls) and not hasattr(cls, "get_config"):
+            raise ValueError("Cannot register a class that does not have a get_config() "
+                             f"method: {cls.__name__}.")
         _REGISTRY[registered] = cls
-        cls._registered_name = registered
+        _NAMES[cls] = registered
+        try:
+            cls._registered_name = registered
+        except (AttributeError, TypeError):  # a builtin function takes no attributes
+            pass
         return cls
 
     return decorator
 
 
-def get_registered_object(name: str, custom_objects: dict | None = None):
-    """A custom object by name: from `custom_objects` first, then the registry; else None."""
+def get_custom_objects() -> dict:
+    """The live global dictionary of custom objects by name (Keras's
+    `get_custom_objects`): what `register_keras_serializable` registers, and
+    anything added to it (`get_custom_objects()["MyLayer"] = MyLayer`).
+    Objects of a `custom_object_scope` are not in it."""
+    return _REGISTRY
+
+
+def get_registered_name(obj) -> str:
+    """The name `obj` is registered under, else its `__name__`."""
+    return _NAMES.get(obj) or obj.__name__
+
+
+def get_registered_object(name: str, custom_objects: dict | None = None,
+                          module_objects: dict | None = None):
+    """The object registered as `name`, or None (Keras's lookup order: the
+    innermost `custom_object_scope`, the global custom objects, then
+    `custom_objects`, then `module_objects`)."""
+    scope = _scope_objects()
+    if name in scope:
+        return scope[name]
+    if name in _REGISTRY:
+        return _REGISTRY[name]
     if custom_objects and name in custom_objects:
         return custom_objects[name]
-    return _REGISTRY.get(name)
+    if module_objects and name in module_objects:
+        return module_objects[name]
+    return None
+
+
+def _scope_objects() -> dict:
+    return getattr(_SCOPE, "objects", {})
+
+
+class CustomObjectScope:
+    """Make custom classes and functions known to deserialization inside a
+    `with` block (Keras's `custom_object_scope`); this thread only.
+
+    Args:
+        custom_objects: `{name: class or function}`.
+
+    Example:
+        >>> with custom_object_scope({"CustomLayer": CustomLayer}):
+        ...     model = hoarfrost.Model.from_config(config)
+    """
+
+    def __init__(self, custom_objects: dict | None):
+        self.custom_objects = dict(custom_objects or {})
+        self.backup: dict | None = None
+
+    def __enter__(self):
+        self.backup = _scope_objects()
+        _SCOPE.objects = dict(self.custom_objects)  # Keras: the scope's objects replace
+        return self
+
+    def __exit__(self, *exc_info):
+        _SCOPE.objects = self.backup
+
+
+custom_object_scope = CustomObjectScope
 
 
 def register_builtin(cls: type) -> type:

@@ -106,11 +106,14 @@ class Node:
     layer: Any
     inputs: Any  # the structure of KerasTensors passed as first argument
     outputs: Any  # the structure of KerasTensors returned
-    kwargs: dict = field(default_factory=dict)
+    kwargs: dict = field(default_factory=dict)  # keyword arguments; may hold KerasTensors
+    args: tuple = ()  # further positional arguments; may hold KerasTensors
 
     @property
     def input_tensors(self) -> list[KerasTensor]:
-        return [t for t in jax.tree.leaves(self.inputs, is_leaf=is_keras_tensor) if is_keras_tensor(t)]
+        """Every KerasTensor the call took: first argument, further ones, keywords."""
+        tree = (self.inputs, self.args, self.kwargs)
+        return [t for t in jax.tree.leaves(tree, is_leaf=is_keras_tensor) if is_keras_tensor(t)]
 
     @property
     def output_tensors(self) -> list[KerasTensor]:

@@ -224,12 +224,17 @@ def main() -> None:
     lap("per_model")
 
     # ModelParallel: batch over 2 devices, the first kernel's columns over 2 more.
-    layout = dist.LayoutMap()
+    # Keras's form: a DeviceMesh, a LayoutMap on it (a layer's output too), batch_dim_name.
+    mesh = dist.DeviceMesh((2, 2), ["data", "model"], dist.list_devices())
+    layout = dist.LayoutMap(mesh)
     layout["dense/kernel"] = (None, "model")
     layout["dense/bias"] = ("model",)
-    dist.set_distribution(dist.ModelParallel(layout, mesh_shape=(2, 2)))
+    layout["dense_1/output"] = ("data", None)
+    dist.set_distribution(dist.ModelParallel(layout_map=layout, batch_dim_name="data"))
     model = mlp()
     mp = run(model, x, y)
+    out["mp_output_spec"] = str(model.layers[1](jax.numpy.ones((32, 48))).sharding.spec)
+    out["mp_output_constrained"] = "sharding_constraint" in str(jax.make_jaxpr(model)(x[:32]))
     out["mp"] = compare(mp, ref)
     kernel = model.layers[0].kernel
     out["mp_kernel_spec"] = str(kernel.value.sharding.spec)

@@ -87,3 +87,92 @@ def test_layers_and_weights_in_keras_order(name):
                                rtol=1e-5, atol=1e-6)
     model.get_layer("out").trainable = False  # toggling never reorders
     assert [w.path for w in model.weights] == json.loads(str(record[f"{name}/weight_paths"]))
+
+
+# --- Model subclasses built functionally; Model.from_config ------------------------------------
+class _Doubling(hoarfrost.Model):
+    """The guides' idiom: a Model subclass with methods of its own, built as
+    `_Doubling(inputs, outputs)`."""
+
+    def doubled(self, x):
+        return 2 * np.asarray(self(x))
+
+
+def _graph():
+    inputs = hoarfrost.Input((3,))
+    return inputs, layers.Dense(2, name="head")(layers.Dense(4, name="body")(inputs))
+
+
+def test_model_subclass_built_functionally_keeps_its_methods_and_graph():
+    """As Keras: `MyModel(inputs, outputs)` is a functional model (its layers, weights,
+    config, training) and still a MyModel with MyModel's methods; before, the inputs and
+    outputs were dropped and the model had no layers."""
+    inputs, outputs = _graph()
+    model = _Doubling(inputs, outputs, name="doubling")
+    assert isinstance(model, _Doubling) and isinstance(model, hoarfrost.models.Functional)
+    assert [layer.name for layer in model.layers][1:] == ["body", "head"]
+    assert model.name == "doubling" and model.count_params() == 3 * 4 + 4 + 4 * 2 + 2
+    x = np.ones((2, 3), np.float32)
+    np.testing.assert_array_equal(model.doubled(x), 2 * np.asarray(model(x)))
+    again = _Doubling.from_config(model.get_config())
+    assert type(again) is _Doubling and [layer.name for layer in again.layers][1:] == [
+        "body", "head"]
+    plain = hoarfrost.Model.from_config(model.get_config())
+    assert type(plain) is hoarfrost.models.Functional
+    with pytest.raises(TypeError, match="takes \\(inputs, outputs\\)"):
+        hoarfrost.Model(inputs)
+
+
+def test_model_from_config_takes_custom_objects():
+    class Scale(layers.Layer):
+        def call(self, x):
+            return 2 * x
+
+    inputs = hoarfrost.Input((3,))
+    model = hoarfrost.Model(inputs, Scale(name="scale")(inputs))
+    config = model.get_config()
+    with pytest.raises(ValueError, match="Unknown layer class 'Scale'"):
+        hoarfrost.Model.from_config(config)
+    rebuilt = hoarfrost.Model.from_config(config, custom_objects={"Scale": Scale})
+    assert isinstance(rebuilt.get_layer("scale"), Scale)
+    with hoarfrost.saving.custom_object_scope({"Scale": Scale}):
+        assert isinstance(hoarfrost.Model.from_config(config).get_layer("scale"), Scale)
+
+
+# --- several tensor arguments in one functional call ----------------------------------------
+class _Endpoint(layers.Layer):
+    """The functional API guide's endpoint layer: targets and logits in, a loss added."""
+
+    def call(self, targets, logits, sample_weights=None):
+        error = hoarfrost.ops.square(targets - logits)
+        if sample_weights is not None:
+            error = error * sample_weights
+        self.add_loss(hoarfrost.ops.mean(error))
+        return hoarfrost.ops.sigmoid(logits)
+
+
+def test_several_tensor_arguments_and_keyword_tensors_in_a_functional_call():
+    """`Endpoint()(targets, logits)` and `sample_weights=` a symbolic tensor: the graph
+    replays both (before, any tensor past the first argument raised), and the config
+    rebuilds them."""
+    inputs = hoarfrost.Input((3,), name="inputs")
+    targets = hoarfrost.Input((2,), name="targets")
+    weights = hoarfrost.Input((1,), name="weights")
+    logits = layers.Dense(2, name="logits")(inputs)
+    predictions = _Endpoint(name="predictions")(targets, logits, sample_weights=weights)
+    model = hoarfrost.Model([inputs, targets, weights], predictions)
+    assert predictions.shape == (None, 2)
+    assert {layer.name for layer in model.layers} == {"inputs", "targets", "weights", "logits",
+                                                      "predictions"}
+    rng = np.random.default_rng(0)
+    data = [rng.random((4, 3), np.float32), rng.random((4, 2), np.float32),
+            rng.random((4, 1), np.float32)]
+    out = np.asarray(model(data))
+    kernel, bias = model.get_layer("logits").get_weights()
+    np.testing.assert_allclose(out, 1 / (1 + np.exp(-(data[0] @ kernel + bias))), rtol=1e-6)
+    rebuilt = hoarfrost.Model.from_config(model.get_config(),
+                                          custom_objects={"_Endpoint": _Endpoint})
+    rebuilt.set_weights(model.get_weights())
+    np.testing.assert_allclose(np.asarray(rebuilt(data)), out, rtol=1e-6)
+    loss_scope = model.get_layer("predictions")
+    assert isinstance(loss_scope, _Endpoint)

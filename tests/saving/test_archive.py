@@ -121,13 +121,14 @@ def test_an_unknown_member_is_refused_by_name(fixture, request, tmp_path):
 
 def test_keras_assets_are_size_checked_and_refused_by_load_model(saved_model, tmp_path):
     """Keras writes `assets/<layer path>/vocabulary.txt` for an adapted lookup layer:
-    hoarfrost does not read it, so load_model refuses the file, naming it, rather than
-    load the layer without its vocabulary; load_weights ignores assets, as Keras."""
+    with no layer there whose load_assets() reads it, load_model refuses the file, naming
+    it, rather than load the layer without its vocabulary; load_weights ignores assets,
+    as Keras."""
     path, x, predictions = saved_model
     asset = "assets/layers/string_lookup/vocabulary.txt"
     crafted = altered(path, tmp_path / "assets.keras", **{asset: b"[UNK]\na\nb"})
     with pytest.raises(ValueError, match=rf"assets\.keras', member {asset}: Keras saved an "
-                                         r"asset file.*does not read"):
+                                         r"asset file.*load_assets\(\)"):
         load_model(crafted)
     model = load_model(path)
     model.load_weights(crafted)

@@ -16,7 +16,7 @@ import jax.numpy as jnp
 from jax import lax
 
 from hoarfrost import masking
-from hoarfrost.distribution import SINGLE_DEVICE, Distribution
+from hoarfrost.distribution import SINGLE_DEVICE, Distribution, running
 from hoarfrost.engine.compile_utils import metric_results, update_metrics
 from hoarfrost.engine.xla_options import PlatformJit
 from hoarfrost.engine.partition import Partition
@@ -103,7 +103,7 @@ class StepBuilder:
     def _forward(self, trainable, frozen, state, x, training: bool, rng):
         pairs = (list(zip(self.train_vars, trainable)) + list(zip(self.frozen_vars, frozen))
                  + list(zip(self.state_vars, state)))
-        with StatelessScope(pairs, rng=rng) as scope:
+        with StatelessScope(pairs, rng=rng) as scope, running(self.distribution):
             y_pred = self.model(x, training=training)
             extra = list(scope.losses)
             new_state = [scope.updated_value(v, s) for v, s in zip(self.state_vars, state)]

@@ -43,6 +43,7 @@ from hoarfrost.layers.regularization import AlphaDropout, GaussianDropout, Spati
 from hoarfrost.layers.reshaping import (Cropping2D, Flatten, Permute, RepeatVector, Reshape,
                                         UpSampling2D, ZeroPadding2D)
 from hoarfrost.layers.reshaping import Cropping1D, UpSampling1D, ZeroPadding1D
+from hoarfrost.layers.serialization import deserialize, serialize
 from hoarfrost.layers.tensor_op import TensorOp
 from hoarfrost.layers.text_vectorization import TextVectorization
 from hoarfrost.layers.wrappers import TimeDistributed
@@ -64,7 +65,7 @@ __all__ = [
     "Identity", "Lambda", "MultiHeadAttention", "Normalization", "Rescaling",
     "SpatialDropout1D", "TimeDistributed", "UpSampling1D", "ZeroPadding1D", "dot",
     "CenterCrop", "RandomBrightness", "RandomContrast", "RandomFlip", "RandomRotation", "RandomTranslation",
-    "RandomZoom", "Resizing", "TensorOp",
+    "RandomZoom", "Resizing", "TensorOp", "deserialize", "serialize",
     "EinsumDense", "GroupNormalization", "PReLU", "RMSNormalization", "UnitNormalization",
     "Conv1DTranspose", "Conv3D", "Conv3DTranspose", "Convolution1DTranspose", "Convolution3D",
     "Convolution3DTranspose", "DepthwiseConv1D", "SeparableConv1D", "SeparableConvolution1D",

@@ -16,7 +16,9 @@ from hoarfrost import constraints as constraints_module
 from hoarfrost import dtype_policies
 from hoarfrost import initializers as initializers_module
 from hoarfrost import masking
+from hoarfrost.devices import layout_layer_output
 from hoarfrost.dtype_policies import autocast_inputs, autocast_scope
+from hoarfrost.layers.saveable import KerasSaveable, recording_build
 from hoarfrost.naming import to_snake_case, unique_name
 from hoarfrost.object_registration import register_builtin
 from hoarfrost.random import SeedGenerator
@@ -119,7 +121,7 @@ def _mask_position(cls) -> int | None:
     return None
 
 
-class Layer:
+class Layer(KerasSaveable):
     """Base class of all layers: subclass it, create weights in `build`,
     compute in `call`.
 
@@ -158,6 +160,8 @@ class Layer:
         # them by class name (`hoarfrost.object_registration`).
         if cls.__module__.startswith("hoarfrost.") and not cls.__name__.startswith("_"):
             register_builtin(cls)
+        if "build" in cls.__dict__:  # Keras records what build() was called with
+            cls.build = recording_build(cls.__dict__["build"])
 
     def __init__(self, *, trainable: bool = True, name: str | None = None, dtype=None,
                  input_shape=None, input_dim: int | None = None, batch_input_shape=None,
@@ -511,17 +515,25 @@ class Layer:
         spec = self.compute_output_spec(_shape_to_spec(input_shape))
         return jax.tree.map(lambda s: s.shape, spec, is_leaf=is_keras_tensor)
 
-    def compute_output_spec(self, inputs, **kwargs):
-        """KerasTensors describing the output for symbolic `inputs`."""
+    def compute_output_spec(self, inputs, *args, **kwargs):
+        """KerasTensors describing the output for symbolic `inputs` (and symbolic
+        tensors among the other arguments)."""
+        leaves, treedef = jax.tree.flatten((inputs, args, kwargs), is_leaf=is_keras_tensor)
+        positions = [i for i, leaf in enumerate(leaves) if is_keras_tensor(leaf)]
+
         def run(concrete):
+            filled = list(leaves)
+            for i, value in zip(positions, concrete):
+                filled[i] = value
+            call_inputs, call_args, call_kwargs = jax.tree.unflatten(treedef, filled)
             # A scope of its own: state a layer assigns while traced is dropped.
             with StatelessScope(symbolic=True):
-                return self._call_with_context(concrete, (), dict(kwargs))
+                return self._call_with_context(call_inputs, tuple(call_args),
+                                               dict(call_kwargs))
 
         def evaluate(fill):
-            abstract = jax.tree.map(
-                lambda t: jax.ShapeDtypeStruct(fill(t.shape), t.dtype), inputs,
-                is_leaf=is_keras_tensor)
+            abstract = [jax.ShapeDtypeStruct(fill(leaves[i].shape), leaves[i].dtype)
+                        for i in positions]
             with _no_scope():
                 return jax.eval_shape(run, abstract)
 
@@ -543,7 +555,7 @@ class Layer:
                                      a.dtype), first, second)
 
     def __call__(self, inputs, *args, **kwargs):
-        if any_symbolic(inputs):
+        if any_symbolic(inputs) or (args and any_symbolic(args)) or any_symbolic(kwargs):
             return self._symbolic_call(inputs, args, kwargs)
         masks = masking.masks_of(inputs)
         inputs = jax.tree.map(
@@ -565,6 +577,7 @@ class Layer:
         if previous_mask is None and has_masks:
             previous_mask = masks
         outputs = self._call_with_context(inputs, args, kwargs)
+        outputs = layout_layer_output(self.name, outputs)  # "<layer>/output" layouts
         self._propagate_mask(inputs, outputs, previous_mask, consumed)
         return outputs
 
@@ -672,18 +685,16 @@ class Layer:
         return outputs, new_values
 
     def _symbolic_call(self, inputs, args, kwargs):
-        if args:
-            raise ValueError(
-                f'Layer "{self.name}": only the first argument of a functional call may '
-                "hold symbolic tensors; pass other arguments as keywords."
-            )
         shapes = jax.tree.map(lambda t: t.shape, inputs, is_leaf=is_keras_tensor)
         self._maybe_build(shapes)
         self._check_input_spec(shapes)
         # The output's dtype follows the inputs as the layer will see them (autocast).
         spec = autocast_inputs(self, inputs) if self._convert_input_args else inputs
-        outputs = self.compute_output_spec(spec, **kwargs)
-        node = Node(self, inputs, outputs, dict(kwargs))
+        if args or any_symbolic(kwargs):  # several tensor arguments (Keras allows them)
+            outputs = Layer.compute_output_spec(self, spec, *args, **kwargs)
+        else:
+            outputs = self.compute_output_spec(spec, **kwargs)
+        node = Node(self, inputs, outputs, dict(kwargs), args=tuple(args))
         for index, tensor in enumerate(node.output_tensors):
             tensor.node, tensor.index = node, index
             tensor.name = self.name
@@ -708,6 +719,12 @@ class Layer:
     @classmethod
     def from_config(cls, config: dict[str, Any]):
         return cls(**config)
+
+    def _build_from_saved(self, args: tuple, kwargs: dict) -> None:
+        """`build(*args, **kwargs)` outside any trace (`build_from_config`)."""
+        with jax.ensure_compile_time_eval(), _no_scope():
+            self.build(*args, **kwargs)
+        self.built = True
 
     def __repr__(self) -> str:
         return f"<{type(self).__name__} name={self.name}, built={self.built}>"

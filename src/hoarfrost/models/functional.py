@@ -217,12 +217,15 @@ class Functional(Model):
                     f"incompatible: expected shape {spec}, but received input with shape {shape}."
                 )
             values[id(tensor)] = value
+        def fill(tree):
+            return jax.tree.map(lambda t: values[id(t)] if is_keras_tensor(t) else t, tree,
+                                is_leaf=is_keras_tensor)
+
         for node in self._nodes:
             if isinstance(node.layer, InputLayer):
                 continue
-            args = jax.tree.map(lambda t: values[id(t)], node.inputs, is_leaf=is_keras_tensor)
-            kwargs = {"training": training, **node.kwargs}  # an explicit training= wins
-            out = node.layer(args, **kwargs)
+            kwargs = {"training": training, **fill(node.kwargs)}  # an explicit training= wins
+            out = node.layer(fill(node.inputs), *fill(node.args), **kwargs)
             for tensor, value in zip(node.output_tensors, jax.tree.leaves(out)):
                 values[id(tensor)] = value
         return jax.tree.map(lambda t: values[id(t)], self._outputs_struct, is_leaf=is_keras_tensor)
@@ -254,14 +257,21 @@ class Functional(Model):
                 tensor_ref[id(tensor)] = [i, j]
 
         def ref(tree):
-            return jax.tree.map(lambda t: {"ref": tensor_ref[id(t)]}, tree, is_leaf=is_keras_tensor)
+            return jax.tree.map(lambda t: {"ref": tensor_ref[id(t)]} if is_keras_tensor(t) else t,
+                                tree, is_leaf=is_keras_tensor)
+
+        def node_config(node):
+            config = {"layer": node.layer.name, "inputs": ref(node.inputs),
+                      "kwargs": ref(node.kwargs)}
+            if node.args:
+                config["args"] = ref(list(node.args))
+            return config
 
         return {
             "name": self.name,
             "trainable": self.trainable,
-            "layers": [serialize_layer(layer) for layer in self.layers],
-            "nodes": [{"layer": node.layer.name, "inputs": ref(node.inputs), "kwargs": node.kwargs}
-                      for node in self._nodes],
+            "layers": [{**serialize_layer(layer), "name": layer.name} for layer in self.layers],
+            "nodes": [node_config(node) for node in self._nodes],
             "inputs": ref(self._inputs_struct),
             "outputs": ref(self._outputs_struct),
         }
@@ -272,7 +282,9 @@ class Functional(Model):
         each layer instead of deserializing it (`clone_model`'s `clone_function`)."""
         from hoarfrost.saving.serialization import deserialize_layer
         make_layer = make_layer or (lambda c: deserialize_layer(c, custom_objects))
-        layers = {c["config"]["name"]: make_layer(c) for c in config["layers"]}
+        # A layer's name sits beside its config too (Keras's form): a custom get_config()
+        # may leave it out.
+        layers = {c.get("name") or c["config"]["name"]: make_layer(c) for c in config["layers"]}
         produced: list[list[KerasTensor]] = []
 
         def output(ref):
@@ -298,7 +310,8 @@ class Functional(Model):
             if isinstance(layer, InputLayer):
                 produced.append([layer.output])
                 continue
-            out = layer(resolve(spec["inputs"]), **spec.get("kwargs", {}))
+            out = layer(resolve(spec["inputs"]), *resolve(spec.get("args", [])),
+                        **resolve(spec.get("kwargs", {})))
             produced.append(_leaves(out))
         return cls(resolve(config["inputs"]), resolve(config["outputs"]),
                    name=config.get("name"), trainable=config.get("trainable", True))

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import inspect
 import json
+import warnings
 from typing import Any
 
 from hoarfrost import finetuning
@@ -11,6 +13,7 @@ from hoarfrost.layers.layer import Layer, _shape_to_spec
 from hoarfrost.object_registration import builtin_class
 from hoarfrost.saving import saving_lib
 from hoarfrost.saving.keras_config import to_keras
+from hoarfrost.saving.serialization_lib import deserialize_keras_object
 from hoarfrost.selectors import select, variable_owners, walk
 from hoarfrost.summary import print_summary
 
@@ -32,14 +35,52 @@ class Model(Trainer, Layer):
     """
 
     def __new__(cls, *args, **kwargs):
-        if cls is Model and (len(args) >= 2 or "inputs" in kwargs or "outputs" in kwargs):
+        if cls is Model and functional_init_arguments(args, kwargs):
             functional = builtin_class("Functional")  # registered as it is defined
             return functional.__new__(functional)
         return super().__new__(cls)
 
     def __init__(self, *args, **kwargs):
+        if functional_init_arguments(args, kwargs):
+            # Keras: a Model subclass called as Model(inputs, outputs) becomes a
+            # functional model with the subclass's methods on top.
+            functional = builtin_class("Functional")
+            _inject_functional(type(self), functional)
+            functional.__init__(self, *args, **kwargs)
+            return
+        if args:
+            raise TypeError(
+                f"{type(self).__name__}: Model() takes (inputs, outputs) or keyword arguments "
+                f"(name=, trainable=), got {len(args)} positional argument(s).")
         Layer.__init__(self, **kwargs)
         Trainer.__init__(self)
+
+    @classmethod
+    def from_config(cls, config: dict[str, Any], custom_objects: dict | None = None):
+        """A model from its config: a functional config rebuilds the graph (as `cls`
+        when `cls` takes `(inputs, outputs)`, as Keras), any other config is passed to
+        `cls(**config)`.
+
+        Args:
+            config: the output of `get_config()`.
+            custom_objects: classes and functions by name, for the graph's
+                custom layers.
+        """
+        functional = builtin_class("Functional")
+        if {"layers", "nodes", "inputs", "outputs"} <= set(config) \
+                and _revivable_as_functional(cls, functional):
+            target = functional if cls is Model else cls
+            return functional.from_config.__func__(target, config, custom_objects)
+        try:
+            return cls(**config)
+        except TypeError as exc:
+            raise TypeError(
+                "Unable to revive model from config. When overriding the `get_config()` "
+                "method, make sure that the returned config contains all items used as "
+                f"arguments in the constructor to {cls.__name__}, which is the default "
+                "behavior. You can override this default behavior by defining a "
+                f"`from_config(cls, config)` class method.\n\nReceived config={config}\n\n"
+                f"Error encountered: {exc}") from exc
 
     @property
     def layers(self) -> list[Layer]:
@@ -362,6 +403,33 @@ class Model(Trainer, Layer):
     def get_config(self) -> dict[str, Any]:
         return {"name": self.name, "trainable": self.trainable}
 
+    def get_compile_config(self) -> dict[str, Any] | None:
+        """The arguments `compile()` was given (None before `compile()`), as Keras
+        returns them; `save()` stores them serialized when a class overrides this
+        or `compile_from_config`."""
+        if not self.compiled:
+            return None
+        config = self._compile_config
+        return {"optimizer": self.optimizer, "loss": self.loss, "metrics": config.metrics,
+                "loss_weights": config.loss_weights,
+                "weighted_metrics": config.weighted_metrics,
+                "steps_per_execution": self.steps_per_execution}
+
+    def compile_from_config(self, config: dict[str, Any]) -> None:
+        """Compile from `get_compile_config()`'s saved output (called on loading).
+
+        As in Keras, a model whose class overrides `compile()` is left
+        uncompiled, with a warning (its `compile` may take other arguments).
+        """
+        if type(self).compile is not Trainer.compile:
+            warnings.warn(
+                f'Model "{self.name}": compile() was not called as part of model loading '
+                "because the model's compile() method is custom. All subclassed Models that "
+                "have compile() overridden should also override get_compile_config() and "
+                "compile_from_config(config).", stacklevel=2)
+            return
+        self.compile(**deserialize_keras_object(config))
+
     def to_json(self, **kwargs) -> str:
         """The architecture as JSON (no weights) in Keras 3's dialect, for
         `models.model_from_json` here or in Keras.
@@ -369,3 +437,31 @@ class Model(Trainer, Layer):
         Keyword arguments go to `json.dumps` (e.g. `indent=2`).
         """
         return json.dumps(to_keras(self), **kwargs)
+
+
+def functional_init_arguments(args: tuple, kwargs: dict) -> bool:
+    """Whether a Model is being called as `Model(inputs, outputs)` (Keras's test)."""
+    return (len(args) == 2 or (len(args) == 1 and "outputs" in kwargs)
+            or ("inputs" in kwargs and "outputs" in kwargs))
+
+
+def _inject_functional(cls: type, functional: type) -> type:
+    """Put `Functional` in place of `Model` among `cls`'s bases (Keras's
+    `inject_functional_model_class`), so a subclass built as `MyModel(inputs,
+    outputs)` runs, saves and clones as a functional model."""
+    if cls is Model:
+        return functional
+    if cls is object or not issubclass(cls, Model) or issubclass(cls, functional):
+        return cls
+    cls.__bases__ = tuple(_inject_functional(base, functional) for base in cls.__bases__)
+    return cls
+
+
+def _revivable_as_functional(cls: type, functional: type) -> bool:
+    """Whether `cls(inputs, outputs, ...)` can rebuild a functional config (Keras's rule)."""
+    if cls in (Model, functional):
+        return True
+    spec = inspect.getfullargspec(cls.__init__)
+    functional_args = inspect.getfullargspec(functional.__init__).args[1:]
+    return spec.args[1:] == functional_args or (spec.varargs is not None
+                                                 and spec.varkw is not None)

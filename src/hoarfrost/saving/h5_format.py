@@ -31,6 +31,7 @@ from hoarfrost.layers.layer import Layer
 from hoarfrost.layers.recurrent import _RNN
 from hoarfrost.layers.tensor_op import TensorOp
 from hoarfrost.naming import to_snake_case
+from hoarfrost.saving import hooks
 from hoarfrost.object_registration import builtin_class
 
 HDF5_SIGNATURE = b"\x89HDF\r\n\x1a\n"
@@ -173,15 +174,20 @@ def write_weights(handle, model, optimizer_groups: dict | None = None) -> None:
     h5py = _h5py()
     with h5py.File(handle, "w") as f:
         for path, (name, variables, obj) in weight_groups(model).items():
-            _write_group(f, path, name, _saved_arrays(obj, variables))
+            if hooks.overrides(obj, "save_own_variables"):  # the layer's own keys, as Keras
+                _write_group(f, path, name, hooks.own_variables(obj))
+            else:
+                _write_group(f, path, name, _saved_arrays(obj, variables))
         for path, (name, arrays) in (optimizer_groups or {}).items():
             _write_group(f, path, name, arrays)
 
 
-def _write_group(f, path: str, name: str, arrays: list) -> None:
+def _write_group(f, path: str, name: str, arrays) -> None:
+    """A `vars` group of `arrays` (a list: keys "0", "1", ...; or a dict by key)."""
     group = f.create_group(path)
     group.attrs["name"] = name
-    for i, value in enumerate(arrays):
+    items = arrays.items() if isinstance(arrays, dict) else enumerate(arrays)
+    for i, value in items:
         value = np.asarray(value)
         if value.ndim and value.size:  # HDF5's own checksum (Fletcher-32) per chunk, which
             # HDF5 verifies on every read (Keras's too): a flipped bit fails the load.
@@ -264,13 +270,23 @@ def read_tree(f, budget: DatasetBudget) -> dict[str, list[np.ndarray]]:
     tree: dict[str, list[np.ndarray]] = {}
     for path in paths:
         group = f[path]
-        for name in group:
-            if not name.isdigit():
-                raise ValueError(f"{budget.source}: HDF5 group {path!r} holds {name!r}, "
-                                 "expected datasets 0, 1, ...")
-        names = sorted(group, key=int)
-        tree[path] = [budget.read(group[n], f"{path}/{n}") for n in names]
+        by_key = {name: budget.read(group[name], f"{path}/{name}") for name in group}
+        numbered = sorted((n for n in by_key if n.isdigit()), key=int)
+        tree[path] = Store([by_key[n] for n in numbered], by_key)
     return tree
+
+
+class Store(list):
+    """A group's arrays "0", "1", ... in order, and `by_key`: every array of the group by
+    its key, as a layer's `save_own_variables` stored them (its own keys included)."""
+
+    def __init__(self, arrays: list, by_key: dict):
+        super().__init__(arrays)
+        self.by_key = by_key
+
+    def named(self) -> list[str]:
+        """Keys other than "0", "1", ... (only a layer's own save_own_variables writes them)."""
+        return [key for key in self.by_key if not key.isdigit()]
 
 
 def check_links(f, source: str = "HDF5 file") -> None:
@@ -300,8 +316,19 @@ def assign_tree(model, tree: dict, source: str) -> None:
     """
     expected = weight_groups(model)
     pairs = []
-    for path, (name, variables, _) in expected.items():
+    own_hooks = []  # (layer, its store): layers whose load_own_variables reads the group
+    for path, (name, variables, obj) in expected.items():
+        if hooks.overrides(obj, "load_own_variables"):
+            group = tree.get(path)
+            store = dict(getattr(group, "by_key", {})) if group is not None else {}
+            own_hooks.append((obj, store))
+            continue
         arrays = tree.get(path, [] if not variables else None)
+        if arrays is not None and getattr(arrays, "named", lambda: [])():
+            raise ValueError(
+                f"{source}: the file's group {path!r} holds {arrays.named()[:4]}, which a "
+                f"custom save_own_variables wrote; layer {name!r} has no load_own_variables "
+                "to read them.")
         if arrays is None:
             raise ValueError(
                 f"{source}: no weights for layer {name!r} (expected the HDF5 group {path!r} "
@@ -329,6 +356,8 @@ def assign_tree(model, tree: dict, source: str) -> None:
     for _, _, obj in expected.values():
         if getattr(obj, "_keras_loaded", None) is not None:
             obj._keras_loaded()  # a merged LoRA kernel: the adapter's B at zeros
+    for layer, store in own_hooks:  # Keras calls each layer's own loader
+        layer.load_own_variables(store)
 
 
 def _listing(items, limit: int = 6) -> str:

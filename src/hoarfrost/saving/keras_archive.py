@@ -43,8 +43,8 @@ from hoarfrost.host import to_host
 from hoarfrost.object_registration import builtin_class
 from hoarfrost.optimizers import OptimizerState
 from hoarfrost.saving import archive as archives
-from hoarfrost.saving import (adapters, compile_settings, h5_format, keras_config, keras_optimizer,
-                              tensor_file, training_state, validation)
+from hoarfrost.saving import (adapters, compile_settings, h5_format, hooks, keras_config,
+                              keras_optimizer, tensor_file, training_state, validation)
 from hoarfrost.saving.serialization import deserialize_layer
 
 FORMAT = "hoarfrost.keras"
@@ -215,8 +215,10 @@ def load_keras_zip(filepath, custom_objects=None, compile: bool = True,
     graph, the weights' datasets, hoarfrost's state and slots.
     """
     filepath = os.fspath(filepath)
-    with open_keras_zip(filepath) as archive:
+    with open_keras_zip(filepath, assets=True) as archive:
         names = set(archive.namelist())  # metadata.json is informative only, as in Keras
+        assets = {name: archives.read_member(archive, name) for name in sorted(names)
+                  if name.startswith(ASSETS) and not name.endswith("/")}
         config = _read_json(archive, "config.json")
         where = archives.member_label(archive, "config.json")
         entry = _translate(config, custom_objects, where)
@@ -238,11 +240,20 @@ def load_keras_zip(filepath, custom_objects=None, compile: bool = True,
     if state is not None:
         adapters.restore_adapted_layers(model, state.get("adapted_layers"),
                                         archives.member_label(filepath, STATE))
-    _assign(model, tree, lora, filepath)
+    compile_config = config.get("compile_config")
+    custom_compile = hooks.has_custom_compile_hooks(model)
+    if compile and compile_config and custom_compile:  # Keras's order: compile, then state
+        model.compile_from_config(compile_config)
+    _assign(model, tree, lora, filepath)  # calls load_own_variables hooks
+    hooks.load_assets(_layer_paths(model), assets, repr(filepath))
     if state is not None:
         _restore_flags(model, state)
-    compile_config = config.get("compile_config")
-    if compile and compile_config:
+    if compile and compile_config and custom_compile:
+        saved = ((state or {}).get("optimizer") or {}).get("optimizer") or {}
+        if slots is not None and getattr(model, "optimizer", None) is not None \
+                and saved.get("class_name") == type(model.optimizer).__name__:
+            _restore_own_slots(model, state["optimizer"], slots, filepath)
+    elif compile and compile_config:
         if state is not None and state.get("compile_config"):
             compile_settings.restore_compile(model, state["compile_config"],
                                              state.get("optimizer"), filepath, custom_objects)
@@ -266,7 +277,12 @@ def _assign(model, tree: dict, lora: dict | None, filepath) -> None:
 
 
 def _build(model, entry: dict) -> None:
-    shape = (entry.get("build_config") or {}).get("input_shape")
+    build_config = entry.get("build_config") or {}
+    if not model.built and build_config and hooks.overrides(model, "build_from_config"):
+        model.build_from_config(build_config)  # the model's own hook, as Keras calls it
+        model.built = True
+        return
+    shape = build_config.get("input_shape")
     if not model.built and shape is not None:
         model.build(compile_settings.to_tuples(shape))
 
@@ -483,6 +499,10 @@ def keras_zip_members(model) -> dict[str, bytes]:
             model, state["compile_config"], keras_optimizer)
     else:
         config["compile_config"] = None
+    if hooks.has_custom_compile_hooks(model):  # the model's own (Keras saves that)
+        config["compile_config"] = hooks.compile_config(model)
+    if hooks.overrides(model, "get_build_config"):
+        config["build_config"] = model.get_build_config()
     try:
         config_json = json.dumps(config)
     except TypeError as exc:
@@ -502,6 +522,7 @@ def keras_zip_members(model) -> dict[str, bytes]:
     lora = lora_extras(model)
     if lora is not None:
         members[LORA] = lora
+    members.update(hooks.saved_assets(_layer_paths(model)))  # assets/<layer path>/...
     return members
 
 

@@ -33,6 +33,7 @@ from hoarfrost import ops
 from hoarfrost.layers.tensor_op import ALLOWED_OPS, TensorOp
 from hoarfrost.naming import to_snake_case
 from hoarfrost.object_registration import builtin_class, get_registered_object
+from hoarfrost.saving.serialization import is_custom
 from hoarfrost.symbolic import is_keras_tensor
 
 # Keys of Keras's layer configs that hoarfrost's layers lack, with the value hoarfrost
@@ -153,7 +154,10 @@ def _layer_from_keras(entry: dict, custom_objects, where: str) -> dict:
                       f"{key}={_short(default)}).")
             continue
         out_config[key] = value
-    return {"class_name": class_name, "registered_name": registered, "config": out_config}
+    out = {"class_name": class_name, "registered_name": registered, "config": out_config}
+    if entry.get("build_config") is not None:  # a custom layer builds from it (Keras)
+        out["build_config"] = entry["build_config"]
+    return out
 
 
 def _quantizable(cls) -> bool:
@@ -169,10 +173,12 @@ def _short(value) -> str:
 def _accepted_arguments(cls) -> set[str] | None:
     """The keyword arguments `cls(...)` takes, following `**kwargs` up the bases."""
     names: set[str] = set()
+    layer = builtin_class("Layer")
     for klass in cls.__mro__:
         init = klass.__dict__.get("__init__")
-        if init is None:
-            continue
+        if init is None or (isinstance(cls, type) and issubclass(cls, layer)
+                            and not issubclass(klass, layer)):
+            continue  # a mixin beside Layer (a Model's Trainer) takes no config arguments
         try:
             params = inspect.signature(init).parameters
         except (TypeError, ValueError):
@@ -261,6 +267,9 @@ def _is_op(entry: dict) -> bool:
     module = entry.get("module")
     if module is not None:
         return str(module).startswith("keras.src.ops")
+    registered = entry.get("registered_name")
+    if registered and not str(registered).startswith("keras"):
+        return False  # a custom layer (Keras names each by its registered name)
     config = entry.get("config") or {}
     return "trainable" not in config and (
         builtin_class(str(entry.get("class_name"))) is None or set(config) == {"name"})
@@ -280,7 +289,9 @@ def _functional_from_keras(config: dict, custom_objects, where: str) -> dict:
         if _is_op(entry):
             layers.append(None)  # made below, with its arguments
         else:
-            layers.append(_layer_from_keras(entry, custom_objects, where="layer"))
+            layer_entry = _layer_from_keras(entry, custom_objects, where="layer")
+            layer_entry["name"] = name  # Keras keeps it beside a get_config() without one
+            layers.append(layer_entry)
         nodes = entry.get("inbound_nodes") or []
         if entry.get("class_name") == "InputLayer":
             pending.append((name, 0, entry, None, len(layers) - 1))
@@ -512,6 +523,8 @@ def _layer_to_keras(layer) -> dict:
                 "compile_config": {}}
     if isinstance(layer, TensorOp):
         raise TypeError("TensorOps are written as graph operations, not layers.")
+    if registered is None and is_custom(layer):
+        registered = class_name  # Keras: a custom class is found again by its name
     return _config_to_keras(class_name, registered, dict(layer.get_config()))
 
 
@@ -614,7 +627,13 @@ def _functional_to_keras(model) -> dict:
 
 
 def _with_build_config(entry: dict, layer) -> dict:
-    """Keras's `build_config` of a built layer (models have their own)."""
+    """Keras's `build_config` of a built layer (models have their own); a custom
+    layer's is its `get_build_config()`, as Keras saves it."""
+    if "build_config" not in entry and is_custom(layer) and layer.built:
+        build_config = layer.get_build_config()
+        if build_config is not None:
+            entry["build_config"] = json.loads(json.dumps(build_config))
+        return entry
     if ("build_config" not in entry and layer.built and type(layer).__name__ != "InputLayer"
             and layer._build_shapes_dict is not None):
         entry["build_config"] = {"input_shape": _jsonable(layer._build_shapes_dict)}

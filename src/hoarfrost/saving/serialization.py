@@ -17,12 +17,34 @@ __all__ = ["deserialize_layer", "get_registered_object", "register_keras_seriali
 
 
 def serialize_layer(layer) -> dict[str, Any]:
-    """`{class_name, registered_name, config}` for a layer or model."""
-    return {
+    """`{class_name, registered_name, config[, build_config]}` for a layer or model."""
+    entry = {
         "class_name": type(layer).__name__,
         "registered_name": getattr(type(layer), "_registered_name", None),
         "config": layer.get_config(),
     }
+    if is_custom(layer):
+        build_config = layer.get_build_config()
+        if build_config is not None:
+            entry["build_config"] = build_config
+    return entry
+
+
+def is_custom(layer) -> bool:
+    """A class of the user's (not hoarfrost's): Keras's build hooks apply to it as written.
+
+    hoarfrost's own layers inside a model are built by the graph they are
+    called in, with the shapes `get_build_config` would give.
+    """
+    return not type(layer).__module__.startswith("hoarfrost.")
+
+
+def build_from_saved(layer, build_config) -> None:
+    """Keras's step after `from_config`: a custom layer not built yet builds from its
+    saved `build_config` through its `build_from_config`."""
+    if build_config and is_custom(layer) and not layer.built:
+        layer.build_from_config(build_config)
+        layer.built = True
 
 
 def _takes_custom_objects(cls) -> bool:
@@ -69,8 +91,11 @@ def _deserialize_layer(config: dict[str, Any], custom_objects: dict | None):
     try:
         # Classes that rebuild nested objects (models, wrappers, Lambda) get custom_objects.
         if _takes_custom_objects(cls):
-            return cls.from_config(config["config"], custom_objects=custom_objects)
-        return cls.from_config(config["config"])
+            layer = cls.from_config(config["config"], custom_objects=custom_objects)
+        else:
+            layer = cls.from_config(config["config"])
+        build_from_saved(layer, config.get("build_config"))
+        return layer
     except _RebuildError:
         raise  # a nested layer's, already explained
     except TypeError as exc:

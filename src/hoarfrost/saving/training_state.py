@@ -168,6 +168,13 @@ def optimizer_state(model, optimizer, record: dict, tensors: dict,
     return OptimizerState(variables, slots, iterations), rate
 
 
+def optimizer_matches(model, state: dict) -> bool:
+    """Whether the saved optimizer state is of the class `model`'s optimizer has."""
+    saved = (state.get("optimizer") or {}).get("optimizer") or {}
+    optimizer = getattr(model, "optimizer", None)
+    return optimizer is not None and saved.get("class_name") == type(optimizer).__name__
+
+
 def restore(model, state: dict, weights: dict, optimizer_tensors: dict | None, filepath,
             warn_without_optimizer: bool = False) -> None:
     """Put a saved model's weights, flags and optimizer state into `model`.

@@ -82,7 +82,7 @@ def _check_graph(config: dict, label: str, where: str) -> None:
     """A functional graph: nodes name known layers and refer only to earlier outputs."""
     names: set = set()
     for layer in config.get("layers") or []:
-        name = layer["config"].get("name")
+        name = layer.get("name") or layer["config"].get("name")  # beside the config too
         if not isinstance(name, str) or name in names:
             raise ValueError(f"{where}: {label} has a layer named {name!r} "
                              f"{'twice' if name in names else '(expected a unique string)'}.")
