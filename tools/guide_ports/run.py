@@ -2,12 +2,15 @@
 
     KERAS_PY=/path/.venv-keras/bin/python python tools/guide_ports/run.py keras [NAME ...] [--seeds 0,1,2]
     python tools/guide_ports/run.py hoarfrost [NAME ...]
+    python tools/guide_ports/run.py verdicts [NAME ...]   # re-judge without rerunning
 
 `keras` runs each Keras port once per seed (PORT_SEED) in a scratch directory and records
 its printed `METRICS` line in `keras_reference/<name>.json`: every seed's values and, per float
 metric, min / max / mean / std (the noise band). `hoarfrost` runs each hoarfrost twin
 (tests/programs/ or tools/guide_ports/hoarfrost/) with PYTHONPATH=src and records in
-`hoarfrost_status.json` whether it finished, its metrics, or the last line of its error.
+`hoarfrost_status.json` whether it finished, its metrics, or the last line of its error,
+and its verdict against Keras's band; a twin still in tools/guide_ports/hoarfrost/ gets
+that verdict as `# ON MAIN TODAY: ...` comment lines at its top.
 """
 
 from __future__ import annotations
@@ -25,7 +28,8 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parents[1]
 sys.path.insert(0, str(HERE))
-from port import KERAS_DIR, twin_path  # noqa: E402
+from bands import slack_of  # noqa: E402
+from port import FAILING_DIR, KERAS_DIR, strip_failure_header, twin_path  # noqa: E402
 
 REFERENCE_DIR = HERE / "keras_reference"  # one <name>.json per port
 STATUS = HERE / "hoarfrost_status.json"
@@ -65,7 +69,8 @@ def summarise(per_seed: dict) -> dict:
     summary = {}
     for key in next(iter(per_seed.values())):
         values = [m[key] for m in per_seed.values()]
-        if all(isinstance(v, float) for v in values):
+        numbers = all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in values)
+        if numbers and (any(isinstance(v, float) for v in values) or len(set(values)) > 1):
             summary[key] = {"min": min(values), "max": max(values),
                             "mean": statistics.fmean(values),
                             "std": statistics.pstdev(values) if len(values) > 1 else 0.0}
@@ -100,7 +105,53 @@ def keras_reference(names: list[str], seeds: list[int]) -> None:
             json.dumps(entry, indent=1, sort_keys=True) + "\n")
 
 
-def hoarfrost_status(names: list[str]) -> None:
+def differences_from_keras(name: str, metrics: dict) -> list[str] | None:
+    """Metrics outside Keras's band (floats) or unequal to Keras's (the rest); None: no reference."""
+    path = REFERENCE_DIR / f"{name}.json"
+    if not path.exists() or "summary" not in json.loads(path.read_text()):
+        return None
+    differences = []
+    for key, expected in json.loads(path.read_text())["summary"].items():
+        value = metrics.get(key)
+        if isinstance(expected, dict) and set(expected) == {"min", "max", "mean", "std"}:
+            slack = slack_of(expected)
+            if not (isinstance(value, (int, float))
+                    and expected["min"] - slack <= value <= expected["max"] + slack):
+                differences.append(f"{key} = {value!r}, Keras {expected['min']:.4g}.."
+                                   f"{expected['max']:.4g} (+-{slack:.3g})")
+        elif value != expected:
+            differences.append(f"{key} = {value!r}, Keras {expected!r}")
+    return differences
+
+
+def verdict(name: str, entry: dict) -> str:
+    if "error" in entry:
+        return f"FAILS: {entry['error']}"
+    differences = differences_from_keras(name, entry["metrics"])
+    if differences is None:
+        return "finishes (no Keras reference yet)"
+    if differences:
+        return "finishes, differs from Keras: " + "; ".join(differences)
+    return "PASS: finishes, metrics within Keras's band"
+
+
+def annotate(name: str, entry: dict) -> None:
+    """Put today's verdict at the top of a failing twin (tools/guide_ports/hoarfrost/)."""
+    path = FAILING_DIR / f"{name}.py"
+    if not path.exists():
+        return
+    words, lines, line = verdict(name, entry).split(" "), [], "# ON MAIN TODAY:"
+    for word in words:
+        if len(line) + 1 + len(word) > 96 and line.strip("# "):
+            lines.append(line)
+            line = "#  "
+        line += " " + word
+    lines.append(line)
+    body = strip_failure_header(path.read_text())
+    path.write_text("\n".join(lines) + "\n" + body)
+
+
+def hoarfrost_status(names: list[str], rerun: bool = True) -> None:
     status = json.loads(STATUS.read_text()) if STATUS.exists() else {}
     env = {"PYTHONPATH": str(ROOT / "src")}
     for name in names:
@@ -108,11 +159,13 @@ def hoarfrost_status(names: list[str]) -> None:
         if path is None:
             print(name, "no hoarfrost twin")
             continue
-        metrics, error, took = run_program(sys.executable, path, 0, env)
-        status[name] = {"where": str(path.relative_to(ROOT)), "seconds": round(took, 1),
-                        **({"metrics": metrics} if metrics is not None else {"error": error})}
-        print(name, "finished" if error is None else f"FAILED: {error}", f"({took:.0f} s)",
-              flush=True)
+        if rerun or name not in status:
+            metrics, error, took = run_program(sys.executable, path, 0, env)
+            status[name] = {"where": str(path.relative_to(ROOT)), "seconds": round(took, 1),
+                            **({"metrics": metrics} if metrics is not None else {"error": error})}
+        status[name]["verdict"] = verdict(name, status[name])
+        annotate(name, status[name])
+        print(name, status[name]["verdict"], f"({status[name]['seconds']:.0f} s)", flush=True)
         STATUS.write_text(json.dumps(status, indent=1, sort_keys=True) + "\n")
 
 
@@ -125,6 +178,8 @@ def main(argv: list[str]) -> None:
         del rest[at:at + 2]
     if mode == "keras":
         keras_reference(names_from(rest), seeds)
+    elif mode == "verdicts":  # re-judge the last hoarfrost runs against new references
+        hoarfrost_status(names_from(rest), rerun=False)
     else:
         hoarfrost_status(names_from(rest))
 

@@ -4,7 +4,7 @@ callbacks, checkpointing, learning-rate schedules, TensorBoard
 
 Run on the JAX backend. Substitutions: MNIST is the 8,000/2,000-digit sample shipped with
 hoarfrost (2,000 held out); the EarlyStopping run is capped at 8 epochs instead of 20 and
-`save_freq=20` batches instead of 100; TensorBoard logs go to a relative `logs` folder.
+`save_freq=20` batches instead of 100.
 """
 
 import json
@@ -134,14 +134,12 @@ lr_schedule = keras.optimizers.schedules.ExponentialDecay(
 optimizer = keras.optimizers.RMSprop(learning_rate=lr_schedule)
 
 # TensorBoard.
-tensorboard = keras.callbacks.TensorBoard(
-    log_dir="logs",
+keras.callbacks.TensorBoard(
+    log_dir="/full_path_to_your_logs",
     histogram_freq=0,
     embeddings_freq=0,
     update_freq="epoch",
 )
-model = get_compiled_model()
-model.fit(x_train, y_train, epochs=1, batch_size=64, callbacks=[tensorboard])
 
 metrics = {
     "early_stopping_epochs_run": len(early_history.history["loss"]),
@@ -151,6 +149,5 @@ metrics = {
     "best_only_checkpoints": len(checkpoints_written),
     "periodic_checkpoints": len(os.listdir(checkpoint_dir)),
     "restored_test_accuracy": float(restored_accuracy),
-    "tensorboard_wrote_logs": os.path.isdir("logs") and len(os.listdir("logs")) > 0,
 }
 print("METRICS", json.dumps(metrics))
