@@ -9,14 +9,60 @@ What you set `trainable = False` stays frozen, bit for bit, from the next
 training step on, with no recompile; `summary()` always tells the truth.
 """
 
-from hoarfrost import (activations, audit, backend, callbacks, datasets, initializers, layers, losses,
-                       metrics, models, ops, optimizers, regularizers, saving, utils)
-from hoarfrost.layers import Input, Layer
+from __future__ import annotations
+
+import contextlib
+
+from hoarfrost import (activations, applications, audit, backend, callbacks, config, constraints, datasets,
+                       initializers, layers, losses, metrics, models, ops, optimizers, random,
+                       regularizers, saving, tree, utils)
+from hoarfrost.config import DTypePolicy
+from hoarfrost.initializers import Initializer
+from hoarfrost.layers import Input, InputSpec, Layer
+from hoarfrost.losses import Loss
+from hoarfrost.metrics import Metric
 from hoarfrost.models import Model, Sequential, load_model
-from hoarfrost.variables import Variable
+from hoarfrost.optimizers import Optimizer
+from hoarfrost.regularizers import Regularizer
+from hoarfrost.symbolic import KerasTensor
+from hoarfrost.variables import StatelessScope, Variable
 
 __version__ = "0.1.0"
 
-__all__ = ["Input", "Layer", "Model", "Sequential", "Variable", "activations", "audit", "backend",
-           "callbacks", "datasets", "initializers", "layers", "load_model", "losses", "metrics",
-           "models", "ops", "optimizers", "regularizers", "saving", "utils"]
+FloatDTypePolicy = DTypePolicy
+
+
+def version() -> str:
+    """hoarfrost's version string."""
+    return __version__
+
+
+@contextlib.contextmanager
+def device(device_name: str):
+    """Create arrays and run eager operations on a device: `"cpu"`, `"gpu:1"`, `"tpu"`.
+
+    Example:
+        >>> with hoarfrost.device("cpu"):
+        ...     x = hoarfrost.ops.ones((2,))
+    """
+    import jax
+    kind, _, index = str(device_name).lower().partition(":")
+    kind = {"cuda": "gpu"}.get(kind, kind)
+    try:
+        devices = jax.devices(kind)
+    except RuntimeError as exc:
+        raise ValueError(f"device({device_name!r}): no {kind} device is available "
+                         f"({exc}).") from exc
+    position = int(index) if index else 0
+    if position >= len(devices):
+        raise ValueError(f"device({device_name!r}): there are {len(devices)} {kind} devices.")
+    with jax.default_device(devices[position]):
+        yield
+
+
+__all__ = ["DTypePolicy", "FloatDTypePolicy", "Initializer", "Input", "InputSpec", "KerasTensor",
+           "Layer", "Loss", "Metric", "Model", "Optimizer", "Regularizer", "Sequential",
+           "StatelessScope", "Variable", "activations", "applications", "audit", "backend", "callbacks", "config",
+           "constraints", "datasets", "device", "initializers", "layers", "load_model", "losses",
+           "metrics", "models", "ops", "optimizers", "random", "regularizers", "saving", "tree",
+           "utils", "version"]

@@ -1,14 +1,50 @@
-"""Backend helpers Keras programs call: `clear_session`, `floatx`."""
+"""`keras.backend`'s names: session, dtype and data-format helpers Keras programs call."""
 
-from hoarfrost.naming import clear_session
+from __future__ import annotations
+
+import numpy as np
+
+from hoarfrost.config import (backend, epsilon, floatx, image_data_format, set_epsilon,
+                              set_floatx, set_image_data_format)
+from hoarfrost.naming import clear_session, get_uid
+from hoarfrost.symbolic import is_keras_tensor
 
 
-def floatx() -> str:
-    return "float32"
+def standardize_dtype(dtype=None) -> str:
+    """A dtype as Keras names it (`"float32"`, `"int64"`, ...); None is `floatx()`."""
+    if dtype is None:
+        return floatx()
+    if dtype is int:
+        return "int64"
+    if dtype is float:
+        return "float32"
+    if dtype is bool:
+        return "bool"
+    if hasattr(dtype, "dtype") and not isinstance(dtype, type):  # an array
+        dtype = dtype.dtype
+    return np.dtype(dtype).name
 
 
-def backend() -> str:
-    return "jax"
+def is_float_dtype(dtype) -> bool:
+    return standardize_dtype(dtype).startswith(("float", "bfloat"))
 
 
-__all__ = ["clear_session", "floatx", "backend"]
+def is_int_dtype(dtype) -> bool:
+    return standardize_dtype(dtype).startswith(("int", "uint"))
+
+
+def result_type(*dtypes) -> str:
+    """The dtype of an operation on values of `dtypes` (JAX's promotion rules).
+
+    Python scalars' types (`int`, `float`) are weak, as in JAX; no dtype at all
+    gives `floatx()`.
+    """
+    import jax.numpy as jnp
+    if not dtypes:
+        return floatx()
+    return np.dtype(jnp.result_type(*dtypes)).name
+
+
+__all__ = ["backend", "clear_session", "epsilon", "floatx", "get_uid", "image_data_format",
+           "is_float_dtype", "is_int_dtype", "is_keras_tensor", "result_type", "set_epsilon",
+           "set_floatx", "set_image_data_format", "standardize_dtype"]

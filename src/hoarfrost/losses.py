@@ -12,9 +12,9 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from hoarfrost import masking
+from hoarfrost import config, masking
 
-EPSILON = 1e-7
+EPSILON = 1e-7  # the floor of a sum of sample weights (not `config.epsilon()`)
 
 
 def _match_rank(y_true, y_pred):
@@ -43,7 +43,7 @@ def binary_crossentropy(y_true, y_pred, from_logits: bool = False, label_smoothi
     if from_logits:
         values = jnp.maximum(y_pred, 0) - y_pred * y_true + jnp.log1p(jnp.exp(-jnp.abs(y_pred)))
     else:
-        p = jnp.clip(y_pred, EPSILON, 1.0 - EPSILON)
+        p = jnp.clip(y_pred, config.epsilon(), 1.0 - config.epsilon())
         values = -(y_true * jnp.log(p) + (1.0 - y_true) * jnp.log(1.0 - p))
     return jnp.mean(values, axis=-1)
 
@@ -57,7 +57,7 @@ def categorical_crossentropy(y_true, y_pred, from_logits: bool = False,
     if from_logits:
         return -jnp.sum(y_true * jax.nn.log_softmax(y_pred, axis=axis), axis=axis)
     p = y_pred / jnp.sum(y_pred, axis=axis, keepdims=True)
-    p = jnp.clip(p, EPSILON, 1.0 - EPSILON)
+    p = jnp.clip(p, config.epsilon(), 1.0 - config.epsilon())
     return -jnp.sum(y_true * jnp.log(p), axis=axis)
 
 
@@ -69,20 +69,20 @@ def sparse_categorical_crossentropy(y_true, y_pred, from_logits: bool = False, a
         log_p = jax.nn.log_softmax(y_pred, axis=axis)
     else:
         p = y_pred / jnp.sum(y_pred, axis=axis, keepdims=True)
-        log_p = jnp.log(jnp.clip(p, EPSILON, 1.0 - EPSILON))
+        log_p = jnp.log(jnp.clip(p, config.epsilon(), 1.0 - config.epsilon()))
     return -jnp.take_along_axis(log_p, labels[..., None], axis=axis)[..., 0]
 
 
 def mean_absolute_percentage_error(y_true, y_pred):
     y_true = _match_rank(y_true, y_pred).astype(y_pred.dtype)
-    diff = jnp.abs((y_true - y_pred) / jnp.maximum(jnp.abs(y_true), EPSILON))
+    diff = jnp.abs((y_true - y_pred) / jnp.maximum(jnp.abs(y_true), config.epsilon()))
     return 100.0 * jnp.mean(diff, axis=-1)
 
 
 def mean_squared_logarithmic_error(y_true, y_pred):
     y_true = _match_rank(y_true, y_pred).astype(y_pred.dtype)
-    first = jnp.log(jnp.maximum(y_pred, EPSILON) + 1.0)
-    second = jnp.log(jnp.maximum(y_true, EPSILON) + 1.0)
+    first = jnp.log(jnp.maximum(y_pred, config.epsilon()) + 1.0)
+    second = jnp.log(jnp.maximum(y_true, config.epsilon()) + 1.0)
     return jnp.mean(jnp.square(first - second), axis=-1)
 
 
@@ -102,14 +102,14 @@ def log_cosh(y_true, y_pred):
 
 def kl_divergence(y_true, y_pred):
     y_true = _match_rank(y_true, y_pred).astype(y_pred.dtype)
-    y_true = jnp.clip(y_true, EPSILON, 1.0)
-    y_pred = jnp.clip(y_pred, EPSILON, 1.0)
+    y_true = jnp.clip(y_true, config.epsilon(), 1.0)
+    y_pred = jnp.clip(y_pred, config.epsilon(), 1.0)
     return jnp.sum(y_true * jnp.log(y_true / y_pred), axis=-1)
 
 
 def poisson(y_true, y_pred):
     y_true = _match_rank(y_true, y_pred).astype(y_pred.dtype)
-    return jnp.mean(y_pred - y_true * jnp.log(y_pred + EPSILON), axis=-1)
+    return jnp.mean(y_pred - y_true * jnp.log(y_pred + config.epsilon()), axis=-1)
 
 
 def _hinge_labels(y_true):

@@ -6,6 +6,7 @@ import re
 from collections import defaultdict
 
 _counters: dict[str, int] = defaultdict(int)
+_uids: dict[str, int] = defaultdict(int)
 
 
 def to_snake_case(name: str) -> str:
@@ -23,6 +24,13 @@ def unique_name(base: str) -> str:
     return base if count == 0 else f"{base}_{count}"
 
 
+def get_uid(prefix: str = "") -> int:
+    """1, 2, 3, ... per prefix, as Keras's `backend.get_uid` (reset by `clear_session`)."""
+    _uids[prefix] += 1
+    return _uids[prefix]
+
+
 def clear_session() -> None:
     """Reset the name counters, as `keras.backend.clear_session()` does."""
     _counters.clear()
+    _uids.clear()

@@ -6,11 +6,14 @@
     1875/1875 ━━━━━━━━━━━━━━━━━━━━ 3s 1ms/step - accuracy: 0.9312 - loss: 0.2301
 
 `verbose=2`: one such line per epoch, without the bar. `verbose=0`: nothing.
-Over several processes only process 0 prints (as Keras).
+Over several processes only process 0 prints (as Keras). After
+`config.disable_interactive_logging()` the lines go to Python's `logging`
+(logger "hoarfrost", level INFO) and no bar is drawn, as Keras's absl logging.
 """
 
 from __future__ import annotations
 
+import logging
 import sys
 import time
 
@@ -18,6 +21,7 @@ from rich.console import Console
 from rich.live import Live
 from rich.text import Text
 
+from hoarfrost import config
 from hoarfrost.callbacks import Callback
 
 BAR_WIDTH = 20
@@ -75,8 +79,9 @@ class ProgbarLogger(Callback):
         self._quiet = not is_writer()  # several processes: process 0 alone prints
         if self._quiet:
             return
-        self.console.print(f"Epoch {epoch + 1}/{self.params.get('epochs', 1)}")
-        if self.verbose == 1:
+        self._interactive = config.is_interactive_logging_enabled()
+        self._write(f"Epoch {epoch + 1}/{self.params.get('epochs', 1)}")
+        if self.verbose == 1 and self._interactive:
             self._live = Live(Text(self._line({}, final=False)), console=self.console,
                               auto_refresh=False, transient=True)
             self._live.start()
@@ -95,7 +100,13 @@ class ProgbarLogger(Callback):
             self._live.stop()
             self._live = None
         if not self._quiet:
-            self.console.print(self._line(logs or {}, final=True))
+            self._write(self._line(logs or {}, final=True))
+
+    def _write(self, line: str) -> None:
+        if getattr(self, "_interactive", True):
+            self.console.print(line)
+        else:
+            logging.getLogger("hoarfrost").info(line)
 
     def on_train_end(self, logs=None):
         if self._live is not None:  # training stopped mid-epoch

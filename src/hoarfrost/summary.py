@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import logging
 
 from rich import box
 from rich.console import Console
@@ -87,7 +88,11 @@ def print_summary(model, line_length=None, print_fn=None, expand_nested: bool = 
     console.print(f" Non-trainable params: {n_frozen:,} ({_format_bytes(frozen_bytes)})")
     text = buffer.getvalue().rstrip("\n")
     if print_fn is None:
-        print(text)
+        from hoarfrost import config
+        if config.is_interactive_logging_enabled():
+            print(text)
+        else:
+            logging.getLogger("hoarfrost").info(text)
     else:
         for line in text.split("\n"):
             print_fn(line)

@@ -40,9 +40,13 @@ class StatelessScope:
     Args:
         values: pairs of (variable, value) to read from.
         rng: a PRNG key; layers draw per-call keys from it with `next_rng()`.
+        symbolic: True while only shapes are inferred (no value is computed),
+            so unseeded random draws need no key.
     """
 
-    def __init__(self, values: Iterable[tuple[Variable, Any]] = (), rng=None):
+    def __init__(self, values: Iterable[tuple[Variable, Any]] = (), rng=None,
+                 symbolic: bool = False):
+        self.symbolic = symbolic
         self._values = {id(v): val for v, val in values}
         self._updates: dict[int, Any] = {}
         self._rng = rng

@@ -6,8 +6,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from hoarfrost import activations, layers
-from hoarfrost.layers.activation_layers import ELU, LeakyReLU, ReLU, Softmax
+from hoarfrost.layers.activation_layers import ELU, LeakyReLU, PReLU, ReLU, Softmax
 
+from tests.layers.fixture_checks import check_breadth_fixture
 from tests.layers.harness import check_keras_fixture, run_layer_test
 
 
@@ -99,3 +100,16 @@ def test_activation_layers_in_a_model_train():
     history = model.fit(x, y, epochs=3, batch_size=8, verbose=0)
     assert np.all(np.isfinite(history.history["loss"]))
     np.testing.assert_allclose(model.predict(x, verbose=0).sum(axis=1), 1.0, rtol=1e-5)
+
+
+# --- PReLU -------------------------------------------------------------------------------
+@pytest.mark.parametrize("name", ["act_prelu", "act_prelu_shared"])
+def test_prelu_matches_keras(name):
+    check_breadth_fixture(name)
+
+
+def test_prelu_harness_and_shared_axes():
+    layer = run_layer_test(PReLU, {"shared_axes": [1]}, (2, 3, 4), (2, 3, 4), 4)
+    assert layer.alpha.shape == (1, 4) and layer.alpha.path.endswith("/alpha")
+    np.testing.assert_array_equal(np.asarray(PReLU()(np.array([[-2.0, 3.0]], "float32"))),
+                                  [[0.0, 3.0]])  # alpha starts at zero: ReLU

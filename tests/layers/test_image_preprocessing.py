@@ -8,10 +8,12 @@ import pytest
 
 import hoarfrost
 from hoarfrost import Input, Sequential, layers
-from hoarfrost.layers import (CenterCrop, RandomBrightness, RandomContrast, RandomFlip,
-                             RandomRotation, RandomTranslation, RandomZoom, Resizing)
+from hoarfrost.layers import (CenterCrop, RandomBrightness, RandomContrast, RandomCrop,
+                             RandomFlip, RandomGrayscale, RandomRotation, RandomTranslation,
+                             RandomZoom, Resizing)
 from hoarfrost.saving import load_model
 
+from tests.layers.fixture_checks import replay_preprocessing_fixture
 from tests.layers.harness import check_keras_fixture
 from tests.layers.harness_extra import assert_config_keys
 
@@ -83,6 +85,26 @@ def test_called_alone_it_augments_as_keras_does():
     assert not np.array_equal(np.asarray(RandomRotation(0.2, seed=1)(IMAGES)), IMAGES)
 
 
+def test_inside_a_model_called_directly_it_augments_as_keras_does():
+    # Keras 3: a model called without `training` leaves it unresolved, so each layer
+    # takes its own call's default: RandomFlip augments, Dropout stays off.
+    ramp = np.arange(2 * 4 * 4, dtype="float32").reshape(2, 4, 4, 1) + 1
+    for seed in range(8):
+        sequential = Sequential([RandomFlip(seed=seed), layers.Dropout(0.5)])
+        inputs = Input((4, 4, 1))
+        functional = hoarfrost.Model(inputs, RandomFlip(seed=seed)(layers.Dropout(0.5)(inputs)))
+        outs = [np.asarray(sequential(ramp)), np.asarray(functional(ramp))]
+        if all(not np.array_equal(o, ramp) for o in outs):
+            break
+    else:
+        raise AssertionError("a RandomFlip inside a model called directly never flipped")
+    for out in outs:  # flipped or kept per image, never dropped out
+        assert all(np.array_equal(o, r) or np.array_equal(o, r[::-1, ::-1])
+                   for o, r in zip(out, ramp))
+    np.testing.assert_array_equal(np.asarray(sequential(ramp, training=False)), ramp)
+    np.testing.assert_array_equal(sequential.predict(ramp, verbose=0), ramp)
+
+
 def test_channels_first_and_unbatched_images():
     layer = RandomZoom((-0.2, -0.2), data_format="channels_first")
     first = np.moveaxis(IMAGES, -1, 1)
@@ -140,3 +162,28 @@ def test_config_round_trip_is_json():
                   CenterCrop(3, 2)):
         config = json.loads(json.dumps(layer.get_config()))
         assert type(layer).from_config(config).get_config() == layer.get_config()
+
+
+# --- RandomCrop, RandomGrayscale --------------------------------------------------------------
+@pytest.mark.parametrize("name", ["aug_random_crop_smaller", "aug_random_crop_equal_height",
+                                  "aug_random_grayscale_all", "aug_random_grayscale_none_first"])
+def test_crop_and_grayscale_match_keras(name):
+    replay_preprocessing_fixture(name)
+
+
+def test_random_crop_takes_one_window_per_batch_and_resizes_in_inference():
+    crop = RandomCrop(3, 4, seed=2)
+    out = np.asarray(crop(IMAGES, training=True))
+    windows = [(t, l) for t in range(5) for l in range(6)
+               if np.array_equal(out, IMAGES[:, t:t + 3, l:l + 4])]
+    assert len(windows) == 1  # the same window for every image, as Keras
+    expected = Resizing(3, 4, crop_to_aspect_ratio=True)(IMAGES)
+    np.testing.assert_allclose(np.asarray(crop(IMAGES, training=False)), np.asarray(expected),
+                               rtol=1e-6)
+    assert Sequential([Input((7, 9, 3)), crop]).output_shape == (None, 3, 4, 3)
+
+
+def test_random_grayscale_draws_per_image():
+    out = np.asarray(RandomGrayscale(0.5, seed=1)(np.repeat(IMAGES, 8, axis=0), training=True))
+    gray = [np.allclose(o[..., 0], o[..., 1]) and np.allclose(o[..., 1], o[..., 2]) for o in out]
+    assert any(gray) and not all(gray)

@@ -318,8 +318,8 @@ def test_bad_arguments_and_inputs_name_the_layer():
         bn(np.ones((2, 4), np.float32))
     with pytest.raises(ValueError, match="synchronized"):
         BatchNormalization(synchronized=True)
-    with pytest.raises(NotImplementedError, match="renorm"):
-        BatchNormalization(renorm=True)
+    with pytest.raises(ValueError, match="renorm_clipping"):
+        BatchNormalization(renorm=True, renorm_clipping={"dmax": -1})
     with pytest.raises(ValueError, match=r'"ln".*axis 2.*rank 2'):
         LayerNormalization(axis=2, name="ln")(np.ones((2, 3), np.float32))
     with pytest.raises(ValueError, match=r"Input\(\).*|must be known"):

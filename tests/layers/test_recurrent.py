@@ -176,8 +176,6 @@ def test_bad_mask_and_initial_state_name_the_layer():
 
 
 def test_unsupported_arguments():
-    with pytest.raises(NotImplementedError, match="stateful"):
-        LSTM(2, stateful=True)
     with pytest.raises(ValueError, match="units"):
         GRU(0)
     with pytest.raises(ValueError, match="merge mode"):

@@ -49,13 +49,17 @@ def partition(model, training: bool = True) -> Partition:
 
     A parameter trains when its own flag and every enclosing layer's flag are
     set. State updates only in training mode and only inside trainable
-    layers, so a frozen layer's statistics stay bit-identical too.
+    layers, so a frozen layer's statistics stay bit-identical too. The
+    states of `SeedGenerator`s (not weights) advance in every training step,
+    frozen layers included, so their draws never repeat.
     """
     variables, roles = [], []
-    for variable, path_trainable, effective in model._unique_walk():
+    for variable, path_trainable, effective in model._unique_walk(state=True):
         variables.append(variable)
         if not training:
             roles.append(FROZEN)
+        elif getattr(variable, "_is_seed_state", False):
+            roles.append(STATE)
         elif variable._is_state:
             roles.append(STATE if path_trainable else FROZEN)
         else:

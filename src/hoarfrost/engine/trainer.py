@@ -23,6 +23,7 @@ from hoarfrost.distribution import current as current_distribution
 from hoarfrost.engine.partition import partition
 from hoarfrost.engine.step import Hyper, StepBuilder, TrainCarry
 from hoarfrost.random import global_key
+from hoarfrost.variables import StatelessScope
 
 
 class Trainer:
@@ -146,7 +147,9 @@ class Trainer:
     def _output_spec(self, x):
         """Abstractly run the model on one batch: checks shapes before any compile."""
         spec = jax.tree.map(lambda a: jax.ShapeDtypeStruct(a.shape, a.dtype), x)
-        return jax.eval_shape(lambda inputs: self(inputs, training=False), spec)
+        # A symbolic scope: what layers assign (seed generators' states) is dropped.
+        with StatelessScope(symbolic=True):
+            return jax.eval_shape(lambda inputs: self(inputs, training=False), spec)
 
     def _output_layout(self, x, spec=None) -> compile_utils.OutputLayout:
         """How many outputs the model has and their names (cached until `compile`)."""

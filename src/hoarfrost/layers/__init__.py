@@ -1,37 +1,50 @@
 """Layers, with the names Keras users know."""
 
-from hoarfrost.layers.activation_layers import ELU, LeakyReLU, ReLU, Softmax
+from hoarfrost.layers.activation_layers import ELU, LeakyReLU, PReLU, ReLU, Softmax
 from hoarfrost.layers.attention import AdditiveAttention, Attention, MultiHeadAttention
-from hoarfrost.layers.convolutional import (Conv1D, Conv2D, Conv2DTranspose, Convolution1D,
-                                             Convolution2D, Convolution2DTranspose,
-                                             DepthwiseConv2D, SeparableConv2D,
-                                             SeparableConvolution2D)
+from hoarfrost.layers.convolutional import (Conv1D, Conv1DTranspose, Conv2D, Conv2DTranspose,
+                                             Conv3D, Conv3DTranspose, Convolution1D,
+                                             Convolution1DTranspose, Convolution2D,
+                                             Convolution2DTranspose, Convolution3D,
+                                             Convolution3DTranspose, DepthwiseConv1D,
+                                             DepthwiseConv2D, SeparableConv1D, SeparableConv2D,
+                                             SeparableConvolution1D, SeparableConvolution2D)
 from hoarfrost.layers.core import Activation, Dense, Identity, Lambda, Masking
+from hoarfrost.layers.einsum_dense import EinsumDense
 from hoarfrost.layers.embedding import Embedding
 from hoarfrost.layers.input_layer import Input, InputLayer
 from hoarfrost.layers.layer import InputSpec, Layer
 from hoarfrost.layers.merging import (Add, Average, Concatenate, Maximum, Minimum, Multiply,
                                       Subtract, add, average, concatenate, maximum, minimum,
                                       multiply, subtract)
+from hoarfrost.layers.categorical import CategoryEncoding, Discretization, Hashing
 from hoarfrost.layers.image_preprocessing import (CenterCrop, RandomBrightness, RandomContrast,
-                                                  RandomFlip,
+                                                  RandomCrop, RandomFlip, RandomGrayscale,
                                                   RandomRotation, RandomTranslation, RandomZoom,
                                                   Resizing)
+from hoarfrost.layers.index_lookup import IntegerLookup, StringLookup
 from hoarfrost.layers.merging import Dot, dot
-from hoarfrost.layers.normalization import BatchNormalization, LayerNormalization
-from hoarfrost.layers.pooling import (AveragePooling1D, AveragePooling2D, AvgPool1D, AvgPool2D,
-                                      GlobalAveragePooling1D, GlobalAveragePooling2D,
-                                      GlobalAvgPool1D, GlobalAvgPool2D, GlobalMaxPool1D,
-                                      GlobalMaxPool2D, GlobalMaxPooling1D, GlobalMaxPooling2D,
-                                      MaxPool1D, MaxPool2D, MaxPooling1D, MaxPooling2D)
+from hoarfrost.layers.normalization import (BatchNormalization, GroupNormalization,
+                                            LayerNormalization, RMSNormalization,
+                                            UnitNormalization)
+from hoarfrost.layers.pooling import (AveragePooling1D, AveragePooling2D, AveragePooling3D,
+                                      AvgPool1D, AvgPool2D, AvgPool3D, GlobalAveragePooling1D,
+                                      GlobalAveragePooling2D, GlobalAveragePooling3D,
+                                      GlobalAvgPool1D, GlobalAvgPool2D, GlobalAvgPool3D,
+                                      GlobalMaxPool1D, GlobalMaxPool2D, GlobalMaxPool3D,
+                                      GlobalMaxPooling1D, GlobalMaxPooling2D, GlobalMaxPooling3D,
+                                      MaxPool1D, MaxPool2D, MaxPool3D, MaxPooling1D, MaxPooling2D,
+                                      MaxPooling3D)
 from hoarfrost.layers.preprocessing import Normalization, Rescaling
-from hoarfrost.layers.recurrent import GRU, LSTM, Bidirectional, SimpleRNN
+from hoarfrost.layers.recurrent import (GRU, LSTM, RNN, Bidirectional, GRUCell, LSTMCell,
+                                        SimpleRNN, SimpleRNNCell, StackedRNNCells)
 from hoarfrost.layers.regularization import Dropout, GaussianNoise, SpatialDropout2D
 from hoarfrost.layers.regularization import AlphaDropout, GaussianDropout, SpatialDropout1D
 from hoarfrost.layers.reshaping import (Cropping2D, Flatten, Permute, RepeatVector, Reshape,
                                         UpSampling2D, ZeroPadding2D)
 from hoarfrost.layers.reshaping import Cropping1D, UpSampling1D, ZeroPadding1D
 from hoarfrost.layers.tensor_op import TensorOp
+from hoarfrost.layers.text_vectorization import TextVectorization
 from hoarfrost.layers.wrappers import TimeDistributed
 
 __all__ = [
@@ -52,6 +65,14 @@ __all__ = [
     "SpatialDropout1D", "TimeDistributed", "UpSampling1D", "ZeroPadding1D", "dot",
     "CenterCrop", "RandomBrightness", "RandomContrast", "RandomFlip", "RandomRotation", "RandomTranslation",
     "RandomZoom", "Resizing", "TensorOp",
+    "EinsumDense", "GroupNormalization", "PReLU", "RMSNormalization", "UnitNormalization",
+    "Conv1DTranspose", "Conv3D", "Conv3DTranspose", "Convolution1DTranspose", "Convolution3D",
+    "Convolution3DTranspose", "DepthwiseConv1D", "SeparableConv1D", "SeparableConvolution1D",
+    "AveragePooling3D", "AvgPool3D", "GlobalAveragePooling3D", "GlobalAvgPool3D",
+    "GlobalMaxPool3D", "GlobalMaxPooling3D", "MaxPool3D", "MaxPooling3D",
+    "GRUCell", "LSTMCell", "RNN", "SimpleRNNCell", "StackedRNNCells",
+    "CategoryEncoding", "Discretization", "Hashing", "IntegerLookup", "RandomCrop",
+    "RandomGrayscale", "StringLookup", "TextVectorization",
 ]
 
 from hoarfrost.symbolic import _install_operators  # noqa: E402  (needs TensorOp importable)

@@ -1,4 +1,4 @@
-"""Activation layers with arguments: `ReLU`, `LeakyReLU`, `ELU`, `Softmax`.
+"""Activation layers with arguments: `ReLU`, `LeakyReLU`, `ELU`, `Softmax`, `PReLU`.
 
 They match Keras 3's layers of the same names (defaults included:
 `LeakyReLU`'s `negative_slope` is 0.3 here as there, while the function
@@ -12,8 +12,8 @@ import warnings
 import jax
 import jax.numpy as jnp
 
-from hoarfrost import activations
-from hoarfrost.layers.layer import Layer
+from hoarfrost import activations, constraints, initializers, regularizers
+from hoarfrost.layers.layer import InputSpec, Layer
 
 
 _relu = activations.relu  # Keras 3's relu, slope/cap/threshold included
@@ -174,3 +174,75 @@ class Softmax(Layer):
 
     def get_config(self):
         return {**super().get_config(), "axis": self.axis}
+
+
+class PReLU(Layer):
+    """Parametric ReLU: `max(x, 0) - alpha * max(-x, 0)` with a learned slope `alpha`.
+
+    `alpha` has the shape of one sample (`input_shape[1:]`), with size 1 along
+    `shared_axes` (e.g. `shared_axes=[1, 2]` for one slope per channel of an
+    image), as in Keras 3.
+
+    Args:
+        alpha_initializer: initializer of the slopes ("Zeros", so it starts as ReLU).
+        alpha_regularizer: a penalty on the slopes.
+        alpha_constraint: a projection after each update.
+        shared_axes: an axis or a list of axes (1-based, the batch axis is 0)
+            that share one slope.
+        **kwargs: `name`, `trainable`, `input_shape`, `dtype`.
+
+    Example:
+        >>> layer = PReLU(alpha_initializer="ones")
+        >>> layer(jnp.array([[-2.0, 3.0]]))
+        Array([[-2.,  3.]], dtype=float32)
+    """
+
+    _supports_masking = True
+
+    def __init__(self, alpha_initializer="Zeros", alpha_regularizer=None, alpha_constraint=None,
+                 shared_axes=None, **kwargs):
+        super().__init__(**kwargs)
+        self.alpha_initializer = initializers.get(alpha_initializer)
+        self.alpha_regularizer = regularizers.get(alpha_regularizer)
+        self.alpha_constraint = constraints.get(alpha_constraint)
+        if shared_axes is None:
+            self.shared_axes = None
+        elif isinstance(shared_axes, (list, tuple)):
+            self.shared_axes = [int(a) for a in shared_axes]
+        else:
+            self.shared_axes = [int(shared_axes)]
+        self.alpha = None
+
+    def build(self, input_shape):
+        shape = list(input_shape[1:])
+        for axis in self.shared_axes or ():
+            if not 1 <= axis < len(input_shape):
+                raise ValueError(
+                    f'PReLU layer "{self.name}": shared axis {axis} is out of range for '
+                    f"input shape {tuple(input_shape)} (axes are counted from 1, after the "
+                    "batch axis).")
+            shape[axis - 1] = 1
+        if any(d is None for d in shape):
+            raise ValueError(
+                f'PReLU layer "{self.name}": every non-shared axis must have a known size, '
+                f"got input shape {tuple(input_shape)} with shared_axes={self.shared_axes}.")
+        self.alpha = self.add_weight(shape=tuple(shape), initializer=self.alpha_initializer,
+                                     regularizer=self.alpha_regularizer,
+                                     constraint=self.alpha_constraint, name="alpha")
+        axes = {i: input_shape[i] for i in range(1, len(input_shape))
+                if self.shared_axes and i not in self.shared_axes}
+        self.input_spec = InputSpec(ndim=len(input_shape), axes=axes)
+        self.built = True
+
+    def call(self, inputs):
+        return jax.nn.relu(inputs) - self.alpha.value * jax.nn.relu(-inputs)
+
+    def compute_output_shape(self, input_shape):
+        return tuple(input_shape)
+
+    def get_config(self):
+        return {**super().get_config(),
+                "alpha_initializer": initializers.serialize(self.alpha_initializer),
+                "alpha_regularizer": regularizers.serialize(self.alpha_regularizer),
+                "alpha_constraint": constraints.serialize(self.alpha_constraint),
+                "shared_axes": self.shared_axes}

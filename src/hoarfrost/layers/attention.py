@@ -16,7 +16,8 @@ import jax.numpy as jnp
 import numpy as np
 from jax.scipy.special import logsumexp
 
-from hoarfrost import activations, initializers, masking, regularizers
+from hoarfrost import activations, constraints, initializers, masking, regularizers
+from hoarfrost.layers.einsum_dense import EinsumDense
 from hoarfrost.layers.layer import Layer
 from hoarfrost.random import draw_key
 
@@ -60,72 +61,19 @@ def _build_attention_equation(rank: int, attn_axes: tuple):
     return f"{source},{target}->{product}", f"{product},{source}->{target}", len(product)
 
 
-class _EinsumDense(Layer):
-    """Keras's `EinsumDense` as MultiHeadAttention uses it: `einsum(equation,
-    inputs, kernel) + bias`. Its variable paths start with the owner's name
-    (`multi_head_attention/query/kernel`, as Keras's paths), so they stay unique."""
+class _EinsumDense(EinsumDense):
+    """`EinsumDense` as MultiHeadAttention uses it: its variable paths start with
+    the owner's name (`multi_head_attention/query/kernel`, as Keras's paths), so
+    they stay unique."""
 
-    def __init__(self, equation, output_shape, bias_axes=None, activation=None,
-                 kernel_initializer="glorot_uniform", bias_initializer="zeros",
-                 kernel_regularizer=None, bias_regularizer=None, activity_regularizer=None,
-                 kernel_constraint=None, bias_constraint=None, owner: str = "", **kwargs):
-        super().__init__(**kwargs)
-        self.equation = equation
-        self.partial_output_shape = tuple(output_shape)
-        self.bias_axes = bias_axes
-        self.activation = activations.get(activation)
-        self.kernel_initializer = initializers.get(kernel_initializer)
-        self.bias_initializer = initializers.get(bias_initializer)
-        self.kernel_regularizer = kernel_regularizer
-        self.bias_regularizer = bias_regularizer
-        self.activity_regularizer = activity_regularizer
-        self.kernel_constraint = kernel_constraint
-        self.bias_constraint = bias_constraint
+    def __init__(self, equation, output_shape, bias_axes=None, owner: str = "", **kwargs):
+        super().__init__(equation, output_shape, bias_axes=bias_axes, **kwargs)
         self._owner = owner
-        self.kernel = self.bias = None
 
     def _track_variable(self, variable) -> None:
         super()._track_variable(variable)
         if self._owner:
             variable._path = f"{self._owner}/{self.name}/{variable._short_name}"
-
-    def _full_output_shape(self, input_shape):
-        inputs, rest = self.equation.split(",")
-        kernel, output = rest.split("->")
-        known = dict(zip(inputs, input_shape))
-        partial = (None,) * (len(output) - len(self.partial_output_shape)) \
-            + self.partial_output_shape
-        shape = []
-        for char, size in zip(output, partial):
-            shape.append(size if size is not None else known.get(char))
-        return inputs, kernel, output, tuple(shape)
-
-    def build(self, input_shape):
-        inputs, kernel, output, output_shape = self._full_output_shape(input_shape)
-        sizes = dict(zip(inputs, input_shape))
-        sizes.update({c: s for c, s in zip(output, output_shape) if c not in sizes})
-        self.kernel = self.add_weight(
-            shape=tuple(sizes[c] for c in kernel), initializer=self.kernel_initializer,
-            regularizer=self.kernel_regularizer, constraint=self.kernel_constraint,
-            name="kernel")
-        if self.bias_axes:
-            first = min(output.find(c) for c in self.bias_axes)
-            bias_shape = [output_shape[output.find(c)] if c in self.bias_axes else 1
-                          for c in output[first:]]
-            self.bias = self.add_weight(
-                shape=tuple(bias_shape), initializer=self.bias_initializer,
-                regularizer=self.bias_regularizer, constraint=self.bias_constraint,
-                name="bias")
-        self.built = True
-
-    def call(self, inputs):
-        outputs = jnp.einsum(self.equation, inputs, self.kernel.value)
-        if self.bias is not None:
-            outputs = outputs + self.bias.value
-        outputs = self.activation(outputs)
-        if self.activity_regularizer is not None:
-            self.add_loss(self.activity_regularizer(outputs) / outputs.shape[0])
-        return outputs
 
 
 def _large_negative(dtype) -> float:
@@ -296,8 +244,8 @@ class MultiHeadAttention(Layer):
         self._kernel_regularizer = regularizers.get(kernel_regularizer)
         self._bias_regularizer = regularizers.get(bias_regularizer)
         self._activity_regularizer = regularizers.get(activity_regularizer)
-        self._kernel_constraint = kernel_constraint
-        self._bias_constraint = bias_constraint
+        self._kernel_constraint = constraints.get(kernel_constraint)
+        self._bias_constraint = constraints.get(bias_constraint)
         self.seed = seed
         self._inverse_sqrt_key_dim = 1.0 / math.sqrt(float(self._key_dim))
         self._query_dense = self._key_dense = self._value_dense = None
@@ -535,10 +483,10 @@ class MultiHeadAttention(Layer):
             "kernel_initializer": initializers.serialize(self._kernel_initializer),
             "bias_initializer": initializers.serialize(self._bias_initializer),
             "kernel_regularizer": regularizers.serialize(self._kernel_regularizer),
+            "kernel_constraint": constraints.serialize(self._kernel_constraint),
             "bias_regularizer": regularizers.serialize(self._bias_regularizer),
+            "bias_constraint": constraints.serialize(self._bias_constraint),
             "activity_regularizer": regularizers.serialize(self._activity_regularizer),
-            "kernel_constraint": self._kernel_constraint,
-            "bias_constraint": self._bias_constraint,
             "seed": self.seed,
         }
 

@@ -1,4 +1,5 @@
-"""Convolution layers: `Conv1D`, `Conv2D`, `DepthwiseConv2D`, `SeparableConv2D`, `Conv2DTranspose`.
+"""Convolution layers: `Conv1D/2D/3D`, `DepthwiseConv1D/2D`, `SeparableConv1D/2D` and
+`Conv1D/2D/3DTranspose`.
 
 Kernels are stored in Keras's layout and `get_weights()` order, so Keras weights
 load unchanged: `(*kernel_size, in_channels // groups, filters)` (transposed
@@ -27,7 +28,8 @@ import jax.numpy as jnp
 import numpy as np
 from jax import lax
 
-from hoarfrost import activations, initializers, regularizers
+from hoarfrost import activations, constraints, initializers, regularizers
+from hoarfrost.config import standardize_data_format
 from hoarfrost.layers.layer import InputSpec, Layer
 
 # The CPU lowering materialises the input patches; above this many elements
@@ -68,12 +70,8 @@ def normalize_padding(value, owner: str, allow_causal: bool = False) -> str:
 
 
 def normalize_data_format(value, owner: str) -> str:
-    """`'channels_last'` (the default, also for None) or `'channels_first'`."""
-    data_format = "channels_last" if value is None else str(value).lower()
-    if data_format not in ("channels_last", "channels_first"):
-        raise ValueError(f"{owner}: `data_format` must be 'channels_last' or 'channels_first', "
-                         f"got {value!r}.")
-    return data_format
+    """`'channels_last'` or `'channels_first'`; None is `config.image_data_format()`."""
+    return standardize_data_format(value, owner)
 
 
 def conv_output_length(length: int | None, kernel_size: int, padding: str, stride: int,
@@ -255,8 +253,9 @@ def conv(x, kernel, strides, padding, dilation, groups: int = 1, data_format="ch
         shape = tuple(x.shape)
         if data_format == "channels_first":
             shape = shape[:1] + shape[2:] + shape[1:2]
-        small = _im2col_elements(shape, kernel.shape, strides, padding, dilation,
-                                 lhs_dilation) <= IM2COL_MAX_ELEMENTS
+        # A symbolic size (`jax.export`) may be any size: XLA's convolution then.
+        small = not any(jax.export.is_symbolic_dim(d) for d in shape) and _im2col_elements(
+            shape, kernel.shape, strides, padding, dilation, lhs_dilation) <= IM2COL_MAX_ELEMENTS
         lowering = "im2col" if jax.default_backend() == "cpu" and small else "xla"
     return _conv(x, kernel, strides, padding, dilation, groups, data_format, lhs_dilation,
                  lowering)
@@ -297,7 +296,7 @@ class _BaseConv(Layer):
         self.bias_initializer = initializers.get(bias_initializer)
         self.bias_regularizer = regularizers.get(bias_regularizer)
         self.activity_regularizer = regularizers.get(activity_regularizer)
-        self.bias_constraint = bias_constraint
+        self.bias_constraint = constraints.get(bias_constraint)
         self.bias = None
         self.input_spec = InputSpec(ndim=self.rank + 2)
 
@@ -368,6 +367,7 @@ class _BaseConv(Layer):
             "use_bias": self.use_bias,
             "bias_initializer": initializers.serialize(self.bias_initializer),
             "bias_regularizer": regularizers.serialize(self.bias_regularizer),
+            "bias_constraint": constraints.serialize(self.bias_constraint),
             "activity_regularizer": regularizers.serialize(self.activity_regularizer),
         }
 
@@ -397,7 +397,7 @@ class _Conv(_BaseConv):
                              f"filters={self.filters} and groups={self.groups}.")
         self.kernel_initializer = initializers.get(kernel_initializer)
         self.kernel_regularizer = regularizers.get(kernel_regularizer)
-        self.kernel_constraint = kernel_constraint
+        self.kernel_constraint = constraints.get(kernel_constraint)
 
     def build(self, input_shape):
         channels = self._input_channels(input_shape)
@@ -434,6 +434,7 @@ class _Conv(_BaseConv):
             "groups": self.groups,
             "kernel_initializer": initializers.serialize(self.kernel_initializer),
             "kernel_regularizer": regularizers.serialize(self.kernel_regularizer),
+            "kernel_constraint": constraints.serialize(self.kernel_constraint),
         }
 
 
@@ -502,22 +503,22 @@ class Conv2D(_Conv):
     rank = 2
 
 
-class DepthwiseConv2D(_BaseConv):
-    """Depthwise 2D convolution: each input channel gets its own `depth_multiplier` filters.
+class Conv3D(_Conv):
+    """3D convolution over volumes `(batch, depth, height, width, channels)`.
 
-    The kernel (`kernel`, as in Keras 3) has shape `(kh, kw, channels,
-    depth_multiplier)`; output channel `c * depth_multiplier + m` is channel
-    `c` filtered by `kernel[..., c, m]`.
+    The kernel has shape `(kd, kh, kw, in_channels // groups, filters)`, as in
+    Keras. Arguments as `Conv2D`, with 3-tuples (`padding` "valid" or "same").
 
-    Args:
-        kernel_size, strides, padding, data_format, dilation_rate, activation,
-            use_bias: as in `Conv2D`.
-        depth_multiplier: output channels per input channel.
-        depthwise_initializer, depthwise_regularizer, depthwise_constraint:
-            for the kernel; bias_* for the bias (of size channels *
-            depth_multiplier).
-        **kwargs: `name`, `trainable`, `input_shape`, `dtype`.
+    Example:
+        >>> Conv3D(4, 3)(jnp.ones((1, 5, 6, 7, 2))).shape
+        (1, 3, 4, 5, 4)
     """
+
+    rank = 3
+
+
+class _DepthwiseConv(_BaseConv):
+    """Depthwise convolution over `rank` spatial axes (base of DepthwiseConv1D/2D)."""
 
     def __init__(self, kernel_size, strides=1, padding="valid", depth_multiplier: int = 1,
                  data_format=None, dilation_rate=1, activation=None, use_bias: bool = True,
@@ -531,7 +532,7 @@ class DepthwiseConv2D(_BaseConv):
                                           type(self).__name__)
         self.depthwise_initializer = initializers.get(depthwise_initializer)
         self.depthwise_regularizer = regularizers.get(depthwise_regularizer)
-        self.depthwise_constraint = depthwise_constraint
+        self.depthwise_constraint = constraints.get(depthwise_constraint)
 
     def build(self, input_shape):
         channels = self._input_channels(input_shape)
@@ -557,25 +558,44 @@ class DepthwiseConv2D(_BaseConv):
             "depth_multiplier": self.depth_multiplier,
             "depthwise_initializer": initializers.serialize(self.depthwise_initializer),
             "depthwise_regularizer": regularizers.serialize(self.depthwise_regularizer),
+            "depthwise_constraint": constraints.serialize(self.depthwise_constraint),
         }
 
 
-class SeparableConv2D(_BaseConv):
-    """Depthwise separable 2D convolution: a depthwise then a pointwise (1x1) convolution.
-
-    Weights, in Keras's order: `depthwise_kernel` `(kh, kw, channels,
-    depth_multiplier)`, `pointwise_kernel` `(1, 1, channels *
-    depth_multiplier, filters)`, `bias` `(filters,)`.
+_DEPTHWISE_DOC = """
+    The kernel (`kernel`, as in Keras 3) has shape `(*kernel_size, channels,
+    depth_multiplier)`; output channel `c * depth_multiplier + m` is channel
+    `c` filtered by `kernel[..., c, m]`.
 
     Args:
-        filters: the number of output channels.
         kernel_size, strides, padding, data_format, dilation_rate, activation,
-            use_bias: as in `Conv2D` (they apply to the depthwise step).
-        depth_multiplier: depthwise output channels per input channel.
-        depthwise_*, pointwise_*, bias_*: initializer, regularizer and
-            constraint of each weight.
+            use_bias: as in `Conv{rank}D` ("valid" or "same" padding).
+        depth_multiplier: output channels per input channel.
+        depthwise_initializer, depthwise_regularizer, depthwise_constraint:
+            for the kernel; bias_* for the bias (of size channels *
+            depth_multiplier).
         **kwargs: `name`, `trainable`, `input_shape`, `dtype`.
-    """
+"""
+
+
+class DepthwiseConv1D(_DepthwiseConv):
+    """Depthwise 1D convolution: each input channel gets its own `depth_multiplier` filters."""
+
+    rank = 1
+
+
+class DepthwiseConv2D(_DepthwiseConv):
+    """Depthwise 2D convolution: each input channel gets its own `depth_multiplier` filters."""
+
+    rank = 2
+
+
+for _cls in (DepthwiseConv1D, DepthwiseConv2D):
+    _cls.__doc__ += "\n" + _DEPTHWISE_DOC.format(rank=_cls.rank)
+
+
+class _SeparableConv(_BaseConv):
+    """Depthwise then pointwise convolution over `rank` spatial axes (not exported)."""
 
     def __init__(self, filters: int, kernel_size, strides=1, padding="valid", data_format=None,
                  dilation_rate=1, depth_multiplier: int = 1, activation=None,
@@ -594,8 +614,8 @@ class SeparableConv2D(_BaseConv):
         self.pointwise_initializer = initializers.get(pointwise_initializer)
         self.depthwise_regularizer = regularizers.get(depthwise_regularizer)
         self.pointwise_regularizer = regularizers.get(pointwise_regularizer)
-        self.depthwise_constraint = depthwise_constraint
-        self.pointwise_constraint = pointwise_constraint
+        self.depthwise_constraint = constraints.get(depthwise_constraint)
+        self.pointwise_constraint = constraints.get(pointwise_constraint)
 
     def build(self, input_shape):
         channels = self._input_channels(input_shape)
@@ -634,8 +654,48 @@ class SeparableConv2D(_BaseConv):
             "depthwise_initializer": initializers.serialize(self.depthwise_initializer),
             "pointwise_initializer": initializers.serialize(self.pointwise_initializer),
             "depthwise_regularizer": regularizers.serialize(self.depthwise_regularizer),
+            "depthwise_constraint": constraints.serialize(self.depthwise_constraint),
             "pointwise_regularizer": regularizers.serialize(self.pointwise_regularizer),
+            "pointwise_constraint": constraints.serialize(self.pointwise_constraint),
         }
+
+
+_SEPARABLE_DOC = """
+    Weights, in Keras's order: `depthwise_kernel` `(*kernel_size, channels,
+    depth_multiplier)`, `pointwise_kernel` `({ones}channels * depth_multiplier,
+    filters)`, `bias` `(filters,)`.
+
+    Args:
+        filters: the number of output channels.
+        kernel_size, strides, padding, data_format, dilation_rate, activation,
+            use_bias: as in `Conv{rank}D` (they apply to the depthwise step;
+            "valid" or "same" padding).
+        depth_multiplier: depthwise output channels per input channel.
+        depthwise_*, pointwise_*, bias_*: initializer, regularizer and
+            constraint of each weight.
+        **kwargs: `name`, `trainable`, `input_shape`, `dtype`.
+"""
+
+
+class SeparableConv1D(_SeparableConv):
+    """Depthwise separable 1D convolution: a depthwise then a pointwise (size 1) convolution.
+
+    Example:
+        >>> SeparableConv1D(4, 3)(jnp.ones((2, 10, 3))).shape
+        (2, 8, 4)
+    """
+
+    rank = 1
+
+
+class SeparableConv2D(_SeparableConv):
+    """Depthwise separable 2D convolution: a depthwise then a pointwise (1x1) convolution."""
+
+    rank = 2
+
+
+for _cls in (SeparableConv1D, SeparableConv2D):
+    _cls.__doc__ += "\n" + _SEPARABLE_DOC.format(rank=_cls.rank, ones="1, " * _cls.rank)
 
 
 def transpose_padding(kernel_size: int, stride: int, dilation: int, padding: str,
@@ -664,27 +724,8 @@ def transpose_output_length(length: int | None, kernel_size: int, stride: int, d
     return (length - 1) * stride + 1 + low + high - extent + 1
 
 
-class Conv2DTranspose(_BaseConv):
-    """Transposed 2D convolution (the gradient of `Conv2D` with respect to its input).
-
-    Used to upsample: with `strides=2, padding="same"` the output is twice
-    the input's size. The kernel has Keras's layout `(kh, kw, filters,
-    in_channels)`.
-
-    Args:
-        filters: the number of output channels.
-        kernel_size, strides, padding, data_format, dilation_rate, activation,
-            use_bias, kernel_*, bias_*: as in `Conv2D` (no `groups`).
-        output_padding: an int or a `(ph, pw)` tuple (each < the stride)
-            added to the bottom/right of the output, or None (Keras's
-            default: the output size is `input * stride` for "same",
-            `(input - 1) * stride + max(kernel, stride)` for "valid").
-        **kwargs: `name`, `trainable`, `input_shape`, `dtype`.
-
-    Example:
-        >>> Conv2DTranspose(4, 3, strides=2, padding="same")(jnp.ones((1, 5, 5, 2))).shape
-        (1, 10, 10, 4)
-    """
+class _ConvTranspose(_BaseConv):
+    """Transposed convolution over `rank` spatial axes (not exported)."""
 
     def __init__(self, filters: int, kernel_size, strides=1, padding="valid",
                  output_padding=None, data_format=None, dilation_rate=1, activation=None,
@@ -707,7 +748,7 @@ class Conv2DTranspose(_BaseConv):
                                  f"strides={self.strides}.")
         self.kernel_initializer = initializers.get(kernel_initializer)
         self.kernel_regularizer = regularizers.get(kernel_regularizer)
-        self.kernel_constraint = kernel_constraint
+        self.kernel_constraint = constraints.get(kernel_constraint)
 
     def _pads(self) -> list[tuple[int, int]]:
         output_padding = self.output_padding or (None,) * self.rank
@@ -747,9 +788,82 @@ class Conv2DTranspose(_BaseConv):
             "output_padding": self.output_padding,
             "kernel_initializer": initializers.serialize(self.kernel_initializer),
             "kernel_regularizer": regularizers.serialize(self.kernel_regularizer),
+            "kernel_constraint": constraints.serialize(self.kernel_constraint),
         }
 
 
+
+_TRANSPOSE_DOC = """
+    Used to upsample: with `strides=2, padding="same"` the output is twice
+    the input's size. The kernel has Keras's layout `(*kernel_size, filters,
+    in_channels)`.
+
+    Args:
+        filters: the number of output channels.
+        kernel_size, strides, padding, data_format, dilation_rate, activation,
+            use_bias, kernel_*, bias_*: as in `Conv{rank}D` (no `groups`;
+            "valid" or "same" padding).
+        output_padding: an int or a tuple of {rank} (each < the stride)
+            added to the end of each spatial axis of the output, or None
+            (Keras's default: the output size is `input * stride` for
+            "same", `(input - 1) * stride + max(kernel, stride)` for "valid").
+        **kwargs: `name`, `trainable`, `input_shape`, `dtype`.
+"""
+
+
+class Conv1DTranspose(_ConvTranspose):
+    """Transposed 1D convolution (the gradient of `Conv1D` with respect to its input).
+
+    Example:
+        >>> Conv1DTranspose(4, 3, strides=2, padding="same")(jnp.ones((1, 5, 2))).shape
+        (1, 10, 4)
+    """
+
+    rank = 1
+
+
+class Conv2DTranspose(_ConvTranspose):
+    """Transposed 2D convolution (the gradient of `Conv2D` with respect to its input).
+
+    Example:
+        >>> Conv2DTranspose(4, 3, strides=2, padding="same")(jnp.ones((1, 5, 5, 2))).shape
+        (1, 10, 10, 4)
+    """
+
+    rank = 2
+
+
+class Conv3DTranspose(_ConvTranspose):
+    """Transposed 3D convolution (the gradient of `Conv3D` with respect to its input).
+
+    As in Keras, `data_format` comes before `output_padding` among the
+    positional arguments.
+
+    Example:
+        >>> Conv3DTranspose(4, 2, strides=2)(jnp.ones((1, 2, 3, 4, 1))).shape
+        (1, 4, 6, 8, 4)
+    """
+
+    rank = 3
+
+    def __init__(self, filters: int, kernel_size, strides=1, padding="valid", data_format=None,
+                 output_padding=None, dilation_rate=1, activation=None, use_bias: bool = True,
+                 kernel_initializer="glorot_uniform", bias_initializer="zeros",
+                 kernel_regularizer=None, bias_regularizer=None, activity_regularizer=None,
+                 kernel_constraint=None, bias_constraint=None, **kwargs):
+        super().__init__(filters, kernel_size, strides, padding, output_padding, data_format,
+                         dilation_rate, activation, use_bias, kernel_initializer,
+                         bias_initializer, kernel_regularizer, bias_regularizer,
+                         activity_regularizer, kernel_constraint, bias_constraint, **kwargs)
+
+
+for _cls in (Conv1DTranspose, Conv2DTranspose, Conv3DTranspose):
+    _cls.__doc__ += "\n" + _TRANSPOSE_DOC.format(rank=_cls.rank)
+del _cls
+
+
 # Keras's aliases.
-Convolution1D, Convolution2D = Conv1D, Conv2D
-SeparableConvolution2D, Convolution2DTranspose = SeparableConv2D, Conv2DTranspose
+Convolution1D, Convolution2D, Convolution3D = Conv1D, Conv2D, Conv3D
+SeparableConvolution1D, SeparableConvolution2D = SeparableConv1D, SeparableConv2D
+Convolution1DTranspose, Convolution2DTranspose = Conv1DTranspose, Conv2DTranspose
+Convolution3DTranspose = Conv3DTranspose

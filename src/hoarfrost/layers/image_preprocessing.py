@@ -1,6 +1,6 @@
 """Image preprocessing: `Resizing`, `CenterCrop`, and the random augmentations
 `RandomFlip`, `RandomRotation`, `RandomTranslation`, `RandomZoom`, `RandomContrast`,
-`RandomBrightness`.
+`RandomBrightness`, `RandomCrop`, `RandomGrayscale`.
 
 Keras 3's layers, arguments and transforms. `Resizing` and `CenterCrop` apply
 always. The random layers draw per image in training (its own flip, angle,
@@ -19,6 +19,7 @@ import math
 import jax
 import jax.numpy as jnp
 
+from hoarfrost.config import standardize_data_format
 from hoarfrost.layers.layer import Layer
 from hoarfrost.random import draw_key
 
@@ -94,10 +95,7 @@ class _ImageLayer(Layer):
 
     def __init__(self, data_format: str | None = None, **kwargs):
         super().__init__(**kwargs)
-        self.data_format = data_format or "channels_last"
-        if self.data_format not in ("channels_last", "channels_first"):
-            raise ValueError(f"{type(self).__name__}: `data_format` must be 'channels_last' or "
-                             f"'channels_first', got {data_format!r}.")
+        self.data_format = standardize_data_format(data_format, type(self).__name__)
         self.built = True
 
     def _apply(self, images, transform):
@@ -446,3 +444,95 @@ class RandomBrightness(_RandomImageLayer):
     def get_config(self):
         return {**super().get_config(), "factor": list(self.factor),
                 "value_range": list(self.value_range)}
+
+
+class RandomCrop(_ImageLayer):
+    """Crops a random `(height, width)` window in training (the same window for the
+    whole batch, as Keras 3).
+
+    In training, an image larger than the target on both sides is cropped at
+    a random offset; otherwise (a side not larger) Keras's window of the
+    target's aspect ratio is taken and resized to the target. In inference
+    the largest centered window of the target's aspect ratio is resized to
+    the target, as Keras documents (Keras 3.15 itself returns the input
+    unchanged there, contrary to its documentation and output shape).
+
+    Args:
+        height, width: the output size.
+        seed: an optional seed for the draws.
+        data_format: "channels_last" (default) or "channels_first".
+    """
+
+    def __init__(self, height: int, width: int, seed: int | None = None,
+                 data_format: str | None = None, **kwargs):
+        super().__init__(data_format=data_format, **kwargs)
+        self.height, self.width = int(height), int(width)
+        self.seed = seed
+
+    def call(self, inputs, training=True):
+        images = jnp.asarray(inputs).astype(self.dtype)
+        if not training:
+            return self._apply(images, lambda x: resize(
+                x, self.height, self.width, crop_to_aspect_ratio=True))
+        key = draw_key(self.seed)
+        return self._apply(images, lambda x: self._crop(x, key))
+
+    def _crop(self, images, key):
+        in_height, in_width = images.shape[1], images.shape[2]
+        if in_height > self.height and in_width > self.width:
+            top_key, left_key = jax.random.split(key)
+            top = jax.random.randint(top_key, (), 0, in_height - self.height + 1)
+            left = jax.random.randint(left_key, (), 0, in_width - self.width + 1)
+            return jax.lax.dynamic_slice(images, (0, top, left, 0),
+                                         (images.shape[0], self.height, self.width,
+                                          images.shape[3]))
+        # Keras: the offsets of the target's aspect ratio, a (height, width) slice from
+        # there (shorter where the image ends), resized to the target.
+        crop_height = max(min(in_height, int(float(in_width * self.height) / self.width)), 1)
+        crop_width = max(min(in_width, int(float(in_height * self.width) / self.height)), 1)
+        top, left = int(float(in_height - crop_height) / 2), int(float(in_width - crop_width) / 2)
+        images = images[:, top:top + self.height, left:left + self.width]
+        if images.shape[1:3] != (self.height, self.width):
+            images = resize(images, self.height, self.width)
+        return images
+
+    compute_output_shape = Resizing.compute_output_shape
+
+    def get_config(self):
+        return {**super().get_config(), "height": self.height, "width": self.width,
+                "seed": self.seed}
+
+
+class RandomGrayscale(_RandomImageLayer):
+    """Turns each image to grayscale with probability `factor` (its 3 channels all
+    `0.2989 R + 0.5870 G + 0.1140 B`), in training.
+
+    Args:
+        factor: the probability in [0, 1] (0.5).
+        data_format: "channels_last" (default) or "channels_first".
+        seed: an optional seed for the draws.
+    """
+
+    def __init__(self, factor: float = 0.5, data_format: str | None = None,
+                 seed: int | None = None, **kwargs):
+        super().__init__(seed=seed, data_format=data_format, **kwargs)
+        if not 0 <= factor <= 1:
+            raise ValueError(f"RandomGrayscale: `factor` must be between 0 and 1; received "
+                             f"factor={factor!r}.")
+        self.factor = factor
+
+    def _augment(self, images, key):
+        if images.shape[-1] not in (1, 3):
+            raise ValueError(f'RandomGrayscale layer "{self.name}": expected 3 (RGB) or 1 '
+                             f"channels; received images of shape {images.shape}.")
+        if images.shape[-1] == 1:
+            return images
+        weights = jnp.asarray([0.2989, 0.5870, 0.1140], images.dtype)
+        gray = jnp.tensordot(images, weights, axes=(-1, -1))[..., None]
+        apply = jax.random.uniform(key, (images.shape[0], 1, 1, 1)) < self.factor
+        return jnp.where(apply, gray, images)
+
+    def get_config(self):
+        config = {**super().get_config(), "factor": self.factor}
+        del config["seed"]  # as Keras 3: not part of RandomGrayscale's config
+        return config

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from hoarfrost import config
 from hoarfrost.layers.layer import Layer
 from hoarfrost.symbolic import KerasTensor, Node
 
@@ -14,7 +15,7 @@ class InputLayer(Layer):
     Args:
         shape: the shape of one sample, without the batch axis.
         batch_size: an optional fixed batch size.
-        dtype: the dtype of the input (float32 by default).
+        dtype: the dtype of the input (`config.floatx()` by default).
         batch_shape: the full shape, batch axis included (instead of shape).
         name: the layer's name (`input_layer`, `input_layer_1`, ...).
     """
@@ -32,7 +33,7 @@ class InputLayer(Layer):
             shape = (shape,) if isinstance(shape, int) else tuple(shape)
             batch_shape = (batch_size,) + shape
         self.batch_shape = tuple(None if d is None else int(d) for d in batch_shape)
-        self.input_dtype = np.dtype(dtype or "float32").name
+        self.input_dtype = np.dtype(dtype or config.floatx()).name
         tensor = KerasTensor(self.batch_shape, self.input_dtype, name=self.name)
         tensor.node = Node(self, (), tensor)
         self._inbound_nodes.append(tensor.node)

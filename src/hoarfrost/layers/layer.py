@@ -12,16 +12,17 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from hoarfrost import config
+from hoarfrost import constraints as constraints_module
 from hoarfrost import initializers as initializers_module
 from hoarfrost import masking
 from hoarfrost.naming import to_snake_case, unique_name
+from hoarfrost.random import SeedGenerator
 from hoarfrost.symbolic import KerasTensor, Node, any_symbolic, is_keras_tensor
 from hoarfrost.variables import StatelessScope, Variable, current_scope
 
 _context = threading.local()
 
-# A placeholder batch size for shape inference of symbolic calls.
-_SYMBOLIC_BATCH = 2
 
 
 def _training_stack() -> list:
@@ -91,11 +92,18 @@ def _call_accepts(cls, argument: str) -> bool:
 
 
 @functools.lru_cache(maxsize=None)
-def _training_default(cls) -> bool:
-    """The `training` a layer called on its own gets: its `call`'s default when that is a
-    bool (Keras 3's augmentation layers default to True), else False."""
+def _training_default(cls) -> bool | None:
+    """The `training` a layer gets when neither its caller nor an enclosing call
+    set one (Keras 3's rule): its `call`'s default when that is a bool (the
+    augmentation layers default to True), False when `training` is a required
+    argument, else None (unresolved: the call's own default applies, and the
+    layers it calls resolve theirs in turn)."""
     param = inspect.signature(cls.call).parameters.get("training")
-    return param.default if param is not None and isinstance(param.default, bool) else False
+    if param is None or param.kind is param.VAR_KEYWORD:
+        return None
+    if param.default is param.empty:
+        return False
+    return param.default if isinstance(param.default, bool) else None
 
 
 @functools.lru_cache(maxsize=None)
@@ -117,7 +125,8 @@ class Layer:
         trainable: whether the layer's weights are updated by training.
         name: a unique name; defaults to the snake-cased class name, made
             unique (`dense`, `dense_1`, ...).
-        dtype: the dtype of the layer's weights (float32 by default).
+        dtype: the dtype of the layer's weights (`config.floatx()`, float32
+            unless set, by default).
         input_shape: the shape of one sample (no batch axis), which lets a
             `Sequential` build right away. `input_dim=n` means `(n,)`.
 
@@ -143,10 +152,11 @@ class Layer:
                 f"{sorted(kwargs)}."
             )
         object.__setattr__(self, "_layers", [])
+        object.__setattr__(self, "_seed_generators", [])
         self._variables: list[Variable] = []
         self._trainable = bool(trainable)
         self.name = name if name is not None else unique_name(to_snake_case(type(self).__name__))
-        self.dtype = np.dtype(dtype or "float32").name
+        self.dtype = np.dtype(dtype or config.layer_dtype()).name
         self.built = False
         self.input_spec: InputSpec | None = None
         self._inbound_nodes: list[Node] = []
@@ -168,6 +178,8 @@ class Layer:
                     self._layers.append(item)
                 elif isinstance(item, Variable) and item not in self._variables:
                     self._track_variable(item)
+                elif isinstance(item, SeedGenerator) and item not in self._seed_generators:
+                    self._seed_generators.append(item)
         object.__setattr__(self, name, value)
 
     def _track_variable(self, variable: Variable) -> None:
@@ -187,7 +199,8 @@ class Layer:
             trainable: False creates *state* the optimizer never touches.
             regularizer: a penalty on the value, added to the loss while the
                 variable is trainable.
-            constraint: a projection applied after each optimizer update.
+            constraint: a projection applied after each optimizer update: a
+                `Constraint`, its name or config, or a function of the value.
             name: the short name (`kernel`); the path is `<layer>/<name>`.
         """
         shape = tuple(int(d) for d in (shape or ()))
@@ -201,36 +214,51 @@ class Layer:
             value = init(shape, dtype)
         variable = Variable(value, name=name, trainable=trainable, dtype=dtype)
         variable.regularizer = _get_regularizer(regularizer)
-        variable.constraint = constraint
+        variable.constraint = constraints_module.get(constraint)
         self._track_variable(variable)
         return variable
 
-    def _walk(self, enclosing_trainable: bool = True) -> Iterator[tuple[Variable, bool, bool]]:
+    def _walk(self, enclosing_trainable: bool = True,
+              state: bool = False) -> Iterator[tuple[Variable, bool, bool]]:
         """Yield (variable, path_trainable, effective_trainable), creation order.
 
         `path_trainable` is True when this layer and every enclosing layer are
         trainable; a parameter is effectively trainable when, in addition,
-        its own flag is set.
+        its own flag is set. `state` also yields the state a layer keeps out of
+        its `weights` (as Keras): its `SeedGenerator`s' states and a stateful
+        RNN's states, after its own weights, so the training step still carries
+        them as the layer's state.
         """
         path_trainable = enclosing_trainable and self._trainable
         for variable in self._variables:
             yield variable, path_trainable, path_trainable and variable.trainable
+        if state:
+            for generator in self._seed_generators:
+                yield generator.state, path_trainable, False
+            for variable in self.__dict__.get("_hidden_state_variables", ()):
+                yield variable, path_trainable, False
         for layer in self._layers:
-            yield from layer._walk(path_trainable)
+            yield from layer._walk(path_trainable, state)
 
-    def _unique_walk(self):
+    def _unique_walk(self, state: bool = False):
         seen = set()
-        for item in self._walk():
+        for item in self._walk(state=state):
             if id(item[0]) not in seen:
                 seen.add(id(item[0]))
                 yield item
 
     @property
     def weights(self) -> list[Variable]:
-        """All variables, in creation order; toggling `trainable` never reorders."""
+        """All weights, in creation order; toggling `trainable` never reorders.
+
+        As in Keras, the states of `SeedGenerator`s and of stateful RNNs are not
+        weights (see `variables`)."""
         return [v for v, _, _ in self._unique_walk()]
 
-    variables = weights
+    @property
+    def variables(self) -> list[Variable]:
+        """`weights` and the layers' other state: `SeedGenerator` and stateful RNN states."""
+        return [v for v, _, _ in self._unique_walk(state=True)]
 
     @property
     def trainable_weights(self) -> list[Variable]:
@@ -242,7 +270,10 @@ class Layer:
     def non_trainable_weights(self) -> list[Variable]:
         return [v for v, _, effective in self._unique_walk() if not effective]
 
-    non_trainable_variables = non_trainable_weights
+    @property
+    def non_trainable_variables(self) -> list[Variable]:
+        """`non_trainable_weights` and the `SeedGenerator` and stateful RNN states."""
+        return [v for v, _, effective in self._unique_walk(state=True) if not effective]
 
     def get_weights(self) -> list[np.ndarray]:
         return [v.numpy() for v in self.weights]
@@ -399,19 +430,29 @@ class Layer:
         """KerasTensors describing the output for symbolic `inputs`."""
         def run(concrete):
             # A scope of its own: state a layer assigns while traced is dropped.
-            with StatelessScope():
+            with StatelessScope(symbolic=True):
                 return self._call_with_context(concrete, (), dict(kwargs))
 
-        def evaluate(placeholder: int):
+        def evaluate(fill):
             abstract = jax.tree.map(
-                lambda t: jax.ShapeDtypeStruct(_placeholder(t.shape, placeholder), t.dtype),
-                inputs, is_leaf=is_keras_tensor)
+                lambda t: jax.ShapeDtypeStruct(fill(t.shape), t.dtype), inputs,
+                is_leaf=is_keras_tensor)
             with _no_scope():
                 return jax.eval_shape(run, abstract)
 
-        # Unknown sizes (None) are evaluated at two placeholder sizes; an output
-        # axis whose size follows the placeholder is unknown too.
-        first, second = evaluate(_SYMBOLIC_BATCH), evaluate(_SYMBOLIC_BATCH + 1)
+        # Unknown sizes (None) are evaluated as symbolic dimensions (one per axis
+        # position, shared by all inputs), so an output axis that depends on one is
+        # unknown. Code that needs a concrete size falls back to two placeholder sizes
+        # (as Keras does): an output axis whose size follows the placeholder is unknown.
+        try:
+            out = evaluate(_symbolic_fill)
+            return jax.tree.map(
+                lambda a: KerasTensor(tuple(None if jax.export.is_symbolic_dim(d) else int(d)
+                                            for d in a.shape), a.dtype), out)
+        except Exception:  # noqa: BLE001 - the concrete evaluation raises the real error
+            pass
+        first = evaluate(lambda shape: _placeholder(shape, _PLACEHOLDERS[0]))
+        second = evaluate(lambda shape: _placeholder(shape, _PLACEHOLDERS[1]))
         return jax.tree.map(
             lambda a, b: KerasTensor(tuple(None if x != y else x for x, y in zip(a.shape, b.shape)),
                                      a.dtype), first, second)
@@ -443,11 +484,17 @@ class Layer:
         return outputs
 
     def _call_with_context(self, inputs, args, kwargs):
+        # Keras 3's resolution: an explicit argument, else the enclosing call's
+        # value, else this call's own default. An unresolved (None) value is not
+        # passed on, so a Sequential called directly lets a RandomFlip inside it
+        # augment (its default True) while a Dropout stays off (its default None).
         training = kwargs.pop("training", None)
         stack = _training_stack()
+        if training is None and stack:
+            training = stack[-1]
         if training is None:
-            training = stack[-1] if stack else _training_default(type(self))
-        if _call_accepts(type(self), "training"):
+            training = _training_default(type(self))
+        if training is not None and _call_accepts(type(self), "training"):
             kwargs["training"] = training
         trainable = _trainable_stack()
         trainable.append((trainable[-1] if trainable else True) and self._trainable)
@@ -457,6 +504,81 @@ class Layer:
         finally:
             stack.pop()
             trainable.pop()
+
+    def stateless_call(self, trainable_variables, non_trainable_variables, *args,
+                       return_losses: bool = False, rng=None, **kwargs):
+        """Call the layer without side effects, on explicit variable values (as Keras 3).
+
+        The values stand in for `self.trainable_variables` and
+        `self.non_trainable_variables` (same order, one to one); `args` and
+        `kwargs` go to `call()`. Nothing is assigned: the new values of the
+        non-trainable variables (e.g. BatchNormalization's moving statistics
+        with `training=True`) are returned instead. Pure, so it runs under
+        `jax.jit` and `jax.grad`: the building block of a custom training step.
+
+        Args:
+            trainable_variables: values of `self.trainable_variables`.
+            non_trainable_variables: values of `self.non_trainable_variables`.
+            *args: positional arguments of `call()`.
+            return_losses: also return the losses of the call (`add_loss`,
+                activity regularizers) and the weight regularization
+                penalties of the trainable variables, as Keras's `losses`.
+            rng: a `jax.random.key` for layers that draw random numbers
+                (Dropout in training). Keras keeps seed state among the
+                non-trainable variables; hoarfrost takes the key here. Eager
+                calls without it draw from the global stream; a traced call
+                without it raises if a layer draws.
+            **kwargs: keyword arguments of `call()` (e.g. `training=True`).
+
+        Returns:
+            `(outputs, non_trainable_variables)`, or with `return_losses=True`
+            `(outputs, non_trainable_variables, losses)`.
+
+        Example:
+            >>> outputs, non_trainable = model.stateless_call(
+            ...     [v.value for v in model.trainable_variables],
+            ...     [v.value for v in model.non_trainable_variables], x, training=True)
+            >>> for variable, value in zip(model.non_trainable_variables, non_trainable):
+            ...     variable.assign(value)
+        """
+        if not self.built:
+            raise ValueError(
+                f"To call stateless_call, {type(self).__name__} must be built (i.e. its "
+                "variables must have been already created). You can build it by calling it on "
+                "some data.")
+        trainable, non_trainable = self.trainable_variables, self.non_trainable_variables
+        for argument, given, expected in (("trainable_variables", trainable_variables, trainable),
+                                          ("non_trainable_variables", non_trainable_variables,
+                                           non_trainable)):
+            if len(given) != len(expected):
+                raise ValueError(
+                    f"Argument `{argument}` must be a list of tensors corresponding 1:1 to "
+                    f"{type(self).__name__}().{argument}. Received list with length "
+                    f"{len(given)}, but expected {len(expected)} variables.")
+        mapping = list(zip(trainable, trainable_variables)) + list(
+            zip(non_trainable, non_trainable_variables))
+        traced = any(isinstance(leaf, jax.core.Tracer)
+                     for leaf in jax.tree.leaves((trainable_variables, non_trainable_variables,
+                                                  args, kwargs)))
+        if rng is not None:
+            scope = StatelessScope(mapping, rng=rng)
+        elif traced:
+            scope = _KeylessScope(mapping, self.name)
+        else:
+            from hoarfrost.random import global_key
+            scope = StatelessScope(mapping, rng=global_key())
+        with scope:
+            outputs = self.call(*args, **kwargs)
+            if return_losses:
+                losses = [loss for layer in [self] + _flatten_layers(self)
+                          for loss in scope.losses_of(layer)]
+                losses += [v.regularizer(v.value) for v in trainable
+                           if getattr(v, "regularizer", None) is not None]
+        new_values = [scope.updated_value(v, value)
+                      for v, value in zip(non_trainable, non_trainable_variables)]
+        if return_losses:
+            return outputs, new_values, losses
+        return outputs, new_values
 
     def _symbolic_call(self, inputs, args, kwargs):
         if args:
@@ -502,17 +624,77 @@ def _is_array(x) -> bool:
 
 
 def _is_shape(s) -> bool:
-    return isinstance(s, tuple) and all(d is None or isinstance(d, int) for d in s)
+    # A dimension may be symbolic: `jax.export` traces with a symbolic batch size.
+    return isinstance(s, tuple) and all(
+        d is None or isinstance(d, int) or jax.export.is_symbolic_dim(d) for d in s)
 
 
 def _build_shape(shapes):
-    """Shapes as build() sees them: the batch axis unknown, as in Keras."""
-    return jax.tree.map(lambda s: (None,) + tuple(s[1:]) if len(s) else s, shapes,
-                        is_leaf=_is_shape)
+    """Shapes as build() sees them: the batch axis unknown, as in Keras (and any
+    other symbolic dimension unknown too)."""
+    return jax.tree.map(
+        lambda s: (None,) + tuple(None if jax.export.is_symbolic_dim(d) else d for d in s[1:])
+        if len(s) else s, shapes, is_leaf=_is_shape)
+
+
+def _flatten_layers(layer) -> list:
+    """Every layer nested in `layer`, depth first, each once (Keras's `_flatten_layers`)."""
+    found: list = []
+    seen: set[int] = {id(layer)}
+
+    def visit(parent) -> None:
+        for sub in parent._layers:
+            if id(sub) not in seen:
+                seen.add(id(sub))
+                found.append(sub)
+                visit(sub)
+
+    visit(layer)
+    return found
+
+
+class _KeylessScope(StatelessScope):
+    """The scope of a traced `stateless_call` given no `rng`: drawing is an error, not a
+    key baked into the trace (which would repeat the same dropout mask every call)."""
+
+    def __init__(self, values, owner: str):
+        super().__init__(values)
+        self._owner = owner
+
+    def next_rng(self):
+        raise ValueError(
+            f'stateless_call of "{self._owner}": a layer draws random numbers (e.g. Dropout '
+            "with training=True) inside a traced function, but no key was given. Pass "
+            "rng=jax.random.key(...) (a different key for each step); Keras keeps this seed "
+            "state among the non-trainable variables, hoarfrost takes it as an argument.")
 
 
 def _placeholder(shape, size: int) -> tuple:
     return tuple(size if d is None else d for d in shape)
+
+
+# Placeholder sizes for unknown axes when symbolic evaluation fails: large enough for
+# kernels and pools, and primes, so that no stride or pool maps both to one size (Keras).
+_PLACEHOLDERS = (83, 89)
+
+
+@functools.lru_cache(maxsize=None)
+def _axis_symbols() -> tuple:
+    """One symbolic dimension per axis position (`d0` the batch), in one scope, shared by
+    every input (so inputs with unknown sizes on the same axis combine)."""
+    return jax.export.symbolic_shape(", ".join(f"d{i}" for i in range(_MAX_SYMBOLIC_RANK)))
+
+
+_MAX_SYMBOLIC_RANK = 8
+
+
+def _symbolic_fill(shape) -> tuple:
+    if None not in shape:
+        return tuple(shape)
+    if len(shape) > _MAX_SYMBOLIC_RANK:
+        raise ValueError("rank too high for symbolic evaluation")  # the fallback handles it
+    symbols = _axis_symbols()
+    return tuple(symbols[i] if d is None else d for i, d in enumerate(shape))
 
 
 def _shape_to_spec(input_shape):

@@ -17,12 +17,13 @@ from __future__ import annotations
 import jax
 import jax.numpy as jnp
 
-from hoarfrost import masking
+from hoarfrost import config, masking
 from hoarfrost.layers.layer import Layer
 
 
 def _is_shape(s) -> bool:
-    return isinstance(s, (tuple, list)) and all(d is None or isinstance(d, int) for d in s)
+    return isinstance(s, (tuple, list)) and all(  # sizes may be symbolic under jax.export
+        d is None or isinstance(d, int) or jax.export.is_symbolic_dim(d) for d in s)
 
 
 class Merge(Layer):
@@ -381,7 +382,7 @@ def concatenate(inputs, axis: int = -1, **kwargs):
 def _l2_normalize(x, axis):
     """Keras's `ops.normalize(x, axis)`: `x * min(rsqrt(sum(x**2)), 1 / epsilon)`."""
     inv_norm = jax.lax.rsqrt(jnp.sum(jnp.square(x), axis=axis, keepdims=True))
-    return x * jnp.minimum(inv_norm, 1.0 / 1e-7)
+    return x * jnp.minimum(inv_norm, 1.0 / config.epsilon())
 
 
 def _batch_dot(x, y, axes):

@@ -1,4 +1,4 @@
-"""Pooling layers: `MaxPooling1D/2D`, `AveragePooling1D/2D` and the global poolings.
+"""Pooling layers: `MaxPooling1D/2D/3D`, `AveragePooling1D/2D/3D` and the global poolings.
 
 Windowed pooling is `lax.reduce_window`, as in Keras on JAX. On CPU, when the
 windows do not overlap (`strides == pool_size`, the default), it is computed
@@ -247,11 +247,32 @@ class AveragePooling2D(_Pooling):
         super().__init__(pool_size, strides, padding, data_format, **kwargs)
 
 
+class MaxPooling3D(_Pooling):
+    """Max pooling over the depth, height and width of `(batch, d, h, w, channels)`."""
+
+    rank, mode = 3, "max"
+
+    def __init__(self, pool_size=(2, 2, 2), strides=None, padding: str = "valid",
+                 data_format=None, **kwargs):
+        super().__init__(pool_size, strides, padding, data_format, **kwargs)
+
+
+class AveragePooling3D(_Pooling):
+    """Average pooling over the depth, height and width of `(batch, d, h, w, channels)`."""
+
+    rank, mode = 3, "average"
+
+    def __init__(self, pool_size=(2, 2, 2), strides=None, padding: str = "valid",
+                 data_format=None, **kwargs):
+        super().__init__(pool_size, strides, padding, data_format, **kwargs)
+
+
 _MAX_DOC = _POOL_ARGS.format(same="")
 _AVG_DOC = _POOL_ARGS.format(same="; windows that overlap the padding average only "
                                   "the real elements, as in Keras")
-for _cls, _doc in ((MaxPooling1D, _MAX_DOC), (MaxPooling2D, _MAX_DOC),
-                   (AveragePooling1D, _AVG_DOC), (AveragePooling2D, _AVG_DOC)):
+for _cls, _doc in ((MaxPooling1D, _MAX_DOC), (MaxPooling2D, _MAX_DOC), (MaxPooling3D, _MAX_DOC),
+                   (AveragePooling1D, _AVG_DOC), (AveragePooling2D, _AVG_DOC),
+                   (AveragePooling3D, _AVG_DOC)):
     _cls.__doc__ = _cls.__doc__.rstrip() + "\n" + _doc
 
 
@@ -335,13 +356,33 @@ class GlobalMaxPooling2D(_GlobalPooling):
         return jnp.max(inputs, axis=self._axes, keepdims=self.keepdims)
 
 
-for _cls in (GlobalAveragePooling1D, GlobalAveragePooling2D, GlobalMaxPooling1D,
-             GlobalMaxPooling2D):
+class GlobalAveragePooling3D(_GlobalPooling):
+    """The mean over depth, height and width: `(batch, d, h, w, channels)` -> `(batch, channels)`."""
+
+    rank = 3
+
+    def call(self, inputs):
+        return jnp.mean(inputs, axis=self._axes, keepdims=self.keepdims)
+
+
+class GlobalMaxPooling3D(_GlobalPooling):
+    """The maximum over depth, height and width: `(batch, d, h, w, channels)` -> `(batch, channels)`."""
+
+    rank = 3
+
+    def call(self, inputs):
+        return jnp.max(inputs, axis=self._axes, keepdims=self.keepdims)
+
+
+for _cls in (GlobalAveragePooling1D, GlobalAveragePooling2D, GlobalAveragePooling3D,
+             GlobalMaxPooling1D, GlobalMaxPooling2D, GlobalMaxPooling3D):
     _cls.__doc__ = _cls.__doc__.rstrip() + "\n" + _GLOBAL_ARGS
 
 
 # Keras's aliases.
-MaxPool1D, MaxPool2D = MaxPooling1D, MaxPooling2D
-AvgPool1D, AvgPool2D = AveragePooling1D, AveragePooling2D
-GlobalAvgPool1D, GlobalAvgPool2D = GlobalAveragePooling1D, GlobalAveragePooling2D
-GlobalMaxPool1D, GlobalMaxPool2D = GlobalMaxPooling1D, GlobalMaxPooling2D
+MaxPool1D, MaxPool2D, MaxPool3D = MaxPooling1D, MaxPooling2D, MaxPooling3D
+AvgPool1D, AvgPool2D, AvgPool3D = AveragePooling1D, AveragePooling2D, AveragePooling3D
+GlobalAvgPool1D, GlobalAvgPool2D, GlobalAvgPool3D = (GlobalAveragePooling1D, GlobalAveragePooling2D,
+                                                     GlobalAveragePooling3D)
+GlobalMaxPool1D, GlobalMaxPool2D, GlobalMaxPool3D = (GlobalMaxPooling1D, GlobalMaxPooling2D,
+                                                     GlobalMaxPooling3D)

@@ -13,9 +13,9 @@ import math
 import jax.numpy as jnp
 import numpy as np
 
+from hoarfrost import config
 from hoarfrost.layers.layer import Layer
 
-_EPSILON = 1e-7  # Keras's backend.epsilon()
 
 
 def _to_config(value):
@@ -193,7 +193,7 @@ class Normalization(Layer):
     def call(self, inputs):
         inputs = inputs.astype(self.dtype)
         mean, variance = self._statistics()
-        std = jnp.maximum(jnp.sqrt(variance), _EPSILON)
+        std = jnp.maximum(jnp.sqrt(variance), config.epsilon())
         if self.invert:
             return mean + inputs * std
         return (inputs - mean) / std

@@ -1,31 +1,48 @@
-"""Recurrent layers: `SimpleRNN`, `LSTM`, `GRU` and the `Bidirectional` wrapper.
+"""Recurrent layers: `SimpleRNN`, `LSTM`, `GRU`, the generic `RNN` with its cells
+(`SimpleRNNCell`, `LSTMCell`, `GRUCell`, `StackedRNNCells`, or a cell of your own)
+and the `Bidirectional` wrapper.
 
-Each layer runs one `jax.lax.scan` over time. The weights live on the layer
-itself (paths `lstm/kernel`, `lstm/recurrent_kernel`, `lstm/bias`), in Keras's
-`get_weights()` order and layout (gates `i, f, c, o` for LSTM, `z, r, h` for
-GRU), so Keras weights load unchanged.
+Each layer runs one `jax.lax.scan` over time. `SimpleRNN`, `LSTM` and `GRU`
+keep their weights on the layer itself (paths `lstm/kernel`,
+`lstm/recurrent_kernel`, `lstm/bias`), in Keras's `get_weights()` order and
+layout (gates `i, f, c, o` for LSTM, `z, r, h` for GRU), so Keras weights
+load unchanged. The built-in cells hold the same weights and compute the same
+step: `RNN(LSTMCell(n))` equals `LSTM(n)` given the same weights, and runs
+the same compiled scan. Any other cell (a `Layer` with `state_size` and
+`call(inputs, states)`, or a `StackedRNNCells`) runs its `call` once per
+timestep inside the scan.
 
 Masking follows Keras on JAX exactly: at a masked timestep every state is
-carried over unchanged and the output is the previous output (the first
-state), or zeros with `zero_output_for_mask=True` (which `Bidirectional` sets
-when returning sequences). The mask comes from upstream (an
-`Embedding(mask_zero=True)` or `Masking` layer) or explicitly as
+carried over unchanged and the output is the first state (the previous
+output for the built-in cells), or zeros with `zero_output_for_mask=True`
+(which `Bidirectional` sets when returning sequences). The mask comes from
+upstream (an `Embedding(mask_zero=True)` or `Masking` layer) or explicitly as
 `layer(x, mask=m)` with `m` of shape `(batch, timesteps)`.
+
+`stateful=True` keeps the final states of each batch as the initial states of
+the next (sample `i` of a batch continues sample `i` of the previous one)
+until `reset_states()`. The states are non-trainable state variables
+(`layer.states`): carried from step to step by `fit` while the layer is
+trainable, bit-identical while it is frozen, untouched by `predict` and
+`evaluate` (as Keras 3 on JAX); like Keras, they are not among the layer's
+`weights`, so `get_weights()` and the parameter counts are Keras's.
 """
 
 from __future__ import annotations
 
 import copy
 import functools
+import inspect
 from typing import Any, Callable, NamedTuple
 
 import jax
 import jax.numpy as jnp
 
-from hoarfrost import activations, initializers, regularizers
+from hoarfrost import activations, constraints, initializers, regularizers
 from hoarfrost.layers.layer import InputSpec, Layer
 from hoarfrost.random import draw_key
 from hoarfrost.symbolic import KerasTensor, is_keras_tensor
+from hoarfrost.variables import Variable, current_scope
 
 
 def _dropout_mask(key, shape, rate, dtype):
@@ -44,6 +61,7 @@ class _Spec(NamedTuple):
     go_backwards: bool
     return_sequences: bool
     zero_output_for_mask: bool
+    unroll: bool = False
 
 
 @functools.partial(jax.jit, static_argnums=0)
@@ -65,12 +83,49 @@ def _run(spec: _Spec, params, states, sequences, mask, in_masks, rec_masks):
     xs = projected if mask is None else (projected, jnp.swapaxes(mask, 0, 1))
     init = (tuple(states), jnp.zeros((sequences.shape[0], spec.units), sequences.dtype))
     (final_states, last_output), outputs = jax.lax.scan(step, init, xs,
-                                                        reverse=spec.go_backwards)
+                                                        reverse=spec.go_backwards,
+                                                        unroll=spec.unroll)
     if not spec.return_sequences:
         return last_output, final_states
     if spec.go_backwards:
         outputs = jnp.flip(outputs, axis=0)
     return jnp.swapaxes(outputs, 0, 1), final_states
+
+
+def _scan_cell(step, states, sequences, mask, go_backwards: bool, zero_output_for_mask: bool,
+               unroll: bool):
+    """Keras's JAX `rnn` loop for any cell: `(last_output, outputs, final_states)`.
+
+    `step(x_t, states) -> (output, new_states)`; `states` is any pytree (nested
+    lists for stacked cells). At a masked step the states are kept and the
+    output is the first state (`states[-1][0]` when nested), or zeros.
+    """
+    structure = jax.tree.structure(states)
+
+    def body(states, xs):
+        x_t, m_t = xs if mask is not None else (xs, None)
+        output, new_states = step(x_t, states)
+        new_states = jax.tree.unflatten(structure, jax.tree.leaves(new_states))
+        if m_t is not None:
+            keep = lambda a: m_t.reshape(m_t.shape + (1,) * (a.ndim - 1))  # noqa: E731
+            if zero_output_for_mask:
+                fallback = jnp.zeros_like(output)
+            else:
+                fallback = states[0]
+                if isinstance(fallback, (list, tuple)):
+                    fallback = states[-1][0] if isinstance(states[-1], (list, tuple)) \
+                        else states[-1]
+            output = jnp.where(keep(output), output, fallback)
+            new_states = jax.tree.map(lambda s, n: jnp.where(keep(n), n, s), states, new_states)
+        return new_states, output
+
+    xs = jnp.swapaxes(sequences, 0, 1)
+    if mask is not None:
+        xs = (xs, jnp.swapaxes(mask, 0, 1))
+    final_states, outputs = jax.lax.scan(body, states, xs, reverse=go_backwards, unroll=unroll)
+    if go_backwards:
+        outputs = jnp.flip(outputs, axis=0)
+    return outputs[-1], jnp.swapaxes(outputs, 0, 1), final_states
 
 
 def _input_matmul(sequences, kernel, in_masks):
@@ -93,43 +148,43 @@ def _recurrent_matmul(h, kernel, rec_masks):
     return jnp.concatenate([jnp.matmul(h * m, k) for m, k in zip(rec_masks, blocks)], axis=-1)
 
 
-class _RNN(Layer):
-    """Shared machinery: arguments, weights, the scan, masking, config.
+def _is_traced(x) -> bool:
+    return any(isinstance(leaf, jax.core.Tracer) for leaf in jax.tree.leaves(x))
 
-    A subclass sets `_gates` (blocks of `units` columns in the kernels),
-    `_num_states`, and implements `_project_inputs` and `_cell`.
+
+def _standardize_mask(layer, mask, batch, timesteps):
+    if isinstance(mask, (list, tuple)):  # a list of masks: the first is the sequences'
+        mask = mask[0]
+    mask = jnp.asarray(mask)
+    if mask.ndim == 3:  # (batch, time, 1): Keras reduces over the last axis
+        mask = jnp.any(mask, axis=-1)
+    if tuple(mask.shape) != (batch, timesteps):
+        raise ValueError(
+            f'{type(layer).__name__} layer "{layer.name}": mask must have shape '
+            f"(batch, timesteps) = {(batch, timesteps)}, got {tuple(mask.shape)}."
+        )
+    return mask.astype(bool)
+
+
+# --- the weights and arguments shared by the fused layers and the cells ------------------
+class _RecurrentWeights:
+    """Arguments, weights, dropout masks and config of SimpleRNN/LSTM/GRU and their cells.
+
+    A class using it sets `_gates` (blocks of `units` columns in the kernels)
+    and `_num_states`, and implements the static `_project_inputs` and `_cell`.
     """
 
     _gates = 1
     _num_states = 1
 
-    def __init__(self, units: int, activation="tanh", use_bias: bool = True,
-                 kernel_initializer="glorot_uniform", recurrent_initializer="orthogonal",
-                 bias_initializer="zeros", kernel_regularizer=None, recurrent_regularizer=None,
-                 bias_regularizer=None, activity_regularizer=None, kernel_constraint=None,
-                 recurrent_constraint=None, bias_constraint=None, dropout: float = 0.0,
-                 recurrent_dropout: float = 0.0, return_sequences: bool = False,
-                 return_state: bool = False, go_backwards: bool = False, stateful: bool = False,
-                 unroll: bool = False, seed: int | None = None,
-                 zero_output_for_mask: bool = False, **kwargs):
-        # (Positional order as Keras's SimpleRNN; LSTM/GRU take these as keywords.)
-        kwargs.pop("implementation", None)  # Keras's kernel-fusion switch; no effect here
-        use_cudnn = kwargs.pop("use_cudnn", "auto")
-        if use_cudnn not in ("auto", True, False):
-            raise ValueError(
-                f"{type(self).__name__}: `use_cudnn` must be one of 'auto', True, False. "
-                f"Received: use_cudnn={use_cudnn!r}"
-            )
-        super().__init__(**kwargs)
+    def _set_recurrent_arguments(self, units, activation, use_bias, kernel_initializer,
+                                 recurrent_initializer, bias_initializer, kernel_regularizer,
+                                 recurrent_regularizer, bias_regularizer, kernel_constraint,
+                                 recurrent_constraint, bias_constraint, dropout,
+                                 recurrent_dropout, seed) -> None:
         if not isinstance(units, int) or isinstance(units, bool) or units <= 0:
             raise ValueError(
                 f"{type(self).__name__}: `units` must be a positive integer, got {units!r}."
-            )
-        if stateful:
-            raise NotImplementedError(
-                f'{type(self).__name__} "{self.name}": stateful=True is not supported by '
-                "hoarfrost; pass the state explicitly with `initial_state=` and "
-                "`return_state=True` instead."
             )
         self.units = units
         self.activation = activations.get(activation)
@@ -140,36 +195,25 @@ class _RNN(Layer):
         self.kernel_regularizer = regularizers.get(kernel_regularizer)
         self.recurrent_regularizer = regularizers.get(recurrent_regularizer)
         self.bias_regularizer = regularizers.get(bias_regularizer)
-        self.activity_regularizer = regularizers.get(activity_regularizer)
-        self.kernel_constraint = kernel_constraint
-        self.recurrent_constraint = recurrent_constraint
-        self.bias_constraint = bias_constraint
+        self.kernel_constraint = constraints.get(kernel_constraint)
+        self.recurrent_constraint = constraints.get(recurrent_constraint)
+        self.bias_constraint = constraints.get(bias_constraint)
         self.dropout = min(1.0, max(0.0, float(dropout)))
         self.recurrent_dropout = min(1.0, max(0.0, float(recurrent_dropout)))
         self.seed = seed
-        self.return_sequences = bool(return_sequences)
-        self.return_state = bool(return_state)
-        self.go_backwards = bool(go_backwards)
-        self.stateful = False
-        self.unroll = bool(unroll)
-        self.zero_output_for_mask = bool(zero_output_for_mask)
-        self.use_cudnn = use_cudnn
-        self.supports_masking = True
-        self.input_spec = InputSpec(ndim=3)
+        self.kernel = self.recurrent_kernel = self.bias = None
 
-    # --- weights -----------------------------------------------------------
     def _bias_shape(self) -> tuple:
         return (self._gates * self.units,)
 
     def _bias_initializer(self):
         return self.bias_initializer
 
-    def build(self, sequences_shape, initial_state_shape=None):
-        input_dim = sequences_shape[-1]
+    def _build_weights(self, input_dim) -> None:
         if input_dim is None:
             raise ValueError(
                 f'{type(self).__name__} layer "{self.name}": the last axis of the input '
-                f"(features) must be known, got input shape {tuple(sequences_shape)}."
+                f"(features) must be known."
             )
         width = self._gates * self.units
         self.kernel = self.add_weight(
@@ -186,10 +230,7 @@ class _RNN(Layer):
                 shape=self._bias_shape(), initializer=self._bias_initializer(),
                 regularizer=self.bias_regularizer, constraint=self.bias_constraint,
                 name="bias")
-        self.input_spec = InputSpec(ndim=3, axes={-1: input_dim})
-        self.built = True
 
-    # --- the cell (per subclass) -------------------------------------------
     # Static functions of a hashable `_Spec` (not of `self`), so one compiled
     # scan serves every layer with the same configuration.
     @staticmethod
@@ -202,18 +243,23 @@ class _RNN(Layer):
         """One step: `(output, new_states)` from the projected input `x_t`."""
         raise NotImplementedError
 
-    def _spec(self) -> _Spec:
+    def _spec(self, go_backwards=False, return_sequences=False, zero_output_for_mask=False,
+              unroll=False) -> _Spec:
         return _Spec(type(self), self.units, self.activation,
                      getattr(self, "recurrent_activation", None),
-                     getattr(self, "reset_after", False), self.go_backwards,
-                     self.return_sequences, self.zero_output_for_mask)
+                     getattr(self, "reset_after", False), bool(go_backwards),
+                     bool(return_sequences), bool(zero_output_for_mask), bool(unroll))
 
-    # --- dropout -------------------------------------------------------------
+    def _params(self) -> dict:
+        return {"kernel": self.kernel.value, "recurrent_kernel": self.recurrent_kernel.value,
+                "bias": None if self.bias is None else self.bias.value}
+
     def _mask_count(self) -> int | None:
         # As Keras: with recurrent dropout, LSTM/GRU switch to one mask per gate.
         return self._gates if self._gates > 1 and self.recurrent_dropout > 0 else None
 
     def _dropout_masks(self, training, batch, features, dtype):
+        """One input and one recurrent dropout mask per sequence (Keras's scheme)."""
         in_masks = rec_masks = None
         if not training:
             return None, None
@@ -229,115 +275,8 @@ class _RNN(Layer):
                                       dtype)
         return in_masks, rec_masks
 
-    # --- calling -----------------------------------------------------------
-    def _params(self) -> dict:
-        return {"kernel": self.kernel.value, "recurrent_kernel": self.recurrent_kernel.value,
-                "bias": None if self.bias is None else self.bias.value}
-
-    def get_initial_state(self, batch_size: int) -> list:
-        return [jnp.zeros((batch_size, self.units), self.dtype)
-                for _ in range(self._num_states)]
-
-    def call(self, sequences, initial_state=None, mask=None, training=None):
-        """Run the layer over `sequences` of shape `(batch, timesteps, features)`.
-
-        Args:
-            initial_state: a list of `(batch, units)` arrays (LSTM: `[h, c]`);
-                zeros by default.
-            mask: `(batch, timesteps)` booleans; False skips a timestep.
-            training: applies `dropout` / `recurrent_dropout` when True.
-
-        Returns:
-            The last output `(batch, units)`, or every output
-            `(batch, timesteps, units)` with `return_sequences` (in processing
-            order, so reversed with `go_backwards`, as in Keras); followed by
-            the final states with `return_state`.
-        """
-        if not jnp.issubdtype(sequences.dtype, jnp.floating):
-            sequences = sequences.astype(self.dtype)
-        batch, timesteps = sequences.shape[0], sequences.shape[1]
-        if timesteps == 0:
-            raise ValueError(
-                f'{type(self).__name__} layer "{self.name}" needs at least one timestep, '
-                f"got input shape {tuple(sequences.shape)}."
-            )
-        states = self._standardize_initial_state(initial_state, batch, sequences.dtype)
-        if mask is not None:
-            mask = self._standardize_mask(mask, batch, timesteps)
-        params = self._params()
-        in_masks, rec_masks = self._dropout_masks(training, batch, sequences.shape[-1],
-                                                  sequences.dtype)
-        output, final_states = _run(self._spec(), params, tuple(states), sequences, mask,
-                                    in_masks, rec_masks)
-        result = (output, *final_states) if self.return_state else output
-        if self.activity_regularizer is not None:
-            for value in jax.tree.leaves(result):
-                self.add_loss(self.activity_regularizer(value) / value.shape[0])
-        return result
-
-    def _standardize_initial_state(self, initial_state, batch, dtype) -> list:
-        if initial_state is None:
-            return [s.astype(dtype) for s in self.get_initial_state(batch)]
-        if not isinstance(initial_state, (list, tuple)):
-            initial_state = [initial_state]
-        states = [jnp.asarray(s, dtype) for s in initial_state]
-        if len(states) != self._num_states or any(
-                s.shape != (batch, self.units) for s in states):
-            raise ValueError(
-                f'{type(self).__name__} layer "{self.name}" expects initial_state to be '
-                f"{self._num_states} array(s) of shape {(batch, self.units)}, got shapes "
-                f"{[tuple(s.shape) for s in states]}."
-            )
-        return states
-
-    def _standardize_mask(self, mask, batch, timesteps):
-        if isinstance(mask, (list, tuple)):  # a list of masks: the first is the sequences'
-            mask = mask[0]
-        mask = jnp.asarray(mask)
-        if mask.ndim == 3:  # (batch, time, 1): Keras reduces over the last axis
-            mask = jnp.any(mask, axis=-1)
-        if tuple(mask.shape) != (batch, timesteps):
-            raise ValueError(
-                f'{type(self).__name__} layer "{self.name}": mask must have shape '
-                f"(batch, timesteps) = {(batch, timesteps)}, got {tuple(mask.shape)}."
-            )
-        return mask.astype(bool)
-
-    def compute_mask(self, inputs, mask=None):
-        """The output mask (the Keras rule): the input mask for sequences, else None."""
-        if isinstance(mask, (list, tuple)):  # the sequences' mask comes first
-            mask = mask[0] if mask else None
-        output_mask = mask if self.return_sequences else None
-        if self.return_state:
-            return [output_mask] + [None] * self._num_states
-        return output_mask
-
-    def compute_output_shape(self, sequences_shape, initial_state_shape=None):
-        batch, length = sequences_shape[0], sequences_shape[1]
-        output = (batch, length, self.units) if self.return_sequences else (batch, self.units)
-        if self.return_state:
-            return (output,) + tuple((batch, self.units) for _ in range(self._num_states))
-        return output
-
-    def compute_output_spec(self, inputs, **kwargs):
-        # Direct (no tracing), so sequences of unknown length (None) work too.
-        if not is_keras_tensor(inputs):
-            return super().compute_output_spec(inputs, **kwargs)
-        shapes = self.compute_output_shape((None,) + tuple(inputs.shape[1:]))
-        if self.return_state:
-            return tuple(KerasTensor(s, self.dtype) for s in shapes)
-        return KerasTensor(shapes, self.dtype)
-
-    # --- config --------------------------------------------------------------
-    def get_config(self) -> dict[str, Any]:
+    def _weights_config(self) -> dict[str, Any]:
         return {
-            **super().get_config(),
-            "return_sequences": self.return_sequences,
-            "return_state": self.return_state,
-            "go_backwards": self.go_backwards,
-            "stateful": self.stateful,
-            "unroll": self.unroll,
-            "zero_output_for_mask": self.zero_output_for_mask,
             "units": self.units,
             "activation": activations.serialize(self.activation),
             **self._extra_config(),
@@ -346,9 +285,11 @@ class _RNN(Layer):
             "recurrent_initializer": initializers.serialize(self.recurrent_initializer),
             "bias_initializer": initializers.serialize(self.bias_initializer),
             "kernel_regularizer": regularizers.serialize(self.kernel_regularizer),
+            "kernel_constraint": constraints.serialize(self.kernel_constraint),
             "recurrent_regularizer": regularizers.serialize(self.recurrent_regularizer),
+            "recurrent_constraint": constraints.serialize(self.recurrent_constraint),
             "bias_regularizer": regularizers.serialize(self.bias_regularizer),
-            "activity_regularizer": regularizers.serialize(self.activity_regularizer),
+            "bias_constraint": constraints.serialize(self.bias_constraint),
             "dropout": self.dropout,
             "recurrent_dropout": self.recurrent_dropout,
             "seed": self.seed,
@@ -358,49 +299,9 @@ class _RNN(Layer):
         return {}
 
 
-_RNN_ARGS_DOC = """
-    Args:
-        units: the size of the output and of each state.
-        activation: the output activation (tanh).
-        use_bias: whether the layer has a bias.
-        kernel_initializer, recurrent_initializer, bias_initializer: Keras
-            defaults `glorot_uniform`, `orthogonal`, `zeros`.
-        kernel_regularizer, recurrent_regularizer, bias_regularizer,
-            activity_regularizer: penalties added to the loss.
-        kernel_constraint, recurrent_constraint, bias_constraint: projections
-            applied after each update.
-        dropout, recurrent_dropout: fractions of the inputs / of the recurrent
-            state dropped in training, with one mask per sequence (Keras's
-            scheme; the random draws differ from Keras's).
-        seed: a seed for the dropout masks.
-        return_sequences: return every output, not only the last.
-        return_state: also return the final states.
-        go_backwards: process the sequence in reverse (and return the
-            reversed sequence of outputs).
-        stateful: not supported (raises NotImplementedError if True).
-        unroll: accepted and ignored: hoarfrost always uses `lax.scan`, which
-            gives the same results.
-        zero_output_for_mask: masked timesteps output zeros instead of the
-            previous output.
-        **kwargs: `name`, `trainable`, `input_shape`, `dtype`; Keras's
-            `implementation` and `use_cudnn` are accepted and ignored.
-
-    Call arguments: `sequences` `(batch, timesteps, features)`,
-    `initial_state=None`, `mask=None` (`(batch, timesteps)`, False skips a
-    step), `training=None`.
-"""
-
-
-class SimpleRNN(_RNN):
-    """Fully connected RNN: `h_t = activation(x_t @ kernel + bias + h_{t-1} @ recurrent_kernel)`.
-
-    Weights `kernel` `(features, units)`, `recurrent_kernel` `(units, units)`,
-    `bias` `(units,)`. The arguments are listed below.
-
-    Example:
-        >>> SimpleRNN(4)(jnp.ones((2, 5, 3))).shape
-        (2, 4)
-    """
+# --- the step of each kind -----------------------------------------------------------------
+class _SimpleRNNStep(_RecurrentWeights):
+    """`h_t = activation(x_t @ kernel + bias + h_{t-1} @ recurrent_kernel)`."""
 
     _gates = 1
     _num_states = 1
@@ -417,34 +318,13 @@ class SimpleRNN(_RNN):
         return output, (output,)
 
 
-class LSTM(_RNN):
-    """Long Short-Term Memory layer (Hochreiter 1997), as Keras 3.
-
-    Weights `kernel` `(features, 4*units)`, `recurrent_kernel`
-    `(units, 4*units)`, `bias` `(4*units,)`, gate blocks in the order input,
-    forget, cell, output. States `[h, c]`.
-
-    Besides the common arguments (below): `recurrent_activation`, the gates'
-    activation (sigmoid); `unit_forget_bias`, add 1 to the forget gate's bias
-    at initialization (True).
-
-    Example:
-        >>> out, h, c = LSTM(4, return_sequences=True, return_state=True)(jnp.ones((2, 5, 3)))
-        >>> out.shape, h.shape, c.shape
-        ((2, 5, 4), (2, 4), (2, 4))
-    """
+class _LSTMStep(_RecurrentWeights):
+    """Keras's LSTM step, gate blocks `i, f, c, o`; states `[h, c]`."""
 
     _gates = 4
     _num_states = 2
 
-    def __init__(self, units: int, activation="tanh", recurrent_activation="sigmoid",
-                 use_bias: bool = True, kernel_initializer="glorot_uniform",
-                 recurrent_initializer="orthogonal", bias_initializer="zeros",
-                 unit_forget_bias: bool = True, **kwargs):
-        super().__init__(units, activation=activation, use_bias=use_bias,
-                         kernel_initializer=kernel_initializer,
-                         recurrent_initializer=recurrent_initializer,
-                         bias_initializer=bias_initializer, **kwargs)
+    def _set_lstm_arguments(self, recurrent_activation, unit_forget_bias) -> None:
         self.recurrent_activation = activations.get(recurrent_activation)
         self.unit_forget_bias = bool(unit_forget_bias)
 
@@ -482,34 +362,13 @@ class LSTM(_RNN):
                 "unit_forget_bias": self.unit_forget_bias}
 
 
-class GRU(_RNN):
-    """Gated Recurrent Unit (Cho et al. 2014), as Keras 3.
-
-    Weights `kernel` `(features, 3*units)`, `recurrent_kernel`
-    `(units, 3*units)`, gate blocks in the order update (z), reset (r),
-    candidate (h); `bias` `(2, 3*units)` (input and recurrent biases) with
-    `reset_after=True` (the default, cuDNN-compatible), else `(3*units,)`.
-
-    Besides the common arguments (below): `recurrent_activation`, the gates'
-    activation (sigmoid); `reset_after`, apply the reset gate after the
-    recurrent matmul (Keras 3 default True).
-
-    Example:
-        >>> GRU(4, return_sequences=True)(jnp.ones((2, 5, 3))).shape
-        (2, 5, 4)
-    """
+class _GRUStep(_RecurrentWeights):
+    """Keras's GRU step, gate blocks `z, r, h`; `reset_after` as Keras 3 (default True)."""
 
     _gates = 3
     _num_states = 1
 
-    def __init__(self, units: int, activation="tanh", recurrent_activation="sigmoid",
-                 use_bias: bool = True, kernel_initializer="glorot_uniform",
-                 recurrent_initializer="orthogonal", bias_initializer="zeros",
-                 reset_after: bool = True, **kwargs):
-        super().__init__(units, activation=activation, use_bias=use_bias,
-                         kernel_initializer=kernel_initializer,
-                         recurrent_initializer=recurrent_initializer,
-                         bias_initializer=bias_initializer, **kwargs)
+    def _set_gru_arguments(self, recurrent_activation, reset_after) -> None:
         self.recurrent_activation = activations.get(recurrent_activation)
         self.reset_after = bool(reset_after)
 
@@ -542,7 +401,7 @@ class GRU(_RNN):
             hh = spec.activation(x_h + r * r_h)
         else:
             inner = _recurrent_matmul(h_tm1, kernel[:, :2 * units],
-                                           None if masks is None else masks[:2])
+                                      None if masks is None else masks[:2])
             r_z, r_r = jnp.split(inner, 2, axis=-1)
             z = spec.recurrent_activation(x_z + r_z)
             r = spec.recurrent_activation(x_r + r_r)
@@ -556,15 +415,840 @@ class GRU(_RNN):
                 "reset_after": self.reset_after}
 
 
+# --- stateful=True ---------------------------------------------------------------------------
+class _Stateful:
+    """`stateful=True` for a recurrent layer: its states as non-trainable state variables.
+
+    They are kept out of `weights` (as Keras: `get_weights` and the counts are
+    the parameters'), but the training step sees them as the layer's state
+    (`Layer._hidden_state_variables`), so the trainability contract holds.
+    """
+
+    def _init_stateful(self, stateful: bool) -> None:
+        self.stateful = bool(stateful)
+        object.__setattr__(self, "states", None)
+        object.__setattr__(self, "_state_structure", None)
+        object.__setattr__(self, "_hidden_state_variables", [])
+
+    def _create_state_variables(self, batch_size: int) -> None:
+        initial = self.get_initial_state(batch_size)
+        leaves, structure = jax.tree.flatten(initial)
+        variables = []
+        for i, value in enumerate(leaves):
+            with jax.ensure_compile_time_eval():
+                value = jnp.zeros(jnp.shape(value), self.dtype)
+            variable = Variable(value, name="rnn_state" if i == 0 else f"rnn_state_{i}",
+                                trainable=False)
+            variable._path = f"{self.name}/{variable._short_name}"
+            variables.append(variable)
+        object.__setattr__(self, "_hidden_state_variables", variables)
+        object.__setattr__(self, "_state_structure", structure)
+        object.__setattr__(self, "states", jax.tree.unflatten(structure, variables))
+
+    def _maybe_create_states_at_build(self, sequences_shape) -> None:
+        if self.stateful and self.states is None and sequences_shape[0] is not None:
+            self._create_state_variables(int(sequences_shape[0]))
+
+    def _stateful_initial_state(self, sequences):
+        """The stored states for this call, or None where no variables may be touched.
+
+        Returns `(states, shape_only)`: `shape_only` is True when the call is
+        traced outside any step (shape inference, e.g. `fit` checking its
+        data): the states are read but never written then.
+        """
+        batch = sequences.shape[0]
+        traced = _is_traced(sequences)
+        scope = current_scope()
+        shape_only = traced and (scope is None or scope.symbolic)
+        if self.states is None:
+            if traced:
+                raise ValueError(
+                    f'{type(self).__name__} layer "{self.name}": stateful=True needs a fixed '
+                    "batch size before the layer is compiled. Give the model's input one "
+                    "(`Input(shape, batch_size=32)` or `batch_input_shape=`), or call the "
+                    "layer once on a batch.")
+            self._create_state_variables(batch)
+        expected = self._hidden_state_variables[0].shape[0]
+        if batch != expected:
+            if shape_only:
+                return jax.tree.unflatten(self._state_structure, [
+                    jnp.zeros((batch,) + v.shape[1:], v.dtype)
+                    for v in self._hidden_state_variables]), True
+            raise ValueError(
+                f'{type(self).__name__} layer "{self.name}" is stateful: the batch size of '
+                f"the input sequences must be the one of its states. Expected batch size: "
+                f"{expected}; received: {batch} (input shape {tuple(sequences.shape)}).")
+        values = [v.value for v in self._hidden_state_variables]
+        return jax.tree.unflatten(self._state_structure, values), shape_only
+
+    def _remember_states(self, final_states) -> None:
+        for variable, value in zip(self._hidden_state_variables, jax.tree.leaves(final_states)):
+            variable.assign(value)
+
+    def reset_states(self, states=None) -> None:
+        """Set the stored states to zeros (or to `states`, one array per state)."""
+        if not self.stateful:
+            raise AttributeError(
+                f'{type(self).__name__} layer "{self.name}" is not stateful; only a layer '
+                "created with stateful=True keeps states to reset.")
+        if self.states is None:
+            if states is None:
+                return  # nothing stored yet: the first batch starts from zeros anyway
+            self._create_state_variables(int(jnp.shape(jax.tree.leaves(states)[0])[0]))
+        variables = self._hidden_state_variables
+        values = [None] * len(variables) if states is None else jax.tree.leaves(states)
+        if len(values) != len(variables):
+            raise ValueError(
+                f'{type(self).__name__} layer "{self.name}": reset_states expects '
+                f"{len(variables)} state array(s), received {len(values)}.")
+        for variable, value in zip(variables, values):
+            variable.assign(jnp.zeros(variable.shape, variable.dtype) if value is None
+                            else jnp.asarray(value, variable.dtype))
+
+    def reset_state(self) -> None:
+        """Keras 3's name for `reset_states()`."""
+        self.reset_states()
+
+
+# --- the fused layers ------------------------------------------------------------------------
+class _RNN(_Stateful, _RecurrentWeights, Layer):
+    """Shared machinery of SimpleRNN, LSTM and GRU: the scan, masking, config."""
+
+    def __init__(self, units: int, activation="tanh", use_bias: bool = True,
+                 kernel_initializer="glorot_uniform", recurrent_initializer="orthogonal",
+                 bias_initializer="zeros", kernel_regularizer=None, recurrent_regularizer=None,
+                 bias_regularizer=None, activity_regularizer=None, kernel_constraint=None,
+                 recurrent_constraint=None, bias_constraint=None, dropout: float = 0.0,
+                 recurrent_dropout: float = 0.0, return_sequences: bool = False,
+                 return_state: bool = False, go_backwards: bool = False, stateful: bool = False,
+                 unroll: bool = False, seed: int | None = None,
+                 zero_output_for_mask: bool = False, **kwargs):
+        # (Positional order as Keras's SimpleRNN; LSTM/GRU take these as keywords.)
+        kwargs.pop("implementation", None)  # Keras's kernel-fusion switch; no effect here
+        use_cudnn = kwargs.pop("use_cudnn", "auto")
+        if use_cudnn not in ("auto", True, False):
+            raise ValueError(
+                f"{type(self).__name__}: `use_cudnn` must be one of 'auto', True, False. "
+                f"Received: use_cudnn={use_cudnn!r}"
+            )
+        super().__init__(**kwargs)
+        self._set_recurrent_arguments(units, activation, use_bias, kernel_initializer,
+                                      recurrent_initializer, bias_initializer,
+                                      kernel_regularizer, recurrent_regularizer,
+                                      bias_regularizer, kernel_constraint, recurrent_constraint,
+                                      bias_constraint, dropout, recurrent_dropout, seed)
+        self._init_stateful(stateful)
+        self.activity_regularizer = regularizers.get(activity_regularizer)
+        self.return_sequences = bool(return_sequences)
+        self.return_state = bool(return_state)
+        self.go_backwards = bool(go_backwards)
+        self.unroll = bool(unroll)
+        self.zero_output_for_mask = bool(zero_output_for_mask)
+        self.use_cudnn = use_cudnn
+        self.supports_masking = True
+        self.input_spec = InputSpec(ndim=3)
+
+    def build(self, sequences_shape, initial_state_shape=None):
+        input_dim = sequences_shape[-1]
+        if input_dim is None:
+            raise ValueError(
+                f'{type(self).__name__} layer "{self.name}": the last axis of the input '
+                f"(features) must be known, got input shape {tuple(sequences_shape)}."
+            )
+        self._build_weights(input_dim)
+        self.input_spec = InputSpec(ndim=3, axes={-1: input_dim})
+        self._maybe_create_states_at_build(sequences_shape)
+        self.built = True
+
+    def get_initial_state(self, batch_size: int) -> list:
+        return [jnp.zeros((batch_size, self.units), self.dtype)
+                for _ in range(self._num_states)]
+
+    def call(self, sequences, initial_state=None, mask=None, training=None):
+        """Run the layer over `sequences` of shape `(batch, timesteps, features)`.
+
+        Args:
+            initial_state: a list of `(batch, units)` arrays (LSTM: `[h, c]`);
+                zeros (or, when stateful, the stored states) by default.
+            mask: `(batch, timesteps)` booleans; False skips a timestep.
+            training: applies `dropout` / `recurrent_dropout` when True.
+
+        Returns:
+            The last output `(batch, units)`, or every output
+            `(batch, timesteps, units)` with `return_sequences` (in processing
+            order, so reversed with `go_backwards`, as in Keras); followed by
+            the final states with `return_state`.
+        """
+        if not jnp.issubdtype(sequences.dtype, jnp.floating):
+            sequences = sequences.astype(self.dtype)
+        batch, timesteps = sequences.shape[0], sequences.shape[1]
+        if timesteps == 0:
+            raise ValueError(
+                f'{type(self).__name__} layer "{self.name}" needs at least one timestep, '
+                f"got input shape {tuple(sequences.shape)}."
+            )
+        shape_only = False
+        if self.stateful:
+            stored, shape_only = self._stateful_initial_state(sequences)
+            initial_state = stored if initial_state is None else initial_state
+        states = self._standardize_initial_state(initial_state, batch, sequences.dtype)
+        if mask is not None:
+            mask = _standardize_mask(self, mask, batch, timesteps)
+        params = self._params()
+        in_masks, rec_masks = self._dropout_masks(training, batch, sequences.shape[-1],
+                                                  sequences.dtype)
+        spec = self._spec(self.go_backwards, self.return_sequences, self.zero_output_for_mask,
+                          self.unroll)
+        output, final_states = _run(spec, params, tuple(states), sequences, mask, in_masks,
+                                    rec_masks)
+        if self.stateful and not shape_only:
+            self._remember_states(final_states)
+        result = (output, *final_states) if self.return_state else output
+        if self.activity_regularizer is not None:
+            for value in jax.tree.leaves(result):
+                self.add_loss(self.activity_regularizer(value) / value.shape[0])
+        return result
+
+    def _standardize_initial_state(self, initial_state, batch, dtype) -> list:
+        if initial_state is None:
+            return [s.astype(dtype) for s in self.get_initial_state(batch)]
+        if not isinstance(initial_state, (list, tuple)):
+            initial_state = [initial_state]
+        states = [jnp.asarray(s, dtype) for s in initial_state]
+        if len(states) != self._num_states or any(
+                s.shape != (batch, self.units) for s in states):
+            raise ValueError(
+                f'{type(self).__name__} layer "{self.name}" expects initial_state to be '
+                f"{self._num_states} array(s) of shape {(batch, self.units)}, got shapes "
+                f"{[tuple(s.shape) for s in states]}."
+            )
+        return states
+
+    def _standardize_mask(self, mask, batch, timesteps):
+        return _standardize_mask(self, mask, batch, timesteps)
+
+    def compute_mask(self, inputs, mask=None):
+        """The output mask (the Keras rule): the input mask for sequences, else None."""
+        if isinstance(mask, (list, tuple)):  # the sequences' mask comes first
+            mask = mask[0] if mask else None
+        output_mask = mask if self.return_sequences else None
+        if self.return_state:
+            return [output_mask] + [None] * self._num_states
+        return output_mask
+
+    def compute_output_shape(self, sequences_shape, initial_state_shape=None):
+        batch, length = sequences_shape[0], sequences_shape[1]
+        output = (batch, length, self.units) if self.return_sequences else (batch, self.units)
+        if self.return_state:
+            return (output,) + tuple((batch, self.units) for _ in range(self._num_states))
+        return output
+
+    def compute_output_spec(self, inputs, **kwargs):
+        # Direct (no tracing), so sequences of unknown length (None) work too.
+        if not is_keras_tensor(inputs):
+            return super().compute_output_spec(inputs, **kwargs)
+        shapes = self.compute_output_shape((None,) + tuple(inputs.shape[1:]))
+        if self.return_state:
+            return tuple(KerasTensor(s, self.dtype) for s in shapes)
+        return KerasTensor(shapes, self.dtype)
+
+    def get_config(self) -> dict[str, Any]:
+        return {
+            **super().get_config(),
+            "return_sequences": self.return_sequences,
+            "return_state": self.return_state,
+            "go_backwards": self.go_backwards,
+            "stateful": self.stateful,
+            "unroll": self.unroll,
+            "zero_output_for_mask": self.zero_output_for_mask,
+            **self._weights_config(),
+            "activity_regularizer": regularizers.serialize(self.activity_regularizer),
+        }
+
+
+_RNN_ARGS_DOC = """
+    Args:
+        units: the size of the output and of each state.
+        activation: the output activation (tanh).
+        use_bias: whether the layer has a bias.
+        kernel_initializer, recurrent_initializer, bias_initializer: Keras
+            defaults `glorot_uniform`, `orthogonal`, `zeros`.
+        kernel_regularizer, recurrent_regularizer, bias_regularizer,
+            activity_regularizer: penalties added to the loss.
+        kernel_constraint, recurrent_constraint, bias_constraint: projections
+            applied after each update.
+        dropout, recurrent_dropout: fractions of the inputs / of the recurrent
+            state dropped in training, with one mask per sequence (Keras's
+            scheme; the random draws differ from Keras's).
+        seed: a seed for the dropout masks.
+        return_sequences: return every output, not only the last.
+        return_state: also return the final states.
+        go_backwards: process the sequence in reverse (and return the
+            reversed sequence of outputs).
+        stateful: keep each batch's final states as the next batch's initial
+            states (see the module docstring; `reset_states()` clears them).
+            Needs a fixed batch size.
+        unroll: unroll the scan over time (`lax.scan(unroll=True)`): the same
+            results, a larger program that may run faster for short sequences.
+        zero_output_for_mask: masked timesteps output zeros instead of the
+            previous output.
+        **kwargs: `name`, `trainable`, `input_shape`, `dtype`; Keras's
+            `implementation` and `use_cudnn` are accepted and ignored.
+
+    Call arguments: `sequences` `(batch, timesteps, features)`,
+    `initial_state=None`, `mask=None` (`(batch, timesteps)`, False skips a
+    step), `training=None`.
+"""
+
+
+class SimpleRNN(_SimpleRNNStep, _RNN):
+    """Fully connected RNN: `h_t = activation(x_t @ kernel + bias + h_{t-1} @ recurrent_kernel)`.
+
+    Weights `kernel` `(features, units)`, `recurrent_kernel` `(units, units)`,
+    `bias` `(units,)`. The arguments are listed below; as in Keras 3, `seed`
+    is not part of the config.
+
+    Example:
+        >>> SimpleRNN(4)(jnp.ones((2, 5, 3))).shape
+        (2, 4)
+    """
+
+    def get_config(self):
+        config = super().get_config()
+        del config["seed"]  # Keras 3's SimpleRNN leaves it out
+        return config
+
+
+class LSTM(_LSTMStep, _RNN):
+    """Long Short-Term Memory layer (Hochreiter 1997), as Keras 3.
+
+    Weights `kernel` `(features, 4*units)`, `recurrent_kernel`
+    `(units, 4*units)`, `bias` `(4*units,)`, gate blocks in the order input,
+    forget, cell, output. States `[h, c]`.
+
+    Besides the common arguments (below): `recurrent_activation`, the gates'
+    activation (sigmoid); `unit_forget_bias`, add 1 to the forget gate's bias
+    at initialization (True).
+
+    Example:
+        >>> out, h, c = LSTM(4, return_sequences=True, return_state=True)(jnp.ones((2, 5, 3)))
+        >>> out.shape, h.shape, c.shape
+        ((2, 5, 4), (2, 4), (2, 4))
+    """
+
+    def __init__(self, units: int, activation="tanh", recurrent_activation="sigmoid",
+                 use_bias: bool = True, kernel_initializer="glorot_uniform",
+                 recurrent_initializer="orthogonal", bias_initializer="zeros",
+                 unit_forget_bias: bool = True, **kwargs):
+        super().__init__(units, activation=activation, use_bias=use_bias,
+                         kernel_initializer=kernel_initializer,
+                         recurrent_initializer=recurrent_initializer,
+                         bias_initializer=bias_initializer, **kwargs)
+        self._set_lstm_arguments(recurrent_activation, unit_forget_bias)
+
+
+class GRU(_GRUStep, _RNN):
+    """Gated Recurrent Unit (Cho et al. 2014), as Keras 3.
+
+    Weights `kernel` `(features, 3*units)`, `recurrent_kernel`
+    `(units, 3*units)`, gate blocks in the order update (z), reset (r),
+    candidate (h); `bias` `(2, 3*units)` (input and recurrent biases) with
+    `reset_after=True` (the default, cuDNN-compatible), else `(3*units,)`.
+
+    Besides the common arguments (below): `recurrent_activation`, the gates'
+    activation (sigmoid); `reset_after`, apply the reset gate after the
+    recurrent matmul (Keras 3 default True).
+
+    Example:
+        >>> GRU(4, return_sequences=True)(jnp.ones((2, 5, 3))).shape
+        (2, 5, 4)
+    """
+
+    def __init__(self, units: int, activation="tanh", recurrent_activation="sigmoid",
+                 use_bias: bool = True, kernel_initializer="glorot_uniform",
+                 recurrent_initializer="orthogonal", bias_initializer="zeros",
+                 reset_after: bool = True, **kwargs):
+        super().__init__(units, activation=activation, use_bias=use_bias,
+                         kernel_initializer=kernel_initializer,
+                         recurrent_initializer=recurrent_initializer,
+                         bias_initializer=bias_initializer, **kwargs)
+        self._set_gru_arguments(recurrent_activation, reset_after)
+
+
 for _cls in (SimpleRNN, LSTM, GRU):
     _cls.__doc__ += _RNN_ARGS_DOC
 del _cls
+
+
+# --- cells ---------------------------------------------------------------------------------
+class _Cell(_RecurrentWeights, Layer):
+    """One timestep of a built-in recurrent layer, for `RNN` (not exported).
+
+    `call(inputs, states, training=False)` returns `(output, new_states)`.
+    Inside an `RNN` the dropout masks are drawn once per sequence (Keras's
+    `DropoutRNNCell`); a cell called on its own draws them per call.
+    """
+
+    def _init_cell(self, units, activation, use_bias, kernel_initializer, recurrent_initializer,
+                   bias_initializer, kernel_regularizer, recurrent_regularizer, bias_regularizer,
+                   kernel_constraint, recurrent_constraint, bias_constraint, dropout,
+                   recurrent_dropout, seed) -> None:
+        self._set_recurrent_arguments(units, activation, use_bias, kernel_initializer,
+                                      recurrent_initializer, bias_initializer,
+                                      kernel_regularizer, recurrent_regularizer,
+                                      bias_regularizer, kernel_constraint, recurrent_constraint,
+                                      bias_constraint, dropout, recurrent_dropout, seed)
+        object.__setattr__(self, "_sequence_masks", None)
+
+    @property
+    def state_size(self):
+        return [self.units] * self._num_states if self._num_states > 1 else self.units
+
+    @property
+    def output_size(self) -> int:
+        return self.units
+
+    def build(self, input_shape):
+        self._build_weights(input_shape[-1])
+        self.built = True
+
+    def get_initial_state(self, batch_size=None) -> list:
+        return [jnp.zeros((batch_size, self.units), self.dtype) for _ in range(self._num_states)]
+
+    def call(self, inputs, states, training=False):
+        nested = isinstance(states, (list, tuple))
+        states = tuple(states) if nested else (states,)
+        if not jnp.issubdtype(inputs.dtype, jnp.floating):
+            inputs = inputs.astype(self.dtype)
+        masks = self._sequence_masks
+        if masks is None:
+            masks = self._dropout_masks(training, inputs.shape[0], inputs.shape[-1], inputs.dtype)
+        in_masks, rec_masks = masks if training else (None, None)
+        spec, params = self._spec(), self._params()
+        x = self._project_inputs(spec, inputs[:, None, :], params, in_masks)[:, 0]
+        output, new_states = self._cell(spec, params, states, x, rec_masks)
+        new_states = list(new_states)
+        return output, (new_states if nested or len(new_states) > 1 else new_states[0])
+
+    def get_config(self):
+        return {**super().get_config(), **self._weights_config()}
+
+
+class SimpleRNNCell(_SimpleRNNStep, _Cell):
+    """The step of `SimpleRNN`, for `RNN`: `h = activation(x @ kernel + bias + h @ recurrent_kernel)`.
+
+    Arguments and weights as `SimpleRNN` (without the sequence arguments);
+    `state_size` is `units`.
+
+    Example:
+        >>> RNN(SimpleRNNCell(4))(jnp.ones((2, 5, 3))).shape
+        (2, 4)
+    """
+
+    def __init__(self, units: int, activation="tanh", use_bias: bool = True,
+                 kernel_initializer="glorot_uniform", recurrent_initializer="orthogonal",
+                 bias_initializer="zeros", kernel_regularizer=None, recurrent_regularizer=None,
+                 bias_regularizer=None, kernel_constraint=None, recurrent_constraint=None,
+                 bias_constraint=None, dropout: float = 0.0, recurrent_dropout: float = 0.0,
+                 seed: int | None = None, **kwargs):
+        super().__init__(**kwargs)
+        self._init_cell(units, activation, use_bias, kernel_initializer, recurrent_initializer,
+                        bias_initializer, kernel_regularizer, recurrent_regularizer,
+                        bias_regularizer, kernel_constraint, recurrent_constraint,
+                        bias_constraint, dropout, recurrent_dropout, seed)
+
+
+class LSTMCell(_LSTMStep, _Cell):
+    """The step of `LSTM`, for `RNN`; states `[h, c]` (`state_size` `[units, units]`).
+
+    Arguments and weights as `LSTM` (without the sequence arguments).
+
+    Example:
+        >>> RNN(LSTMCell(4), return_state=True)(jnp.ones((2, 5, 3)))[2].shape
+        (2, 4)
+    """
+
+    def __init__(self, units: int, activation="tanh", recurrent_activation="sigmoid",
+                 use_bias: bool = True, kernel_initializer="glorot_uniform",
+                 recurrent_initializer="orthogonal", bias_initializer="zeros",
+                 unit_forget_bias: bool = True, kernel_regularizer=None,
+                 recurrent_regularizer=None, bias_regularizer=None, kernel_constraint=None,
+                 recurrent_constraint=None, bias_constraint=None, dropout: float = 0.0,
+                 recurrent_dropout: float = 0.0, seed: int | None = None, **kwargs):
+        kwargs.pop("implementation", None)  # Keras's kernel-fusion switch; no effect here
+        super().__init__(**kwargs)
+        self._init_cell(units, activation, use_bias, kernel_initializer, recurrent_initializer,
+                        bias_initializer, kernel_regularizer, recurrent_regularizer,
+                        bias_regularizer, kernel_constraint, recurrent_constraint,
+                        bias_constraint, dropout, recurrent_dropout, seed)
+        self._set_lstm_arguments(recurrent_activation, unit_forget_bias)
+
+
+class GRUCell(_GRUStep, _Cell):
+    """The step of `GRU`, for `RNN`; `state_size` is `units`.
+
+    Arguments and weights as `GRU` (without the sequence arguments).
+
+    Example:
+        >>> RNN(GRUCell(4), return_sequences=True)(jnp.ones((2, 5, 3))).shape
+        (2, 5, 4)
+    """
+
+    def __init__(self, units: int, activation="tanh", recurrent_activation="sigmoid",
+                 use_bias: bool = True, kernel_initializer="glorot_uniform",
+                 recurrent_initializer="orthogonal", bias_initializer="zeros",
+                 kernel_regularizer=None, recurrent_regularizer=None, bias_regularizer=None,
+                 kernel_constraint=None, recurrent_constraint=None, bias_constraint=None,
+                 dropout: float = 0.0, recurrent_dropout: float = 0.0, reset_after: bool = True,
+                 seed: int | None = None, **kwargs):
+        kwargs.pop("implementation", None)
+        super().__init__(**kwargs)
+        self._init_cell(units, activation, use_bias, kernel_initializer, recurrent_initializer,
+                        bias_initializer, kernel_regularizer, recurrent_regularizer,
+                        bias_regularizer, kernel_constraint, recurrent_constraint,
+                        bias_constraint, dropout, recurrent_dropout, seed)
+        self._set_gru_arguments(recurrent_activation, reset_after)
+
+
+def _check_cell(cell, what: str = "cell") -> None:
+    if not callable(getattr(cell, "call", None)):
+        raise ValueError(f"Argument `{what}` should have a `call` method. Received: {cell!r}")
+    if getattr(cell, "state_size", None) is None:
+        raise ValueError(
+            f"The RNN {what} should have a `state_size` attribute (an integer or a list of "
+            f"integers, one per state). Received: {cell!r}")
+
+
+def _output_size(cell) -> int:
+    size = getattr(cell, "output_size", None)
+    if size is not None:
+        return size
+    state_size = cell.state_size
+    return state_size[0] if isinstance(state_size, (list, tuple)) else state_size
+
+
+def _call_cell(cell, inputs, states, training):
+    """`cell(inputs, states)` with `training` if its call takes it (Keras's rule)."""
+    if isinstance(cell, Layer):  # Layer.__call__ passes training where call accepts it
+        return cell(inputs, states, training=training)
+    if "training" in inspect.signature(cell.call).parameters:
+        return cell.call(inputs, states, training=training)
+    return cell.call(inputs, states)
+
+
+class StackedRNNCells(Layer):
+    """Cells applied one after the other at each timestep, as one cell (Keras 3's).
+
+    The output of each cell is the input of the next; the states are one entry
+    per cell (a list where a cell has several states). `RNN([cell1, cell2])`
+    makes one. Weights: the cells', in order.
+
+    Args:
+        cells: a list of cells (built-in or your own).
+        **kwargs: `name`, `trainable`, `dtype`.
+
+    Example:
+        >>> cells = StackedRNNCells([SimpleRNNCell(4), LSTMCell(3)])
+        >>> RNN(cells)(jnp.ones((2, 5, 3))).shape
+        (2, 3)
+    """
+
+    def __init__(self, cells, **kwargs):
+        super().__init__(**kwargs)
+        cells = list(cells)
+        if not cells:
+            raise ValueError("StackedRNNCells: `cells` must hold at least one cell.")
+        for cell in cells:
+            _check_cell(cell, "cells")
+        self.cells = cells
+
+    @property
+    def state_size(self):
+        return [cell.state_size for cell in self.cells]
+
+    @property
+    def output_size(self) -> int:
+        return _output_size(self.cells[-1])
+
+    def get_initial_state(self, batch_size=None) -> list:
+        states = []
+        for cell in self.cells:
+            get_initial_state = getattr(cell, "get_initial_state", None)
+            if get_initial_state is not None:
+                states.append(get_initial_state(batch_size=batch_size))
+            elif isinstance(cell.state_size, int):
+                states.append(jnp.zeros((batch_size, cell.state_size), self.dtype))
+            else:
+                states.append([jnp.zeros((batch_size, d), self.dtype) for d in cell.state_size])
+        return states
+
+    def build(self, input_shape):
+        for cell in self.cells:
+            if isinstance(cell, Layer):
+                cell._maybe_build(tuple(input_shape))
+            input_shape = (input_shape[0], _output_size(cell))
+        self.built = True
+
+    def call(self, inputs, states, training=False):
+        new_states = []
+        for cell, cell_states in zip(self.cells, states):
+            is_list = isinstance(cell_states, (list, tuple))
+            cell_states = list(cell_states) if is_list else [cell_states]
+            inputs, cell_states = _call_cell(cell, inputs, cell_states, training)
+            if not isinstance(cell_states, (list, tuple)):
+                cell_states = [cell_states]
+            cell_states = list(cell_states)
+            new_states.append(cell_states[0] if len(cell_states) == 1 and not is_list
+                              else cell_states)
+        return inputs, (new_states[0] if len(new_states) == 1 else new_states)
+
+    def get_config(self):
+        from hoarfrost.saving.serialization import serialize_layer
+        return {**super().get_config(), "cells": [serialize_layer(c) for c in self.cells]}
+
+    @classmethod
+    def from_config(cls, config, custom_objects=None):
+        config = dict(config)
+        cells = [_deserialize(c, custom_objects) for c in config.pop("cells")]
+        return cls(cells, **config)
+
+
+_BUILT_IN_CELLS = (SimpleRNNCell, LSTMCell, GRUCell)
+
+
+class RNN(_Stateful, Layer):
+    """Runs a cell over the timesteps of a sequence: Keras 3's `RNN` layer.
+
+    The cell is a layer (or any object) with a `state_size` (an int, or a
+    list with one entry per state) and `call(inputs, states[, training])`
+    returning `(output, new_states)`; optionally `output_size` and
+    `get_initial_state(batch_size)`. A list of cells is stacked
+    (`StackedRNNCells`). The built-in `SimpleRNNCell`, `LSTMCell` and
+    `GRUCell` run the compiled scan of `SimpleRNN`, `LSTM` and `GRU`; other
+    cells are called once per timestep inside a `lax.scan`.
+
+    Args:
+        cell: the cell, or a list of cells.
+        return_sequences: return every output, not only the last.
+        return_state: also return the final states (nested as the cell's
+            `state_size`).
+        go_backwards: process the sequence in reverse (outputs in processing
+            order, as in Keras).
+        stateful: keep each batch's final states for the next batch (see the
+            module docstring); `reset_states()` clears them.
+        unroll: unroll the scan over time (the same results).
+        zero_output_for_mask: masked timesteps output zeros instead of the
+            first state.
+        **kwargs: `name`, `trainable`, `input_shape`, `dtype`.
+
+    Call arguments: `sequences` `(batch, timesteps, ...)`,
+    `initial_state=None` (as `get_initial_state` returns them), `mask=None`,
+    `training=None` (passed to the cell).
+
+    Weights: the cell's (`lstm_cell/kernel`, ...), in Keras's order.
+
+    Example:
+        >>> class MinimalCell(Layer):
+        ...     def __init__(self, units, **kwargs):
+        ...         super().__init__(**kwargs)
+        ...         self.units = self.state_size = units
+        ...     def build(self, input_shape):
+        ...         self.kernel = self.add_weight(shape=(input_shape[-1], self.units), name="kernel")
+        ...     def call(self, inputs, states):
+        ...         output = inputs @ self.kernel + states[0]
+        ...         return output, [output]
+        >>> RNN(MinimalCell(4))(jnp.ones((2, 5, 3))).shape
+        (2, 4)
+    """
+
+    def __init__(self, cell, return_sequences: bool = False, return_state: bool = False,
+                 go_backwards: bool = False, stateful: bool = False, unroll: bool = False,
+                 zero_output_for_mask: bool = False, **kwargs):
+        if isinstance(cell, (list, tuple)):
+            cell = StackedRNNCells(cell)
+        _check_cell(cell)
+        state_size = cell.state_size
+        if not isinstance(state_size, (list, tuple, int)):
+            raise ValueError(
+                "RNN: the cell's `state_size` must be an integer, or a list/tuple of integers "
+                f"(one for each state); received {state_size!r}.")
+        super().__init__(**kwargs)
+        self.cell = cell
+        self.return_sequences = bool(return_sequences)
+        self.return_state = bool(return_state)
+        self.go_backwards = bool(go_backwards)
+        self.unroll = bool(unroll)
+        self.zero_output_for_mask = bool(zero_output_for_mask)
+        self._init_stateful(stateful)
+        self.supports_masking = True
+        self.single_state = isinstance(state_size, int)
+
+    @property
+    def state_size(self) -> list:
+        size = self.cell.state_size
+        return [size] if isinstance(size, int) else list(size)
+
+    @property
+    def _num_states(self) -> int:
+        """The number of state arrays `return_state` gives (nested ones flattened)."""
+        return len(jax.tree.leaves(self.state_size))
+
+    def build(self, sequences_shape, initial_state_shape=None):
+        if len(sequences_shape) < 3:
+            raise ValueError(
+                f'RNN layer "{self.name}": expected sequences of rank >= 3 (batch, timesteps, '
+                f"features), got input shape {tuple(sequences_shape)}.")
+        step_shape = (sequences_shape[0],) + tuple(sequences_shape[2:])
+        if isinstance(self.cell, Layer):
+            self.cell._maybe_build(step_shape)
+        self._maybe_create_states_at_build(sequences_shape)
+        self.built = True
+
+    def get_initial_state(self, batch_size: int) -> list:
+        get_initial_state = getattr(self.cell, "get_initial_state", None)
+        if get_initial_state is not None:
+            states = get_initial_state(batch_size=batch_size)
+            return list(states) if isinstance(states, (list, tuple)) else [states]
+        return [jnp.zeros((batch_size, d), self.dtype) for d in self.state_size]
+
+    def call(self, sequences, initial_state=None, mask=None, training=False):
+        if not jnp.issubdtype(sequences.dtype, jnp.floating):
+            sequences = sequences.astype(self.dtype)
+        batch, timesteps = sequences.shape[0], sequences.shape[1]
+        if timesteps == 0:
+            raise ValueError(f'RNN layer "{self.name}" needs at least one timestep, got input '
+                             f"shape {tuple(sequences.shape)}.")
+        shape_only = False
+        if self.stateful:
+            stored, shape_only = self._stateful_initial_state(sequences)
+            initial_state = stored if initial_state is None else initial_state
+        if initial_state is None:
+            initial_state = self.get_initial_state(batch)
+        states = self._standardize_initial_state(initial_state, batch)
+        if mask is not None:
+            mask = _standardize_mask(self, mask, batch, timesteps)
+        if type(self.cell) in _BUILT_IN_CELLS:
+            output, states = self._run_built_in(sequences, states, mask, training)
+        else:
+            output, states = self._run_cell(sequences, states, mask, training)
+        if self.stateful and not shape_only:
+            self._remember_states(states)
+        return (output, *states) if self.return_state else output
+
+    def _standardize_initial_state(self, initial_state, batch) -> list:
+        reference = self.get_initial_state(batch)
+        if not isinstance(initial_state, (list, tuple)):
+            initial_state = [initial_state]
+        leaves = jax.tree.leaves(initial_state)
+        wanted = jax.tree.leaves(reference)
+        if len(leaves) != len(wanted) or any(
+                tuple(jnp.shape(a)) != tuple(jnp.shape(b)) for a, b in zip(leaves, wanted)):
+            raise ValueError(
+                f'RNN layer "{self.name}" expects initial_state of shapes '
+                f"{[tuple(jnp.shape(s)) for s in wanted]} (the cell's state_size "
+                f"{self.cell.state_size} at batch {batch}), got shapes "
+                f"{[tuple(jnp.shape(s)) for s in leaves]}.")
+        # Flat or nested as the cell's: the cell sees its own structure.
+        leaves = [jnp.asarray(a, jnp.result_type(b)) for a, b in zip(leaves, wanted)]
+        return list(jax.tree.unflatten(jax.tree.structure(reference), leaves))
+
+    def _run_built_in(self, sequences, states, mask, training):
+        """A built-in cell runs the compiled scan of its fused layer."""
+        cell = self.cell
+        in_masks, rec_masks = cell._dropout_masks(training, sequences.shape[0],
+                                                  sequences.shape[-1], sequences.dtype)
+        spec = cell._spec(self.go_backwards, self.return_sequences, self.zero_output_for_mask,
+                          self.unroll)
+        output, final = _run(spec, cell._params(), tuple(states), sequences, mask, in_masks,
+                             rec_masks)
+        return output, list(final)
+
+    def _run_cell(self, sequences, states, mask, training):
+        batch, dtype = sequences.shape[0], sequences.dtype
+        with _sequence_dropout(self.cell, training, batch, sequences.shape[-1], dtype):
+            def step(x_t, step_states):
+                output, new_states = _call_cell(self.cell, x_t, step_states, training)
+                if not isinstance(new_states, (list, tuple)):
+                    new_states = [new_states]
+                return output, new_states
+
+            last, outputs, final = _scan_cell(step, states, sequences, mask, self.go_backwards,
+                                              self.zero_output_for_mask, self.unroll)
+        return (outputs if self.return_sequences else last), list(final)
+
+    def compute_mask(self, inputs, mask=None):
+        if isinstance(mask, (list, tuple)):
+            mask = mask[0] if mask else None
+        output_mask = mask if self.return_sequences else None
+        if self.return_state:
+            return [output_mask] + [None] * len(self.state_size)
+        return output_mask
+
+    def compute_output_shape(self, sequences_shape, initial_state_shape=None):
+        batch, length = sequences_shape[0], sequences_shape[1]
+        size = _output_size(self.cell)
+        output = (batch, length, size) if self.return_sequences else (batch, size)
+        if not self.return_state:
+            return output
+        states = []
+        for s in self.state_size:
+            states.append((batch, s) if isinstance(s, int) else [(batch, d) for d in s])
+        return (output, *states)
+
+    def compute_output_spec(self, inputs, **kwargs):
+        if not is_keras_tensor(inputs) or len(inputs.shape) != 3:
+            return super().compute_output_spec(inputs, **kwargs)
+        shapes = self.compute_output_shape((None,) + tuple(inputs.shape[1:]))
+        if not self.return_state:
+            return KerasTensor(shapes, self.dtype)
+        return tuple(KerasTensor(s, self.dtype) if isinstance(s, tuple)
+                     else [KerasTensor(d, self.dtype) for d in s] for s in shapes)
+
+    def get_config(self):
+        from hoarfrost.saving.serialization import serialize_layer
+        return {
+            **super().get_config(),
+            "return_sequences": self.return_sequences,
+            "return_state": self.return_state,
+            "go_backwards": self.go_backwards,
+            "stateful": self.stateful,
+            "unroll": self.unroll,
+            "zero_output_for_mask": self.zero_output_for_mask,
+            "cell": serialize_layer(self.cell),
+        }
+
+    @classmethod
+    def from_config(cls, config, custom_objects=None):
+        config = dict(config)
+        cell = _deserialize(config.pop("cell"), custom_objects)
+        return cls(cell, **config)
+
+
+class _sequence_dropout:
+    """Draw the built-in cells' dropout masks once for a sequence (Keras's DropoutRNNCell)."""
+
+    def __init__(self, cell, training, batch, features, dtype):
+        self.cells = []
+        for c in cell.cells if isinstance(cell, StackedRNNCells) else [cell]:
+            if isinstance(c, _Cell):
+                self.cells.append((c, c._dropout_masks(training, batch, features, dtype)))
+            features = _output_size(c)
+
+    def __enter__(self):
+        for cell, masks in self.cells:
+            object.__setattr__(cell, "_sequence_masks", masks)
+
+    def __exit__(self, *exc):
+        for cell, _ in self.cells:
+            object.__setattr__(cell, "_sequence_masks", None)
+
 
 _MERGE_MODES = ("sum", "mul", "ave", "concat", None)
 
 
 def _recurrent_classes() -> dict[str, type]:
-    return {"SimpleRNN": SimpleRNN, "LSTM": LSTM, "GRU": GRU}
+    return {cls.__name__: cls for cls in (SimpleRNN, LSTM, GRU, RNN, SimpleRNNCell, LSTMCell,
+                                          GRUCell, StackedRNNCells)}
 
 
 class Bidirectional(Layer):
@@ -677,6 +1361,20 @@ class Bidirectional(Layer):
         if self.return_state:
             return (output + states) if self.merge_mode is None else (output,) + states
         return output
+
+    def reset_states(self, states=None) -> None:
+        """Reset both directions' stored states (stateful layers only)."""
+        if states is not None:
+            half = len(states) // 2
+            self.forward_layer.reset_states(states[:half])
+            self.backward_layer.reset_states(states[half:])
+            return
+        self.forward_layer.reset_states()
+        self.backward_layer.reset_states()
+
+    def reset_state(self) -> None:
+        """Keras 3's name for `reset_states()`."""
+        self.reset_states()
 
     def _merge(self, y, y_rev):
         if self.merge_mode == "concat":

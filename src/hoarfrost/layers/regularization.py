@@ -8,6 +8,7 @@ import math
 import jax
 import jax.numpy as jnp
 
+from hoarfrost.config import standardize_data_format
 from hoarfrost.layers.layer import InputSpec, Layer
 from hoarfrost.random import draw_key
 
@@ -77,13 +78,7 @@ class SpatialDropout2D(Dropout):
 
     def __init__(self, rate: float, data_format=None, seed: int | None = None, **kwargs):
         super().__init__(rate, seed=seed, **kwargs)
-        value = "channels_last" if data_format is None else str(data_format).lower()
-        if value not in ("channels_last", "channels_first"):
-            raise ValueError(
-                "SpatialDropout2D: `data_format` must be 'channels_last' or 'channels_first', "
-                f"got {data_format!r}."
-            )
-        self.data_format = value
+        self.data_format = standardize_data_format(data_format, "SpatialDropout2D")
         self.input_spec = InputSpec(ndim=4)
 
     def _noise_shape_for(self, inputs) -> tuple:

@@ -9,6 +9,7 @@ import math
 import jax
 import jax.numpy as jnp
 
+from hoarfrost.config import standardize_data_format
 from hoarfrost.layers.layer import InputSpec, Layer
 from hoarfrost.symbolic import KerasTensor
 
@@ -18,7 +19,7 @@ class Flatten(Layer):
 
     def __init__(self, data_format: str | None = None, **kwargs):
         super().__init__(**kwargs)
-        self.data_format = data_format or "channels_last"
+        self.data_format = standardize_data_format(data_format, "Flatten")
         self.built = True
 
     def call(self, inputs):
@@ -63,14 +64,8 @@ class Reshape(Layer):
 
 
 def _data_format(layer_name: str, data_format) -> str:
-    """Keras's `standardize_data_format`: None means channels_last."""
-    value = "channels_last" if data_format is None else str(data_format).lower()
-    if value not in ("channels_last", "channels_first"):
-        raise ValueError(
-            f"{layer_name}: `data_format` must be 'channels_last' or 'channels_first', "
-            f"got {data_format!r}."
-        )
-    return value
+    """Keras's `standardize_data_format`: None means `config.image_data_format()`."""
+    return standardize_data_format(data_format, layer_name)
 
 
 def _int_pair(layer_name: str, value, argument: str, allow_zero: bool = True) -> tuple:

@@ -203,6 +203,59 @@ class Model(Trainer, Layer):
         from hoarfrost.saving.saving_lib import load_weights
         load_weights(self, filepath)
 
+    def export(self, filepath, format: str = "tf_saved_model", verbose: bool | None = None,
+               input_signature=None, **kwargs) -> None:
+        """Export the inference call (`training=False`) as an artifact for serving.
+
+        Args:
+            filepath: where to write: one file for `"jax"`, a directory for
+                `"tf_saved_model"`.
+            format: `"jax"`: the call serialized by `jax.export` (StableHLO,
+                batch size symbolic) with the weights, in one file that
+                `hoarfrost.export.load` turns back into a callable with JAX
+                alone. `"tf_saved_model"` (Keras's default): the same function
+                through `jax2tf`, for TensorFlow Serving; needs TensorFlow.
+                Keras's `"onnx"`, `"openvino"`, `"litert"` and `"torch"` are
+                not supported (no maintained converter from JAX).
+            verbose: print the endpoint's signature (default True).
+            input_signature: a list with one spec per positional argument
+                (`hoarfrost.Input(...)`, `jax.ShapeDtypeStruct` or arrays);
+                None sizes are symbolic. Defaults to the model's inputs.
+            **kwargs: `platforms`, the platforms to export for (e.g.
+                `("cpu", "cuda")`; default: JAX's default backend).
+
+        Example:
+            >>> model.export("classifier.hoarfrost-export", format="jax")
+            >>> reloaded = hoarfrost.export.load("classifier.hoarfrost-export")
+            >>> reloaded.serve(images)
+        """
+        unknown = sorted(set(kwargs) - {"platforms"})
+        if unknown:
+            raise TypeError(f"export(): unexpected keyword arguments {unknown}; this export "
+                            "takes `platforms` only.")
+        if format == "jax":
+            from hoarfrost.export import DEFAULT_ENDPOINT_NAME, ExportArchive
+            from hoarfrost.export.export_utils import get_input_signature
+
+            if input_signature is None:
+                input_signature = get_input_signature(self)
+            archive = ExportArchive()
+            archive.track(self)
+            archive.add_endpoint(DEFAULT_ENDPOINT_NAME,
+                                 lambda *args: self(*args, training=False),
+                                 input_signature, platforms=kwargs.get("platforms"))
+            archive.write_out(filepath, verbose=True if verbose is None else verbose)
+        elif format == "tf_saved_model":
+            from hoarfrost.export.saved_model import export_saved_model
+            export_saved_model(self, filepath, verbose, input_signature,
+                               platforms=kwargs.get("platforms"))
+        else:
+            raise ValueError(
+                f"export(): format={format!r} is not supported. Supported formats: 'jax' "
+                "(StableHLO via jax.export) and 'tf_saved_model' (via jax2tf, needs "
+                "TensorFlow); Keras's 'onnx', 'openvino', 'litert' and 'torch' have no "
+                "maintained converter from JAX.")
+
     def get_config(self) -> dict[str, Any]:
         return {"name": self.name, "trainable": self.trainable}
 
