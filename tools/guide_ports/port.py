@@ -5,7 +5,7 @@ twin is the same text with each top-level import of `keras` (and the offline-dat
 rewritten; nothing else may differ. The twin lives in `tests/programs/<name>.py` once it
 runs on hoarfrost with metrics within Keras's noise, else in `tools/guide_ports/hoarfrost/`.
 
-    python tools/guide_ports/port.py NAME [NAME ...]   # write tools/guide_ports/hoarfrost/NAME.py
+    python tools/guide_ports/port.py NAME [NAME ...]   # (re)write NAME's twin where it lives
     python tools/guide_ports/port.py --check           # every twin equals its rewrite
 """
 
@@ -82,8 +82,9 @@ def main(argv: list[str]) -> int:
         return 1 if problems else 0
     for name in argv:
         text = hoarfrost_text((KERAS_DIR / f"{name}.py").read_text())
-        (FAILING_DIR / f"{name}.py").write_text(text)
-        print(f"wrote {FAILING_DIR / name}.py")
+        path = twin_path(name) or FAILING_DIR / f"{name}.py"
+        path.write_text(text)
+        print(f"wrote {path}")
     return 0
 
 

@@ -1,8 +1,11 @@
 """Run the guide ports: Keras's reference metrics, or hoarfrost's status against them.
 
-    KERAS_PY=/path/.venv-keras/bin/python python tools/guide_ports/run.py keras [NAME ...] [--seeds 0,1,2]
+    KERAS_PY=/path/.venv-keras/bin/python python tools/guide_ports/run.py keras [NAME ...] [--seeds 0,1,2] [--small]
     python tools/guide_ports/run.py hoarfrost [NAME ...]
     python tools/guide_ports/run.py verdicts [NAME ...]   # re-judge without rerunning
+
+`--small` runs the cut CI runs (PORT_SMALL=1, see tests/programs) and records Keras's figures
+for it in `keras_reference/<name>.small.json`; seeds already recorded there are kept.
 
 `keras` runs each Keras port once per seed (PORT_SEED) in a scratch directory and records
 its printed `METRICS` line in `keras_reference/<name>.json`: every seed's values and, per float
@@ -83,13 +86,16 @@ def names_from(args: list[str]) -> list[str]:
     return args or sorted(p.stem for p in KERAS_DIR.glob("[!_]*.py"))
 
 
-def keras_reference(names: list[str], seeds: list[int]) -> None:
+def keras_reference(names: list[str], seeds: list[int], small: bool = False) -> None:
     python = os.environ.get("KERAS_PY", "/work/main/.venv-keras/bin/python")
+    env = {"PORT_SMALL": "1"} if small else {}
     REFERENCE_DIR.mkdir(exist_ok=True)
     for name in names:
-        per_seed, errors, seconds = {}, {}, []
+        path = REFERENCE_DIR / f"{name}{'.small' if small else ''}.json"
+        previous = json.loads(path.read_text()) if path.exists() else {}
+        per_seed, errors, seconds = dict(previous.get("seeds", {})), {}, previous.get("seconds", [])
         for seed in seeds:
-            metrics, error, took = run_program(python, KERAS_DIR / f"{name}.py", seed, {})
+            metrics, error, took = run_program(python, KERAS_DIR / f"{name}.py", seed, env)
             seconds.append(round(took, 1))
             if metrics is None:
                 errors[str(seed)] = error
@@ -101,7 +107,7 @@ def keras_reference(names: list[str], seeds: list[int]) -> None:
         if per_seed:
             entry["summary"] = summarise(per_seed)
         print(name, "errors:" if errors else "ok", errors or entry.get("summary"), flush=True)
-        (REFERENCE_DIR / f"{name}.json").write_text(
+        path.write_text(
             json.dumps(entry, indent=1, sort_keys=True) + "\n")
 
 
@@ -172,12 +178,15 @@ def hoarfrost_status(names: list[str], rerun: bool = True) -> None:
 def main(argv: list[str]) -> None:
     mode, rest = argv[0], argv[1:]
     seeds = [0, 1, 2]
+    small = "--small" in rest
+    if small:
+        rest.remove("--small")
     if "--seeds" in rest:
         at = rest.index("--seeds")
         seeds = [int(s) for s in rest[at + 1].split(",")]
         del rest[at:at + 2]
     if mode == "keras":
-        keras_reference(names_from(rest), seeds)
+        keras_reference(names_from(rest), seeds, small)
     elif mode == "verdicts":  # re-judge the last hoarfrost runs against new references
         hoarfrost_status(names_from(rest), rerun=False)
     else:

@@ -1,3 +1,4 @@
+# ON MAIN TODAY: FAILS: AttributeError: 'Adam' object has no attribute 'build'
 """Port of the Keras 3 guide "Writing a training loop from scratch in JAX"
 (keras-io guides/writing_a_custom_training_loop_in_jax.py).
 

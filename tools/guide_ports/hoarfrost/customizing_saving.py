@@ -1,3 +1,6 @@
+# ON MAIN TODAY: FAILS: ValueError: Loss 'mean_squared_error': targets `y` of shape (8, 10) do
+#   not match the model output of shape (None, 1). Each target must have the output's shape (1,)
+#   per sample.
 """Port of the Keras 3 guide "Customizing Saving and Serialization"
 (keras-io guides/customizing_saving_and_serialization.py).
 

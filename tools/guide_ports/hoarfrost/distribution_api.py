@@ -1,3 +1,5 @@
+# ON MAIN TODAY: FAILS: AttributeError: module 'hoarfrost.distribution' has no attribute
+#   'list_devices'
 """Port of the Keras 3 guide "Distributed training with Keras" (the keras.distribution API;
 keras-io guides/distribution.py), run on one device.
 

@@ -1,3 +1,5 @@
+# ON MAIN TODAY: FAILS: ValueError: fit(): no loss was given to compile(); pass loss=... (e.g.
+#   'mse').
 """Port of the keras-io example "Knowledge Distillation"
 (examples/vision/knowledge_distillation.py): a `Distiller` model overriding
 `compute_loss`.

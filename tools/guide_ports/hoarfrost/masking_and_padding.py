@@ -1,3 +1,5 @@
+# ON MAIN TODAY: FAILS: AttributeError: 'jaxlib._jax.ArrayImpl' object has no attribute
+#   '_keras_mask'
 """Port of the Keras 3 guide "Understanding masking & padding"
 (keras-io guides/understanding_masking_and_padding.py).
 

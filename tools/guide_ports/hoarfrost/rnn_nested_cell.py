@@ -1,3 +1,5 @@
+# ON MAIN TODAY: FAILS: ValueError: RNN layer "rnn": expected sequences of rank >= 3 (batch,
+#   timesteps, features), got input shape ((None, None, 32), (None, None, 64, 32)).
 """Port of the last section of the Keras 3 guide "Working with RNNs": an RNN cell with
 nested (list) inputs and states in `keras.layers.RNN` (keras-io guides/working_with_rnns.py).
 

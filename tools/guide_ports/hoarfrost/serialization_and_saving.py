@@ -1,3 +1,5 @@
+# ON MAIN TODAY: FAILS: AttributeError: module 'hoarfrost.saving' has no attribute
+#   'get_custom_objects'
 """Port of the Keras 3 guide "Save, serialize, and export models"
 (keras-io guides/serialization_and_saving.py).
 

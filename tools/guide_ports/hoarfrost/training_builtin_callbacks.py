@@ -1,3 +1,4 @@
+# ON MAIN TODAY: PASS: finishes, metrics within Keras's band
 """Port of the Keras 3 guide "Training & evaluation with the built-in methods", part 3:
 callbacks, checkpointing, learning-rate schedules, TensorBoard
 (keras-io guides/training_with_built_in_methods.py).

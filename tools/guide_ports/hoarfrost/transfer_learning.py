@@ -1,3 +1,4 @@
+# ON MAIN TODAY: finishes (no Keras reference yet)
 """Port of the Keras 3 guide "Transfer learning & fine-tuning"
 (keras-io guides/transfer_learning.py).
 

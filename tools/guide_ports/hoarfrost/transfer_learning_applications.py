@@ -1,3 +1,4 @@
+# ON MAIN TODAY: finishes (no Keras reference yet)
 """The `keras.applications` cells of the Keras 3 guides "Transfer learning & fine-tuning"
 (guides/transfer_learning.py) and "The Functional API" (its VGG19 feature extraction).
 

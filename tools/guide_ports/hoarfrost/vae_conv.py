@@ -1,3 +1,5 @@
+# ON MAIN TODAY: FAILS: ValueError: fit(): no loss was given to compile(); pass loss=... (e.g.
+#   'mse').
 """Port of the keras-io example "Variational AutoEncoder" (examples/generative/vae.py):
 a convolutional VAE on MNIST with its own training step.
 

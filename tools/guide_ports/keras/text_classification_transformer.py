@@ -6,6 +6,8 @@ IMDB's format (lists of word ids, 1 = positive), 2,000 for training and 500 for 
 filler words plus a few "positive" or "negative" sentiment words, so the task is learnable
 from word content as IMDB's is. `maxlen` is 100 instead of 200 (reviews here are 20-120
 words).
+With PORT_SMALL=1 (CI): 600 training and 200 validation reviews, 4 epochs (about as many
+steps as the full run, so it reaches the same regime).
 """
 
 import json
@@ -19,6 +21,7 @@ from keras import ops
 from keras import layers
 
 keras.utils.set_random_seed(int(os.environ.get("PORT_SEED", "0")))
+SMALL = os.environ.get("PORT_SMALL") == "1"  # the cut CI runs (tests/programs)
 
 
 class TransformerBlock(layers.Layer):
@@ -82,7 +85,9 @@ def synthetic_imdb(num_words, num_train=2000, num_test=500, seed=0):
 
 vocab_size = 20000
 maxlen = 100
-(x_train, y_train), (x_val, y_val) = synthetic_imdb(num_words=vocab_size)
+(x_train, y_train), (x_val, y_val) = synthetic_imdb(
+    num_words=vocab_size, num_train=600 if SMALL else 2000, num_test=200 if SMALL else 500
+)
 print(len(x_train), "Training sequences")
 print(len(x_val), "Validation sequences")
 x_train = keras.utils.pad_sequences(x_train, maxlen=maxlen)
@@ -109,7 +114,7 @@ model.compile(
     optimizer="adam", loss="sparse_categorical_crossentropy", metrics=["accuracy"]
 )
 history = model.fit(
-    x_train, y_train, batch_size=32, epochs=2, validation_data=(x_val, y_val)
+    x_train, y_train, batch_size=32, epochs=4 if SMALL else 2, validation_data=(x_val, y_val)
 )
 
 metrics = {

@@ -6,6 +6,7 @@ its format (labels -1 / 1, one value per timestep): class 1 is a noisy sine of o
 range, class -1 of another, 400 training and 200 test series of 128 steps instead of 3,601 /
 1,320 of 500. Cut: 8 epochs instead of 500 (the callbacks are the example's). Omitted: the
 matplotlib displays and `plot_model`.
+With PORT_SMALL=1 (CI): 160 training and 100 test series, 4 epochs.
 """
 
 import json
@@ -17,6 +18,7 @@ import keras
 import numpy as np
 
 keras.utils.set_random_seed(int(os.environ.get("PORT_SEED", "0")))
+SMALL = os.environ.get("PORT_SMALL") == "1"  # the cut CI runs (tests/programs)
 
 
 def synthetic_forda(num_series, length=128, seed=0):
@@ -31,8 +33,8 @@ def synthetic_forda(num_series, length=128, seed=0):
     return x.astype("float64"), y.astype(int)
 
 
-x_train, y_train = synthetic_forda(400, seed=1)
-x_test, y_test = synthetic_forda(200, seed=2)
+x_train, y_train = synthetic_forda(160 if SMALL else 400, seed=1)
+x_test, y_test = synthetic_forda(100 if SMALL else 200, seed=2)
 
 classes = np.unique(np.concatenate((y_train, y_test), axis=0))
 
@@ -73,7 +75,7 @@ def make_model(input_shape):
 
 model = make_model(input_shape=x_train.shape[1:])
 
-epochs = 8
+epochs = 4 if SMALL else 8
 batch_size = 32
 
 callbacks = [
