@@ -31,8 +31,8 @@ def keras_literal(name: str, small: bool = False) -> str:
     file_name = f"{name}{'.small' if small else ''}.json"
     entry = json.loads((REFERENCE_DIR / file_name).read_text())
     seeds = sorted(entry["seeds"], key=int)
-    lines = [f"# Keras 3.15, JAX backend{', PORT_SMALL=1' if small else ''}, seeds "
-             f"{', '.join(seeds)} (tools/guide_ports/keras_reference/{file_name})", "KERAS = {"]
+    lines = [f"# Keras 3.15, JAX backend{', PORT_SMALL=1' if small else ''}, seeds {', '.join(seeds)}",
+             f"# (tools/guide_ports/keras_reference/{file_name})", "KERAS = {"]
     for key, value in entry["summary"].items():
         if isinstance(value, dict) and set(value) == {"min", "max", "mean", "std"}:
             lines.append(f"    {key!r}: {band_literal(value)},")
