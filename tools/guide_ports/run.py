@@ -3,6 +3,7 @@
     KERAS_PY=/path/.venv-keras/bin/python python tools/guide_ports/run.py keras [NAME ...] [--seeds 0,1,2] [--small]
     python tools/guide_ports/run.py hoarfrost [NAME ...]
     python tools/guide_ports/run.py verdicts [NAME ...]   # re-judge without rerunning
+    python tools/guide_ports/run.py try SRC [NAME ...]    # verdicts on another src/, nothing written
 
 `--small` runs the cut CI runs (PORT_SMALL=1, see tests/programs) and records Keras's figures
 for it in `keras_reference/<name>.small.json`; seeds already recorded there are kept.
@@ -175,6 +176,20 @@ def hoarfrost_status(names: list[str], rerun: bool = True) -> None:
         STATUS.write_text(json.dumps(status, indent=1, sort_keys=True) + "\n")
 
 
+def try_source(source: Path, names: list[str]) -> None:
+    """Run the twins against another checkout's `src/` (a branch's worktree) and print the
+    verdicts; neither hoarfrost_status.json nor the twins' headers change."""
+    env = {"PYTHONPATH": str(source.resolve())}
+    for name in names:
+        path = twin_path(name)
+        if path is None:
+            print(name, "no hoarfrost twin")
+            continue
+        metrics, error, took = run_program(sys.executable, path, 0, env)
+        entry = {"metrics": metrics} if metrics is not None else {"error": error}
+        print(name, verdict(name, entry), f"({took:.0f} s)", flush=True)
+
+
 def main(argv: list[str]) -> None:
     mode, rest = argv[0], argv[1:]
     seeds = [0, 1, 2]
@@ -185,7 +200,9 @@ def main(argv: list[str]) -> None:
         at = rest.index("--seeds")
         seeds = [int(s) for s in rest[at + 1].split(",")]
         del rest[at:at + 2]
-    if mode == "keras":
+    if mode == "try":
+        try_source(Path(rest[0]), names_from(rest[1:]))
+    elif mode == "keras":
         keras_reference(names_from(rest), seeds, small)
     elif mode == "verdicts":  # re-judge the last hoarfrost runs against new references
         hoarfrost_status(names_from(rest), rerun=False)
