@@ -170,6 +170,7 @@ def hoarfrost_status(names: list[str], rerun: bool = True) -> None:
             metrics, error, took = run_program(sys.executable, path, 0, env)
             status[name] = {"where": str(path.relative_to(ROOT)), "seconds": round(took, 1),
                             **({"metrics": metrics} if metrics is not None else {"error": error})}
+        status[name]["where"] = str(path.relative_to(ROOT))
         status[name]["verdict"] = verdict(name, status[name])
         annotate(name, status[name])
         print(name, status[name]["verdict"], f"({status[name]['seconds']:.0f} s)", flush=True)
