@@ -1,4 +1,5 @@
-# ON MAIN TODAY: finishes (no Keras reference yet)
+# ON MAIN TODAY: finishes, differs from Keras: bn_moving_mean_unchanged_in_inference_mode =
+#   True, Keras False
 """Port of the Keras 3 guide "Transfer learning & fine-tuning"
 (keras-io guides/transfer_learning.py).
 
