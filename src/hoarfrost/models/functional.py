@@ -297,9 +297,11 @@ class Functional(Model):
                        len(produced) else f"only {len(produced)} nodes precede it."))
             return produced[node][index]
 
-        def resolve(tree):
-            return jax.tree.map(output, tree,
-                                is_leaf=lambda x: isinstance(x, dict) and "ref" in x)
+        def is_ref(x):
+            return isinstance(x, dict) and set(x) == {"ref"}
+
+        def resolve(tree):  # refs become tensors; plain values (use_causal_mask=True) stay
+            return jax.tree.map(lambda x: output(x) if is_ref(x) else x, tree, is_leaf=is_ref)
 
         for spec in config["nodes"]:
             layer = layers.get(spec["layer"])
