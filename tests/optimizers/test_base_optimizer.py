@@ -8,6 +8,7 @@ touches the slots of a variable a call does not name.
 """
 
 import functools
+import re
 
 import jax
 import jax.numpy as jnp
@@ -479,3 +480,35 @@ def test_settings_are_fixed_after_creation_except_the_rate():
     optimizer.learning_rate = 0.1
     optimizer.lr_multipliers = {"a/*": 0.5}
     assert float(optimizer.learning_rate) == pytest.approx(0.1)
+
+
+@pytest.mark.parametrize("rate", [float("nan"), float("inf"), -0.1])
+def test_learning_rate_must_be_finite_and_not_negative(rate):
+    message = r"Adam \(\w+\): `learning_rate` must be a finite number >= 0 or a schedule; got "
+    with pytest.raises(ValueError, match=message + re.escape(repr(rate))):
+        optimizers.Adam(rate)
+    optimizer = optimizers.Adam(0.01)
+    with pytest.raises(ValueError, match=message):
+        optimizer.learning_rate = rate
+    assert optimizer.learning_rate.numpy() == np.float32(0.01)  # unchanged
+    optimizer.learning_rate = 0.0  # a zero rate is a rate (nothing moves)
+    assert optimizer.learning_rate.numpy() == 0.0
+
+
+@pytest.mark.parametrize("factor", [float("nan"), -1.0, "fast", None])
+def test_lr_multipliers_must_be_finite_and_not_negative(factor):
+    optimizer = optimizers.SGD(1.0)
+    with pytest.raises(ValueError, match=r"`lr_multipliers` factors must be finite numbers "
+                                         r">= 0; got .* for 'head/\*'"):
+        optimizer.lr_multipliers = {"head/*": factor}
+    assert optimizer.lr_multipliers == {}
+    with pytest.raises(ValueError, match=r"keys are globs on variable paths or compiled "
+                                         r"regexes; got the key 3"):
+        optimizer.lr_multipliers = {3: 0.5}
+    b = Variable(np.zeros(2, "float32"), name="head/b")
+    optimizer.lr_multipliers = {"head/*": 0.5}
+    optimizer.lr_multipliers["head/*"] = factor  # edited in place: caught when used
+    with pytest.raises(ValueError, match=r"got .* for 'head/b'"):
+        optimizer.apply([np.ones(2, "float32")], [b])
+    assert np.array_equal(b.numpy(), np.zeros(2, "float32"))
+    assert int(optimizer.iterations.numpy()) == 0

@@ -85,6 +85,7 @@ class ArrayAdapter:
         self.host = data
         self.device = distribution.place_data(data) if self.resident else None
         self._identity = jnp.asarray(np.arange(self.num, dtype=np.int32))
+        self._seed_checked = False  # several processes: they shuffle with one seed
         self._perms: dict = {}  # (steps, size) -> interleaved rows of a stacked chunk
         self._row_ids: dict = {}  # count -> 0 .. count-1
 
@@ -124,6 +125,9 @@ class ArrayAdapter:
         seed = np.asarray(seed, np.uint32).ravel()
         if self.local:  # each process shuffles its own shard
             seed = np.append(seed, np.uint32(self.distribution.data_shard_id))
+        elif self.distribution.is_multi_process and not self._seed_checked:
+            _check_same_seed_everywhere(seed)  # each takes its rows of one shared order
+            self._seed_checked = True
         order = np.random.default_rng(seed).permutation(self.num).astype(np.int32)
         return jnp.asarray(order) if self.resident else order
 
@@ -258,7 +262,7 @@ class IterableAdapter:
                     batch, self._pending = self._pending, None
                 else:
                     try:
-                        batch = self._split(next(self._iterator))
+                        raw = next(self._iterator)
                     except StopIteration:
                         if self.steps is not None:  # as Keras: warn, begin again next time
                             warn_ran_out_of_data()
@@ -266,6 +270,11 @@ class IterableAdapter:
                         else:
                             self._iterator = None
                         break
+                    try:
+                        batch = self._split(raw)
+                    except ValueError as error:  # which batch: the first ones trained
+                        raise ValueError(f"Batch {count * group + len(batches)} (0-based) of this "
+                                         f"epoch of the data iterable: {error}") from error
                 batches.append(batch)
             if not batches:
                 break
@@ -320,6 +329,22 @@ def _check_same_count_everywhere(num: int) -> None:
             f"auto_shard_dataset=False: every process must pass the same number of samples "
             f"(each runs the same number of steps); got {counts} by process (this is process "
             f"{jax.process_index()}, with {num}).")
+
+
+def _check_same_seed_everywhere(seed: np.ndarray) -> None:
+    """With `auto_shard_dataset` every process takes its rows of one shuffled order, so
+    all must shuffle alike: different seeds would train some rows twice and skip others."""
+    from jax.experimental import multihost_utils  # only multi-process runs need it
+    seeds = np.asarray(multihost_utils.process_allgather(seed)).reshape(-1, seed.size)
+    if any(not np.array_equal(s, seeds[0]) for s in seeds[1:]):
+        raise ValueError(
+            "fit(shuffle=True) over several processes with auto_shard_dataset=True: the "
+            "processes shuffle with different random seeds (this is process "
+            f"{jax.process_index()}), so they would take rows of different orders, training "
+            "some samples twice and others never. Set the same seed on every process "
+            "(hoarfrost.utils.set_random_seed(n)), or leave it unset and call "
+            "hoarfrost.distribution.initialize(), which agrees on one; or pass "
+            "shuffle=False.")
 
 
 def prefetch(items: Iterator, depth: int = 2) -> Iterator:

@@ -348,6 +348,69 @@ class CompiledLoss:
             named = {} if self.count == 1 else {"argument": layout.label(i, "y")}
             loss.validate(np.shape(target), np.asarray(target).dtype, pred_shape, **named)
             loss.validate_values(target, pred_shape, **named)
+        self._pred_shapes = [(None,) + tuple(s.shape[1:]) for s in flat_spec]
+
+    def check_values(self, y) -> None:
+        """Check a later batch's target values (labels in range) against the outputs
+        `check_targets` saw: a host-side pass over the labels, no trace."""
+        shapes = getattr(self, "_pred_shapes", None)
+        if shapes is None:
+            return
+        for i, loss, _ in self.entries:
+            target = pick(y, i, self.count) if isinstance(y, (list, tuple)) or self.count == 1 \
+                else None
+            if target is None or i >= len(shapes):
+                continue
+            named = {} if self.count == 1 else {"argument": self.layout.label(i, "y")}
+            loss.validate_values(target, shapes[i], **named)
+
+    def check_sample_weight(self, y, spec, sample_weight) -> None:
+        """Raise if a `sample_weight` array can not weight its output's loss values
+        (Keras's rule: extra trailing axes of size 1 are dropped, missing ones added,
+        then it must broadcast to the values without enlarging them)."""
+        if sample_weight is None:
+            return
+        flat_spec = jax.tree.leaves(spec)
+        for i, loss, _ in self.entries:
+            weight, target = pick_weight(sample_weight, i), pick(y, i, self.count)
+            if weight is None or target is None:
+                continue
+            try:
+                values = _loss_values_shape(loss, target, flat_spec[i])
+            except Exception:  # a loss of the user's that shapes need not explain: its call decides
+                continue
+            shape = tuple(np.shape(weight))
+            fitted = shape
+            while len(fitted) > len(values) and fitted[-1] == 1:
+                fitted = fitted[:-1]
+            fitted = fitted + (1,) * (len(values) - len(fitted))
+            try:
+                fits = np.broadcast_shapes(fitted, values) == tuple(values)
+            except ValueError:
+                fits = False
+            if not fits:
+                argument = ("sample_weight" if self.count == 1 or not isinstance(
+                    sample_weight, list) else self.layout.label(i, "sample_weight"))
+                raise ValueError(
+                    f"`{argument}` of shape {shape} does not fit loss '{loss.name}', whose "
+                    f"values have shape {tuple(values)} for this batch: give one weight per "
+                    f"sample, shape ({values[0]},)"
+                    + (f", or one per value, shape {tuple(values)}" if len(values) > 1 else "")
+                    + ".")
+
+
+def _loss_values_shape(loss, target, pred_spec) -> tuple:
+    """The shape of a loss's unreduced values for these targets and predictions."""
+    from hoarfrost.losses import squeeze_or_expand_to_same_rank
+
+    def values(y_true, y_pred):
+        y_true, y_pred = squeeze_or_expand_to_same_rank(y_true.astype(jnp.float32),
+                                                        y_pred.astype(jnp.float32))
+        return loss.call(y_true, y_pred)
+
+    true = jax.ShapeDtypeStruct(np.shape(target), np.asarray(target).dtype)
+    pred = jax.ShapeDtypeStruct(pred_spec.shape, pred_spec.dtype)
+    return tuple(jax.eval_shape(values, true, pred).shape)
 
 
 class _OutputLoss(metrics_module.Mean):

@@ -53,9 +53,9 @@ class CompiledState:
             self.layout = compile_utils.output_layout(model, spec)
         return self.layout
 
-    def prepare(self, model, x, y) -> None:
-        """Check the targets against the model's outputs on one batch; derive the loss
-        function and the metrics at the first batch."""
+    def prepare(self, model, x, y, sample_weight=None) -> None:
+        """Check the targets (and sample weights) against the model's outputs on one
+        batch; derive the loss function and the metrics at the first batch."""
         spec = output_spec(model, x)
         layout = self.output_layout(model, x, spec)
         config = self.config
@@ -75,6 +75,7 @@ class CompiledState:
                     "minimize. Pass loss=... to compile() (e.g. loss='mse').")
         if y is not None:
             self.loss_fn.check_targets(y, spec, compile_utils.metric_outputs(config, layout))
+            self.loss_fn.check_sample_weight(y, spec, sample_weight)
         elif compile_utils.metric_outputs(config, layout):
             raise ValueError(
                 "The compiled metrics need targets `y`, and none were given; pass `y` (or "

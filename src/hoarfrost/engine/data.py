@@ -44,6 +44,7 @@ def to_numpy(tree, argument: str):
         if np.issubdtype(a.dtype, np.floating) and a.dtype != np.float32:
             a = a.astype(np.float32)
         elif np.issubdtype(a.dtype, np.integer) and a.dtype.itemsize > 4:
+            check_int32_range(a, argument)
             a = a.astype(np.int32)
         elif a.dtype == np.bool_:
             a = a.astype(np.float32)
@@ -52,6 +53,25 @@ def to_numpy(tree, argument: str):
     if _is_nested_numbers(tree):  # [1, 2] or [[1, 2], [3, 4]]: one array, not a structure
         return convert(tree)
     return jax.tree.map(convert, tree, is_leaf=_is_leaf)
+
+
+_INT32 = np.iinfo(np.int32)
+
+
+def check_int32_range(a: np.ndarray, argument: str) -> None:
+    """Refuse 64-bit integers that do not fit in int32 (JAX computes in 32 bits by
+    default: 2**32 + 5 would silently become 5)."""
+    if a.size == 0:
+        return
+    low, high = a.min(), a.max()
+    if low < _INT32.min or high > _INT32.max:
+        bad = high if high > _INT32.max else low
+        index = tuple(int(i) for i in np.argwhere(a == bad)[0])
+        raise ValueError(
+            f"`{argument}` has dtype {a.dtype} and holds {int(bad)} at index {index}, outside "
+            f"the int32 range [{_INT32.min}, {_INT32.max}] that JAX computes in (64-bit "
+            "integers are converted to int32). Re-encode the values (e.g. as class indices "
+            "0..n-1) or pass floats.")
 
 
 def num_samples(tree, argument: str) -> int:
@@ -139,18 +159,55 @@ def batch_plan(num: int, batch_size: int, steps_per_execution: int) -> list[tupl
 
 
 # --- what fit / evaluate / predict accept -------------------------------------------------
+def _is_int(value) -> bool:
+    return isinstance(value, (int, np.integer)) and not isinstance(value, (bool, np.bool_))
+
+
+def check_fit_arguments(epochs, initial_epoch, validation_split, validation_freq) -> None:
+    """Refuse `fit` arguments of the wrong type or range before anything runs (Keras fails
+    on some of them only later, or with a bare TypeError)."""
+    if not _is_int(epochs) or epochs < 0:
+        raise ValueError(f"fit(): `epochs` must be an integer >= 0 (the number of epochs); got "
+                         f"{epochs!r}" + (f" of type {type(epochs).__name__}"
+                                          if not _is_int(epochs) else "") + ".")
+    if not _is_int(initial_epoch) or initial_epoch < 0:
+        raise ValueError(f"fit(): `initial_epoch` must be an integer >= 0; got "
+                         f"{initial_epoch!r}.")
+    if (isinstance(validation_split, (bool, np.bool_))
+            or not isinstance(validation_split, (int, float, np.integer, np.floating))
+            or not 0 <= validation_split < 1):
+        raise ValueError(
+            "fit(): `validation_split` must be a float in [0, 1) (the fraction of the data "
+            f"held out for validation); got {validation_split!r} of type "
+            f"{type(validation_split).__name__}.")
+    freqs = validation_freq if isinstance(validation_freq, (list, tuple)) else [validation_freq]
+    if not freqs or not all(_is_int(f) and f >= 1 for f in freqs):
+        raise ValueError(
+            "fit(): `validation_freq` must be an integer >= 1 (validate every that many "
+            "epochs) or a list of epochs (1-based) to validate after; got "
+            f"{validation_freq!r}.")
+
+
+def should_validate(epoch: int, validation_freq) -> bool:
+    """Whether to validate after `epoch` (0-based), as Keras's `_should_eval`."""
+    if isinstance(validation_freq, (list, tuple)):
+        return epoch + 1 in validation_freq
+    return (epoch + 1) % validation_freq == 0
+
+
 def check_batch_size(batch_size, default: int | None = 32) -> int | None:
     """`batch_size` as a positive int (`default`, Keras's 32, for None)."""
     if batch_size is None:
         return default
-    if int(batch_size) != batch_size or batch_size < 1:
+    if (isinstance(batch_size, (bool, np.bool_, str)) or int(batch_size) != batch_size
+            or batch_size < 1):
         raise ValueError(f"batch_size must be a positive integer, got {batch_size!r}.")
     return int(batch_size)
 
 
 def check_data(x, y, sample_weight, method: str, class_weight=None, *, loss_label: str | None,
                layout: Callable[[Any], OutputLayout], per_output: bool = False,
-               targets_required: bool = True):
+               targets_required: bool = True, batch: bool = False):
     """`(x, y, sample_weight)` as checked NumPy, targets laid out per output.
 
     Args:
@@ -164,6 +221,7 @@ def check_data(x, y, sample_weight, method: str, class_weight=None, *, loss_labe
             so targets are always laid out per output.
         targets_required: whether `y` must be given (not for a model's own step, which
             may train without targets, e.g. a GAN).
+        batch: the data is one batch of an iterable (for messages).
     """
     if x is None:
         raise ValueError(f"{method}(): `x` is required.")
@@ -172,7 +230,10 @@ def check_data(x, y, sample_weight, method: str, class_weight=None, *, loss_labe
     sample_weight = to_numpy(sample_weight, "sample_weight")
     if y is None and method != "predict" and targets_required and loss_label is not None:
         raise ValueError(f"{method}(): targets `y` are required with loss {loss_label}.")
-    check_same_count(x, y, sample_weight)
+    if check_same_count(x, y, sample_weight) == 0:
+        what = "this batch" if batch else "`x`"
+        raise ValueError(f"{method}(): {what} has no samples (the first axis of `x` has size 0); "
+                         "expected at least one.")
     check_finite(x, "x")
     if y is not None:
         check_finite(y, "y")
@@ -192,19 +253,51 @@ def check_data(x, y, sample_weight, method: str, class_weight=None, *, loss_labe
     return x, y, sample_weight
 
 
+def check_class_weight(class_weight) -> dict[int, float]:
+    """`class_weight` as `{class index: weight}`: keys whole numbers >= 0 (`0`, `"0"`, as
+    Keras's `int(key)`), weights finite numbers >= 0."""
+    if not hasattr(class_weight, "items"):
+        raise ValueError("`class_weight` must be a dict mapping class indices to weights, e.g. "
+                         f"{{0: 1.0, 1: 5.0}}; got {type(class_weight).__name__}.")
+    cleaned = {}
+    for key, value in class_weight.items():
+        try:
+            index = int(key)
+            whole = not isinstance(key, bool) and float(key) == index
+        except (TypeError, ValueError):
+            whole = False
+        if not whole or index < 0:
+            raise ValueError(
+                "`class_weight` must have integer keys >= 0 (class indices); got the key "
+                f"{key!r} of type {type(key).__name__}. Map class names to their indices "
+                "first, e.g. {0: 1.0, 1: 5.0}.")
+        try:
+            weight = float(value)
+        except (TypeError, ValueError):
+            weight = float("nan")
+        if not np.isfinite(weight) or weight < 0:
+            raise ValueError(f"`class_weight` must map classes to finite weights >= 0; got "
+                             f"{value!r} for class {index}.")
+        cleaned[index] = weight
+    if not cleaned:
+        raise ValueError("`class_weight` is empty; give a weight for each class, or pass None.")
+    return cleaned
+
+
 def class_sample_weights(y, class_weight: dict, sample_weight):
     """Per-sample weights from a `{class: weight}` dict (labels or one-hot targets)."""
+    class_weight = check_class_weight(class_weight)
     labels = np.asarray(y)
     if labels.ndim > 1 and labels.shape[-1] > 1:
         labels = labels.argmax(-1)
-    labels = labels.reshape(len(labels), -1)[:, 0].astype(np.int64)
-    unknown = sorted(set(np.unique(labels).tolist()) - set(int(k) for k in class_weight))
+    labels = np.round(labels.reshape(len(labels), -1)[:, 0]).astype(np.int64)  # as Keras
+    unknown = sorted(set(np.unique(labels).tolist()) - set(class_weight))
     if unknown:
         raise ValueError(f"class_weight has no weight for classes {unknown}; it covers "
-                         f"{sorted(int(k) for k in class_weight)}.")
-    table = np.zeros(max(int(k) for k in class_weight) + 1, np.float32)
+                         f"{sorted(class_weight)}.")
+    table = np.zeros(max(class_weight) + 1, np.float32)
     for key, value in class_weight.items():
-        table[int(key)] = value
+        table[key] = value
     weights = table[labels]
     return weights if sample_weight is None else weights * np.asarray(sample_weight, np.float32)
 

@@ -178,8 +178,8 @@ class Trainer(KerasStepAPI):
     def _output_layout(self, x) -> compile_utils.OutputLayout:
         return self._compiled.output_layout(self, x)
 
-    def _prepare_targets(self, x, y) -> None:
-        self._compiled.prepare(self, x, y)
+    def _prepare_targets(self, x, y, sample_weight=None) -> None:
+        self._compiled.prepare(self, x, y, sample_weight)
 
     def _fresh_metric_states(self) -> list:
         if self._runs_keras_step("train") or self._runs_keras_step("test"):
@@ -226,6 +226,7 @@ class Trainer(KerasStepAPI):
     # --- one chunk of training steps ------------------------------------------------------
     def _train_chunk(self, data, perm, offset: int, steps: int, batch_size: int, rng,
                      step_logs: bool = False, epoch: int | None = None):
+        self.optimizer.check_lr_multipliers(self)  # as freeze(): a pattern must match
         if self._runs_keras_step("train"):
             return self._custom_chunk("train", data, perm, offset, steps, batch_size, rng,
                                       step_logs)
@@ -353,7 +354,8 @@ class Trainer(KerasStepAPI):
                 raise ValueError(f"{method}(): when `x` is a generator or iterable of batches, "
                                  "do not pass `y`; yield (x, y) tuples instead.")
             adapter = IterableAdapter(
-                x, steps, lambda bx, by, bw: self._check_data(bx, by, bw, method, class_weight),
+                x, steps, lambda bx, by, bw: self._check_data(bx, by, bw, method, class_weight,
+                                                              batch=True),
                 distribution=current_distribution(self))
             first = adapter.first_batch()
         else:
@@ -368,7 +370,7 @@ class Trainer(KerasStepAPI):
         if method == "predict":
             output_spec(self, first[0])
         else:
-            self._prepare_targets(first[0], first[1])
+            self._prepare_targets(*first)
         return adapter
 
     @staticmethod
@@ -387,16 +389,22 @@ class Trainer(KerasStepAPI):
             return 1  # a callback sees every batch; its change applies at the next step
         return self._compiled.steps_per_call
 
-    def _check_data(self, x, y, sample_weight, method: str, class_weight=None):
+    def _check_data(self, x, y, sample_weight, method: str, class_weight=None,
+                    batch: bool = False):
+        """Checked data; with `batch` (each batch of an iterable), its labels are checked
+        too against the outputs the first batch fixed (on the host, per batch: cheap)."""
         name = getattr(self._loss_obj, "name", None)
         label = None if self._loss_obj is None else (f"'{name}'." if name else f"{self.loss!r}.")
         kind = _KIND.get(method)
-        return data_module.check_data(
+        checked = data_module.check_data(
             x, y, sample_weight, method, class_weight,
             targets_required=kind is None or not self._runs_keras_step(kind),
             loss_label=label,
             layout=self._output_layout,
-            per_output=getattr(self, "_outputs_struct", None) is not None)
+            per_output=getattr(self, "_outputs_struct", None) is not None, batch=batch)
+        if batch and checked[1] is not None and self._compiled.loss_fn is not None:
+            self._compiled.loss_fn.check_values(checked[1])
+        return checked
 
     # --- fit ----------------------------------------------------------------------------
     def fit(self, x=None, y=None, batch_size: int | None = None, epochs: int = 1,
@@ -413,6 +421,8 @@ class Trainer(KerasStepAPI):
         callback may change any `trainable` flag; the next step honours it.
         """
         self._assert_compiled("fit")
+        data_module.check_fit_arguments(epochs, initial_epoch, validation_split,
+                                        validation_freq)
         batch_size = data_module.check_batch_size(batch_size, default=None)
         steps_per_epoch = self._check_steps("steps_per_epoch", steps_per_epoch)
         validation_steps = self._check_steps("validation_steps", validation_steps)
@@ -455,7 +465,7 @@ class Trainer(KerasStepAPI):
                 if self.stop_training:
                     break
             logs = self._pythonify(self._current_results())
-            if validation is not None and (epoch + 1) % validation_freq == 0:
+            if validation is not None and data_module.should_validate(epoch, validation_freq):
                 callback_list.on_test_begin()
                 val_logs = self._evaluate_adapter(validation, callback_list)
                 callback_list.on_test_end(val_logs)
@@ -628,7 +638,7 @@ class Trainer(KerasStepAPI):
         self._every_batch = False
         x, y, sample_weight = self._check_data(x, y, sample_weight, "train_on_batch",
                                                class_weight)
-        self._prepare_targets(x, y)
+        self._prepare_targets(x, y, sample_weight)
         num = data_module.num_samples(x, "x")
         if self._metric_states is None:
             self._metric_states = self._fresh_metric_states()

@@ -67,6 +67,17 @@ def adjust_input_rank(value, spec: tuple):
     return value
 
 
+def check_input_shape(value, spec: tuple, layer_name: str, model_name: str) -> None:
+    """Raise unless `value` (after `adjust_input_rank`) has the rank and the non-batch
+    sizes of the input `spec` (None matches any size), as Keras's functional call does."""
+    shape = tuple(value.shape)
+    if len(shape) != len(spec) or any(
+            s is not None and d is not None and s != d for s, d in zip(spec[1:], shape[1:])):
+        raise ValueError(
+            f'Input of layer "{layer_name}" of model "{model_name}" is incompatible: '
+            f"expected shape {tuple(spec)}, but received input with shape {shape}.")
+
+
 def _keras_layer_order(inputs: list[KerasTensor], outputs: list[KerasTensor]) -> list:
     """The graph's layers in Keras's order (`keras/src/ops/function.py`, `map_graph`).
 
@@ -207,15 +218,8 @@ class Functional(Model):
                     masking.set_mask(value, m)
         values: dict[int, Any] = {}
         for tensor, value in zip(self.inputs, flat):
-            spec = tensor.shape
-            value = adjust_input_rank(value, spec)
-            shape = tuple(value.shape)
-            if len(shape) != len(spec) or any(
-                    s is not None and s != d for s, d in zip(spec[1:], shape[1:])):
-                raise ValueError(
-                    f'Input of layer "{tensor.node.layer.name}" of model "{self.name}" is '
-                    f"incompatible: expected shape {spec}, but received input with shape {shape}."
-                )
+            value = adjust_input_rank(value, tensor.shape)
+            check_input_shape(value, tensor.shape, tensor.node.layer.name, self.name)
             values[id(tensor)] = value
         def fill(tree):
             return jax.tree.map(lambda t: values[id(t)] if is_keras_tensor(t) else t, tree,

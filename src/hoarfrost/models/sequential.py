@@ -7,7 +7,7 @@ from typing import Any
 from hoarfrost import dtype_policies, masking
 from hoarfrost.layers.input_layer import InputLayer
 from hoarfrost.layers.layer import Layer
-from hoarfrost.models.functional import adjust_input_rank
+from hoarfrost.models.functional import adjust_input_rank, check_input_shape
 from hoarfrost.models.model import Model
 from hoarfrost.symbolic import KerasTensor
 
@@ -142,12 +142,25 @@ class Sequential(Model):
     def call(self, inputs, training=None, mask=None):
         if mask is not None:  # a mask given for the inputs: the layers pick it up
             masking.set_masks(inputs, mask)
-        if self._input_layer is not None and hasattr(inputs, "shape"):
-            inputs = adjust_input_rank(inputs, self._input_layer.batch_shape)  # as Keras
+        if self._input_layer is not None and self.built and hasattr(inputs, "shape"):
+            inputs = self._check_input(inputs)
         outputs = inputs
         for layer in self._layers:
             outputs = layer(outputs, training=training)
         return outputs
+
+    def _check_input(self, inputs):
+        """The input adjusted and checked against the input shape, as Keras's Sequential
+        (a functional model inside) does: a rank other than the built one, or
+        another size on a non-batch axis, is refused before any layer runs."""
+        spec = self._input_layer.batch_shape
+        inputs = adjust_input_rank(inputs, spec)  # (n, 3, 1) for (None, 3), ...
+        first = self._layers[0] if self._layers else None
+        if first is not None:
+            first._check_input_spec(tuple(inputs.shape))  # the first layer's own message
+        check_input_shape(inputs, spec, first.name if first is not None else self.name,
+                          self.name)
+        return inputs
 
     def _layer_output_shapes(self):
         return dict(getattr(self, "_output_shapes", {}))

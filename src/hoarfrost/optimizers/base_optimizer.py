@@ -36,7 +36,7 @@ except ImportError:  # pragma: no cover
     _trace_state_clean = None
 
 from hoarfrost.host import to_host
-from hoarfrost.naming import first_match, to_snake_case, unique_name
+from hoarfrost.naming import path_matches, to_snake_case, unique_name
 from hoarfrost.optimizers import clipping, schedules
 from hoarfrost.optimizers.optimizer_variables import (DerivedCount, OptimizerVariable,
                                                       SlotVariable)
@@ -358,7 +358,11 @@ class Optimizer:
                 "not be set to a number. Create the optimizer with a float learning_rate to "
                 "change it during training."
             )
-        self._learning_rate.assign(jnp.asarray(float(unwrap(value)), jnp.float32))
+        rate = float(unwrap(value))
+        if not np.isfinite(rate) or rate < 0:
+            raise ValueError(f"{type(self).__name__} ({self.name}): `learning_rate` must be a "
+                             f"finite number >= 0 or a schedule; got {rate!r}.")
+        self._learning_rate.assign(jnp.asarray(rate, jnp.float32))
 
     @property
     def learning_rate_schedule(self) -> Callable | None:
@@ -390,8 +394,50 @@ class Optimizer:
         compiled regexes to factors; it may change between steps (it is an
         input of the compiled step, not a constant in it).
         """
-        factor = first_match(self.lr_multipliers, variable.path)
-        return 1.0 if factor is None else float(factor)
+        for pattern, factor in self.lr_multipliers.items():  # the first match wins
+            if path_matches(pattern, variable.path):
+                _check_multiplier(factor, variable.path)
+                return float(factor)
+        return 1.0
+
+    @property
+    def lr_multipliers(self) -> dict:
+        """Factors on the learning rate by variable path: `{glob or regex: factor >= 0}`."""
+        return self.__dict__["_lr_multipliers"]
+
+    @lr_multipliers.setter
+    def lr_multipliers(self, value) -> None:
+        value = {} if value is None else value
+        if not isinstance(value, dict):
+            raise ValueError("`lr_multipliers` must be a dict {glob or compiled regex: factor}; "
+                             f"got {type(value).__name__}.")
+        for pattern, factor in value.items():
+            if not isinstance(pattern, (str, re.Pattern)):
+                raise ValueError(f"`lr_multipliers` keys are globs on variable paths or compiled "
+                                 f"regexes; got the key {pattern!r}.")
+            _check_multiplier(factor, pattern)
+        self.__dict__["_lr_multipliers"] = value
+        self.__dict__["_checked_multipliers"] = None
+
+    def check_lr_multipliers(self, model) -> None:
+        """Raise if a pattern of `lr_multipliers` matches no variable of `model` (as
+        `freeze("no_such")`), or a factor is not a finite number >= 0; cached while the
+        patterns and the model's variables stay the same."""
+        if not self.lr_multipliers:
+            return
+        weights = model.weights
+        key = (id(model), tuple(map(id, weights)), tuple(self.lr_multipliers.items()))
+        if self.__dict__.get("_checked_multipliers") == key:
+            return
+        paths = [v.path for v in weights]
+        for pattern, factor in self.lr_multipliers.items():
+            _check_multiplier(factor, pattern)
+            if not any(path_matches(pattern, path) for path in paths):
+                raise ValueError(
+                    f"`lr_multipliers` pattern {pattern!r} matches no variable path of model "
+                    f'"{model.name}". Variable paths look like: '
+                    f"{', '.join(paths[:4])}{', ...' if len(paths) > 4 else ''}.")
+        self.__dict__["_checked_multipliers"] = key
 
     def learning_rate_for(self, variable: Variable) -> float:
         """The rate the next step applies to `variable`: base rate times its multiplier."""
@@ -1011,3 +1057,14 @@ class Optimizer:
             config["learning_rate"] = schedules.deserialize(config["learning_rate"],
                                                             custom_objects)
         return cls(**config)
+
+
+def _check_multiplier(factor, where) -> None:
+    """A learning-rate factor must be a finite number >= 0."""
+    try:
+        value = float(factor)
+    except (TypeError, ValueError):
+        value = float("nan")
+    if not np.isfinite(value) or value < 0:
+        raise ValueError(f"`lr_multipliers` factors must be finite numbers >= 0; got {factor!r} "
+                         f"for {where!r}.")
