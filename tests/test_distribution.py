@@ -203,9 +203,28 @@ def test_only_process_zero_prints_progress_and_writes_files(two):
     assert "1/1" not in two["stdout"][1].split("fits with verbose=2", 1)[1], two["stdout"][1]
     assert "Epoch 1/1" in two["stdout"][0]
     for name in ("saved_by_{}.weights.safetensors", "log_{}.csv",
-                 "checkpoint_{}.weights.safetensors"):
+                 "checkpoint_{}.weights.safetensors", "history_{}.png"):
         assert (two["out"] / name.format(0)).exists(), name.format(0)
         assert not (two["out"] / name.format(1)).exists(), name.format(1)
+
+
+def test_backup_and_restore_restores_slots_on_every_process(two):
+    """Process 0 wrote the backup; each process's new fit restored the weights, Adam's
+    slots and the step count from it, bit for bit."""
+    backed_up = [v for k, v in sorted(two["weights"][0].items(),
+                                      key=lambda kv: int(kv[0].rsplit("/", 1)[1]))
+                 if k.startswith("backed_up/")]
+    assert len(backed_up) >= 2 + 2 + 2 * 2  # kernel, bias; iteration, rate; Adam's slots
+    assert int(backed_up[2]) == 2  # the step count: 32 rows in global batches of 2 x 8
+    for weights in two["weights"]:
+        restored = [weights[f"restored/{i}"] for i in range(len(backed_up))]
+        assert all(np.array_equal(a, b) for a, b in zip(restored, backed_up))
+
+
+def test_different_seeds_per_process_are_refused_under_auto_sharding(two):
+    for info in two["info"]:
+        assert "processes shuffle with different random seeds" in info["different_seeds"]
+        assert f"this is process {info['process']}" in info["different_seeds"]
 
 
 # --- in this process (one device) ----------------------------------------------------------

@@ -41,9 +41,13 @@ def _matplotlib(what: str):
 
 
 def _save(figure, path, dpi) -> str:
-    """Render to memory, then write atomically (a failed save keeps the old file)."""
+    """Render to memory, then write atomically (a failed save keeps the old file). Over
+    several processes process 0 alone writes (the others would race for the same path)."""
+    from hoarfrost.host import is_writer
     from hoarfrost.saving.saving_lib import atomic_write
     path = os.fspath(path)
+    if not is_writer():
+        return path
     suffix = os.path.splitext(path)[1].lower().lstrip(".")
     fmt = suffix if suffix in ("png", "svg", "pdf", "jpg", "jpeg") else "png"
     buffer = io.BytesIO()

@@ -10,9 +10,12 @@ to OUT_DIR/weights_<id>.npz, with those of a single-process run on the same
 global batches (process 0: the reference for way 1, process 1: for 2 and 3).
 In way 2 process 1 starts from other weights: variables start from process 0's.
 The third way also prints its progress (`verbose=2`), logs with `CSVLogger`
-and `ModelCheckpoint` (OUT_DIR/log_<id>.csv, OUT_DIR/checkpoint_<id>.weights.safetensors)
-and saves its weights to OUT_DIR/saved_by_<id>.weights.safetensors: process 0
-alone should do all of that.
+and `ModelCheckpoint` (OUT_DIR/log_<id>.csv, OUT_DIR/checkpoint_<id>.weights.safetensors),
+saves its weights to OUT_DIR/saved_by_<id>.weights.safetensors and plots its history
+(OUT_DIR/history_<id>.png): process 0 alone should do all of that. Then a tiny
+model is backed up with `BackupAndRestore` and restored by a new fit on every
+process (weights and optimizer variables kept as `backed_up` and `restored`),
+and a fit with a different seed per process is refused (info `different_seeds`).
 """
 
 from __future__ import annotations
@@ -35,6 +38,13 @@ def mlp(hoarfrost, layers):
                                   layers.Dense(10, activation="softmax")])
     model.compile(optimizer="adam", loss="sparse_categorical_crossentropy",
                   metrics=["accuracy"], steps_per_execution=4)
+    return model
+
+
+def tiny(hoarfrost, layers):
+    hoarfrost.utils.set_random_seed(1)
+    model = hoarfrost.Sequential([layers.Dense(4, activation="softmax", input_shape=(3,))])
+    model.compile(optimizer="adam", loss="sparse_categorical_crossentropy")
     return model
 
 
@@ -87,6 +97,32 @@ def main(process_id: int, port: int, out_dir: str) -> None:
                              monitor="loss", save_weights_only=True)])
     out["stream"] = model.get_weights()
     model.save_weights(f"{out_dir}/saved_by_{process_id}.weights.safetensors")  # process 0 only
+    from hoarfrost.plotting import plot_history
+    plot_history(model.history, f"{out_dir}/history_{process_id}.png")
+
+    # 4. BackupAndRestore: process 0 writes the backup; a new fit on every process restores
+    #    the weights and the optimizer's slots and step count from it.
+    small_x, small_y = x[:32, 0, :3], y[:32] % 4
+    small = tiny(hoarfrost, layers)
+    backup = callbacks.BackupAndRestore(f"{out_dir}/backup", delete_checkpoint=False)
+    small.fit(small_x, small_y, batch_size=8, epochs=1, verbose=0, callbacks=[backup])
+    out["backed_up"] = small.get_weights() + [v.numpy() for v in small.optimizer.variables]
+    from jax.experimental import multihost_utils
+    multihost_utils.sync_global_devices("backup written")  # process 0 has written it
+    small = tiny(hoarfrost, layers)
+    small.fit(small_x + 1.0, small_y, batch_size=8, epochs=1, verbose=0, callbacks=[
+        callbacks.BackupAndRestore(f"{out_dir}/backup")])  # restored at epoch 1: no training
+    # (other data: had it trained instead of restoring, it would end elsewhere)
+    out["restored"] = small.get_weights() + [v.numpy() for v in small.optimizer.variables]
+
+    # 5. Different explicit seeds with auto-sharded shuffling: refused on every process.
+    small = tiny(hoarfrost, layers)
+    hoarfrost.utils.set_random_seed(process_id)
+    try:
+        small.fit(small_x, small_y, batch_size=8, epochs=1, verbose=0)
+        info["different_seeds"] = "trained"
+    except ValueError as error:
+        info["different_seeds"] = str(error)
     distribution.set_distribution(None)
     info["seconds_distributed"] = round(time.perf_counter() - start, 2)
 
