@@ -411,7 +411,7 @@ class Trainer(KerasStepAPI):
             verbose="auto", callbacks=None, validation_split: float = 0.0,
             validation_data=None, shuffle: bool = True, class_weight=None, sample_weight=None,
             initial_epoch: int = 0, steps_per_epoch=None, validation_steps=None,
-            validation_batch_size=None, validation_freq: int = 1):
+            validation_batch_size=None, validation_freq: int | list[int] = 1):
         """Train for `epochs` epochs; returns a `History`.
 
         Arguments, defaults and logs follow Keras (`batch_size=32`,
