@@ -92,6 +92,12 @@ CASES = {
                      SHAPE + r"\(None, 3\), .*shape \(16, 2, 3\)"),
     "train_on_batch 3-D": (lambda m: m.train_on_batch(np.ones((16, 2, 3), "float32"), Y),
                            SHAPE + r"\(None, 3\)"),
+    "a dict for a Sequential": (fit(x={"features": X}),
+                                r'Sequential "sequential\w*" takes one input, "\w+" of shape '
+                                r"\(None, 3\), but received a dict with keys \['features'\]"),
+    "two arrays for a Sequential": (fit(x=[X, X]), r"takes one input of shape \(None, 3\), but "
+                                                   r"received 2 arrays of shapes \[\(16, 3\), "
+                                                   r"\(16, 3\)\]"),
     "x 1-D": (fit(np.ones(16, "float32")), r"expected min_ndim=2, found ndim=1.*\(16,\)"),
     "5 features for 3": (fit(np.ones((16, 5), "float32")), r"axis -1 .*value 3.*\(16, 5\)"),
     "predict 5 features": (lambda m: m.predict(np.ones((2, 5), "float32"), verbose=0),
@@ -178,8 +184,9 @@ def test_refused_before_anything_changes(model, case):
 
 def test_accepted_as_keras_does(model):
     """What Keras accepts stays accepted: epochs=0 (trains nothing), string class keys
-    that are numbers ("0"), validation_freq as a list of epochs, int64 labels in range,
-    one weight per sample as (N, 1)."""
+    that are numbers ("0"), validation_freq as a list of epochs, a Sequential's input as
+    a dict by its name, a list of one or with a trailing axis of 1, int64 labels in
+    range, one weight per sample as (N, 1)."""
     before = state(model)
     history = model.fit(X, Y, epochs=0, verbose=0)
     assert history.history == {}
@@ -188,6 +195,10 @@ def test_accepted_as_keras_does(model):
                         validation_freq=[2], class_weight={"0": 1, "1": 1, "2": 1, "3": 2.0},
                         verbose=0)
     assert len(history.history["loss"]) == 2 and len(history.history["val_loss"]) == 1
+    expected = np.asarray(model(X))  # one input: a dict by its name, a list of one (eager)
+    assert np.array_equal(np.asarray(model({model.input.name: X})), expected)
+    assert np.array_equal(np.asarray(model([X])), expected)
+    assert np.array_equal(np.asarray(model(X[:, :, None])), expected)  # (n, 3, 1) squeezed
     model.train_on_batch(X, Y.astype("int64"))
     model.train_on_batch(X, Y, sample_weight=np.ones((16, 1), "float32"))
     assert np.isfinite(model.evaluate(X, Y, verbose=0))

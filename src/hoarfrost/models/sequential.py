@@ -142,12 +142,35 @@ class Sequential(Model):
     def call(self, inputs, training=None, mask=None):
         if mask is not None:  # a mask given for the inputs: the layers pick it up
             masking.set_masks(inputs, mask)
-        if self._input_layer is not None and self.built and hasattr(inputs, "shape"):
-            inputs = self._check_input(inputs)
+        if self._input_layer is not None and self.built:
+            inputs = self._single_input(inputs)
+            if hasattr(inputs, "shape"):
+                inputs = self._check_input(inputs)
         outputs = inputs
         for layer in self._layers:
             outputs = layer(outputs, training=training)
         return outputs
+
+    def _single_input(self, inputs):
+        """The one input array of a built stack, from a dict keyed by the input's name or a
+        list of one array (as Keras's functional model inside); other structures refused."""
+        name = self._input_layer.name
+        if isinstance(inputs, dict):
+            if name not in inputs:
+                raise ValueError(
+                    f'Sequential "{self.name}" takes one input, "{name}" of shape '
+                    f"{self._input_layer.batch_shape}, but received a dict with keys "
+                    f"{sorted(map(str, inputs))}; pass the array itself.")
+            return inputs[name]
+        if isinstance(inputs, (list, tuple)) and inputs and all(
+                hasattr(i, "shape") and len(i.shape) for i in inputs):
+            if len(inputs) != 1:
+                raise ValueError(
+                    f'Sequential "{self.name}" takes one input of shape '
+                    f"{self._input_layer.batch_shape}, but received {len(inputs)} arrays of "
+                    f"shapes {[tuple(i.shape) for i in inputs]}.")
+            return inputs[0]
+        return inputs
 
     def _check_input(self, inputs):
         """The input adjusted and checked against the input shape, as Keras's Sequential
