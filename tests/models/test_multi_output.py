@@ -183,3 +183,20 @@ def test_mistakes_name_the_output_and_what_was_expected():
         model.fit([xa, xb], y_reg, verbose=0)
     with pytest.raises(ValueError, match=r"class_weight.*2 outputs"):
         model.fit([xa, xb], [y_reg, y_cls], class_weight={0: 1.0}, verbose=0)
+
+
+def test_a_loss_dict_naming_some_outputs_as_keras():
+    """Keras 3.15 checks a loss dict when it first trains: outputs given as a dict may be
+    left out (no loss for them); for a list of outputs fit raises (compile did not)."""
+    a = Input((3,), name="in_a")
+    h = layers.Dense(4, name="trunk")(a)
+    keyed = Model(a, {"zz": layers.Dense(1, name="r")(h),
+                      "aa": layers.Dense(3, activation="softmax", name="c")(h)})
+    xa, xb, y_reg, y_cls = _data()
+    keyed.compile(optimizer="sgd", loss={"aa": "sparse_categorical_crossentropy"})
+    history = keyed.fit(xa, {"zz": y_reg, "aa": y_cls}, batch_size=N, verbose=0)
+    assert list(history.history) == ["loss"]  # one loss: no per-output trackers (Keras)
+    listed = _model()
+    listed.compile(optimizer="sgd", loss={"cls": "sparse_categorical_crossentropy"})
+    with pytest.raises(ValueError, match=r"\['reg'\] have no entry"):
+        listed.fit([xa, xb], [y_reg, y_cls], verbose=0)

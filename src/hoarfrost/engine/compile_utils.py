@@ -181,14 +181,20 @@ class CompileConfig:
 
     # --- per output ----------------------------------------------------------------
     def check(self, layout: OutputLayout) -> None:
-        """Raise if the arguments do not fit these outputs."""
-        self.losses_for(layout)
+        """Raise if the arguments do not fit these outputs (at compile: a loss dict that
+        leaves outputs out is checked at the first batch, as Keras does)."""
+        self.losses_for(layout, partial=True)
         self.weights_for(layout)
         self.metrics_for(layout, weighted=False)
         self.metrics_for(layout, weighted=True)
 
-    def losses_for(self, layout: OutputLayout) -> list:
-        """A `Loss` (or None) per output."""
+    def losses_for(self, layout: OutputLayout, partial: bool = False) -> list:
+        """A `Loss` (or None) per output.
+
+        A loss dict may leave outputs out when the outputs are a dict (they get no loss,
+        as in Keras); for a list of outputs Keras's fit raises, so does this, unless
+        `partial` (compile: the dict may be replaced before anything trains).
+        """
         loss, n = self.loss_objects, layout.count
         if loss is None:
             return [None] * n
@@ -196,6 +202,8 @@ class CompileConfig:
             names = _names(layout, "loss")
             unknown = [k for k in loss if k not in names]
             missing = [name for name in names if name not in loss]
+            if missing and (layout.keyed or (partial and not unknown)):
+                missing = []  # no loss for those outputs (dict outputs), or checked at fit
             if unknown or missing:
                 raise ValueError(
                     f"compile(loss=...): the loss dict has keys {list(loss)}, but the model has "
@@ -203,7 +211,7 @@ class CompileConfig:
                     + (f"; {unknown} are not output names" if unknown else "")
                     + (f"; {missing} have no entry (give None for an output without a loss)"
                        if missing else "") + ".")
-            per = [loss[name] for name in names]
+            per = [loss.get(name) for name in names]
         elif isinstance(loss, list):
             if len(loss) != n:
                 raise ValueError(

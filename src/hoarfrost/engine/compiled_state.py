@@ -11,11 +11,13 @@ every step.
 from __future__ import annotations
 
 import dataclasses
+import inspect
 from typing import Any
 
 import jax
 
 from hoarfrost.engine import compile_utils
+from hoarfrost.layers.layer import Layer
 from hoarfrost.optimizers import Optimizer
 from hoarfrost.variables import StatelessScope
 
@@ -55,7 +57,15 @@ class CompiledState:
 
     def prepare(self, model, x, y) -> None:
         """Check the targets against the model's outputs on one batch; derive the loss
-        function and the metrics at the first batch."""
+        function and the metrics at the first batch.
+
+        A model without `call()` (a GAN whose `train_step` calls its parts) is not run
+        here, as Keras builds nothing it does not need: it must compute its loss and
+        metrics itself, so compile() must have been given none.
+        """
+        if not implements_call(model):
+            self._prepare_without_call(model)
+            return
         spec = output_spec(model, x)
         layout = self.output_layout(model, x, spec)
         config = self.config
@@ -83,10 +93,32 @@ class CompiledState:
             self.metrics, self.routes = compile_utils.build_metrics(
                 config, layout, self.loss_fn, y, spec)
 
+    def _prepare_without_call(self, model) -> None:
+        config = self.config
+        given = [name for name, value in (("loss", config.loss_objects),
+                                          ("metrics", config.metrics),
+                                          ("weighted_metrics", config.weighted_metrics))
+                 if value is not None and value != [] and value != {}]
+        if given:
+            raise ValueError(
+                f"compile() was given {' and '.join(given)}, which need the outputs of model "
+                f'"{model.name}", but {type(model).__name__} does not implement call(). '
+                "Implement call(), or compute the loss and metrics in your own train_step "
+                "and compile() without them.")
+        self.model_adds_losses = True  # its own steps compute whatever it minimizes
+        if self.metrics is None:
+            self.metrics, self.routes = [], []
+
     @property
     def steps_per_call(self) -> int:
         """Batches per compiled call: `steps_per_execution`, or 32 for `"auto"`."""
         return 32 if self.steps_per_execution == "auto" else int(self.steps_per_execution)
+
+
+def implements_call(model) -> bool:
+    """Whether the model defines `call()` (a Model subclass that only overrides its steps
+    need not, as in Keras)."""
+    return inspect.getattr_static(type(model), "call") is not Layer.call
 
 
 def output_spec(model, x):

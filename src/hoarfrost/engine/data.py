@@ -188,11 +188,15 @@ def check_data(x, y, sample_weight, method: str, class_weight=None, *, loss_labe
                 f"{method}(): `class_weight` works for one output; this model has "
                 f"{outputs.describe()}. Pass `sample_weight` per output instead.")
     if class_weight is not None:
-        sample_weight = class_sample_weights(y, class_weight, sample_weight)
+        if sample_weight is not None:
+            raise ValueError(
+                f"{method}(): `class_weight` and `sample_weight` cannot be given together "
+                "(as in Keras); multiply the class weights into `sample_weight` instead.")
+        sample_weight = class_sample_weights(y, class_weight)
     return x, y, sample_weight
 
 
-def class_sample_weights(y, class_weight: dict, sample_weight):
+def class_sample_weights(y, class_weight: dict):
     """Per-sample weights from a `{class: weight}` dict (labels or one-hot targets)."""
     labels = np.asarray(y)
     if labels.ndim > 1 and labels.shape[-1] > 1:
@@ -205,8 +209,7 @@ def class_sample_weights(y, class_weight: dict, sample_weight):
     table = np.zeros(max(int(k) for k in class_weight) + 1, np.float32)
     for key, value in class_weight.items():
         table[int(key)] = value
-    weights = table[labels]
-    return weights if sample_weight is None else weights * np.asarray(sample_weight, np.float32)
+    return table[labels]
 
 
 def inputs_only(iterable):
