@@ -18,6 +18,7 @@ import jax
 
 from hoarfrost.engine import compile_utils
 from hoarfrost.layers.layer import Layer
+from hoarfrost.metrics import Mean, Metric
 from hoarfrost.optimizers import Optimizer
 from hoarfrost.variables import StatelessScope
 
@@ -34,6 +35,7 @@ class CompiledState:
         layout, loss_fn, metrics, routes: derived at the first batch (None before).
         builders: the compiled steps, by (kind, partition, optimizer, schedule,
             distribution).
+        loss_tracker, compile_metrics: `model.metrics[0]` and `[1]`, as Keras's.
     """
 
     optimizer: Optimizer
@@ -46,6 +48,11 @@ class CompiledState:
     routes: list | None = None
     builders: dict = dataclasses.field(default_factory=dict)
     model_adds_losses: bool = False  # checked (once) when compile() was given no loss
+    # Keras's `model.metrics` from compile() on: the loss tracker and the compiled metrics
+    # as one metric (filled at the first batch).
+    loss_tracker: Metric = dataclasses.field(default_factory=lambda: Mean(name="loss"))
+    compile_metrics: compile_utils.CompileMetrics = dataclasses.field(
+        default_factory=compile_utils.CompileMetrics)
 
     def output_layout(self, model, x, spec=None) -> compile_utils.OutputLayout:
         """How many outputs the model has and their names (once per compile)."""
@@ -91,7 +98,12 @@ class CompiledState:
                 "compile without metrics when the model adds its own loss).")
         if self.metrics is None:
             self.metrics, self.routes = compile_utils.build_metrics(
-                config, layout, self.loss_fn, y, spec)
+                config, layout, self.loss_fn, y, spec, tracker=self.loss_tracker)
+            # Keras's order: the metrics, then the weighted metrics, each by output.
+            outputs = sorted([(m, r) for m, r in zip(self.metrics, self.routes)
+                              if r[0] == "output"], key=lambda entry: (entry[1][2], entry[1][1]))
+            self.compile_metrics.set_metrics([m for m, _ in outputs], [r for _, r in outputs],
+                                             self.loss_fn.count)
 
     def _prepare_without_call(self, model) -> None:
         config = self.config

@@ -568,8 +568,13 @@ class Trainer(KerasStepAPI):
     def _format_results(self, logs: dict, return_dict: bool):
         if return_dict:
             return logs
-        # Keras's order: the metrics' names first, then other logs by name.
-        names = [m.name for m in self.metrics if m.name in logs]
+        # Keras's order (`_flatten_metrics_in_order`): the metrics' names first (the
+        # compiled metrics' own names), then other logs by name.
+        names = []
+        for metric in self.metrics:
+            flat = getattr(metric, "flat_names", None)
+            names += flat() if flat is not None else [metric.name]
+        names = [n for i, n in enumerate(names) if n in logs and n not in names[:i]]
         values = [logs[n] for n in names] + [logs[k] for k in sorted(logs) if k not in names]
         return values[0] if len(values) == 1 else values
 
