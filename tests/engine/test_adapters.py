@@ -151,8 +151,9 @@ def test_class_weight_scales_each_sample():
     weighted = m.evaluate(x, y, sample_weight=weights, verbose=0)
     assert np.isclose(weighted, expected, rtol=1e-5)
     assert np.isfinite(plain)
-    with pytest.raises(ValueError, match="no weight for classes"):
-        m.fit(x, y, class_weight={0: 1.0}, verbose=0)
+    # As Keras: a class the dict leaves out weighs 1, float labels are rounded.
+    assert np.array_equal(class_sample_weights(np.array([0.0, 0.9999, 2.0]), {1: 4.0}),
+                          [1.0, 4.0, 1.0])
     # As Keras: class weights and sample weights are not combined, it is an error.
     for call in (lambda: m.fit(x, y, sample_weight=weights, class_weight={0: 3.0, 1: 1.0},
                                verbose=0),

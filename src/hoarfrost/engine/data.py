@@ -197,19 +197,15 @@ def check_data(x, y, sample_weight, method: str, class_weight=None, *, loss_labe
 
 
 def class_sample_weights(y, class_weight: dict):
-    """Per-sample weights from a `{class: weight}` dict (labels or one-hot targets)."""
+    """Per-sample weights from a `{class: weight}` dict (labels or one-hot targets), as
+    Keras's `class_weight_to_sample_weights`: labels are rounded, and a class the dict
+    does not name weighs 1."""
     labels = np.asarray(y)
     if labels.ndim > 1 and labels.shape[-1] > 1:
         labels = labels.argmax(-1)
-    labels = labels.reshape(len(labels), -1)[:, 0].astype(np.int64)
-    unknown = sorted(set(np.unique(labels).tolist()) - set(int(k) for k in class_weight))
-    if unknown:
-        raise ValueError(f"class_weight has no weight for classes {unknown}; it covers "
-                         f"{sorted(int(k) for k in class_weight)}.")
-    table = np.zeros(max(int(k) for k in class_weight) + 1, np.float32)
-    for key, value in class_weight.items():
-        table[int(key)] = value
-    return table[labels]
+    labels = np.round(labels.reshape(len(labels), -1)[:, 0]).astype(np.int64)
+    weights = {int(key): float(value) for key, value in class_weight.items()}
+    return np.asarray([weights.get(int(label), 1.0) for label in labels], np.float32)
 
 
 def inputs_only(iterable):
