@@ -1,4 +1,4 @@
-# ON MAIN TODAY: finishes (no Keras reference yet)
+# ON MAIN TODAY: PASS: finishes, metrics within Keras's band
 """Port of the keras-io example "Knowledge Distillation"
 (examples/vision/knowledge_distillation.py): a `Distiller` model overriding
 `compute_loss`.
