@@ -87,12 +87,37 @@ class StatelessScope:
         rng: a PRNG key; layers draw per-call keys from it with `next_rng()`.
         symbolic: True while only shapes are inferred (no value is computed),
             so unseeded random draws need no key.
+        state_mapping: Keras's name for `values` (`keras.StatelessScope(state_mapping=...)`).
+        collect_losses: Keras's switch for gathering `add_loss` calls; this scope always
+            gathers them (read them from `losses`).
+        initialize_variables: as Keras; variables created in the scope are initialized
+            when created, so only True is accepted.
     """
 
     def __init__(self, values: Iterable[tuple[Variable, Any]] = (), rng=None,
-                 symbolic: bool = False):
+                 symbolic: bool = False, *, state_mapping=None, collect_losses: bool = False,
+                 initialize_variables: bool = True):
+        if state_mapping is not None:
+            if values:
+                raise TypeError("StatelessScope: pass the (variable, value) pairs once, as "
+                                "`state_mapping` or positionally, not both.")
+            values = state_mapping
+        if not initialize_variables:
+            raise NotImplementedError(
+                "StatelessScope(initialize_variables=False) is not supported: hoarfrost "
+                "initializes a variable when it is created.")
         self.symbolic = symbolic
-        self._values = {id(v): val for v, val in values}
+        self.collect_losses = collect_losses
+        self._values = {}
+        for pair in values:
+            if not isinstance(pair, (tuple, list)) or len(pair) != 2:
+                raise ValueError("StatelessScope: the state mapping must hold (variable, value) "
+                                 f"pairs; got {pair!r}.")
+            variable, value = pair
+            if not isinstance(variable, Variable):
+                raise ValueError("StatelessScope: the first entry of each pair must be a "
+                                 f"Variable; got {type(variable).__name__}.")
+            self._values[id(variable)] = value
         self._updates: dict[int, Any] = {}
         self._rng = rng
         self._rng_count = 0
@@ -115,6 +140,11 @@ class StatelessScope:
 
     def write(self, variable: Variable, value) -> None:
         self._updates[id(variable)] = value
+
+    def get_current_value(self, variable: Variable):
+        """The variable's value in this scope (assigned here, else mapped), or None (as
+        Keras's `StatelessScope.get_current_value`)."""
+        return self.read(variable)
 
     def updated_value(self, variable: Variable, default):
         """The value assigned to `variable` in this scope, else `default`."""

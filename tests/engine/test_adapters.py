@@ -146,13 +146,21 @@ def test_class_weight_scales_each_sample():
     p1 = np.exp(1) / (1 + np.exp(1))
     expected = (3 * -np.log(1 - p1) * 1 + 3 * -np.log(p1) * 1) / 4  # class 0 x3, class 1 x1
     from hoarfrost.engine.data import class_sample_weights
-    weights = class_sample_weights(y, {0: 3.0, 1: 1.0}, None)
+    weights = class_sample_weights(y, {0: 3.0, 1: 1.0})
     assert np.array_equal(weights, [3.0, 1.0, 1.0, 1.0])
     weighted = m.evaluate(x, y, sample_weight=weights, verbose=0)
     assert np.isclose(weighted, expected, rtol=1e-5)
     assert np.isfinite(plain)
-    with pytest.raises(ValueError, match="no weight for classes"):
-        m.fit(x, y, class_weight={0: 1.0}, verbose=0)
+    # As Keras: a class the dict leaves out weighs 1, float labels are rounded.
+    assert np.array_equal(class_sample_weights(np.array([0.0, 0.9999, 2.0]), {1: 4.0}),
+                          [1.0, 4.0, 1.0])
+    # As Keras: class weights and sample weights are not combined, it is an error.
+    for call in (lambda: m.fit(x, y, sample_weight=weights, class_weight={0: 3.0, 1: 1.0},
+                               verbose=0),
+                 lambda: m.train_on_batch(x, y, sample_weight=weights,
+                                          class_weight={0: 3.0, 1: 1.0})):
+        with pytest.raises(ValueError, match="`class_weight` and `sample_weight` cannot"):
+            call()
 
 
 def test_predict_reuses_one_loop_for_chunks_of_any_length():

@@ -141,6 +141,71 @@ def test_predict_step_and_test_step_overrides_are_what_predict_and_evaluate_run(
     assert sorted(logs) == ["gap", "rows"] and logs["rows"] == 5.0
     assert logs["gap"] == pytest.approx(0.0, abs=1e-6)
     assert model.test_on_batch(x, plain + 1, return_dict=True)["gap"] == pytest.approx(1.0)
+    # Under its own steps, evaluate and predict still call the per-batch hooks, with dict
+    # logs (the step's, flattened) and each batch's outputs, as Keras's loops do.
+    seen = []
+    hooks = keras.callbacks.LambdaCallback(
+        on_test_batch_begin=lambda batch, logs: seen.append(("test begin", batch, dict(logs))),
+        on_test_batch_end=lambda batch, logs: seen.append(("test end", batch, sorted(logs))),
+        on_predict_batch_end=lambda batch, logs: seen.append(
+            ("predict end", batch, logs["outputs"].shape)))
+    model.evaluate(x, plain, batch_size=5, verbose=0, callbacks=[hooks])
+    model.predict(x, batch_size=4, verbose=0, callbacks=[hooks])
+    assert seen == [("test begin", 0, {}), ("test end", 0, ["gap", "rows"]),
+                    ("test begin", 1, {}), ("test end", 1, ["gap", "rows"]),
+                    ("predict end", 0, (4, 2)), ("predict end", 1, (4, 2)),
+                    ("predict end", 2, (2, 2))]
+    with pytest.raises(TypeError, match=r"\['on_test_batch_ends'\].*name no callback hook"):
+        keras.callbacks.LambdaCallback(on_test_batch_ends=print)
+
+
+class NoCall(keras.Model):
+    """Keras's GAN shape: a Model with parts and a `train_step`, and no `call()`; its noise
+    is drawn from a SeedGenerator inside Keras's `StatelessScope(state_mapping=...)`."""
+
+    def __init__(self):
+        super().__init__()
+        self.part = keras.Sequential([keras.Input(shape=(2,)), layers.Dense(1)])
+        self.seed_generator = keras.random.SeedGenerator(1)
+        self.tracker = keras.metrics.Mean(name="gap")
+
+    @property
+    def metrics(self):  # as the guide's GAN: without it, Keras's loss tracker comes first
+        return [self.tracker]
+
+    def train_step(self, state, data):
+        trainable, non_trainable, optimizer_variables, metrics_variables = state
+        mapping = list(zip(self.non_trainable_variables, non_trainable))
+        with keras.StatelessScope(state_mapping=mapping) as scope:
+            noise = keras.random.normal((data.shape[0], 2), seed=self.seed_generator)
+        non_trainable = [scope.get_current_value(v) for v in self.non_trainable_variables]
+
+        def loss_fn(trainable):
+            out, _ = self.part.stateless_call(trainable, [], data + 0.0 * noise)
+            return jnp.mean(jnp.square(out - 1.0))
+
+        loss, grads = jax.value_and_grad(loss_fn)(trainable)
+        trainable, optimizer_variables = self.optimizer.stateless_apply(
+            optimizer_variables, grads, trainable)
+        metrics_variables = self.tracker.stateless_update_state(metrics_variables, loss)
+        return {"gap": self.tracker.stateless_result(metrics_variables)}, (
+            trainable, non_trainable, optimizer_variables, metrics_variables)
+
+
+def test_a_model_without_call_trains_through_its_own_step_as_in_keras():
+    model = NoCall()
+    model.compile(optimizer=keras.optimizers.SGD(0.1))
+    x = np.ones((8, 2), "float32")
+    seed_state = model.seed_generator.state.numpy()
+    history = model.fit(x, batch_size=4, epochs=2, verbose=0)
+    assert list(history.history) == ["gap"]
+    assert history.history["gap"][1] < history.history["gap"][0]
+    # The seed generator's state went through the scope and came back advanced.
+    assert not np.array_equal(model.seed_generator.state.numpy(), seed_state)
+    # Keras's fit would need call() to build a compiled loss or metrics: say so.
+    model.compile(optimizer="sgd", loss="mse")
+    with pytest.raises(ValueError, match=r"given loss.*NoCall does not implement call\(\)"):
+        model.fit(x, x[:, :1], verbose=0)
 
 
 class Distiller(keras.Model):
@@ -341,7 +406,8 @@ def test_stateful_hooks_run_in_the_default_step_and_without_targets_raise():
     compiled = keras.Sequential([keras.Input(shape=(2,)), layers.Dense(1)])
     compiled.tracker = keras.metrics.Mean(name="extra")  # tracked: Keras's default steps run
     compiled.compile(optimizer="sgd", loss="mse")
-    assert [m.name for m in compiled.metrics] == ["extra"]  # compiled ones come at the 1st batch
+    # As Keras: the loss tracker and the (still empty) compiled metrics from compile() on.
+    assert [m.name for m in compiled.metrics] == ["loss", "compile_metrics", "extra"]
     with pytest.raises(ValueError, match=r"compile\(\) was given a loss \('mse'\), but the "
                                          "batch has no targets"):
         compiled.fit(x, verbose=0)

@@ -164,9 +164,9 @@ CASES = {
                  r"`x` holds Python objects \(dtype=object\)"),
     "ragged x": (fit(x=[[1.0, 2.0, 3.0], [1.0]] * 8), r"`x` could not be converted"),
     # class_weight and sample_weight
-    "class_weight missing a class": (fit(class_weight={0: 1.0, 1: 2.0}),
-                                     r"class_weight has no weight for classes \[2, 3\]; it "
-                                     r"covers \[0, 1\]"),
+    "class_weight with sample_weight": (fit(class_weight={0: 1.0, 1: 2.0},
+                                            sample_weight=np.ones(16, np.float32)),
+                                        r"`class_weight` and `sample_weight` cannot be given"),
     "class_weight string keys": (fit(class_weight={"cat": 1.0, "dog": 2.0}),
                                  r"`class_weight` must have integer keys >= 0.*'cat' of type str"),
     "class_weight key 1.5": (fit(class_weight={0: 1, 1.5: 1, 2: 1, 3: 1}), r"key 1.5"),

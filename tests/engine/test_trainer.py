@@ -203,3 +203,18 @@ def test_every_loss_path_matches_ranks_before_the_loss():
     expected = float(losses.SparseCategoricalCrossentropy(from_logits=True)(
         labels, m.predict(X, verbose=0)))
     assert m.evaluate(X, labels, verbose=0) == pytest.approx(expected, rel=1e-5)
+
+
+def test_train_and_test_on_batch_report_that_batch_alone():
+    """As Keras 3's JAX trainer: each call resets the metrics first (no running mean)."""
+    model = dense()
+    model.compile(optimizer="sgd", loss="mse", metrics=["mae"])
+    model.train_on_batch(X[:8], Y[:8])
+    before = model.predict_on_batch(X[8:])  # the metrics see the weights before the update
+    loss, mae = model.train_on_batch(X[8:], Y[8:])
+    assert mae == pytest.approx(float(np.mean(np.abs(before - Y[8:]))), rel=1e-5)
+    assert loss == pytest.approx(float(np.mean((before - Y[8:]) ** 2)), rel=1e-5)
+    model.test_on_batch(X[:8], Y[:8])
+    after = model.predict_on_batch(X[8:])
+    assert model.test_on_batch(X[8:], Y[8:])[1] == pytest.approx(
+        float(np.mean(np.abs(after - Y[8:]))), rel=1e-5)

@@ -46,6 +46,9 @@ KERAS_KEYS_WEIGHTED = {"loss", "reg_loss", "cls_loss", "reg_mae", "cls_accuracy"
                        "reg_weighted_mae", "cls_weighted_accuracy"}
 KERAS_KEYS_ONE_LOSS = {"loss", "reg_mae", "cls_accuracy"}  # loss=["mse", None]: no per-output loss
 KERAS_DICT_OUTPUTS_ORDER = ["loss", "zz_loss", "aa_loss", "aa_accuracy"]  # outputs {"zz", "aa"}
+# model.metrics_names, as Keras 3.15: the loss tracker, the compiled metrics as one
+# (`compile_metrics`), then each output's loss tracker.
+KERAS_METRICS_NAMES = ["loss", "compile_metrics", "reg_loss", "cls_loss"]
 
 
 def test_list_then_dict_losses_train_with_keras_log_names():
@@ -60,8 +63,16 @@ def test_list_then_dict_losses_train_with_keras_log_names():
     assert not any(np.array_equal(p, q) for p, q in zip(before, model.get_weights()))
     results = model.evaluate([xa, xb], (y_reg, y_cls), batch_size=N, verbose=0)
     logs = model.evaluate([xa, xb], [y_reg, y_cls], batch_size=N, verbose=0, return_dict=True)
-    assert model.metrics_names == KERAS_EVALUATE_ORDER
+    assert model.metrics_names == KERAS_METRICS_NAMES
+    assert [m.name for m in model.metrics[1].metrics] == ["reg_mae", "cls_accuracy"]
     assert results == [logs[name] for name in KERAS_EVALUATE_ORDER]
+    # `compile_metrics` routes each output to its metrics, as Keras's (a custom step's
+    # `metric.update_state(y, y_pred)` relies on it).
+    container = model.metrics[1]
+    container.reset_state()
+    container.update_state([y_reg, y_cls], model.predict([xa, xb], batch_size=N, verbose=0))
+    assert {k: float(v) for k, v in container.result().items()} == pytest.approx(
+        {k: logs[k] for k in ("reg_mae", "cls_accuracy")}, rel=1e-5)
     # the same by name: losses, weights, targets and inputs as dicts
     model.compile(optimizer="adam", loss={"cls": "sparse_categorical_crossentropy", "reg": "mse"},
                   loss_weights={"reg": 0.5, "cls": 2.0},
@@ -123,8 +134,10 @@ def test_dict_of_outputs_uses_its_keys():
     model.compile(optimizer="sgd", loss={"zz": "mse", "aa": "sparse_categorical_crossentropy"},
                   metrics={"aa": "accuracy"})
     results = model.evaluate(xa, {"zz": y_reg, "aa": y_cls}, batch_size=N, verbose=0)
-    assert model.metrics_names == KERAS_DICT_OUTPUTS_ORDER
-    assert len(results) == 4
+    logs = model.evaluate(xa, {"zz": y_reg, "aa": y_cls}, batch_size=N, verbose=0,
+                          return_dict=True)
+    assert model.metrics_names == ["loss", "compile_metrics", "zz_loss", "aa_loss"]
+    assert results == [logs[name] for name in KERAS_DICT_OUTPUTS_ORDER]
 
 
 def test_frozen_branch_stays_bit_identical_under_fit():
@@ -183,3 +196,20 @@ def test_mistakes_name_the_output_and_what_was_expected():
         model.fit([xa, xb], y_reg, verbose=0)
     with pytest.raises(ValueError, match=r"class_weight.*2 outputs"):
         model.fit([xa, xb], [y_reg, y_cls], class_weight={0: 1.0}, verbose=0)
+
+
+def test_a_loss_dict_naming_some_outputs_as_keras():
+    """Keras 3.15 checks a loss dict when it first trains: outputs given as a dict may be
+    left out (no loss for them); for a list of outputs fit raises (compile did not)."""
+    a = Input((3,), name="in_a")
+    h = layers.Dense(4, name="trunk")(a)
+    keyed = Model(a, {"zz": layers.Dense(1, name="r")(h),
+                      "aa": layers.Dense(3, activation="softmax", name="c")(h)})
+    xa, xb, y_reg, y_cls = _data()
+    keyed.compile(optimizer="sgd", loss={"aa": "sparse_categorical_crossentropy"})
+    history = keyed.fit(xa, {"zz": y_reg, "aa": y_cls}, batch_size=N, verbose=0)
+    assert list(history.history) == ["loss"]  # one loss: no per-output trackers (Keras)
+    listed = _model()
+    listed.compile(optimizer="sgd", loss={"cls": "sparse_categorical_crossentropy"})
+    with pytest.raises(ValueError, match=r"\['reg'\] have no entry"):
+        listed.fit([xa, xb], [y_reg, y_cls], verbose=0)

@@ -41,7 +41,11 @@ class MonitorCallback(Callback):
             name = self.monitor.removeprefix("val_")
             if name == "loss":
                 self.monitor_op = operator.lt
+            metrics = []
             for metric in getattr(self.model, "metrics", None) or []:
+                inner = getattr(metric, "metrics", None)  # `compile_metrics` holds several
+                metrics.extend(inner if isinstance(inner, list) else [metric])
+            for metric in metrics:
                 direction = getattr(metric, "_direction", None)
                 if metric.name == name and direction is not None:
                     self.monitor_op = operator.gt if direction == "up" else operator.lt

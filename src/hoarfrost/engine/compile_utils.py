@@ -181,14 +181,20 @@ class CompileConfig:
 
     # --- per output ----------------------------------------------------------------
     def check(self, layout: OutputLayout) -> None:
-        """Raise if the arguments do not fit these outputs."""
-        self.losses_for(layout)
+        """Raise if the arguments do not fit these outputs (at compile: a loss dict that
+        leaves outputs out is checked at the first batch, as Keras does)."""
+        self.losses_for(layout, partial=True)
         self.weights_for(layout)
         self.metrics_for(layout, weighted=False)
         self.metrics_for(layout, weighted=True)
 
-    def losses_for(self, layout: OutputLayout) -> list:
-        """A `Loss` (or None) per output."""
+    def losses_for(self, layout: OutputLayout, partial: bool = False) -> list:
+        """A `Loss` (or None) per output.
+
+        A loss dict may leave outputs out when the outputs are a dict (they get no loss,
+        as in Keras); for a list of outputs Keras's fit raises, so does this, unless
+        `partial` (compile: the dict may be replaced before anything trains).
+        """
         loss, n = self.loss_objects, layout.count
         if loss is None:
             return [None] * n
@@ -196,6 +202,8 @@ class CompileConfig:
             names = _names(layout, "loss")
             unknown = [k for k in loss if k not in names]
             missing = [name for name in names if name not in loss]
+            if missing and (layout.keyed or (partial and not unknown)):
+                missing = []  # no loss for those outputs (dict outputs), or checked at fit
             if unknown or missing:
                 raise ValueError(
                     f"compile(loss=...): the loss dict has keys {list(loss)}, but the model has "
@@ -203,7 +211,7 @@ class CompileConfig:
                     + (f"; {unknown} are not output names" if unknown else "")
                     + (f"; {missing} have no entry (give None for an output without a loss)"
                        if missing else "") + ".")
-            per = [loss[name] for name in names]
+            per = [loss.get(name) for name in names]
         elif isinstance(loss, list):
             if len(loss) != n:
                 raise ValueError(
@@ -459,16 +467,55 @@ class _Renamed(metrics_module.Metric):
         return getattr(self.inner, name)
 
 
-def build_metrics(config: CompileConfig, layout: OutputLayout, loss: CompiledLoss, y, spec):
+class CompileMetrics(metrics_module.Metric):
+    """The compiled metrics as one metric, as Keras's `model.metrics[1]` (`compile_metrics`).
+
+    `update_state(y_true, y_pred, sample_weight)` sends each output's targets and
+    predictions to that output's metrics (sample weights only to `weighted_metrics`);
+    `result()` is a dict by log name (`{"cls_accuracy": ..., "reg_mae": ...}`), which
+    `get_metrics_result()` and step logs flatten. Filled at the first batch.
+    """
+
+    def __init__(self, name: str = "compile_metrics"):
+        super().__init__(name=name)
+        self._routes: list = []
+        self._count = 1
+
+    def set_metrics(self, metrics: list, routes: list, count: int) -> None:
+        """The compiled metrics of the outputs (routes `("output", i, weighted)`)."""
+        object.__setattr__(self, "_nested_metrics", list(metrics))
+        self._routes, self._count = list(routes), count
+
+    @property
+    def metrics(self) -> list:
+        return list(self._nested_metrics)
+
+    def update_state(self, y_true, y_pred, sample_weight=None) -> None:
+        flat = jax.tree.leaves(y_pred)
+        for metric, (_, i, weighted) in zip(self._nested_metrics, self._routes):
+            weight = pick_weight(sample_weight, i) if weighted else None
+            metric.update_state(pick(y_true, i, self._count), flat[i], weight)
+
+    def result(self) -> dict:
+        return {metric.name: metric.result() for metric in self._nested_metrics}
+
+    def flat_names(self) -> list[str]:
+        """The inner metrics' own names (Keras's `sub_metric.name`: `mae`, not `reg_mae`),
+        which order `evaluate()`'s list."""
+        return [getattr(m, "inner", m).name for m in self._nested_metrics]
+
+
+def build_metrics(config: CompileConfig, layout: OutputLayout, loss: CompiledLoss, y, spec,
+                  tracker=None):
     """The loss trackers and compiled metrics, in Keras 3's `evaluate()` order.
 
     Returns `(metrics, routes)`: a route says what updates each metric:
-    `("loss",)` the total, `("part", k)` the k-th tracked output loss,
-    `("output", i, weighted)` output i's targets and predictions.
+    `("loss",)` the total (`tracker`, made here if not given), `("part", k)` the k-th
+    tracked output loss, `("output", i, weighted)` output i's targets and predictions.
     """
     flat_spec = jax.tree.leaves(spec)
     n = layout.count
-    tracker = metrics_module.Mean(name="loss")
+    tracker = tracker if tracker is not None else metrics_module.Mean(name="loss")
     entries: list[tuple[Any, tuple]] = [(tracker, ("loss",))]
     used = {"loss"}
     part_names = []

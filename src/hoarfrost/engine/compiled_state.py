@@ -11,11 +11,14 @@ every step.
 from __future__ import annotations
 
 import dataclasses
+import inspect
 from typing import Any
 
 import jax
 
 from hoarfrost.engine import compile_utils
+from hoarfrost.layers.layer import Layer
+from hoarfrost.metrics import Mean, Metric
 from hoarfrost.optimizers import Optimizer
 from hoarfrost.variables import StatelessScope
 
@@ -32,6 +35,7 @@ class CompiledState:
         layout, loss_fn, metrics, routes: derived at the first batch (None before).
         builders: the compiled steps, by (kind, partition, optimizer, schedule,
             distribution).
+        loss_tracker, compile_metrics: `model.metrics[0]` and `[1]`, as Keras's.
     """
 
     optimizer: Optimizer
@@ -44,6 +48,11 @@ class CompiledState:
     routes: list | None = None
     builders: dict = dataclasses.field(default_factory=dict)
     model_adds_losses: bool = False  # checked (once) when compile() was given no loss
+    # Keras's `model.metrics` from compile() on: the loss tracker and the compiled metrics
+    # as one metric (filled at the first batch).
+    loss_tracker: Metric = dataclasses.field(default_factory=lambda: Mean(name="loss"))
+    compile_metrics: compile_utils.CompileMetrics = dataclasses.field(
+        default_factory=compile_utils.CompileMetrics)
 
     def output_layout(self, model, x, spec=None) -> compile_utils.OutputLayout:
         """How many outputs the model has and their names (once per compile)."""
@@ -55,7 +64,15 @@ class CompiledState:
 
     def prepare(self, model, x, y, sample_weight=None) -> None:
         """Check the targets (and sample weights) against the model's outputs on one
-        batch; derive the loss function and the metrics at the first batch."""
+        batch; derive the loss function and the metrics at the first batch.
+
+        A model without `call()` (a GAN whose `train_step` calls its parts) is not run
+        here, as Keras builds nothing it does not need: it must compute its loss and
+        metrics itself, so compile() must have been given none.
+        """
+        if not implements_call(model):
+            self._prepare_without_call(model)
+            return
         spec = output_spec(model, x)
         layout = self.output_layout(model, x, spec)
         config = self.config
@@ -82,12 +99,39 @@ class CompiledState:
                 "compile without metrics when the model adds its own loss).")
         if self.metrics is None:
             self.metrics, self.routes = compile_utils.build_metrics(
-                config, layout, self.loss_fn, y, spec)
+                config, layout, self.loss_fn, y, spec, tracker=self.loss_tracker)
+            # Keras's order: the metrics, then the weighted metrics, each by output.
+            outputs = sorted([(m, r) for m, r in zip(self.metrics, self.routes)
+                              if r[0] == "output"], key=lambda entry: (entry[1][2], entry[1][1]))
+            self.compile_metrics.set_metrics([m for m, _ in outputs], [r for _, r in outputs],
+                                             self.loss_fn.count)
+
+    def _prepare_without_call(self, model) -> None:
+        config = self.config
+        given = [name for name, value in (("loss", config.loss_objects),
+                                          ("metrics", config.metrics),
+                                          ("weighted_metrics", config.weighted_metrics))
+                 if value is not None and value != [] and value != {}]
+        if given:
+            raise ValueError(
+                f"compile() was given {' and '.join(given)}, which need the outputs of model "
+                f'"{model.name}", but {type(model).__name__} does not implement call(). '
+                "Implement call(), or compute the loss and metrics in your own train_step "
+                "and compile() without them.")
+        self.model_adds_losses = True  # its own steps compute whatever it minimizes
+        if self.metrics is None:
+            self.metrics, self.routes = [], []
 
     @property
     def steps_per_call(self) -> int:
         """Batches per compiled call: `steps_per_execution`, or 32 for `"auto"`."""
         return 32 if self.steps_per_execution == "auto" else int(self.steps_per_execution)
+
+
+def implements_call(model) -> bool:
+    """Whether the model defines `call()` (a Model subclass that only overrides its steps
+    need not, as in Keras)."""
+    return inspect.getattr_static(type(model), "call") is not Layer.call
 
 
 def output_spec(model, x):

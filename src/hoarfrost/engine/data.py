@@ -249,7 +249,11 @@ def check_data(x, y, sample_weight, method: str, class_weight=None, *, loss_labe
                 f"{method}(): `class_weight` works for one output; this model has "
                 f"{outputs.describe()}. Pass `sample_weight` per output instead.")
     if class_weight is not None:
-        sample_weight = class_sample_weights(y, class_weight, sample_weight)
+        if sample_weight is not None:
+            raise ValueError(
+                f"{method}(): `class_weight` and `sample_weight` cannot be given together "
+                "(as in Keras); multiply the class weights into `sample_weight` instead.")
+        sample_weight = class_sample_weights(y, class_weight)
     return x, y, sample_weight
 
 
@@ -284,22 +288,16 @@ def check_class_weight(class_weight) -> dict[int, float]:
     return cleaned
 
 
-def class_sample_weights(y, class_weight: dict, sample_weight):
-    """Per-sample weights from a `{class: weight}` dict (labels or one-hot targets)."""
-    class_weight = check_class_weight(class_weight)
+def class_sample_weights(y, class_weight: dict):
+    """Per-sample weights from a `{class: weight}` dict (labels or one-hot targets), as
+    Keras's `class_weight_to_sample_weights`: labels are rounded, and a class the dict
+    does not name weighs 1."""
+    weights = check_class_weight(class_weight)
     labels = np.asarray(y)
     if labels.ndim > 1 and labels.shape[-1] > 1:
         labels = labels.argmax(-1)
-    labels = np.round(labels.reshape(len(labels), -1)[:, 0]).astype(np.int64)  # as Keras
-    unknown = sorted(set(np.unique(labels).tolist()) - set(class_weight))
-    if unknown:
-        raise ValueError(f"class_weight has no weight for classes {unknown}; it covers "
-                         f"{sorted(class_weight)}.")
-    table = np.zeros(max(class_weight) + 1, np.float32)
-    for key, value in class_weight.items():
-        table[key] = value
-    weights = table[labels]
-    return weights if sample_weight is None else weights * np.asarray(sample_weight, np.float32)
+    labels = np.round(labels.reshape(len(labels), -1)[:, 0]).astype(np.int64)
+    return np.asarray([weights.get(int(label), 1.0) for label in labels], np.float32)
 
 
 def inputs_only(iterable):

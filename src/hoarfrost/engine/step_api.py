@@ -128,9 +128,14 @@ class KerasStepAPI:
 
     @property
     def metrics(self) -> list:
-        """The loss tracker, the compiled metrics (once the first batch resolved them),
-        then metrics assigned as attributes of the model, as Keras orders them."""
-        compiled = list(self._compiled.metrics or []) if self.compiled else []
+        """As Keras's: the loss tracker (`loss`), the compiled metrics as one metric
+        (`compile_metrics`, filled at the first batch), each output's loss tracker
+        (several outputs), then metrics assigned as attributes of the model."""
+        compiled = []
+        if self.compiled:
+            state = self._compiled
+            compiled = [state.loss_tracker, state.compile_metrics] + [
+                m for m, r in zip(state.metrics or [], state.routes or []) if r[0] == "part"]
         return compiled + [m for m in self._tracked_metrics()
                            if not any(m is c for c in compiled)]
 
@@ -141,10 +146,7 @@ class KerasStepAPI:
 
     @property
     def _loss_tracker(self):
-        compiled = self._compiled
-        if compiled.metrics and compiled.routes and compiled.routes[0] == ("loss",):
-            return compiled.metrics[0]
-        return None
+        return self._compiled.loss_tracker if self.compiled else None
 
     # --- stateless calls -----------------------------------------------------------------
     def stateless_call(self, trainable_variables, non_trainable_variables, *args,

@@ -22,7 +22,7 @@ from hoarfrost.distribution import current as current_distribution
 from hoarfrost.engine import compile_utils
 from hoarfrost.engine import data as data_module
 from hoarfrost.engine.adapters import ArrayAdapter, IterableAdapter, is_iterable_input
-from hoarfrost.engine.compiled_state import CompiledState, output_spec
+from hoarfrost.engine.compiled_state import CompiledState, implements_call, output_spec
 from hoarfrost.engine.custom_step import CustomStepRunner, StepState, flatten_logs
 from hoarfrost.engine.partition import FROZEN, STATE, TRAIN, partition
 from hoarfrost.engine.step import Hyper, StepBuilder, TrainCarry
@@ -296,27 +296,39 @@ class Trainer(KerasStepAPI):
         flat = [self._pythonify(flatten_logs(logs)) for logs in per_step]
         return {k: [logs[k] for logs in flat] for k in flat[0]}
 
-    def _custom_evaluate(self, adapter) -> dict[str, float]:
+    def _custom_evaluate(self, adapter, callbacks: CallbackList) -> dict[str, float]:
+        """Run the model's `test_step` over the adapter's batches, calling the test batch
+        hooks with each compiled call's last step logs (as Keras's evaluate)."""
         self._custom_logs = None
         for metric in self.metrics:  # as Keras's evaluate: reset_metrics() first
             metric.reset_state()
         runner = self._custom_runner("test")
         state = runner.state.values("test")
         rng = global_key()
+        step = 0
         for chunk in adapter.chunks(None):
+            callbacks.on_test_batch_begin(step)
             state = self._custom_chunk("test", chunk.data, chunk.perm, chunk.offset, chunk.steps,
                                        chunk.batch_size, rng, runner=runner, state=state)
+            step += chunk.steps
+            callbacks.on_test_batch_end(step - 1, _LazyLogs(
+                lambda logs=self._custom_logs: self._pythonify(flatten_logs(logs))))
         runner.state.write_back("test", state)
         return self._pythonify(self._current_results())
 
-    def _custom_predict(self, adapter):
+    def _custom_predict(self, adapter, callbacks: CallbackList):
+        """Run the model's `predict_step` over the adapter's batches, calling the predict
+        batch hooks with each compiled call's outputs (as Keras's predict)."""
         runner = self._custom_runner("predict")
         state = runner.state.values("predict")
-        parts = []
+        parts, step = [], 0
         for chunk in adapter.chunks(None):
+            callbacks.on_predict_batch_begin(step)
             state, out = runner.predict(state, chunk.data[0], chunk.perm, chunk.offset,
                                         steps=chunk.steps, batch_size=chunk.batch_size)
             parts.append(jax.device_get(out))
+            step += chunk.steps
+            callbacks.on_predict_batch_end(step - 1, {"outputs": parts[-1]})
         runner.state.write_back("predict", state)
         return jax.tree.map(lambda *p: np.concatenate(p), *parts)
 
@@ -368,7 +380,8 @@ class Trainer(KerasStepAPI):
             adapter = ArrayAdapter(first, batch_size, self._spe_for(method), shuffle,
                                    distribution=distribution, steps=steps)
         if method == "predict":
-            output_spec(self, first[0])
+            if implements_call(self) or not self._runs_keras_step("predict"):
+                output_spec(self, first[0])
         else:
             self._prepare_targets(*first)
         return adapter
@@ -535,7 +548,7 @@ class Trainer(KerasStepAPI):
         (per compiled call: one batch when a callback acts on every batch)."""
         adapter.reset()  # each evaluation starts at the beginning (as Keras's evaluate)
         if self._runs_keras_step("test"):
-            return self._custom_evaluate(adapter)
+            return self._custom_evaluate(adapter, callbacks)
         states = self._fresh_metric_states()
         part = partition(self, training=False)
         builder = self._builder(part, "test")
@@ -565,8 +578,13 @@ class Trainer(KerasStepAPI):
     def _format_results(self, logs: dict, return_dict: bool):
         if return_dict:
             return logs
-        # Keras's order: the metrics' names first, then other logs by name.
-        names = [m.name for m in self.metrics if m.name in logs]
+        # Keras's order (`_flatten_metrics_in_order`): the metrics' names first (the
+        # compiled metrics' own names), then other logs by name.
+        names = []
+        for metric in self.metrics:
+            flat = getattr(metric, "flat_names", None)
+            names += flat() if flat is not None else [metric.name]
+        names = [n for i, n in enumerate(names) if n in logs and n not in names[:i]]
         values = [logs[n] for n in names] + [logs[k] for k in sorted(logs) if k not in names]
         return values[0] if len(values) == 1 else values
 
@@ -593,7 +611,7 @@ class Trainer(KerasStepAPI):
 
     def _predict_adapter(self, adapter, callbacks: CallbackList):
         if self._runs_keras_step("predict"):
-            return self._custom_predict(adapter)
+            return self._custom_predict(adapter, callbacks)
         part = partition(self, training=False)
         builder = self._builder(part, "predict")
         frozen = self._inference_values(part)
@@ -632,7 +650,8 @@ class Trainer(KerasStepAPI):
                        return_dict: bool = False):
         """One training step on exactly this batch; returns loss (and metrics).
 
-        Metrics accumulate across calls until `reset_metrics()`, as in Keras 3.
+        The metrics are reset first, so they describe this batch alone (as Keras 3's
+        JAX trainer, which calls `reset_metrics()` in each `train_on_batch`).
         """
         self._assert_compiled("train_on_batch")
         self._every_batch = False
@@ -640,8 +659,7 @@ class Trainer(KerasStepAPI):
                                                class_weight)
         self._prepare_targets(x, y, sample_weight)
         num = data_module.num_samples(x, "x")
-        if self._metric_states is None:
-            self._metric_states = self._fresh_metric_states()
+        self._metric_states = self._fresh_metric_states()
         distribution = current_distribution(self)
         if distribution.feeds_local_data:  # this process's rows; the step sees all processes'
             data = distribution.place_local_batch((x, y, sample_weight))
@@ -654,7 +672,8 @@ class Trainer(KerasStepAPI):
         return self._format_results(logs, return_dict)
 
     def test_on_batch(self, x, y=None, sample_weight=None, return_dict: bool = False):
-        """Loss (and metrics) on exactly this batch, without training."""
+        """Loss (and metrics) on exactly this batch, without training (the metrics are
+        reset first, as Keras's)."""
         self._assert_compiled("test_on_batch")
         x, y, sample_weight = self._check_data(x, y, sample_weight, "test_on_batch")
         num = data_module.num_samples(x, "x")

@@ -1,4 +1,5 @@
-# ON MAIN TODAY: FAILS: AttributeError: 'Adam' object has no attribute 'build'
+# ON MAIN TODAY: FAILS: TypeError: sum requires ndarray or scalar arguments, got <class 'list'>
+#   at position 0.
 """Port of the Keras 3 guide "Writing a training loop from scratch in JAX"
 (keras-io guides/writing_a_custom_training_loop_in_jax.py).
 

@@ -1,5 +1,4 @@
-# ON MAIN TODAY: FAILS: AttributeError: 'CategoricalTruePositives' object has no attribute
-#   'add_variable'
+# ON MAIN TODAY: PASS: finishes, metrics within Keras's band
 """Port of the Keras 3 guide "Training & evaluation with the built-in methods", part 1:
 the end-to-end example, compile(), custom losses, custom metrics, add_loss() and
 validation_split (keras-io guides/training_with_built_in_methods.py).

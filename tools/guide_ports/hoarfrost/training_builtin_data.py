@@ -1,6 +1,7 @@
-# ON MAIN TODAY: FAILS: ValueError: compile(loss=...): the loss dict has keys ['class_output'],
-#   but the model has 2 outputs ['score_output', 'class_output']; ['score_output'] have no entry
-#   (give None for an output without a loss).
+# ON MAIN TODAY: finishes, differs from Keras: multi_output_history_keys = ['class_output_loss',
+#   'loss', 'score_output_loss'], Keras ['class_output_categorical_accuracy',
+#   'class_output_loss', 'loss', 'score_output_loss', 'score_output_mean_absolute_error',
+#   'score_output_mean_absolute_percentage_error']
 """Port of the Keras 3 guide "Training & evaluation with the built-in methods", part 2:
 tf.data Datasets, PyDataset, class and sample weights, multi-input multi-output models
 (keras-io guides/training_with_built_in_methods.py).

@@ -1,5 +1,4 @@
-# ON MAIN TODAY: FAILS: ValueError: fit(): no loss was given to compile(); pass loss=... (e.g.
-#   'mse').
+# ON MAIN TODAY: FAILS: TypeError: VAE.call() got an unexpected keyword argument 'training'
 """Port of the keras-io example "Variational AutoEncoder" (examples/generative/vae.py):
 a convolutional VAE on MNIST with its own training step.
 

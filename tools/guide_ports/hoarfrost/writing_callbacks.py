@@ -1,4 +1,4 @@
-# ON MAIN TODAY: FAILS: AttributeError: 'NoneType' object has no attribute 'keys'
+# ON MAIN TODAY: PASS: finishes, metrics within Keras's band
 """Port of the Keras 3 guide "Writing your own callbacks"
 (keras-io guides/writing_your_own_callbacks.py).
 
