@@ -7,8 +7,10 @@ The loss functions Keras also exports here (`binary_crossentropy`, `huber`,
 ...) are the same objects as `hoarfrost.losses`'.
 """
 
-from hoarfrost.losses import (binary_crossentropy, categorical_crossentropy, categorical_hinge,
-                              hinge, huber, kl_divergence, log_cosh, mean_absolute_error,
+from hoarfrost.losses import (binary_crossentropy, binary_focal_crossentropy,
+                              categorical_crossentropy, categorical_focal_crossentropy,
+                              categorical_hinge, hinge, huber, kl_divergence, log_cosh,
+                              mean_absolute_error,
                               mean_absolute_percentage_error, mean_squared_error,
                               mean_squared_logarithmic_error, poisson,
                               sparse_categorical_crossentropy, squared_hinge)
@@ -56,7 +58,8 @@ __all__ = ["AUC", "Accuracy", "BinaryAccuracy", "BinaryCrossentropy", "BinaryIoU
            "SparseCategoricalCrossentropy", "SparseTopKCategoricalAccuracy",
            "SpecificityAtSensitivity", "SquaredHinge", "Sum", "TopKCategoricalAccuracy",
            "TrueNegatives", "TruePositives", "accuracy", "binary_accuracy",
-           "binary_crossentropy", "categorical_accuracy", "categorical_crossentropy",
+           "binary_crossentropy", "binary_focal_crossentropy", "categorical_accuracy",
+           "categorical_crossentropy", "categorical_focal_crossentropy",
            "categorical_hinge", "concordance_correlation", "cosine_similarity", "deserialize",
            "get", "hinge", "huber", "identifier_of", "is_evenly_distributed_thresholds",
            "kl_divergence", "log_cosh", "mean_absolute_error", "mean_absolute_percentage_error",

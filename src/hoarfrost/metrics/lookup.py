@@ -71,6 +71,8 @@ _NAMES: dict[str, Callable] = {
     "categorical_hinge": losses_module.categorical_hinge,
     "cosine_similarity": cosine_similarity, "huber": losses_module.huber,
     "log_cosh": losses_module.log_cosh,
+    "binary_focal_crossentropy": losses_module.binary_focal_crossentropy,
+    "categorical_focal_crossentropy": losses_module.categorical_focal_crossentropy,
     "pearson_correlation": pearson_correlation,
     "concordance_correlation": concordance_correlation,
 }
