@@ -1,11 +1,15 @@
 """The metrics added for Keras 3.15's API: configs, lookup by name and config, the function
 aliases, and compile() settings surviving save/load."""
 
+import json
+from pathlib import Path
+
 import numpy as np
 import pytest
 
 from hoarfrost import Sequential, layers, losses, metrics, saving
 
+FIXTURE = Path(__file__).parents[1] / "fixtures" / "keras_metrics.npz"
 NEW = [
     metrics.F1Score(average="micro", threshold=0.4), metrics.FBetaScore(beta=2.0),
     metrics.R2Score(class_aggregation=None, num_regressors=1), metrics.PearsonCorrelation(),
@@ -47,7 +51,18 @@ def test_function_aliases_are_the_losses_functions():
     for name in ("binary_crossentropy", "categorical_crossentropy", "mean_squared_error",
                  "hinge", "huber", "log_cosh", "kl_divergence", "poisson"):
         assert getattr(metrics, name) is getattr(losses, name)
-    assert metrics.deserialize("mean_squared_error") is losses.mean_squared_error
+    assert metrics.deserialize("nope") == "nope"  # as Keras: an unknown name comes back
+
+
+def test_deserialize_by_name_as_keras():
+    expected = json.loads(str(np.load(FIXTURE)["deserialize"]))
+    for name, what in expected.items():
+        found = metrics.deserialize(name)
+        kind, value = what.split(" ")
+        if kind == "instance":
+            assert type(found).__name__ == value, name
+        else:
+            assert found == value, name
     wrapper = metrics.get("pearson_correlation")
     assert wrapper.name == "pearson_correlation"
 

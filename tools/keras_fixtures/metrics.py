@@ -170,6 +170,11 @@ CASES = {
 }
 
 
+DESERIALIZE = ["mean_squared_error", "mse", "MAE", "bce", "f1_score", "F1Score",
+               "binary_focal_crossentropy", "pearson_correlation", "huber",
+               "log_cosh", "sum", "r2_score", "categorical_hinge"]
+
+
 def run(class_name, kwargs, batches):
     metric = getattr(keras.metrics, class_name)(**kwargs)
     results = []
@@ -205,6 +210,17 @@ def main():
             index.append({"case": case, "class_name": class_name, "kwargs": kwargs,
                           "batches": len(batches), "weighted": weighted})
             print(f"{case:45s} {data[f'{case}/results'][-1]}")
+    # What `metrics.deserialize` makes of names: a class's instance or a function.
+    deserialized = {}
+    for name in DESERIALIZE:
+        obj = keras.metrics.deserialize(name)
+        if isinstance(obj, str):  # a function's name comes back as it is
+            deserialized[name] = f"string {obj}"
+        elif isinstance(obj, keras.metrics.Metric):
+            deserialized[name] = f"instance {type(obj).__name__}"
+        else:
+            deserialized[name] = f"function {obj.__name__}"
+    data["deserialize"] = np.array(json.dumps(deserialized))
     data["cases"] = np.array(json.dumps(index))
     data["sizes"] = np.array(SIZES)
     data["keras_version"] = np.array(keras.__version__)

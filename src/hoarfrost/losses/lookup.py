@@ -68,7 +68,13 @@ def serialize(loss: Loss):
 
 
 def deserialize(config, custom_objects: dict | None = None):
-    """The loss (or loss function) a name or a config describes (Keras's
-    `losses.deserialize`); custom ones from `custom_objects` or the registry."""
+    """The loss (or loss function) a config or a name describes (Keras's
+    `losses.deserialize`): a class's name gives an instance, a function's name the
+    function; an unknown name comes back as the string, as in Keras."""
     objects = {**_CLASSES, **{fn.__name__: fn for fn in _FUNCTION_OBJECTS}}
+    if isinstance(config, str):
+        if config in (custom_objects or {}):
+            return custom_objects[config]
+        if config not in objects:
+            return config
     return deserialize_object(config, objects, "loss", custom_objects)

@@ -160,8 +160,23 @@ def identifier_of(metric):
     return None
 
 
+#: Short names `metrics.deserialize` takes for classes, as Keras's.
+_ALIASES = {"bce": BinaryCrossentropy, "BCE": BinaryCrossentropy, "mse": MeanSquaredError,
+            "MSE": MeanSquaredError, "mae": MeanAbsoluteError, "MAE": MeanAbsoluteError,
+            "mape": MeanAbsolutePercentageError, "MAPE": MeanAbsolutePercentageError,
+            "msle": MeanSquaredLogarithmicError, "MSLE": MeanSquaredLogarithmicError}
+
+
 def deserialize(config, custom_objects: dict | None = None):
-    """The metric (or metric function) a name or a config describes (Keras's
-    `metrics.deserialize`); custom ones from `custom_objects` or the registry."""
-    objects = {**_CLASSES, **_NAMES}
+    """The metric a config or a name describes (Keras's `metrics.deserialize`).
+
+    A class's name (`"F1Score"`, `"f1_score"`, `"mse"`) gives an instance; a custom
+    object's name gives that object; any other name comes back as the string, as in
+    Keras (`metrics.get` resolves function names such as `"huber"`).
+    """
+    objects = {**{to_snake_case(k): c for k, c in _CLASSES.items()}, **_CLASSES, **_ALIASES}
+    if isinstance(config, str):
+        if config in (custom_objects or {}):
+            return custom_objects[config]
+        return objects[config]() if config in objects else config
     return deserialize_object(config, objects, "metric", custom_objects)
