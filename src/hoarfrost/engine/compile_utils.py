@@ -432,7 +432,7 @@ def build_metrics(config: CompileConfig, layout: OutputLayout, loss: CompiledLos
                     y_true_shape=None if target is None else np.shape(target),
                     y_pred_shape=flat_spec[i].shape)
                 if target is not None:  # state shaped by the data: made now, as Keras
-                    metric._build_for(*_specs(target, flat_spec[i]))
+                    metric._build_for(lambda: _specs(target, flat_spec[i]))
                 raw_names.append(metric.name)
                 name = prefix + metric.name
                 if weighted and name in used:

@@ -218,17 +218,18 @@ class Metric:
         for variable, leaf in zip(variables, leaves):
             variable.assign(leaf)
 
-    def _build_for(self, y_true, y_pred) -> None:
+    def _build_for(self, specs) -> None:
         """Create the variables a first update would create, from shapes only.
 
         Keras builds compiled metrics by a symbolic update before training; so
         does this, so a metric whose state is shaped by the data (`F1Score`,
         `R2Score`, a subclass adding variables in `update_state`) has its state
-        before the compiled step threads it. `y_true`, `y_pred`: arrays or
-        `jax.ShapeDtypeStruct`s.
+        before the compiled step threads it. `specs()` gives `(y_true, y_pred)`
+        as arrays or `jax.ShapeDtypeStruct`s (called only when needed).
         """
         if self._has_pure_core():
             return
+        y_true, y_pred = specs()
         values = [v.value for v in self.variables]
         jax.eval_shape(lambda t, p: self.stateless_update_state(values, t, p), y_true, y_pred)
 
