@@ -11,6 +11,7 @@ The same arguments, averaging rules and output as `keras.utils.Progbar`
 
 from __future__ import annotations
 
+import logging
 import math
 import os
 import sys
@@ -18,8 +19,15 @@ import time
 
 import numpy as np
 
+from hoarfrost import config
+
 
 def _write(message: str) -> None:
+    """To stdout; to the `hoarfrost` logger (INFO) while interactive logging is disabled
+    (`hoarfrost.utils.disable_interactive_logging()`), as Keras's `print_msg`."""
+    if not config.is_interactive_logging_enabled():
+        logging.getLogger("hoarfrost").info(message.rstrip("\n"))
+        return
     try:
         sys.stdout.write(message)
     except UnicodeEncodeError:  # a terminal that cannot print the bar's characters

@@ -64,3 +64,51 @@ for name, (kwargs, arrays) in METRICS.items():
     data[f"metric_{name}_name"] = np.array(metric.name)
 np.savez_compressed(OUT / "losses_extra.npz", **data)
 print("wrote", OUT / "losses_extra.npz")
+
+# Issue 14: the focal, generalized, overlap, metric-learning and CTC losses. Several cases
+# per class, each with its own data and weights, under `case_<name>_*` (drawn after the
+# data above, so those values stay the same).
+labels = rng.integers(0, 4, 6)
+embeddings = rng.normal(size=(8, 5))
+embeddings = (embeddings / np.linalg.norm(embeddings, axis=1, keepdims=True)).astype("float32")
+NEW_CASES = {  # case: (loss class, kwargs, y_true, y_pred, weighted)
+    "binary_focal": ("BinaryFocalCrossentropy", {}, labels01["y_true"],
+                     rng.random((6, 4)).astype("float32"), True),
+    "binary_focal_balanced_logits": ("BinaryFocalCrossentropy", {
+        "apply_class_balancing": True, "alpha": 0.3, "gamma": 1.5, "from_logits": True,
+        "label_smoothing": 0.1}, labels01["y_true"], labels01["y_pred"], True),
+    "categorical_focal": ("CategoricalFocalCrossentropy", {}, onehot["y_true"],
+                          probs["y_pred"], True),
+    "categorical_focal_logits": ("CategoricalFocalCrossentropy", {
+        "alpha": 0.5, "gamma": 3.0, "from_logits": True, "label_smoothing": 0.1},
+        onehot["y_true"], onehot["y_pred"], True),
+    "generalized_cross_entropy": ("CategoricalGeneralizedCrossEntropy", {"q": 0.7},
+                                  labels.astype("int32"), probs["y_pred"], True),
+    "dice": ("Dice", {}, labels01["y_true"], rng.random((6, 4)).astype("float32"), False),
+    "dice_per_sample": ("Dice", {"axis": -1}, labels01["y_true"],
+                        rng.random((6, 4)).astype("float32"), True),
+    "tversky": ("Tversky", {}, labels01["y_true"], rng.random((6, 4)).astype("float32"), False),
+    "tversky_per_sample": ("Tversky", {"alpha": 0.3, "beta": 0.7, "axis": -1},
+                           labels01["y_true"], rng.random((6, 4)).astype("float32"), True),
+    "circle": ("Circle", {}, np.array([0, 1, 0, 2, 1, 0, 2, 2], "int32"), embeddings, True),
+    "circle_options": ("Circle", {"gamma": 10.0, "margin": 0.25, "remove_diagonal": False},
+                       np.array([0, 1, 0, 2, 1, 0, 2, 2], "int32"), embeddings, True),
+    "ctc": ("CTC", {}, np.array([[1, 2, 2, 0], [3, 1, 0, 0], [4, 4, 1, 3]], "int32"),
+            rng.normal(size=(3, 7, 5)).astype("float32"), True),
+}
+data["cases"] = np.array(json.dumps({k: [v[0], v[1], v[4]] for k, v in NEW_CASES.items()}))
+for case, (class_name, kwargs, y_true, y_pred, weighted) in NEW_CASES.items():
+    loss = getattr(keras.losses, class_name)(**kwargs)
+    data[f"case_{case}_y_true"], data[f"case_{case}_y_pred"] = y_true, y_pred
+    data[f"case_{case}_value"] = np.asarray(loss(y_true, y_pred))
+    if weighted:
+        weight = rng.random(len(y_true)).astype("float32")
+        data[f"case_{case}_weights"] = weight
+        data[f"case_{case}_weighted"] = np.asarray(loss(y_true, y_pred, sample_weight=weight))
+    function = getattr(keras.losses, loss.fn.__name__)
+    data[f"case_{case}_function"] = np.asarray(function(y_true, y_pred, **{
+        k: v for k, v in kwargs.items()}))
+    data[f"case_{case}_config"] = np.array(json.dumps(loss.get_config()))
+    print(case, data[f"case_{case}_value"], loss.get_config())
+np.savez_compressed(OUT / "losses_extra.npz", **data)
+print("wrote", OUT / "losses_extra.npz", "with the issue-14 cases")

@@ -84,6 +84,12 @@ def multilabel(n):
         "float32")
 
 
+def class_ids(n, classes):
+    """Class ids; with `classes` above the metric's, some fall out of range (not counted)."""
+    return rng.integers(0, classes, n).astype("int32"), rng.integers(0, classes, n).astype(
+        "int32")
+
+
 def values(n):
     return rng.normal(size=n).astype("float32"), None
 
@@ -125,14 +131,55 @@ CASES = {
     "mean_squared_error": ("MeanSquaredError", {}, regression),
     "mean_absolute_error": ("MeanAbsoluteError", {}, regression),
     "mean": ("Mean", {}, values),
+    # Added for issue 14 (after the cases above, so their random data stays the same).
+    "f1": ("F1Score", {}, lambda n: one_hot(n, 4)),
+    "f1_micro_threshold": ("F1Score", {"average": "micro", "threshold": 0.5}, multilabel),
+    "f1_macro": ("F1Score", {"average": "macro"}, lambda n: one_hot(n, 4)),
+    "f1_weighted_threshold": ("F1Score", {"average": "weighted", "threshold": 0.4}, multilabel),
+    "fbeta_2_weighted": ("FBetaScore", {"beta": 2.0, "average": "weighted"},
+                         lambda n: one_hot(n, 4)),
+    "fbeta_half": ("FBetaScore", {"beta": 0.5, "threshold": 0.3}, multilabel),
+    "r2": ("R2Score", {}, regression),
+    "r2_variance_weighted": ("R2Score", {"class_aggregation": "variance_weighted_average"},
+                             regression),
+    "r2_per_column": ("R2Score", {"class_aggregation": None}, regression),
+    "r2_adjusted": ("R2Score", {"num_regressors": 2}, regression),
+    "pearson": ("PearsonCorrelation", {}, regression),
+    "concordance": ("ConcordanceCorrelation", {}, regression),
+    "iou": ("IoU", {"num_classes": 3, "target_class_ids": [0, 2]}, lambda n: class_ids(n, 3)),
+    "mean_iou": ("MeanIoU", {"num_classes": 3}, lambda n: class_ids(n, 3)),
+    "mean_iou_ignore_out_of_range": ("MeanIoU", {"num_classes": 3, "ignore_class": 1},
+                                     lambda n: class_ids(n, 4)),
+    "mean_iou_scores": ("MeanIoU", {"num_classes": 4, "sparse_y_pred": False},
+                        lambda n: sparse(n, 4)),
+    "binary_iou": ("BinaryIoU", {}, binary),
+    "binary_iou_one_class": ("BinaryIoU", {"target_class_ids": [1], "threshold": 0.3}, binary),
+    "one_hot_iou": ("OneHotIoU", {"num_classes": 4, "target_class_ids": [0, 3]},
+                    lambda n: one_hot(n, 4)),
+    "one_hot_mean_iou": ("OneHotMeanIoU", {"num_classes": 4}, lambda n: one_hot(n, 4)),
+    "precision_at_recall": ("PrecisionAtRecall", {"recall": 0.5}, binary),
+    "precision_at_recall_class": ("PrecisionAtRecall", {"recall": 0.4, "class_id": 2},
+                                  multilabel),
+    "recall_at_precision": ("RecallAtPrecision", {"precision": 0.6}, binary),
+    "sensitivity_at_specificity": ("SensitivityAtSpecificity", {"specificity": 0.5}, binary),
+    "sensitivity_at_specificity_one": ("SensitivityAtSpecificity",
+                                       {"specificity": 0.3, "num_thresholds": 1}, binary),
+    "specificity_at_sensitivity": ("SpecificityAtSensitivity",
+                                   {"sensitivity": 0.7, "num_thresholds": 50}, binary),
+    "sum": ("Sum", {}, values),
 }
+
+
+DESERIALIZE = ["mean_squared_error", "mse", "MAE", "bce", "f1_score", "F1Score",
+               "binary_focal_crossentropy", "pearson_correlation", "huber",
+               "log_cosh", "sum", "r2_score", "categorical_hinge"]
 
 
 def run(class_name, kwargs, batches):
     metric = getattr(keras.metrics, class_name)(**kwargs)
     results = []
     for y_true, y_pred, weight in batches:
-        if class_name == "Mean":
+        if class_name in ("Mean", "Sum"):
             metric.update_state(y_true, sample_weight=weight)
         else:
             metric.update_state(y_true, y_pred, sample_weight=weight)
@@ -163,6 +210,17 @@ def main():
             index.append({"case": case, "class_name": class_name, "kwargs": kwargs,
                           "batches": len(batches), "weighted": weighted})
             print(f"{case:45s} {data[f'{case}/results'][-1]}")
+    # What `metrics.deserialize` makes of names: a class's instance or a function.
+    deserialized = {}
+    for name in DESERIALIZE:
+        obj = keras.metrics.deserialize(name)
+        if isinstance(obj, str):  # a function's name comes back as it is
+            deserialized[name] = f"string {obj}"
+        elif isinstance(obj, keras.metrics.Metric):
+            deserialized[name] = f"instance {type(obj).__name__}"
+        else:
+            deserialized[name] = f"function {obj.__name__}"
+    data["deserialize"] = np.array(json.dumps(deserialized))
     data["cases"] = np.array(json.dumps(index))
     data["sizes"] = np.array(SIZES)
     data["keras_version"] = np.array(keras.__version__)

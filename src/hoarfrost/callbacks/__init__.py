@@ -13,10 +13,13 @@ from hoarfrost.callbacks.model_checkpoint import ModelCheckpoint
 from hoarfrost.callbacks.monitor_callback import MonitorCallback
 from hoarfrost.callbacks.progbar_logger import ProgbarLogger
 from hoarfrost.callbacks.reduce_lr_on_plateau import ReduceLROnPlateau
+from hoarfrost.callbacks.remote_monitor import RemoteMonitor
+from hoarfrost.callbacks.swap_ema_weights import SwapEMAWeights
 from hoarfrost.callbacks.tensorboard import TensorBoard
 from hoarfrost.callbacks.terminate_on_nan import TerminateOnNaN
 
 __all__ = ["BackupAndRestore", "CSVLogger", "Callback", "CallbackList", "EarlyStopping",
            "FreezeGuard", "GradualUnfreezing", "History", "LambdaCallback",
            "LearningRateScheduler", "ModelCheckpoint", "MonitorCallback", "ProgbarLogger",
-           "ReduceLROnPlateau", "TensorBoard", "TerminateOnNaN"]
+           "ReduceLROnPlateau", "RemoteMonitor", "SwapEMAWeights", "TensorBoard",
+           "TerminateOnNaN"]

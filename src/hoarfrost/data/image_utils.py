@@ -218,3 +218,44 @@ def load_img(path, color_mode: str = "rgb", target_size=None, interpolation: str
             else:
                 img = img.resize(width_height, resample)
     return img
+
+
+def smart_resize(x, size, interpolation: str = "bilinear", data_format: str = "channels_last"):
+    """Resize images to `size` without distorting them: the largest centred crop with the
+    target's aspect ratio, then a resize (Keras's `smart_resize`, the same crop arithmetic).
+
+    Args:
+        x: an image `(height, width, channels)` or a batch `(n, height, width, channels)`
+            (channels first with `data_format="channels_first"`).
+        size: `(height, width)`.
+        interpolation: as `hoarfrost.ops.image.resize` (`"bilinear"`, `"nearest"`, ...).
+        data_format: `"channels_last"` or `"channels_first"`.
+
+    Returns:
+        A NumPy array for a NumPy input, else a JAX array.
+    """
+    from hoarfrost.ops._image import resize
+
+    if len(size) != 2:
+        raise ValueError(f"Expected `size` to be a tuple of 2 integers, but got: {size}.")
+    img = x if hasattr(x, "shape") else np.asarray(x)
+    if len(img.shape) < 3 or len(img.shape) > 4:
+        raise ValueError("Expected an image array with shape `(height, width, channels)`, or "
+                         "`(batch_size, height, width, channels)`, but got input with incorrect "
+                         f"rank, of shape {tuple(img.shape)}.")
+    if data_format == "channels_last":
+        height, width = img.shape[-3], img.shape[-2]
+    else:
+        height, width = img.shape[-2], img.shape[-1]
+    target_height, target_width = size
+    crop_height = max(min(height, int(float(width * target_height) / target_width)), 1)
+    crop_width = max(min(width, int(float(height * target_width) / target_height)), 1)
+    top = int(float(height - crop_height) / 2)
+    left = int(float(width - crop_width) / 2)
+    rows, cols = slice(top, top + crop_height), slice(left, left + crop_width)
+    if data_format == "channels_last":
+        img = img[..., rows, cols, :]
+    else:
+        img = img[..., rows, cols]
+    img = resize(img, size=size, interpolation=interpolation, data_format=data_format)
+    return np.array(img) if isinstance(x, np.ndarray) else img

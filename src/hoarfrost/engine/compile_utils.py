@@ -541,6 +541,8 @@ def build_metrics(config: CompileConfig, layout: OutputLayout, loss: CompiledLos
                     identifier, loss=loss.losses[i],
                     y_true_shape=None if target is None else np.shape(target),
                     y_pred_shape=flat_spec[i].shape)
+                if target is not None:  # state shaped by the data: made now, as Keras
+                    metric._build_for(lambda: _specs(target, flat_spec[i]))
                 raw_names.append(metric.name)
                 name = prefix + metric.name
                 if weighted and name in used:
@@ -556,6 +558,15 @@ def build_metrics(config: CompileConfig, layout: OutputLayout, loss: CompiledLos
     order += sorted(used - set(order))
     entries.sort(key=lambda entry: order.index(entry[0].name))
     return [m for m, _ in entries], [r for _, r in entries]
+
+
+def _specs(target, output_spec):
+    """Shapes and dtypes of one output's targets and predictions, batch included."""
+    target_shape = tuple(np.shape(target))
+    target_dtype = jax.dtypes.canonicalize_dtype(np.asarray(target[:1]).dtype)
+    batch = target_shape[0] if target_shape else 1
+    return (jax.ShapeDtypeStruct(target_shape, target_dtype),
+            jax.ShapeDtypeStruct((batch,) + tuple(output_spec.shape[1:]), output_spec.dtype))
 
 
 def _loss_name(given, index: int, loss) -> str:

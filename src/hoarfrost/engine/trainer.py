@@ -486,6 +486,9 @@ class Trainer(KerasStepAPI):
             callback_list.on_epoch_end(epoch, logs)
             if self.stop_training:
                 break
+        if self.optimizer is not None and epochs > 0:
+            # As Keras: with `use_ema`, the moving averages become the trained weights.
+            self.optimizer.finalize_variable_values(self.trainable_weights)
         callback_list.on_train_end(logs)
         return history
 

@@ -269,3 +269,164 @@ class AUC(Metric):
         if self._init_from_thresholds:
             config["thresholds"] = self.thresholds[1:-1]
         return config
+
+
+class SensitivitySpecificityBase(Metric):
+    """Counts at `num_thresholds` evenly spaced thresholds; the best of one rate where
+    another meets a constraint (Keras's base of the four metrics below).
+
+    Args:
+        value: the constraint (a rate in [0, 1]).
+        num_thresholds: thresholds evenly spaced over [0, 1] (1: just 0.5).
+        class_id: compute the metric for this class (last axis) only.
+        name: the metric's name.
+        dtype: its dtype.
+    """
+
+    _direction = "up"
+
+    def __init__(self, value: float, num_thresholds: int = 200, class_id: int | None = None,
+                 name: str | None = None, dtype=None):
+        super().__init__(name=name, dtype=dtype)
+        if num_thresholds <= 0:
+            raise ValueError("Argument `num_thresholds` must be an integer > 0. Received: "
+                             f"num_thresholds={num_thresholds}")
+        self.value = value
+        self.class_id = class_id
+        if num_thresholds == 1:
+            self.thresholds = [0.5]
+            self._thresholds_distributed_evenly = False
+        else:
+            inner = [(i + 1) * 1.0 / (num_thresholds - 1) for i in range(num_thresholds - 2)]
+            self.thresholds = [0.0] + inner + [1.0]
+            self._thresholds_distributed_evenly = True
+        n = len(self.thresholds)
+        self.true_positives = self.add_variable(shape=(n,), name="true_positives")
+        self.false_positives = self.add_variable(shape=(n,), name="false_positives")
+        self.true_negatives = self.add_variable(shape=(n,), name="true_negatives")
+        self.false_negatives = self.add_variable(shape=(n,), name="false_negatives")
+
+    def _counts(self) -> dict:
+        return {"tp": self.true_positives, "fp": self.false_positives,
+                "tn": self.true_negatives, "fn": self.false_negatives}
+
+    def update_state(self, y_true, y_pred, sample_weight=None) -> None:
+        counts = self._counts()
+        new = update_confusion_matrix({k: v.value for k, v in counts.items()}, y_true, y_pred,
+                                      self.thresholds,
+                                      evenly=self._thresholds_distributed_evenly,
+                                      class_id=self.class_id, sample_weight=sample_weight)
+        for key, variable in counts.items():
+            variable.assign(new[key])
+
+    def _rates(self):
+        tp, fp = self.true_positives.value, self.false_positives.value
+        tn, fn = self.true_negatives.value, self.false_negatives.value
+        return {"sensitivity": divide_no_nan(tp, tp + fn), "recall": divide_no_nan(tp, tp + fn),
+                "specificity": divide_no_nan(tn, tn + fp),
+                "precision": divide_no_nan(tp, tp + fp)}
+
+    def _find_max_under_constraint(self, constrained, dependent):
+        feasible = constrained >= self.value
+        return jnp.max(jnp.where(feasible, dependent, 0), initial=0)
+
+    def get_config(self):
+        return {"name": self.name, "dtype": self.dtype, "class_id": self.class_id}
+
+
+def _check_rate(argument: str, value: float) -> None:
+    if value < 0 or value > 1:
+        raise ValueError(f"Argument `{argument}` must be in the range [0, 1]. Received: "
+                         f"{argument}={value}")
+
+
+class SensitivityAtSpecificity(SensitivitySpecificityBase):
+    """The best sensitivity (recall) at a threshold where specificity >= `specificity`.
+
+    Args: `specificity` (in [0, 1]), then as `SensitivitySpecificityBase`.
+    """
+
+    def __init__(self, specificity: float, num_thresholds: int = 200,
+                 class_id: int | None = None, name: str | None = None, dtype=None):
+        _check_rate("specificity", specificity)
+        self.specificity = specificity
+        self.num_thresholds = num_thresholds
+        super().__init__(specificity, num_thresholds=num_thresholds, class_id=class_id,
+                         name=name, dtype=dtype)
+
+    def result(self):
+        rates = self._rates()
+        return self._find_max_under_constraint(rates["specificity"], rates["sensitivity"])
+
+    def get_config(self):
+        return {**super().get_config(), "num_thresholds": self.num_thresholds,
+                "specificity": self.specificity}
+
+
+class SpecificityAtSensitivity(SensitivitySpecificityBase):
+    """The best specificity at a threshold where sensitivity >= `sensitivity`.
+
+    Args: `sensitivity` (in [0, 1]), then as `SensitivitySpecificityBase`.
+    """
+
+    def __init__(self, sensitivity: float, num_thresholds: int = 200,
+                 class_id: int | None = None, name: str | None = None, dtype=None):
+        _check_rate("sensitivity", sensitivity)
+        self.sensitivity = sensitivity
+        self.num_thresholds = num_thresholds
+        super().__init__(sensitivity, num_thresholds=num_thresholds, class_id=class_id,
+                         name=name, dtype=dtype)
+
+    def result(self):
+        rates = self._rates()
+        return self._find_max_under_constraint(rates["sensitivity"], rates["specificity"])
+
+    def get_config(self):
+        return {**super().get_config(), "num_thresholds": self.num_thresholds,
+                "sensitivity": self.sensitivity}
+
+
+class PrecisionAtRecall(SensitivitySpecificityBase):
+    """The best precision at a threshold where recall >= `recall`.
+
+    Args: `recall` (in [0, 1]), then as `SensitivitySpecificityBase`.
+    """
+
+    def __init__(self, recall: float, num_thresholds: int = 200, class_id: int | None = None,
+                 name: str | None = None, dtype=None):
+        _check_rate("recall", recall)
+        self.recall = recall
+        self.num_thresholds = num_thresholds
+        super().__init__(value=recall, num_thresholds=num_thresholds, class_id=class_id,
+                         name=name, dtype=dtype)
+
+    def result(self):
+        rates = self._rates()
+        return self._find_max_under_constraint(rates["recall"], rates["precision"])
+
+    def get_config(self):
+        return {**super().get_config(), "num_thresholds": self.num_thresholds,
+                "recall": self.recall}
+
+
+class RecallAtPrecision(SensitivitySpecificityBase):
+    """The best recall at a threshold where precision >= `precision`.
+
+    Args: `precision` (in [0, 1]), then as `SensitivitySpecificityBase`.
+    """
+
+    def __init__(self, precision: float, num_thresholds: int = 200,
+                 class_id: int | None = None, name: str | None = None, dtype=None):
+        _check_rate("precision", precision)
+        self.precision = precision
+        self.num_thresholds = num_thresholds
+        super().__init__(value=precision, num_thresholds=num_thresholds, class_id=class_id,
+                         name=name, dtype=dtype)
+
+    def result(self):
+        rates = self._rates()
+        return self._find_max_under_constraint(rates["precision"], rates["recall"])
+
+    def get_config(self):
+        return {**super().get_config(), "num_thresholds": self.num_thresholds,
+                "precision": self.precision}

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import inspect
 from typing import Callable
 
 from hoarfrost import losses as losses_module
+from hoarfrost._objects import deserialize_object
 from hoarfrost.metrics.accuracy_metrics import (Accuracy, BinaryAccuracy, CategoricalAccuracy,
                                                 SparseCategoricalAccuracy,
                                                 SparseTopKCategoricalAccuracy,
@@ -12,17 +14,25 @@ from hoarfrost.metrics.accuracy_metrics import (Accuracy, BinaryAccuracy, Catego
                                                 categorical_accuracy,
                                                 sparse_categorical_accuracy)
 from hoarfrost.metrics.confusion_metrics import (AUC, FalseNegatives, FalsePositives, Precision,
-                                                 Recall, TrueNegatives, TruePositives)
+                                                 PrecisionAtRecall, Recall, RecallAtPrecision,
+                                                 SensitivityAtSpecificity,
+                                                 SpecificityAtSensitivity, TrueNegatives,
+                                                 TruePositives)
+from hoarfrost.metrics.correlation_metrics import (ConcordanceCorrelation, PearsonCorrelation,
+                                                   concordance_correlation, pearson_correlation)
+from hoarfrost.metrics.f_score_metrics import F1Score, FBetaScore
+from hoarfrost.metrics.iou_metrics import BinaryIoU, IoU, MeanIoU, OneHotIoU, OneHotMeanIoU
 from hoarfrost.metrics.hinge_metrics import CategoricalHinge, Hinge, SquaredHinge
 from hoarfrost.metrics.metric import Metric
 from hoarfrost.metrics.probabilistic_metrics import (BinaryCrossentropy, CategoricalCrossentropy,
                                                      KLDivergence, Poisson,
                                                      SparseCategoricalCrossentropy)
-from hoarfrost.metrics.reduction_metrics import Mean, MeanMetricWrapper
+from hoarfrost.metrics.reduction_metrics import Mean, MeanMetricWrapper, Sum
 from hoarfrost.metrics.regression_metrics import (CosineSimilarity, LogCoshError,
                                                   MeanAbsoluteError, MeanAbsolutePercentageError,
                                                   MeanSquaredError, MeanSquaredLogarithmicError,
-                                                  RootMeanSquaredError, cosine_similarity)
+                                                  R2Score, RootMeanSquaredError,
+                                                  cosine_similarity)
 from hoarfrost.naming import to_snake_case
 
 
@@ -35,7 +45,11 @@ _CLASSES = {c.__name__: c for c in (Mean, Accuracy, BinaryAccuracy, CategoricalA
                                     Poisson, Hinge, SquaredHinge, CategoricalHinge,
                                     CosineSimilarity, BinaryCrossentropy, CategoricalCrossentropy,
                                     SparseCategoricalCrossentropy, TruePositives,
-                                    FalsePositives, TrueNegatives, FalseNegatives)}
+                                    FalsePositives, TrueNegatives, FalseNegatives, F1Score,
+                                    FBetaScore, R2Score, PearsonCorrelation,
+                                    ConcordanceCorrelation, IoU, MeanIoU, BinaryIoU, OneHotIoU,
+                                    OneHotMeanIoU, PrecisionAtRecall, RecallAtPrecision,
+                                    SensitivityAtSpecificity, SpecificityAtSensitivity, Sum)}
 _NAMES: dict[str, Callable] = {
     "binary_accuracy": binary_accuracy,
     "categorical_accuracy": categorical_accuracy,
@@ -55,7 +69,12 @@ _NAMES: dict[str, Callable] = {
     "logcosh": losses_module.log_cosh, "poisson": losses_module.poisson,
     "hinge": losses_module.hinge, "squared_hinge": losses_module.squared_hinge,
     "categorical_hinge": losses_module.categorical_hinge,
-    "cosine_similarity": cosine_similarity,
+    "cosine_similarity": cosine_similarity, "huber": losses_module.huber,
+    "log_cosh": losses_module.log_cosh,
+    "binary_focal_crossentropy": losses_module.binary_focal_crossentropy,
+    "categorical_focal_crossentropy": losses_module.categorical_focal_crossentropy,
+    "pearson_correlation": pearson_correlation,
+    "concordance_correlation": concordance_correlation,
 }
 
 
@@ -85,11 +104,18 @@ def get(identifier, loss=None, y_true_shape=None, y_pred_shape=None) -> Metric:
     elif callable(identifier):  # named as Keras's get_object_name: `<lambda>` -> `lambda`
         return MeanMetricWrapper(identifier,
                                  name=to_snake_case(getattr(identifier, "__name__", "")) or None)
-    names = sorted(set(_NAMES) | {to_snake_case(k) for k in _CLASSES} | {"auc"})
+    names = sorted(set(_NAMES) | {to_snake_case(k) for k, c in _CLASSES.items()
+                                  if not _needs_arguments(c)} | {"auc"})
     raise ValueError(
         f"Unknown metric {identifier!r}. Expected a Metric, a function (y_true, y_pred), or "
         f"one of: accuracy, acc, {', '.join(n for n in names if n not in ('accuracy', 'acc'))}."
     )
+
+
+def _needs_arguments(cls: type) -> bool:
+    """Whether the class can not be made by name alone (`IoU` needs `num_classes`)."""
+    return any(p.default is inspect.Parameter.empty and p.kind is p.POSITIONAL_OR_KEYWORD
+               for p in list(inspect.signature(cls.__init__).parameters.values())[1:])
 
 
 def _class_names() -> dict[str, type]:
@@ -132,3 +158,25 @@ def identifier_of(metric):
     if _NAMES.get(getattr(metric, "__name__", None)) is metric:
         return metric.__name__  # a built-in function
     return None
+
+
+#: Short names `metrics.deserialize` takes for classes, as Keras's.
+_ALIASES = {"bce": BinaryCrossentropy, "BCE": BinaryCrossentropy, "mse": MeanSquaredError,
+            "MSE": MeanSquaredError, "mae": MeanAbsoluteError, "MAE": MeanAbsoluteError,
+            "mape": MeanAbsolutePercentageError, "MAPE": MeanAbsolutePercentageError,
+            "msle": MeanSquaredLogarithmicError, "MSLE": MeanSquaredLogarithmicError}
+
+
+def deserialize(config, custom_objects: dict | None = None):
+    """The metric a config or a name describes (Keras's `metrics.deserialize`).
+
+    A class's name (`"F1Score"`, `"f1_score"`, `"mse"`) gives an instance; a custom
+    object's name gives that object; any other name comes back as the string, as in
+    Keras (`metrics.get` resolves function names such as `"huber"`).
+    """
+    objects = {**{to_snake_case(k): c for k, c in _CLASSES.items()}, **_CLASSES, **_ALIASES}
+    if isinstance(config, str):
+        if config in (custom_objects or {}):
+            return custom_objects[config]
+        return objects[config]() if config in objects else config
+    return deserialize_object(config, objects, "metric", custom_objects)

@@ -170,12 +170,18 @@ class Metric:
                 self._make_state_variables(self.initial_state())
         return list(self._state_variables or [])
 
+    #: Names of a built-in's state leaves (Keras's variable names), in flattening order;
+    #: leaves are numbered where a class gives none.
+    _state_names: tuple[str, ...] = ()
+
     def _make_state_variables(self, state) -> None:
         leaves, treedef = jax.tree.flatten(state)
+        names = (self._state_names if len(self._state_names) == len(leaves)
+                 else [str(i) for i in range(len(leaves))])
         variables = []
-        for i, leaf in enumerate(leaves):
-            variable = Variable(jnp.array(leaf, copy=True), name=str(i), trainable=False,
-                                path=f"{self.name}/{i}")
+        for name, leaf in zip(names, leaves):
+            variable = Variable(jnp.array(leaf, copy=True), name=name, trainable=False,
+                                path=f"{self.name}/{name}")
             variables.append(variable)
         object.__setattr__(self, "_state_variables", variables)
         object.__setattr__(self, "_state_treedef", treedef)
@@ -211,6 +217,21 @@ class Metric:
             return
         for variable, leaf in zip(variables, leaves):
             variable.assign(leaf)
+
+    def _build_for(self, specs) -> None:
+        """Create the variables a first update would create, from shapes only.
+
+        Keras builds compiled metrics by a symbolic update before training; so
+        does this, so a metric whose state is shaped by the data (`F1Score`,
+        `R2Score`, a subclass adding variables in `update_state`) has its state
+        before the compiled step threads it. `specs()` gives `(y_true, y_pred)`
+        as arrays or `jax.ShapeDtypeStruct`s (called only when needed).
+        """
+        if self._has_pure_core():
+            return
+        y_true, y_pred = specs()
+        values = [v.value for v in self.variables]
+        jax.eval_shape(lambda t, p: self.stateless_update_state(values, t, p), y_true, y_pred)
 
     # --- pure core, used inside compiled steps ----------------------------------
     def initial_state(self):

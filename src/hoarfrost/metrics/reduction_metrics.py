@@ -1,4 +1,4 @@
-"""Means: `Mean`, and `MeanMetricWrapper`, the running mean of a per-sample function."""
+"""Means and sums: `Mean`, `Sum`, and `MeanMetricWrapper`, the running mean of a per-sample function."""
 
 from __future__ import annotations
 
@@ -27,6 +27,8 @@ def register_direction(fn: Callable, direction: str) -> Callable:
 
 class Mean(Metric):
     """The (weighted) mean of the values given."""
+
+    _state_names = ("total", "count")
 
     def initial_state(self):
         return (zeros(()), zeros(()))
@@ -57,7 +59,7 @@ class MeanMetricWrapper(Mean):
     """The running mean of a per-sample function `fn(y_true, y_pred)`."""
 
     def __init__(self, fn: Callable, name: str | None = None, dtype=None, **kwargs):
-        super().__init__(name=name or fn.__name__)
+        super().__init__(name=name or fn.__name__, dtype=dtype)
         self._fn = fn
         self._fn_kwargs = kwargs
         if type(self)._direction is None:
@@ -90,3 +92,64 @@ def mean_metric(fn, default_name, **defaults):
             super().__init__(fn, name=name, **{**defaults, **kwargs})
 
     return _Metric
+
+
+def reduce_to_samplewise_values(values, sample_weight, reduce_fn, dtype):
+    """Values reduced to one per sample (and weighted), as Keras's reduction metrics do.
+
+    Returns `(values, sample_weight)`: values of shape `(batch,)` (times the
+    weights where given), weights reduced alike. The mask of `values` joins
+    the weights when weights are given (Keras's rule).
+    """
+    mask = masking.get_mask(values)
+    values = jnp.asarray(values).astype(dtype)
+    if sample_weight is not None:
+        sample_weight = jnp.asarray(sample_weight).astype(dtype)
+        if mask is not None:
+            sample_weight = masking.metric_weights(sample_weight, mask).astype(dtype)
+        values, sample_weight = losses_module.squeeze_or_expand_to_same_rank(values,
+                                                                             sample_weight)
+        weight_ndim, values_ndim = sample_weight.ndim, values.ndim
+        if values_ndim > weight_ndim:
+            values = reduce_fn(values, axis=tuple(range(weight_ndim, values_ndim)))
+        sample_weight = jnp.broadcast_to(sample_weight, values.shape)
+        values = values * sample_weight
+        if weight_ndim > 1:
+            sample_weight = reduce_fn(sample_weight, axis=tuple(range(1, weight_ndim)))
+    if values.ndim > 1:
+        values = reduce_fn(values, axis=tuple(range(1, values.ndim)))
+    return values, sample_weight
+
+
+class Sum(Metric):
+    """The (weighted) sum of the values given.
+
+    Args:
+        name: the metric's name.
+        dtype: its dtype.
+
+    Example:
+        >>> m = Sum()
+        >>> m.update_state([1, 3, 5, 7])
+        >>> float(m.result())
+        16.0
+    """
+
+    def __init__(self, name: str = "sum", dtype=None):
+        super().__init__(name=name, dtype=dtype)
+        self.total = self.add_variable(shape=(), initializer="zeros", dtype=self.dtype,
+                                       name="total")
+
+    def update_state(self, values, sample_weight=None) -> None:
+        values, _ = reduce_to_samplewise_values(values, sample_weight, reduce_fn=jnp.sum,
+                                                dtype=self.dtype)
+        self.total.assign(self.total.value + jnp.sum(values))
+
+    def reset_state(self) -> None:
+        self.total.assign(jnp.zeros((), self.total.dtype))
+
+    def result(self):
+        return self.total.value.astype(self.dtype)
+
+    def get_config(self):
+        return {"name": self.name, "dtype": self.dtype}

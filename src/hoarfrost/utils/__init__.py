@@ -1,9 +1,12 @@
-"""Utilities with Keras's names: `to_categorical`, `set_random_seed`, the data loaders, ..."""
+"""Utilities with Keras's names: `to_categorical`, `set_random_seed`, the data loaders, the
+custom-object scope and serialization functions, `Config`, `standardize_dtype`, ..."""
 
 from __future__ import annotations
 
 import numpy as np
 
+from hoarfrost.config import (disable_interactive_logging, enable_interactive_logging,
+                              is_interactive_logging_enabled)
 from hoarfrost.data.audio_dataset import audio_dataset_from_directory
 from hoarfrost.data.image_dataset import image_dataset_from_directory
 from hoarfrost.data.image_utils import array_to_img, img_to_array, load_img, save_img
@@ -12,11 +15,18 @@ from hoarfrost.data.text_dataset import text_dataset_from_directory
 from hoarfrost.data.timeseries_dataset import timeseries_dataset_from_array
 from hoarfrost.file_utils import get_file
 from hoarfrost.naming import clear_session
+from hoarfrost.object_registration import (CustomObjectScope, custom_object_scope,
+                                           get_custom_objects, get_registered_name,
+                                           get_registered_object)
 from hoarfrost.progbar import Progbar
 from hoarfrost.py_dataset import PyDataset, Sequence
 from hoarfrost.random import set_random_seed
 from hoarfrost.sequence_utils import pad_sequences
+from hoarfrost.saving.serialization_lib import deserialize_keras_object, serialize_keras_object
 from hoarfrost.symbolic import is_keras_tensor
+from hoarfrost.utils import legacy
+from hoarfrost.utils.config import Config
+from hoarfrost.utils.dtype_utils import standardize_dtype
 
 
 def to_categorical(x, num_classes: int | None = None) -> np.ndarray:
@@ -143,4 +153,8 @@ __all__ = ["to_categorical", "normalize", "set_random_seed", "clear_session",
            "audio_dataset_from_directory", "timeseries_dataset_from_array", "split_dataset",
            "load_img", "img_to_array", "array_to_img", "save_img", "get_file", "Progbar",
            "pack_x_y_sample_weight", "unpack_x_y_sample_weight", "get_source_inputs",
-           "is_keras_tensor"]
+           "is_keras_tensor", "Config", "CustomObjectScope", "custom_object_scope",
+           "get_custom_objects", "get_registered_name", "get_registered_object",
+           "serialize_keras_object", "deserialize_keras_object", "standardize_dtype",
+           "enable_interactive_logging", "disable_interactive_logging",
+           "is_interactive_logging_enabled", "legacy"]

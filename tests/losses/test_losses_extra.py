@@ -8,7 +8,7 @@ import pytest
 
 from hoarfrost import losses, metrics
 
-DATA = np.load(Path(__file__).parent / "layers" / "fixtures" / "losses_extra.npz")
+DATA = np.load(Path(__file__).parents[1] / "layers" / "fixtures" / "losses_extra.npz")
 LOSSES = json.loads(str(DATA["losses"]))
 METRICS = json.loads(str(DATA["metrics"]))
 
