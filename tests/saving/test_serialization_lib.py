@@ -19,6 +19,7 @@ def test_built_ins_round_trip_with_keras_modules():
     new_reg = deserialize_keras_object(config)
     assert isinstance(new_reg, regularizers.L1)
     assert float(new_reg.l1) == pytest.approx(0.005)
+    assert config["config"] == {"l1": 0.004999999888241291}  # float32, as Keras reads it back
     dense = serialize_keras_object(layers.Dense(3, activation="relu", name="d"))
     assert (dense["module"], dense["class_name"]) == ("keras.layers", "Dense")
     restored = deserialize_keras_object(dense)
@@ -150,3 +151,21 @@ def test_layers_deserialize_takes_custom_objects_and_keras_short_form():
     assert isinstance(short, layers.Dense) and short.units == 4
     with pytest.raises(ValueError, match="not a `hoarfrost.layers.Layer`"):
         layers.deserialize(serialize_keras_object(optimizers.SGD()))
+
+
+def test_a_scripts_own_objects_are_written_with_module_none_as_keras():
+    """Keras writes `module: None` for a class or function defined in `__main__`."""
+
+    class Scaled(layers.Layer):
+        def call(self, x):
+            return x
+
+    def squared(x):
+        return x ** 2
+
+    Scaled.__module__ = squared.__module__ = "__main__"
+    config = serialize_keras_object(Scaled(name="s"))
+    assert config["module"] is None and config["class_name"] == "Scaled"
+    assert serialize_keras_object(squared)["module"] is None
+    restored = deserialize_keras_object(config, custom_objects={"Scaled": Scaled})
+    assert isinstance(restored, Scaled) and restored.name == "s"

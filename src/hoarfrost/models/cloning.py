@@ -37,6 +37,12 @@ def _fresh_copy(layer):
     return deserialize_layer(serialize_layer(layer))
 
 
+def _clone_layer(layer):
+    """Keras's default `clone_function`: `layer.__class__.from_config(layer.get_config())`,
+    so a custom class needs no registration (Keras's `_clone_layer`)."""
+    return type(layer).from_config(layer.get_config())
+
+
 def clone_model(model, input_tensors=None, clone_function: Callable | None = None,
                 **kwargs):
     """A new model with `model`'s architecture and new weights, as Keras's `clone_model`.
@@ -61,7 +67,7 @@ def clone_model(model, input_tensors=None, clone_function: Callable | None = Non
             "original's shapes (build a new graph on other inputs with the cloned layers).")
     if kwargs:
         raise TypeError(f"clone_model: unexpected arguments {sorted(kwargs)}.")
-    clone_function = clone_function or _fresh_copy
+    clone_function = clone_function or _clone_layer
     if isinstance(model, Sequential):
         layers = [clone_function(layer) for layer in model.layers]
         if model._input_layer is not None:  # model.layers never lists it
@@ -71,7 +77,8 @@ def clone_model(model, input_tensors=None, clone_function: Callable | None = Non
         config = model.get_config()
 
         def make_layer(layer_config):
-            layer = model.get_layer(layer_config["config"]["name"])
+            # The name beside the config: a custom get_config() may leave it out.
+            layer = model.get_layer(layer_config.get("name") or layer_config["config"]["name"])
             return _fresh_copy(layer) if isinstance(layer, InputLayer) else clone_function(layer)
 
         return Functional.from_config(config, make_layer=make_layer)

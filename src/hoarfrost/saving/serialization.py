@@ -18,10 +18,16 @@ __all__ = ["deserialize_layer", "get_registered_object", "register_keras_seriali
 
 def serialize_layer(layer) -> dict[str, Any]:
     """`{class_name, registered_name, config[, build_config]}` for a layer or model."""
+    config = layer.get_config()
+    if is_custom(layer):
+        # Keras's `serialize_dict`: objects a custom get_config() returns as they are
+        # (a nested layer, an initializer, a function) become their own configs.
+        from hoarfrost.saving.serialization_lib import serialize_keras_object
+        config = serialize_keras_object(config)
     entry = {
         "class_name": type(layer).__name__,
         "registered_name": getattr(type(layer), "_registered_name", None),
-        "config": layer.get_config(),
+        "config": config,
     }
     if is_custom(layer):
         build_config = layer.get_build_config()

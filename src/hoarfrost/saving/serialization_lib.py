@@ -117,12 +117,18 @@ def serialize_keras_object(obj) -> Any:
     cls = type(obj)
     registered = _NAMES.get(cls)
     module = None if registered else _public_module(cls)
-    config = {"module": module or cls.__module__, "class_name": cls.__name__,
+    config = {"module": module or _own_module(cls), "class_name": cls.__name__,
               "config": inner, "registered_name": registered}
     if module is None and registered is None:
         config["registered_name"] = cls.__name__  # found again only through custom_objects
     _add_build_and_compile_config(obj, config)
     return config
+
+
+def _own_module(obj) -> str | None:
+    """A custom object's module; None for a script's `__main__` (as Keras writes it)."""
+    module = obj.__module__
+    return None if module == "__main__" else module
 
 
 def _is_jax_array(obj) -> bool:
@@ -132,14 +138,14 @@ def _is_jax_array(obj) -> bool:
 def _serialize_function(fn) -> dict:
     registered = _NAMES.get(fn)
     if registered is not None:
-        return {"module": fn.__module__, "class_name": "function", "config": registered,
+        return {"module": _own_module(fn), "class_name": "function", "config": registered,
                 "registered_name": registered}
     module = _public_module(fn)
     if module is not None:
         return {"module": module, "class_name": "function", "config": fn.__name__,
                 "registered_name": fn.__name__}
     # Keras: an unregistered function is saved by name, found again in custom_objects.
-    return {"module": fn.__module__, "class_name": "function", "config": fn.__name__,
+    return {"module": _own_module(fn), "class_name": "function", "config": fn.__name__,
             "registered_name": fn.__name__}
 
 
