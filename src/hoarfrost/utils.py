@@ -12,6 +12,9 @@ from hoarfrost.data.text_dataset import text_dataset_from_directory
 from hoarfrost.data.timeseries_dataset import timeseries_dataset_from_array
 from hoarfrost.file_utils import get_file
 from hoarfrost.naming import clear_session
+from hoarfrost.object_registration import (CustomObjectScope, custom_object_scope,
+                                           get_custom_objects, get_registered_name,
+                                           get_registered_object)
 from hoarfrost.progbar import Progbar
 from hoarfrost.py_dataset import PyDataset, Sequence
 from hoarfrost.random import set_random_seed
@@ -118,6 +121,19 @@ def register_keras_serializable(package: str = "Custom", name: str | None = None
     return register(package=package, name=name)
 
 
+def serialize_keras_object(obj):
+    """Keras's `keras.utils.serialize_keras_object` (the same as `hoarfrost.saving`'s)."""
+    from hoarfrost.saving.serialization_lib import serialize_keras_object as serialize
+    return serialize(obj)
+
+
+def deserialize_keras_object(config, custom_objects: dict | None = None,
+                             safe_mode: bool = True, **kwargs):
+    """Keras's `keras.utils.deserialize_keras_object` (the same as `hoarfrost.saving`'s)."""
+    from hoarfrost.saving.serialization_lib import deserialize_keras_object as deserialize
+    return deserialize(config, custom_objects, safe_mode, **kwargs)
+
+
 def plot_history(history, path="history.png", **kwargs) -> str:
     """Plot a `History`: one panel per metric, training against validation, by epoch.
 
@@ -143,4 +159,6 @@ __all__ = ["to_categorical", "normalize", "set_random_seed", "clear_session",
            "audio_dataset_from_directory", "timeseries_dataset_from_array", "split_dataset",
            "load_img", "img_to_array", "array_to_img", "save_img", "get_file", "Progbar",
            "pack_x_y_sample_weight", "unpack_x_y_sample_weight", "get_source_inputs",
-           "is_keras_tensor"]
+           "is_keras_tensor", "CustomObjectScope", "custom_object_scope", "get_custom_objects",
+           "get_registered_name", "get_registered_object", "serialize_keras_object",
+           "deserialize_keras_object"]

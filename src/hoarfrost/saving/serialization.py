@@ -6,11 +6,11 @@ register themselves), so rebuilding a layer imports no layer or model here.
 
 from __future__ import annotations
 
-import inspect
 from typing import Any
 
 from hoarfrost.object_registration import (builtin_class, get_registered_object,
                                            register_keras_serializable)
+from hoarfrost.saving.serialization_lib import _takes_custom_objects, serialize_keras_object
 
 __all__ = ["deserialize_layer", "get_registered_object", "register_keras_serializable",
            "serialize_layer"]
@@ -22,7 +22,6 @@ def serialize_layer(layer) -> dict[str, Any]:
     if is_custom(layer):
         # Keras's `serialize_dict`: objects a custom get_config() returns as they are
         # (a nested layer, an initializer, a function) become their own configs.
-        from hoarfrost.saving.serialization_lib import serialize_keras_object
         config = serialize_keras_object(config)
     entry = {
         "class_name": type(layer).__name__,
@@ -51,14 +50,6 @@ def build_from_saved(layer, build_config) -> None:
     if build_config and is_custom(layer) and not layer.built:
         layer.build_from_config(build_config)
         layer.built = True
-
-
-def _takes_custom_objects(cls) -> bool:
-    """Whether `cls.from_config` accepts `custom_objects` (models, wrappers, Lambda)."""
-    try:
-        return "custom_objects" in inspect.signature(cls.from_config).parameters
-    except (TypeError, ValueError):
-        return False
 
 
 class _RebuildError(TypeError):

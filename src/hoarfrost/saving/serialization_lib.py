@@ -23,7 +23,6 @@ import numpy as np
 from hoarfrost.object_registration import (CustomObjectScope, _NAMES, _REGISTRY,
                                            _scope_objects, builtin_class,
                                            get_registered_object)
-from hoarfrost.saving.serialization import _takes_custom_objects
 
 __all__ = ["deserialize_keras_object", "serialize_keras_object"]
 
@@ -233,6 +232,14 @@ def deserialize_keras_object(config, custom_objects: dict | None = None,
         if compile_config and hasattr(instance, "compile_from_config"):
             instance.compile_from_config(compile_config)
     return instance
+
+
+def _takes_custom_objects(cls) -> bool:
+    """Whether `cls.from_config` accepts `custom_objects` (models, wrappers, Lambda)."""
+    try:
+        return "custom_objects" in inspect.signature(cls.from_config).parameters
+    except (TypeError, ValueError):
+        return False
 
 
 def _from_config(cls, inner: dict, custom_objects: dict):
