@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import types
 from typing import Callable
 
 from hoarfrost.layers.input_layer import InputLayer
+from hoarfrost.object_registration import CustomObjectScope
 
 
 def model_from_json(json_string: str, custom_objects: dict | None = None):
@@ -39,8 +41,13 @@ def _fresh_copy(layer):
 
 def _clone_layer(layer):
     """Keras's default `clone_function`: `layer.__class__.from_config(layer.get_config())`,
-    so a custom class needs no registration (Keras's `_clone_layer`)."""
-    return type(layer).from_config(layer.get_config())
+    so a custom class needs no registration (Keras's `_clone_layer`). A plain function the
+    layer holds (`activation=my_fn`, saved by name) is found again by that name, where
+    Keras would need it registered."""
+    functions = {f.__name__: f for f in vars(layer).values()
+                 if isinstance(f, types.FunctionType) and f.__name__ != "<lambda>"}
+    with CustomObjectScope(functions):
+        return type(layer).from_config(layer.get_config())
 
 
 def clone_model(model, input_tensors=None, clone_function: Callable | None = None,

@@ -8,8 +8,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from hoarfrost.object_registration import (builtin_class, get_registered_object,
-                                           register_keras_serializable)
+from hoarfrost.object_registration import (CustomObjectScope, _scope_objects, builtin_class,
+                                           get_registered_object, register_keras_serializable)
 from hoarfrost.saving.serialization_lib import _takes_custom_objects, serialize_keras_object
 
 __all__ = ["deserialize_layer", "get_registered_object", "register_keras_serializable",
@@ -68,7 +68,10 @@ def deserialize_layer(config: dict[str, Any], custom_objects: dict | None = None
             wins, as in Keras.
     """
     from hoarfrost.saving.safe_mode import SafeModeScope, resolve_safe_mode
-    with SafeModeScope(resolve_safe_mode(safe_mode)):
+    # As Keras: `custom_objects` (with an enclosing scope's) are in scope for everything
+    # the configs rebuild (an activation function a layer's __init__ looks up by name, ...).
+    scope = {**(custom_objects or {}), **_scope_objects()}
+    with SafeModeScope(resolve_safe_mode(safe_mode)), CustomObjectScope(scope):
         return _deserialize_layer(config, custom_objects)
 
 

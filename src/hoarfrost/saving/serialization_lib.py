@@ -3,7 +3,8 @@
 
 A config is Keras's `{"module", "class_name", "config", "registered_name"}`
 (plus `build_config` / `compile_config` for objects that have them); a
-function is `{"class_name": "function", "config": name, ...}`; lists, dicts
+function is `{"module": "builtins", "class_name": "function", "config": name,
+"registered_name": "function"}`; lists, dicts
 and plain values stay as they are, NumPy and JAX arrays become `__numpy__`
 entries. Built-ins are found again by their Keras module (`keras.layers`,
 `keras.optimizers`, ...) in hoarfrost's module of the same name; custom
@@ -135,17 +136,13 @@ def _is_jax_array(obj) -> bool:
 
 
 def _serialize_function(fn) -> dict:
-    registered = _NAMES.get(fn)
-    if registered is not None:
-        return {"module": _own_module(fn), "class_name": "function", "config": registered,
-                "registered_name": registered}
-    module = _public_module(fn)
-    if module is not None:
-        return {"module": module, "class_name": "function", "config": fn.__name__,
-                "registered_name": fn.__name__}
-    # Keras: an unregistered function is saved by name, found again in custom_objects.
-    return {"module": _own_module(fn), "class_name": "function", "config": fn.__name__,
-            "registered_name": fn.__name__}
+    """Keras 3's config of any function (its `serialize_with_public_class` of the
+    `function` type): `module` "builtins", `registered_name` "function", and the
+    function's registered name (`package>name`) or its own name as `config`. Loading
+    finds it among the registered and custom objects, else among Keras's built-ins."""
+    name = _NAMES.get(fn) or fn.__name__
+    return {"module": "builtins", "class_name": "function", "config": name,
+            "registered_name": "function"}
 
 
 def _add_build_and_compile_config(obj, config: dict) -> None:
