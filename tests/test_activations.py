@@ -51,7 +51,9 @@ def test_registered_and_string_activations_in_layers_round_trip():
     def cube(x):
         return x ** 3
 
-    assert activations.serialize(cube)["registered_name"] == "test_activations>cube"
+    assert activations.serialize(cube) == {"module": "builtins", "class_name": "function",
+                                           "config": "test_activations>cube",
+                                           "registered_name": "function"}  # Keras 3.15's
     assert activations.get(activations.serialize(cube)) is cube
     layer = hoarfrost.layers.Dense(2, activation="hard_silu")
     x = np.linspace(-4, 4, 6, dtype="float32").reshape(2, 3)
@@ -62,3 +64,28 @@ def test_registered_and_string_activations_in_layers_round_trip():
     assert config["activation"] == "hard_silu"
     assert hoarfrost.layers.Dense.from_config(config).activation is activations.hard_silu
     assert hoarfrost.layers.Activation("mish").activation is activations.mish
+
+
+def test_a_plain_function_activation_saves_by_name_and_loads_with_custom_objects(tmp_path):
+    """As Keras 3: `activation=my_fn` (unregistered) is saved by name; loading needs it in
+    custom_objects (or a custom_object_scope) and says so without; clone_model finds it."""
+
+    def doubled(x):
+        return 2.0 * x
+
+    model = hoarfrost.Sequential([hoarfrost.Input((3,)),
+                                  hoarfrost.layers.Dense(2, activation=doubled)])
+    assert model.layers[0].get_config()["activation"] == {
+        "module": "builtins", "class_name": "function", "config": "doubled",
+        "registered_name": "function"}
+    path = tmp_path / "m.keras"
+    model.save(path)
+    with pytest.raises(ValueError, match="doubled"):
+        hoarfrost.saving.load_model(path)
+    x = np.ones((1, 3), "float32")
+    loaded = hoarfrost.saving.load_model(path, custom_objects={"doubled": doubled})
+    assert loaded.layers[0].activation is doubled
+    np.testing.assert_allclose(loaded(x), model(x), rtol=1e-6)
+    with hoarfrost.saving.custom_object_scope({"doubled": doubled}):
+        assert hoarfrost.saving.load_model(path).layers[0].activation is doubled
+    assert hoarfrost.models.clone_model(model).layers[0].activation is doubled

@@ -48,3 +48,20 @@ def test_keras_utils_names_are_exported():
                  "get_file", "Progbar", "normalize", "to_categorical", "pack_x_y_sample_weight",
                  "unpack_x_y_sample_weight", "get_source_inputs", "PyDataset", "Sequence"]:
         assert name in utils.__all__ and callable(getattr(utils, name)), name
+
+
+def test_keras_utils_serialization_names():
+    """The customizing-saving guide calls `keras.utils.deserialize_keras_object`; Keras's
+    `keras.utils` also has the custom-object API."""
+    from hoarfrost import optimizers, utils
+    config = utils.serialize_keras_object(optimizers.SGD(0.5))
+    assert config["class_name"] == "SGD"
+    restored = utils.deserialize_keras_object(config)
+    assert isinstance(restored, optimizers.SGD) and float(restored.learning_rate) == 0.5
+
+    def twice(x):
+        return 2 * x
+
+    with utils.custom_object_scope({"twice": twice}):
+        assert utils.get_registered_object("twice") is twice
+    assert utils.get_registered_object("twice") is None

@@ -250,15 +250,17 @@ def get(identifier: str | dict | Callable | None) -> Callable:
 
 
 def serialize(activation: Callable) -> str | dict | Callable:
-    """A built-in activation's Keras name (`silu` for swish); a registered function's
-    Keras config; an object with `get_config` its config; other callables pass through."""
+    """A built-in activation's Keras name (`silu` for swish); another function's Keras
+    config (saved by name); an object with `get_config` its config; other callables
+    pass through."""
     for name, fn in _ALL.items():
         if fn is activation:
             return {"swish": "silu", "hard_swish": "hard_silu"}.get(name, name)
-    registered = getattr(activation, "_registered_name", None)
-    if isinstance(activation, types.FunctionType) and registered is not None:
-        return {"module": None, "class_name": "function", "config": registered,
-                "registered_name": registered}
+    if isinstance(activation, types.FunctionType):
+        # Keras: any other function by its registered name (`package>name`) or its own;
+        # loading it needs it registered or in custom_objects.
+        from hoarfrost.saving.serialization_lib import serialize_keras_object
+        return serialize_keras_object(activation)
     if hasattr(activation, "get_config"):
         from hoarfrost._objects import serialize_object
         return serialize_object(activation, "keras.activations")

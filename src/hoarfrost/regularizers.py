@@ -48,7 +48,9 @@ class L1(L1L2):
         super().__init__(l1=l1)
 
     def get_config(self):
-        return {"l1": self.l1}
+        # Keras keeps L1's factor as a float32 tensor, so its config reads it back
+        # rounded (`L1(0.005)` -> 0.004999999888241291); L2 and L1L2 keep the float.
+        return {"l1": float(np.float32(self.l1))}
 
 
 class L2(L1L2):

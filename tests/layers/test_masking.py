@@ -249,3 +249,52 @@ def test_loss_weights_sample_weight_and_mask():
     metric = metrics.MeanAbsoluteError()
     metric.update_state(y_true, y_pred)
     np.testing.assert_allclose(metric.result(), (1 + 2 + 4) / 3, rtol=1e-6)
+
+
+def test_symbolic_tensors_carry_masks_and_call_sees_them_at_graph_build():
+    """Keras 3: `x._keras_mask` on a graph's symbolic tensors, a `call(mask=)` gets the
+    (symbolic) mask while the graph is built, a custom `compute_mask` built from ops runs
+    on symbolic tensors, a layer without masking support drops the mask."""
+    from hoarfrost import ops
+
+    seen = []
+
+    class Relu(layers.Layer):
+        def __init__(self, **kwargs):
+            super().__init__(**kwargs)
+            self.supports_masking = True
+
+        def call(self, inputs):
+            return ops.relu(inputs)
+
+    class Needs(layers.Layer):
+        _supports_masking = True
+
+        def call(self, inputs, mask=None):
+            seen.append(mask)
+            return inputs * ops.expand_dims(ops.cast(mask, inputs.dtype), -1)
+
+    class Half(layers.Layer):
+        def call(self, inputs):
+            return inputs[:, :2]
+
+        def compute_mask(self, inputs, mask=None):
+            return None if mask is None else mask[:, :2]
+
+    inputs = Input((None,), dtype="int32")
+    x = layers.Embedding(10, 3, mask_zero=True)(inputs)
+    assert x._keras_mask.shape == (None, None) and x._keras_mask.dtype == bool
+    x = Needs()(Relu()(x))
+    assert x._keras_mask.shape == (None, None)
+    assert seen[-1] is not None and seen[-1].ndim == 2  # the mask, traced at graph build
+    half = Half()(x)
+    assert half._keras_mask.shape == (None, None)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        flat = layers.Flatten()(half)
+    assert getattr(flat, "_keras_mask", None) is None
+    assert any("does not support masking" in str(w.message) for w in caught)
+    model = Model(inputs, Needs()(layers.Embedding(10, 3, mask_zero=True)(inputs)))
+    out = model(np.array([[1, 0, 2]]))
+    np.testing.assert_array_equal(np.asarray(out)[0, 1], 0.0)
+    np.testing.assert_array_equal(np.asarray(get_mask(out)), [[True, False, True]])

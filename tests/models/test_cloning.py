@@ -77,3 +77,26 @@ def test_json_round_trip(make):
 def test_unsupported_input_tensors_say_so():
     with pytest.raises(NotImplementedError, match="input_tensors"):
         clone_model(_sequential(), input_tensors=[Input((5,))])
+
+
+def test_clone_of_a_custom_layer_whose_get_config_leaves_out_name():
+    """The saving guide's `CustomLayer`: get_config() returns only its own arguments."""
+
+    class Factor(layers.Layer):
+        def __init__(self, factor):
+            super().__init__()
+            self.factor = factor
+
+        def call(self, x):
+            return x * self.factor
+
+        def get_config(self):
+            return {"factor": self.factor}
+
+    inputs = Input((3,))
+    model = Model(inputs, layers.Dense(1)(Factor(0.5)(inputs)))
+    clone = clone_model(model)
+    assert [type(layer).__name__ for layer in clone.layers] == ["InputLayer", "Factor", "Dense"]
+    assert clone.layers[1].factor == 0.5 and clone.layers[1] is not model.layers[1]
+    clone.set_weights(model.get_weights())
+    np.testing.assert_allclose(clone(X[:, :3]), model(X[:, :3]), rtol=1e-6)

@@ -121,6 +121,33 @@ def _mask_position(cls) -> int | None:
     return None
 
 
+def _evaluate_symbolic(run, tensors: list):
+    """KerasTensors describing `run(arrays)` for arrays shaped as the symbolic `tensors`.
+
+    Unknown sizes (None) are evaluated as symbolic dimensions (one per axis
+    position, shared by all inputs), so an output axis that depends on one is
+    unknown. Code that needs a concrete size falls back to two placeholder sizes
+    (as Keras does): an output axis whose size follows the placeholder is unknown.
+    """
+    def evaluate(fill):
+        abstract = [jax.ShapeDtypeStruct(fill(t.shape), t.dtype) for t in tensors]
+        with _no_scope():
+            return jax.eval_shape(run, abstract)
+
+    try:
+        out = evaluate(_symbolic_fill)
+        return jax.tree.map(
+            lambda a: KerasTensor(tuple(None if jax.export.is_symbolic_dim(d) else int(d)
+                                        for d in a.shape), a.dtype), out)
+    except Exception:  # noqa: BLE001 - the concrete evaluation raises the real error
+        pass
+    first = evaluate(lambda shape: _placeholder(shape, _PLACEHOLDERS[0]))
+    second = evaluate(lambda shape: _placeholder(shape, _PLACEHOLDERS[1]))
+    return jax.tree.map(
+        lambda a, b: KerasTensor(tuple(None if x != y else x for x, y in zip(a.shape, b.shape)),
+                                 a.dtype), first, second)
+
+
 class Layer(KerasSaveable):
     """Base class of all layers: subclass it, create weights in `build`,
     compute in `call`.
@@ -503,12 +530,39 @@ class Layer(KerasSaveable):
                     "output carries no mask: downstream layers will not see it.",
                     stacklevel=3)
             return
-        output_masks = self.compute_mask(inputs, previous_mask)
+        if any_symbolic(inputs):
+            output_masks = self._symbolic_mask(inputs, previous_mask)
+        else:
+            output_masks = self.compute_mask(inputs, previous_mask)
         if output_masks is None:
             return
         for tensor, mask in zip(flat_outputs, masking.flat_masks(output_masks)):
             if mask is not None and masking.get_mask(tensor) is None:
                 masking.set_mask(tensor, mask)
+
+    def _symbolic_mask(self, inputs, previous_mask):
+        """`compute_mask` on symbolic tensors (Keras calls it so while the graph is built):
+        called directly, so `hoarfrost.ops` record the mask as graph nodes; a
+        `compute_mask` that needs arrays is evaluated abstractly instead, giving
+        symbolic masks that describe shape and dtype (usable as masks, not as graph
+        inputs)."""
+        try:
+            masks = self.compute_mask(inputs, previous_mask)
+            if all(m is None or is_keras_tensor(m) for m in masking.flat_masks(masks)):
+                return masks
+        except Exception:  # noqa: BLE001 - evaluated abstractly below
+            pass
+        leaves, treedef = jax.tree.flatten((inputs, previous_mask), is_leaf=is_keras_tensor)
+        positions = [i for i, leaf in enumerate(leaves) if is_keras_tensor(leaf)]
+
+        def run(concrete):
+            filled = list(leaves)
+            for i, value in zip(positions, concrete):
+                filled[i] = value
+            call_inputs, call_mask = jax.tree.unflatten(treedef, filled)
+            return self.compute_mask(call_inputs, call_mask)
+
+        return _evaluate_symbolic(run, [leaves[i] for i in positions])
 
     def compute_output_shape(self, input_shape):
         """The output shape for an input shape; derived by abstract evaluation."""
@@ -531,28 +585,7 @@ class Layer(KerasSaveable):
                 return self._call_with_context(call_inputs, tuple(call_args),
                                                dict(call_kwargs))
 
-        def evaluate(fill):
-            abstract = [jax.ShapeDtypeStruct(fill(leaves[i].shape), leaves[i].dtype)
-                        for i in positions]
-            with _no_scope():
-                return jax.eval_shape(run, abstract)
-
-        # Unknown sizes (None) are evaluated as symbolic dimensions (one per axis
-        # position, shared by all inputs), so an output axis that depends on one is
-        # unknown. Code that needs a concrete size falls back to two placeholder sizes
-        # (as Keras does): an output axis whose size follows the placeholder is unknown.
-        try:
-            out = evaluate(_symbolic_fill)
-            return jax.tree.map(
-                lambda a: KerasTensor(tuple(None if jax.export.is_symbolic_dim(d) else int(d)
-                                            for d in a.shape), a.dtype), out)
-        except Exception:  # noqa: BLE001 - the concrete evaluation raises the real error
-            pass
-        first = evaluate(lambda shape: _placeholder(shape, _PLACEHOLDERS[0]))
-        second = evaluate(lambda shape: _placeholder(shape, _PLACEHOLDERS[1]))
-        return jax.tree.map(
-            lambda a, b: KerasTensor(tuple(None if x != y else x for x, y in zip(a.shape, b.shape)),
-                                     a.dtype), first, second)
+        return _evaluate_symbolic(run, [leaves[i] for i in positions])
 
     def __call__(self, inputs, *args, **kwargs):
         if any_symbolic(inputs) or (args and any_symbolic(args)) or any_symbolic(kwargs):
@@ -690,10 +723,27 @@ class Layer(KerasSaveable):
         self._check_input_spec(shapes)
         # The output's dtype follows the inputs as the layer will see them (autocast).
         spec = autocast_inputs(self, inputs) if self._convert_input_args else inputs
-        if args or any_symbolic(kwargs):  # several tensor arguments (Keras allows them)
-            outputs = Layer.compute_output_spec(self, spec, *args, **kwargs)
+        # Masks as Keras: a call naming `mask` sees the inputs' (symbolic) masks while
+        # the graph is built. The node records the call as given; a replay passes the
+        # masks of the arrays then.
+        masks = masking.masks_of(inputs)
+        has_masks = masking.any_mask(masks)
+        spec_kwargs = dict(kwargs)
+        position = _mask_position(type(self))
+        if has_masks and kwargs.get("mask") is None and position is not None \
+                and len(args) < position:
+            spec_kwargs["mask"] = masks
+        previous_mask = spec_kwargs.get("mask")
+        consumed = previous_mask is not None
+        if previous_mask is None and has_masks:
+            previous_mask = masks
+        overridden = type(self).compute_output_spec is not Layer.compute_output_spec
+        if args or any_symbolic(kwargs) or ("mask" in spec_kwargs and not overridden):
+            # several tensor arguments (Keras allows them), or a mask for call()
+            outputs = Layer.compute_output_spec(self, spec, *args, **spec_kwargs)
         else:
-            outputs = self.compute_output_spec(spec, **kwargs)
+            outputs = self.compute_output_spec(spec, **spec_kwargs)
+        self._propagate_mask(inputs, outputs, previous_mask, consumed)
         node = Node(self, inputs, outputs, dict(kwargs), args=tuple(args))
         for index, tensor in enumerate(node.output_tensors):
             tensor.node, tensor.index = node, index

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import types
 from typing import Callable
 
 from hoarfrost.layers.input_layer import InputLayer
+from hoarfrost.object_registration import CustomObjectScope
 
 
 def model_from_json(json_string: str, custom_objects: dict | None = None):
@@ -37,6 +39,17 @@ def _fresh_copy(layer):
     return deserialize_layer(serialize_layer(layer))
 
 
+def _clone_layer(layer):
+    """Keras's default `clone_function`: `layer.__class__.from_config(layer.get_config())`,
+    so a custom class needs no registration (Keras's `_clone_layer`). A plain function the
+    layer holds (`activation=my_fn`, saved by name) is found again by that name, where
+    Keras would need it registered."""
+    functions = {f.__name__: f for f in vars(layer).values()
+                 if isinstance(f, types.FunctionType) and f.__name__ != "<lambda>"}
+    with CustomObjectScope(functions):
+        return type(layer).from_config(layer.get_config())
+
+
 def clone_model(model, input_tensors=None, clone_function: Callable | None = None,
                 **kwargs):
     """A new model with `model`'s architecture and new weights, as Keras's `clone_model`.
@@ -61,7 +74,7 @@ def clone_model(model, input_tensors=None, clone_function: Callable | None = Non
             "original's shapes (build a new graph on other inputs with the cloned layers).")
     if kwargs:
         raise TypeError(f"clone_model: unexpected arguments {sorted(kwargs)}.")
-    clone_function = clone_function or _fresh_copy
+    clone_function = clone_function or _clone_layer
     if isinstance(model, Sequential):
         layers = [clone_function(layer) for layer in model.layers]
         if model._input_layer is not None:  # model.layers never lists it
@@ -71,7 +84,8 @@ def clone_model(model, input_tensors=None, clone_function: Callable | None = Non
         config = model.get_config()
 
         def make_layer(layer_config):
-            layer = model.get_layer(layer_config["config"]["name"])
+            # The name beside the config: a custom get_config() may leave it out.
+            layer = model.get_layer(layer_config.get("name") or layer_config["config"]["name"])
             return _fresh_copy(layer) if isinstance(layer, InputLayer) else clone_function(layer)
 
         return Functional.from_config(config, make_layer=make_layer)

@@ -6,11 +6,11 @@ register themselves), so rebuilding a layer imports no layer or model here.
 
 from __future__ import annotations
 
-import inspect
 from typing import Any
 
-from hoarfrost.object_registration import (builtin_class, get_registered_object,
-                                           register_keras_serializable)
+from hoarfrost.object_registration import (CustomObjectScope, _scope_objects, builtin_class,
+                                           get_registered_object, register_keras_serializable)
+from hoarfrost.saving.serialization_lib import _takes_custom_objects, serialize_keras_object
 
 __all__ = ["deserialize_layer", "get_registered_object", "register_keras_serializable",
            "serialize_layer"]
@@ -18,10 +18,15 @@ __all__ = ["deserialize_layer", "get_registered_object", "register_keras_seriali
 
 def serialize_layer(layer) -> dict[str, Any]:
     """`{class_name, registered_name, config[, build_config]}` for a layer or model."""
+    config = layer.get_config()
+    if is_custom(layer):
+        # Keras's `serialize_dict`: objects a custom get_config() returns as they are
+        # (a nested layer, an initializer, a function) become their own configs.
+        config = serialize_keras_object(config)
     entry = {
         "class_name": type(layer).__name__,
         "registered_name": getattr(type(layer), "_registered_name", None),
-        "config": layer.get_config(),
+        "config": config,
     }
     if is_custom(layer):
         build_config = layer.get_build_config()
@@ -47,14 +52,6 @@ def build_from_saved(layer, build_config) -> None:
         layer.built = True
 
 
-def _takes_custom_objects(cls) -> bool:
-    """Whether `cls.from_config` accepts `custom_objects` (models, wrappers, Lambda)."""
-    try:
-        return "custom_objects" in inspect.signature(cls.from_config).parameters
-    except (TypeError, ValueError):
-        return False
-
-
 class _RebuildError(TypeError):
     """A layer's `from_config` failed on its saved config."""
 
@@ -71,7 +68,10 @@ def deserialize_layer(config: dict[str, Any], custom_objects: dict | None = None
             wins, as in Keras.
     """
     from hoarfrost.saving.safe_mode import SafeModeScope, resolve_safe_mode
-    with SafeModeScope(resolve_safe_mode(safe_mode)):
+    # As Keras: `custom_objects` (with an enclosing scope's) are in scope for everything
+    # the configs rebuild (an activation function a layer's __init__ looks up by name, ...).
+    scope = {**(custom_objects or {}), **_scope_objects()}
+    with SafeModeScope(resolve_safe_mode(safe_mode)), CustomObjectScope(scope):
         return _deserialize_layer(config, custom_objects)
 
 

@@ -3,7 +3,8 @@
 
 A config is Keras's `{"module", "class_name", "config", "registered_name"}`
 (plus `build_config` / `compile_config` for objects that have them); a
-function is `{"class_name": "function", "config": name, ...}`; lists, dicts
+function is `{"module": "builtins", "class_name": "function", "config": name,
+"registered_name": "function"}`; lists, dicts
 and plain values stay as they are, NumPy and JAX arrays become `__numpy__`
 entries. Built-ins are found again by their Keras module (`keras.layers`,
 `keras.optimizers`, ...) in hoarfrost's module of the same name; custom
@@ -23,7 +24,6 @@ import numpy as np
 from hoarfrost.object_registration import (CustomObjectScope, _NAMES, _REGISTRY,
                                            _scope_objects, builtin_class,
                                            get_registered_object)
-from hoarfrost.saving.serialization import _takes_custom_objects
 
 __all__ = ["deserialize_keras_object", "serialize_keras_object"]
 
@@ -117,7 +117,7 @@ def serialize_keras_object(obj) -> Any:
     cls = type(obj)
     registered = _NAMES.get(cls)
     module = None if registered else _public_module(cls)
-    config = {"module": module or cls.__module__, "class_name": cls.__name__,
+    config = {"module": module or _own_module(cls), "class_name": cls.__name__,
               "config": inner, "registered_name": registered}
     if module is None and registered is None:
         config["registered_name"] = cls.__name__  # found again only through custom_objects
@@ -125,22 +125,24 @@ def serialize_keras_object(obj) -> Any:
     return config
 
 
+def _own_module(obj) -> str | None:
+    """A custom object's module; None for a script's `__main__` (as Keras writes it)."""
+    module = obj.__module__
+    return None if module == "__main__" else module
+
+
 def _is_jax_array(obj) -> bool:
     return type(obj).__module__.startswith("jaxlib") and hasattr(obj, "__array__")
 
 
 def _serialize_function(fn) -> dict:
-    registered = _NAMES.get(fn)
-    if registered is not None:
-        return {"module": fn.__module__, "class_name": "function", "config": registered,
-                "registered_name": registered}
-    module = _public_module(fn)
-    if module is not None:
-        return {"module": module, "class_name": "function", "config": fn.__name__,
-                "registered_name": fn.__name__}
-    # Keras: an unregistered function is saved by name, found again in custom_objects.
-    return {"module": fn.__module__, "class_name": "function", "config": fn.__name__,
-            "registered_name": fn.__name__}
+    """Keras 3's config of any function (its `serialize_with_public_class` of the
+    `function` type): `module` "builtins", `registered_name` "function", and the
+    function's registered name (`package>name`) or its own name as `config`. Loading
+    finds it among the registered and custom objects, else among Keras's built-ins."""
+    name = _NAMES.get(fn) or fn.__name__
+    return {"module": "builtins", "class_name": "function", "config": name,
+            "registered_name": "function"}
 
 
 def _add_build_and_compile_config(obj, config: dict) -> None:
@@ -227,6 +229,14 @@ def deserialize_keras_object(config, custom_objects: dict | None = None,
         if compile_config and hasattr(instance, "compile_from_config"):
             instance.compile_from_config(compile_config)
     return instance
+
+
+def _takes_custom_objects(cls) -> bool:
+    """Whether `cls.from_config` accepts `custom_objects` (models, wrappers, Lambda)."""
+    try:
+        return "custom_objects" in inspect.signature(cls.from_config).parameters
+    except (TypeError, ValueError):
+        return False
 
 
 def _from_config(cls, inner: dict, custom_objects: dict):

@@ -1,5 +1,7 @@
-# ON MAIN TODAY: FAILS: AttributeError: module 'hoarfrost.saving' has no attribute
-#   'get_custom_objects'
+# ON MAIN TODAY: finishes, differs from Keras: variable_names = ['dense_1/kernel',
+#   'dense_1/bias', 'dense_2/kernel', 'dense_2/bias'], Keras ['kernel', 'bias', 'kernel',
+#   'bias']; variable_names_after_freeze = ['dense_1/kernel', 'dense_1/bias', 'dense_2/kernel',
+#   'dense_2/bias'], Keras ['kernel', 'bias', 'kernel', 'bias']
 """Port of the Keras 3 guide "Save, serialize, and export models"
 (keras-io guides/serialization_and_saving.py).
 
