@@ -46,7 +46,12 @@ from hoarfrost.layers.reshaping import Cropping1D, UpSampling1D, ZeroPadding1D
 from hoarfrost.layers.serialization import deserialize, serialize
 from hoarfrost.layers.tensor_op import TensorOp
 from hoarfrost.layers.text_vectorization import TextVectorization
-from hoarfrost.layers.wrappers import TimeDistributed
+from hoarfrost.layers.wrappers import TimeDistributed, Wrapper
+from hoarfrost.layers.embedding import ReversibleEmbedding
+from hoarfrost.layers.grouped_query_attention import GroupedQueryAttention, GroupQueryAttention
+from hoarfrost.layers.regularization import ActivityRegularization, SpatialDropout3D
+from hoarfrost.layers.reshaping_3d import Cropping3D, UpSampling3D, ZeroPadding3D
+from hoarfrost.layers.spectral_normalization import SpectralNormalization
 
 __all__ = [
     "AveragePooling1D", "AveragePooling2D", "AvgPool1D", "AvgPool2D", "Conv1D", "Conv2D",
@@ -74,5 +79,8 @@ __all__ = [
     "GRUCell", "LSTMCell", "RNN", "SimpleRNNCell", "StackedRNNCells",
     "CategoryEncoding", "Discretization", "Hashing", "IntegerLookup", "RandomCrop",
     "RandomGrayscale", "StringLookup", "TextVectorization",
+    "ActivityRegularization", "Cropping3D", "GroupQueryAttention", "GroupedQueryAttention",
+    "ReversibleEmbedding", "SpatialDropout3D", "SpectralNormalization", "UpSampling3D", "Wrapper",
+    "ZeroPadding3D",
 ]
 
