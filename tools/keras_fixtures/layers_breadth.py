@@ -126,3 +126,20 @@ gqa("b2_gqa_mask_causal", {"head_dim": 2, "num_query_heads": 4, "num_key_value_h
 gqa("b2_gqa_gate_window", {"head_dim": 2, "num_query_heads": 2, "num_key_value_heads": 2,
                            "use_gate": True, "sliding_window": 2, "dropout": 0.2},
     {"query": q, "value": q}, {"use_causal_mask": True})
+
+
+# --- ConvLSTM1D/2D/3D -----------------------------------------------------------------------------
+seq1, seq2, seq3 = normal(2, 3, 5, 2), normal(2, 3, 4, 5, 2), normal(2, 2, 3, 3, 4, 1)
+record("b2_conv_lstm1d", L.ConvLSTM1D, {"filters": 3, "kernel_size": 2}, seq1)
+record("b2_conv_lstm1d_same_seq_backwards", L.ConvLSTM1D, {
+    "filters": 2, "kernel_size": 3, "padding": "same", "return_sequences": True,
+    "go_backwards": True, "recurrent_activation": "hard_sigmoid"}, seq1)
+record("b2_conv_lstm2d_state", L.ConvLSTM2D, {"filters": 2, "kernel_size": (2, 3),
+                                              "return_state": True}, seq2)
+record("b2_conv_lstm2d_strided_first", L.ConvLSTM2D, {
+    "filters": 2, "kernel_size": 2, "strides": 2, "data_format": "channels_first",
+    "return_sequences": True, "use_bias": False}, np.moveaxis(seq2, -1, 2))
+record("b2_conv_lstm2d_dilated_seq_state", L.ConvLSTM2D, {
+    "filters": 2, "kernel_size": 2, "dilation_rate": 2, "padding": "same",
+    "return_sequences": True, "return_state": True, "unit_forget_bias": False}, seq2)
+record("b2_conv_lstm3d", L.ConvLSTM3D, {"filters": 2, "kernel_size": 2, "padding": "same"}, seq3)

@@ -47,6 +47,7 @@ from hoarfrost.layers.serialization import deserialize, serialize
 from hoarfrost.layers.tensor_op import TensorOp
 from hoarfrost.layers.text_vectorization import TextVectorization
 from hoarfrost.layers.wrappers import TimeDistributed, Wrapper
+from hoarfrost.layers.conv_lstm import ConvLSTM1D, ConvLSTM2D, ConvLSTM3D
 from hoarfrost.layers.embedding import ReversibleEmbedding
 from hoarfrost.layers.grouped_query_attention import GroupedQueryAttention, GroupQueryAttention
 from hoarfrost.layers.regularization import ActivityRegularization, SpatialDropout3D
@@ -81,6 +82,6 @@ __all__ = [
     "RandomGrayscale", "StringLookup", "TextVectorization",
     "ActivityRegularization", "Cropping3D", "GroupQueryAttention", "GroupedQueryAttention",
     "ReversibleEmbedding", "SpatialDropout3D", "SpectralNormalization", "UpSampling3D", "Wrapper",
-    "ZeroPadding3D",
+    "ZeroPadding3D", "ConvLSTM1D", "ConvLSTM2D", "ConvLSTM3D",
 ]
 
