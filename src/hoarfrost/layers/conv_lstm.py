@@ -145,14 +145,17 @@ class ConvLSTMCell(Layer):
         object.__setattr__(self, "_sequence_masks", masks)
 
     def _gate_convs(self, x, kernel, masks, strides, padding, dilation):
-        """The four gates' convolutions, `[i, f, c, o]`: one convolution when no dropout
-        mask applies, else one per gate on its masked input."""
-        if masks is None:
-            out = conv(x, kernel, strides, padding, dilation, data_format=self.data_format)
-            return jnp.split(out, _GATES, axis=self._channel_axis())
-        kernels = jnp.split(kernel, _GATES, axis=-1)
-        return [conv(x * m, k, strides, padding, dilation, data_format=self.data_format)
-                for m, k in zip(masks, kernels)]
+        """The four gates' convolutions, `[i, f, c, o]`, as one convolution: of `x` with
+        the whole kernel, or, with dropout masks (one per gate), of the four masked
+        inputs side by side as four groups (the kernel's layout is already grouped)."""
+        axis = self._channel_axis()
+        groups = 1
+        if masks is not None:
+            x = jnp.concatenate([x * m for m in masks], axis=axis)
+            groups = _GATES
+        out = conv(x, kernel, strides, padding, dilation, groups=groups,
+                   data_format=self.data_format)
+        return jnp.split(out, _GATES, axis=axis)
 
     def call(self, inputs, states, training=False):
         h_tm1, c_tm1 = states[0], states[1]
