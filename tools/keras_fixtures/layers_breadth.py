@@ -143,3 +143,17 @@ record("b2_conv_lstm2d_dilated_seq_state", L.ConvLSTM2D, {
     "filters": 2, "kernel_size": 2, "dilation_rate": 2, "padding": "same",
     "return_sequences": True, "return_state": True, "unit_forget_bias": False}, seq2)
 record("b2_conv_lstm3d", L.ConvLSTM3D, {"filters": 2, "kernel_size": 2, "padding": "same"}, seq3)
+
+
+# --- adaptive pooling --------------------------------------------------------------------------
+for kind in ("Average", "Max"):
+    cls1, cls2, cls3 = (getattr(L, f"Adaptive{kind}Pooling{r}D") for r in (1, 2, 3))
+    low = kind.lower()
+    record(f"b2_adaptive_{low}1d", cls1, {"output_size": 3}, normal(2, 7, 3), training=False)
+    record(f"b2_adaptive_{low}2d", cls2, {"output_size": [2, 3]}, normal(2, 5, 7, 2),
+           training=False)
+    record(f"b2_adaptive_{low}2d_first", cls2, {"output_size": 4,
+                                               "data_format": "channels_first"},
+           normal(2, 3, 9, 6), training=False)
+    record(f"b2_adaptive_{low}3d", cls3, {"output_size": [2, 1, 3]}, normal(1, 5, 4, 7, 2),
+           training=False)

@@ -47,6 +47,14 @@ from hoarfrost.layers.serialization import deserialize, serialize
 from hoarfrost.layers.tensor_op import TensorOp
 from hoarfrost.layers.text_vectorization import TextVectorization
 from hoarfrost.layers.wrappers import TimeDistributed, Wrapper
+from hoarfrost.layers.adaptive_pooling import (AdaptiveAveragePooling1D,
+                                               AdaptiveAveragePooling2D,
+                                               AdaptiveAveragePooling3D, AdaptiveMaxPooling1D,
+                                               AdaptiveMaxPooling2D, AdaptiveMaxPooling3D)
+from hoarfrost.layers.image_augmentation import (AutoContrast, Equalization,
+                                                 RandomColorDegeneration, RandomHue,
+                                                 RandomInvert, RandomPosterization,
+                                                 RandomSaturation, RandomSharpness, Solarization)
 from hoarfrost.layers.conv_lstm import ConvLSTM1D, ConvLSTM2D, ConvLSTM3D
 from hoarfrost.layers.embedding import ReversibleEmbedding
 from hoarfrost.layers.grouped_query_attention import GroupedQueryAttention, GroupQueryAttention
@@ -83,5 +91,9 @@ __all__ = [
     "ActivityRegularization", "Cropping3D", "GroupQueryAttention", "GroupedQueryAttention",
     "ReversibleEmbedding", "SpatialDropout3D", "SpectralNormalization", "UpSampling3D", "Wrapper",
     "ZeroPadding3D", "ConvLSTM1D", "ConvLSTM2D", "ConvLSTM3D",
+    "AdaptiveAveragePooling1D", "AdaptiveAveragePooling2D", "AdaptiveAveragePooling3D",
+    "AdaptiveMaxPooling1D", "AdaptiveMaxPooling2D", "AdaptiveMaxPooling3D",
+    "AutoContrast", "Equalization", "RandomColorDegeneration", "RandomHue", "RandomInvert",
+    "RandomPosterization", "RandomSaturation", "RandomSharpness", "Solarization",
 ]
 
