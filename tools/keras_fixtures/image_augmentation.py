@@ -64,3 +64,28 @@ case("imgaug_hue", L.RandomHue, {"factor": 0.6}, images,
      {"factor": np.array([0.2, -0.15], "float32")})
 case("imgaug_sharpness", L.RandomSharpness, {"factor": [0.1, 0.9]}, images,
      {"factor": np.array([0.1, 0.8], "float32")})
+
+# --- mixing and erasing (image_mixing.py) ------------------------------------------------------
+labels = np.eye(3, dtype="float32")[[0, 2]]
+case("imgaug_mix_up", L.MixUp, {"alpha": 0.4}, images,
+     {"mix_weight": np.array([0.3, 0.8], "float32"), "permutation_order": np.array([1, 0])},
+     labels=labels)
+box = np.zeros((2, 5, 6, 3), bool)
+box[0, 1:3, 2:5] = True
+box[1, 0:4, 0:2] = True
+case("imgaug_cut_mix", L.CutMix, {"factor": 0.5}, images,
+     {"permutation_order": np.array([1, 0]), "batch_masks": box,
+      "mix_weight": np.array([0.7, 0.6], "float32")}, labels=labels)
+case("imgaug_erasing", L.RandomErasing, {"factor": 0.7, "fill_value": 10.0}, images,
+     {"apply_erasing": np.array([True, False]), "batch_masks": box,
+      "fill_value": np.full(images.shape, 10.0, "float32")})
+case("imgaug_gaussian_blur", L.RandomGaussianBlur, {"kernel_size": [3, 5], "sigma": 0.8},
+     images, {"should_apply_blur": np.array([True, False]),
+              "blur_factor": np.array([0.7, 1.3], "float32")})
+case("imgaug_color_jitter", L.RandomColorJitter, {"brightness_factor": 0.2, "hue_factor": 0.3},
+     images, {})
+pipeline = L.Pipeline([L.RandomInvert(), L.AutoContrast()])
+data = {"class_name": np.array("Pipeline"),
+        "config_keys": np.array(json.dumps(sorted(pipeline.get_config()))), "images": images,
+        "inference": np.asarray(pipeline(images, training=False))}
+np.savez_compressed(OUT / "imgaug_pipeline.npz", **data)

@@ -55,6 +55,8 @@ from hoarfrost.layers.image_augmentation import (AutoContrast, Equalization,
                                                  RandomColorDegeneration, RandomHue,
                                                  RandomInvert, RandomPosterization,
                                                  RandomSaturation, RandomSharpness, Solarization)
+from hoarfrost.layers.image_mixing import (CutMix, MixUp, Pipeline, RandomColorJitter,
+                                           RandomErasing, RandomGaussianBlur)
 from hoarfrost.layers.conv_lstm import ConvLSTM1D, ConvLSTM2D, ConvLSTM3D
 from hoarfrost.layers.embedding import ReversibleEmbedding
 from hoarfrost.layers.grouped_query_attention import GroupedQueryAttention, GroupQueryAttention
@@ -95,5 +97,6 @@ __all__ = [
     "AdaptiveMaxPooling1D", "AdaptiveMaxPooling2D", "AdaptiveMaxPooling3D",
     "AutoContrast", "Equalization", "RandomColorDegeneration", "RandomHue", "RandomInvert",
     "RandomPosterization", "RandomSaturation", "RandomSharpness", "Solarization",
+    "CutMix", "MixUp", "Pipeline", "RandomColorJitter", "RandomErasing", "RandomGaussianBlur",
 ]
 
