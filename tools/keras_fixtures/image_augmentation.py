@@ -89,3 +89,16 @@ data = {"class_name": np.array("Pipeline"),
         "config_keys": np.array(json.dumps(sorted(pipeline.get_config()))), "images": images,
         "inference": np.asarray(pipeline(images, training=False))}
 np.savez_compressed(OUT / "imgaug_pipeline.npz", **data)
+
+# --- geometry (image_geometry.py) --------------------------------------------------------------
+case("imgaug_shear", L.RandomShear, {"x_factor": 0.3, "y_factor": [0.1, 0.4]}, images,
+     {"shear_factor": np.array([[0.2, -0.1], [-0.25, 0.3]], "float32")})
+case("imgaug_shear_constant_nearest", L.RandomShear, {
+    "x_factor": 0.5, "fill_mode": "constant", "fill_value": 7.0, "interpolation": "nearest"},
+    images, {"shear_factor": np.array([[0.4, 0.0], [-0.3, 0.2]], "float32")})
+corners = np.array([[0.0, 0.0], [5.0, 0.0], [0.0, 4.0], [5.0, 4.0]], "float32")
+moves = np.array([[[0, 0], [0.2, -0.1], [0.1, 0.3], [-0.2, 0.1]],
+                  [[0, 0], [-0.1, 0.2], [0.3, -0.2], [0.1, -0.3]]], "float32")
+case("imgaug_perspective", L.RandomPerspective, {"factor": 0.8, "scale": 0.6}, images,
+     {"apply_perspective": np.array([True, False]),
+      "start_points": np.stack([corners] * 2), "end_points": corners + corners * moves})
