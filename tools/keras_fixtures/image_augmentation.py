@@ -102,3 +102,11 @@ moves = np.array([[[0, 0], [0.2, -0.1], [0.1, 0.3], [-0.2, 0.1]],
 case("imgaug_perspective", L.RandomPerspective, {"factor": 0.8, "scale": 0.6}, images,
      {"apply_perspective": np.array([True, False]),
       "start_points": np.stack([corners] * 2), "end_points": corners + corners * moves})
+
+rand_augment = L.RandAugment(num_ops=3, factor=0.3, value_range=[0, 1])
+np.savez_compressed(OUT / "imgaug_rand_augment.npz", **{
+    "class_name": np.array("RandAugment"),
+    "kwargs": np.array(json.dumps({"num_ops": 3, "factor": 0.3, "value_range": [0, 1]})),
+    "config_keys": np.array(json.dumps(sorted(rand_augment.get_config()))), "images": unit,
+    "inference": np.asarray(rand_augment(unit, training=False))})
+print("wrote imgaug_rand_augment")
