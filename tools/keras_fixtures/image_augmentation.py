@@ -110,3 +110,12 @@ np.savez_compressed(OUT / "imgaug_rand_augment.npz", **{
     "config_keys": np.array(json.dumps(sorted(rand_augment.get_config()))), "images": unit,
     "inference": np.asarray(rand_augment(unit, training=False))})
 print("wrote imgaug_rand_augment")
+
+aug_mix = L.AugMix(num_chains=2, chain_depth=2, all_ops=False, value_range=[0, 1])
+np.savez_compressed(OUT / "imgaug_aug_mix.npz", **{
+    "class_name": np.array("AugMix"),
+    "kwargs": np.array(json.dumps({"num_chains": 2, "chain_depth": 2, "all_ops": False,
+                                   "value_range": [0, 1]})),
+    "config_keys": np.array(json.dumps(sorted(aug_mix.get_config()))), "images": unit,
+    "inference": np.asarray(aug_mix(unit, training=False))})
+print("wrote imgaug_aug_mix")

@@ -57,7 +57,8 @@ from hoarfrost.layers.image_augmentation import (AutoContrast, Equalization,
                                                  RandomSaturation, RandomSharpness, Solarization)
 from hoarfrost.layers.image_mixing import (CutMix, MixUp, Pipeline, RandomColorJitter,
                                            RandomErasing, RandomGaussianBlur)
-from hoarfrost.layers.image_geometry import RandAugment, RandomPerspective, RandomShear
+from hoarfrost.layers.image_geometry import RandomPerspective, RandomShear
+from hoarfrost.layers.image_policies import AugMix, RandAugment
 from hoarfrost.layers.conv_lstm import ConvLSTM1D, ConvLSTM2D, ConvLSTM3D
 from hoarfrost.layers.embedding import ReversibleEmbedding
 from hoarfrost.layers.grouped_query_attention import GroupedQueryAttention, GroupQueryAttention
@@ -99,6 +100,6 @@ __all__ = [
     "AutoContrast", "Equalization", "RandomColorDegeneration", "RandomHue", "RandomInvert",
     "RandomPosterization", "RandomSaturation", "RandomSharpness", "Solarization",
     "CutMix", "MixUp", "Pipeline", "RandomColorJitter", "RandomErasing", "RandomGaussianBlur",
-    "RandomPerspective", "RandomShear", "RandAugment",
+    "RandomPerspective", "RandomShear", "RandAugment", "AugMix",
 ]
 

@@ -1,5 +1,4 @@
-"""Keras 3's geometric augmentations `RandomShear` and `RandomPerspective`, and
-`RandAugment`, which picks among them and the colour ones.
+"""Keras 3's geometric augmentations `RandomShear` and `RandomPerspective`.
 
 As in `image_augmentation`, each is Keras's `_draw` / `_transform` pair on
 channels-last batches and applies in training only; the warps are
@@ -13,7 +12,6 @@ import jax.numpy as jnp
 
 from hoarfrost.layers.image_augmentation import _Augmentation, _keras_factor
 from hoarfrost.ops.image import affine_transform, perspective_transform
-from hoarfrost.random import draw_key
 
 _FILL_MODES = ("reflect", "wrap", "constant", "nearest")
 _INTERPOLATIONS = ("nearest", "bilinear")
@@ -134,69 +132,3 @@ class RandomPerspective(_Augmentation):
         return {**super().get_config(), "factor": self.factor, "scale": self.scale,
                 "interpolation": self.interpolation, "fill_value": self.fill_value}
 
-
-class RandAugment(_Augmentation):
-    """RandAugment (Cubuk et al., 2019): `num_ops` augmentations, each picked at random
-    per batch from Keras's eleven, applied in training.
-
-    The eleven, with `factor` as their strength: RandomShear, RandomTranslation,
-    RandomRotation, RandomBrightness, RandomColorDegeneration, RandomContrast,
-    RandomSharpness, RandomPosterization (`max(1, int(8 * factor[1]))` bits),
-    Solarization, AutoContrast and Equalization. As in Keras, one pick (one
-    index per op) serves the whole batch, and each augmentation draws its own
-    parameters (an augmentation picked twice repeats its draw when seeded).
-
-    Args:
-        value_range: the images' range (default `(0, 255)`).
-        num_ops: how many augmentations are applied (2).
-        factor: the strength: a number `f` (`[0, f]`) or a pair in [0, 1] (0.5).
-        interpolation: for the geometric ones, `"bilinear"` (default) or `"nearest"`.
-        seed: an optional seed for the draws.
-    """
-
-    def __init__(self, value_range=(0, 255), num_ops: int = 2, factor=0.5,
-                 interpolation="bilinear", seed=None, data_format=None, **kwargs):
-        from hoarfrost.layers.image_augmentation import (AutoContrast, Equalization,
-                                                         RandomColorDegeneration,
-                                                         RandomPosterization, RandomSharpness,
-                                                         Solarization)
-        from hoarfrost.layers.image_preprocessing import (RandomBrightness, RandomContrast,
-                                                          RandomRotation, RandomTranslation)
-        super().__init__(seed=seed, data_format=data_format, **kwargs)
-        self.value_range = value_range
-        self.num_ops = num_ops
-        self.factor = _keras_factor("RandAugment", factor)
-        self.interpolation = interpolation
-        common = {"data_format": self.data_format, "dtype": self.dtype_policy}
-        colour = {"value_range": value_range, "seed": seed, **common}
-        f = self.factor
-        steps = [
-            RandomShear(x_factor=f, y_factor=f, interpolation=interpolation, seed=seed, **common),
-            RandomTranslation(height_factor=f, width_factor=f, interpolation=interpolation,
-                              seed=seed, **common),
-            RandomRotation(factor=f, interpolation=interpolation, seed=seed, **common),
-            RandomBrightness(factor=f, **colour),
-            RandomColorDegeneration(factor=f, **colour),
-            RandomContrast(factor=f, **colour),
-            RandomSharpness(factor=f, **colour),
-            RandomPosterization(factor=max(1, int(8 * f[1])), **colour),
-            Solarization(addition_factor=f, threshold_factor=f, **colour),
-            AutoContrast(value_range=value_range, **common),
-            Equalization(value_range=value_range, **common),
-        ]
-        object.__setattr__(self, "_steps", steps)  # stateless helpers, not sublayers
-
-    def _run(self, images, labels, training):
-        images = jnp.asarray(images).astype(self.compute_dtype)
-        if not training:
-            return images, labels
-        picks = jax.random.randint(draw_key(self.seed), (self.num_ops,), 0, len(self._steps))
-        for i in range(self.num_ops):
-            for index, step in enumerate(self._steps):
-                images = jnp.where(picks[i] == index, step(images, training=True), images)
-        return images, labels
-
-    def get_config(self):
-        return {**super().get_config(), "value_range": self.value_range,
-                "num_ops": self.num_ops, "factor": self.factor,
-                "interpolation": self.interpolation}
