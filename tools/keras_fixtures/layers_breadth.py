@@ -157,3 +157,24 @@ for kind in ("Average", "Max"):
            normal(2, 3, 9, 6), training=False)
     record(f"b2_adaptive_{low}3d", cls3, {"output_size": [2, 1, 3]}, normal(1, 5, 4, 7, 2),
            training=False)
+
+
+# --- HashedCrossing (TensorFlow's hashed cross) ----------------------------------------------
+def crossing(name, kwargs, inputs):
+    layer = L.HashedCrossing(**kwargs)
+    data = {"kwargs": np.array(json.dumps(kwargs)),
+            "config_keys": np.array(json.dumps(sorted(layer.get_config()))),
+            "num_inputs": np.array(len(inputs)),
+            "output": np.asarray(keras.ops.convert_to_numpy(layer(inputs)))}
+    for i, x in enumerate(inputs):
+        data[f"input_{i}"] = x
+    np.savez_compressed(OUT / f"{name}.npz", **data)
+    print("wrote", name)
+
+
+words = np.array(["cat", "dog", "a fairly long string over sixteen bytes", "", "é"])
+numbers = np.array([3, -7, 123456789012, 0, 42], "int64")
+crossing("b2_hashed_crossing", {"num_bins": 97}, [words, numbers])
+crossing("b2_hashed_crossing_three_one_hot", {"num_bins": 5, "output_mode": "one_hot"},
+         [numbers[:, None], words[:, None], np.array([[1], [1], [2], [2], [3]])])
+crossing("b2_hashed_crossing_scalars", {"num_bins": 1000}, [np.array("x"), np.array(7)])

@@ -17,7 +17,8 @@ from hoarfrost.layers.layer import InputSpec, Layer
 from hoarfrost.layers.merging import (Add, Average, Concatenate, Maximum, Minimum, Multiply,
                                       Subtract, add, average, concatenate, maximum, minimum,
                                       multiply, subtract)
-from hoarfrost.layers.categorical import CategoryEncoding, Discretization, Hashing
+from hoarfrost.layers.categorical import (CategoryEncoding, Discretization, HashedCrossing,
+                                          Hashing)
 from hoarfrost.layers.image_preprocessing import (CenterCrop, RandomBrightness, RandomContrast,
                                                   RandomCrop, RandomFlip, RandomGrayscale,
                                                   RandomRotation, RandomTranslation, RandomZoom,
@@ -100,6 +101,6 @@ __all__ = [
     "AutoContrast", "Equalization", "RandomColorDegeneration", "RandomHue", "RandomInvert",
     "RandomPosterization", "RandomSaturation", "RandomSharpness", "Solarization",
     "CutMix", "MixUp", "Pipeline", "RandomColorJitter", "RandomErasing", "RandomGaussianBlur",
-    "RandomPerspective", "RandomShear", "RandAugment", "AugMix",
+    "RandomPerspective", "RandomShear", "RandAugment", "AugMix", "HashedCrossing",
 ]
 
