@@ -178,3 +178,27 @@ crossing("b2_hashed_crossing", {"num_bins": 97}, [words, numbers])
 crossing("b2_hashed_crossing_three_one_hot", {"num_bins": 5, "output_mode": "one_hot"},
          [numbers[:, None], words[:, None], np.array([[1], [1], [2], [2], [3]])])
 crossing("b2_hashed_crossing_scalars", {"num_bins": 1000}, [np.array("x"), np.array(7)])
+
+
+# --- audio: STFTSpectrogram (its own DFT kernels: not randomized), MelSpectrogram ----------------
+signal = normal(2, 40, 2)
+for name, kwargs in (
+        ("b2_stft_log", {"frame_length": 8}),
+        ("b2_stft_magnitude_same_step", {"mode": "magnitude", "frame_length": 8,
+                                         "frame_step": 3, "padding": "same",
+                                         "window": "hamming", "periodic": True}),
+        ("b2_stft_psd_expand", {"mode": "psd", "frame_length": 6, "fft_length": 8,
+                                "expand_dims": True, "scaling": "spectrum"}),
+        ("b2_stft_stft_first", {"mode": "stft", "frame_length": 8,
+                                "data_format": "channels_first"}),
+        ("b2_stft_angle", {"mode": "angle", "frame_length": 8, "window": None})):
+    x = np.moveaxis(signal, -1, 1) if kwargs.get("data_format") == "channels_first" else signal
+    record(name, L.STFTSpectrogram, kwargs, x, training=False, randomize=False)
+audio = normal(2, 300)
+record("b2_mel", L.MelSpectrogram, {"fft_length": 64, "sequence_stride": 16,
+                                    "num_mel_bins": 10, "sampling_rate": 8000}, audio,
+       training=False)
+record("b2_mel_power_no_db", L.MelSpectrogram, {
+    "fft_length": 64, "sequence_length": 48, "sequence_stride": 20, "num_mel_bins": 6,
+    "sampling_rate": 4000, "min_freq": 100.0, "max_freq": 1500, "power_to_db": False,
+    "mag_exp": 1.0, "window": "hamming"}, audio, training=False)

@@ -60,6 +60,7 @@ from hoarfrost.layers.image_mixing import (CutMix, MixUp, Pipeline, RandomColorJ
                                            RandomErasing, RandomGaussianBlur)
 from hoarfrost.layers.image_geometry import RandomPerspective, RandomShear
 from hoarfrost.layers.image_policies import AugMix, RandAugment
+from hoarfrost.layers.audio import MelSpectrogram, STFTSpectrogram
 from hoarfrost.layers.conv_lstm import ConvLSTM1D, ConvLSTM2D, ConvLSTM3D
 from hoarfrost.layers.embedding import ReversibleEmbedding
 from hoarfrost.layers.grouped_query_attention import GroupedQueryAttention, GroupQueryAttention
@@ -102,5 +103,6 @@ __all__ = [
     "RandomPosterization", "RandomSaturation", "RandomSharpness", "Solarization",
     "CutMix", "MixUp", "Pipeline", "RandomColorJitter", "RandomErasing", "RandomGaussianBlur",
     "RandomPerspective", "RandomShear", "RandAugment", "AugMix", "HashedCrossing",
+    "MelSpectrogram", "STFTSpectrogram",
 ]
 
