@@ -53,10 +53,13 @@ class RandomShear(_Augmentation):
         if isinstance(factor, (int, float)) and not isinstance(factor, bool):
             _keras_factor("RandomShear", factor, name=name)
             return -abs(factor), abs(factor)
-        if isinstance(factor, (tuple, list)) and any(not 0 <= f <= 1 for f in factor):
-            raise ValueError("RandomShear: the `factor` argument should be a number (or a list "
-                             f"of two numbers) in the range [0, 1.0]. Received: {name}={factor}")
-        return _keras_factor("RandomShear", factor, name=name)
+        # A pair may be negative: Keras's own config holds `(-f, f)` for a number `f`.
+        if not isinstance(factor, (tuple, list)) or len(factor) != 2 or any(
+                not -1 <= f <= 1 for f in factor):
+            raise ValueError("RandomShear: the `factor` argument should be a number in [0, 1] "
+                             f"or a pair of numbers in [-1, 1]. Received: {name}={factor}")
+        lower, upper = sorted(factor)
+        return lower, upper
 
     def _draw(self, key, images):
         k_sign, k_y, k_x = jax.random.split(key, 3)
