@@ -284,6 +284,8 @@ class MultiHeadAttention(Layer):
     def keras_call_arguments(args: list, kwargs: dict) -> tuple[list, dict]:
         """A Keras functional call `mha(query, value, key=..., attention_mask=...)` as
         hoarfrost's one packed positional structure (what `__call__` records)."""
+        if len(args) == 1 and isinstance(args[0], list) and len(args[0]) == _NUM_SLOTS:
+            return args, kwargs  # already packed (a file hoarfrost wrote)
         names = ("query", "value", "key", "query_mask", "value_mask", "key_mask",
                  "attention_mask")
         kwargs = dict(kwargs)
