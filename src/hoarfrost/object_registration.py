@@ -20,7 +20,7 @@ _BUILTINS: dict[str, type] = {}  # class name -> hoarfrost's class
 
 #: Other names Keras gives built-in classes (a config may use either).
 ALIASES = {
-    "Model": "Functional",
+    "Model": "Functional", "GroupQueryAttention": "GroupedQueryAttention",
     "AvgPool1D": "AveragePooling1D", "AvgPool2D": "AveragePooling2D",
     "Convolution1D": "Conv1D", "Convolution2D": "Conv2D",
     "Convolution2DTranspose": "Conv2DTranspose", "SeparableConvolution2D": "SeparableConv2D",

@@ -57,3 +57,20 @@ def test_discretization_adapt_learns_quantiles_and_round_trips():
     assert clone.bin_boundaries == layer.bin_boundaries
     with pytest.raises(ValueError, match="not both"):
         Discretization(bin_boundaries=[0.0], num_bins=2)
+
+
+@pytest.mark.parametrize("name", ["b2_hashed_crossing", "b2_hashed_crossing_three_one_hot",
+                                  "b2_hashed_crossing_scalars"])
+def test_hashed_crossing_matches_keras(name):
+    import json
+
+    from hoarfrost.layers import HashedCrossing
+    from tests.layers.harness import load
+
+    data = load(name)
+    layer = HashedCrossing(**json.loads(str(data["kwargs"])))
+    out = np.asarray(layer([data[f"input_{i}"] for i in range(int(data["num_inputs"]))]))
+    np.testing.assert_array_equal(out, data["output"])
+    assert sorted(layer.get_config()) == json.loads(str(data["config_keys"]))
+    with pytest.raises(ValueError, match="at least two"):
+        layer([data["input_0"]])

@@ -17,7 +17,8 @@ from hoarfrost.layers.layer import InputSpec, Layer
 from hoarfrost.layers.merging import (Add, Average, Concatenate, Maximum, Minimum, Multiply,
                                       Subtract, add, average, concatenate, maximum, minimum,
                                       multiply, subtract)
-from hoarfrost.layers.categorical import CategoryEncoding, Discretization, Hashing
+from hoarfrost.layers.categorical import (CategoryEncoding, Discretization, HashedCrossing,
+                                          Hashing)
 from hoarfrost.layers.image_preprocessing import (CenterCrop, RandomBrightness, RandomContrast,
                                                   RandomCrop, RandomFlip, RandomGrayscale,
                                                   RandomRotation, RandomTranslation, RandomZoom,
@@ -46,7 +47,26 @@ from hoarfrost.layers.reshaping import Cropping1D, UpSampling1D, ZeroPadding1D
 from hoarfrost.layers.serialization import deserialize, serialize
 from hoarfrost.layers.tensor_op import TensorOp
 from hoarfrost.layers.text_vectorization import TextVectorization
-from hoarfrost.layers.wrappers import TimeDistributed
+from hoarfrost.layers.wrappers import TimeDistributed, Wrapper
+from hoarfrost.layers.adaptive_pooling import (AdaptiveAveragePooling1D,
+                                               AdaptiveAveragePooling2D,
+                                               AdaptiveAveragePooling3D, AdaptiveMaxPooling1D,
+                                               AdaptiveMaxPooling2D, AdaptiveMaxPooling3D)
+from hoarfrost.layers.image_augmentation import (AutoContrast, Equalization,
+                                                 RandomColorDegeneration, RandomHue,
+                                                 RandomInvert, RandomPosterization,
+                                                 RandomSaturation, RandomSharpness, Solarization)
+from hoarfrost.layers.image_mixing import (CutMix, MixUp, Pipeline, RandomColorJitter,
+                                           RandomErasing, RandomGaussianBlur)
+from hoarfrost.layers.image_geometry import RandomPerspective, RandomShear
+from hoarfrost.layers.image_policies import AugMix, RandAugment
+from hoarfrost.layers.audio import MelSpectrogram, STFTSpectrogram
+from hoarfrost.layers.conv_lstm import ConvLSTM1D, ConvLSTM2D, ConvLSTM3D
+from hoarfrost.layers.embedding import ReversibleEmbedding
+from hoarfrost.layers.grouped_query_attention import GroupedQueryAttention, GroupQueryAttention
+from hoarfrost.layers.regularization import ActivityRegularization, SpatialDropout3D
+from hoarfrost.layers.reshaping_3d import Cropping3D, UpSampling3D, ZeroPadding3D
+from hoarfrost.layers.spectral_normalization import SpectralNormalization
 
 __all__ = [
     "AveragePooling1D", "AveragePooling2D", "AvgPool1D", "AvgPool2D", "Conv1D", "Conv2D",
@@ -74,5 +94,15 @@ __all__ = [
     "GRUCell", "LSTMCell", "RNN", "SimpleRNNCell", "StackedRNNCells",
     "CategoryEncoding", "Discretization", "Hashing", "IntegerLookup", "RandomCrop",
     "RandomGrayscale", "StringLookup", "TextVectorization",
+    "ActivityRegularization", "Cropping3D", "GroupQueryAttention", "GroupedQueryAttention",
+    "ReversibleEmbedding", "SpatialDropout3D", "SpectralNormalization", "UpSampling3D", "Wrapper",
+    "ZeroPadding3D", "ConvLSTM1D", "ConvLSTM2D", "ConvLSTM3D",
+    "AdaptiveAveragePooling1D", "AdaptiveAveragePooling2D", "AdaptiveAveragePooling3D",
+    "AdaptiveMaxPooling1D", "AdaptiveMaxPooling2D", "AdaptiveMaxPooling3D",
+    "AutoContrast", "Equalization", "RandomColorDegeneration", "RandomHue", "RandomInvert",
+    "RandomPosterization", "RandomSaturation", "RandomSharpness", "Solarization",
+    "CutMix", "MixUp", "Pipeline", "RandomColorJitter", "RandomErasing", "RandomGaussianBlur",
+    "RandomPerspective", "RandomShear", "RandAugment", "AugMix", "HashedCrossing",
+    "MelSpectrogram", "STFTSpectrogram",
 ]
 

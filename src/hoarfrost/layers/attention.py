@@ -280,6 +280,19 @@ class MultiHeadAttention(Layer):
         # every tensor (attention_mask too) and orders the branches as Keras does.
         return super().__call__(inputs, **kwargs)
 
+    @staticmethod
+    def keras_call_arguments(args: list, kwargs: dict) -> tuple[list, dict]:
+        """A Keras functional call `mha(query, value, key=..., attention_mask=...)` as
+        hoarfrost's one packed positional structure (what `__call__` records)."""
+        if len(args) == 1 and isinstance(args[0], list) and len(args[0]) == _NUM_SLOTS:
+            return args, kwargs  # already packed (a file hoarfrost wrote)
+        names = ("query", "value", "key", "query_mask", "value_mask", "key_mask",
+                 "attention_mask")
+        kwargs = dict(kwargs)
+        given = dict(zip(names, args))
+        packed = [given.get(n, kwargs.pop(n, None)) for n in names]
+        return [packed], kwargs
+
     def _split_shapes(self, query_shape, value_shape, key_shape):
         if _is_packed(query_shape):
             query_shape, value_shape, key_shape = query_shape[:3]

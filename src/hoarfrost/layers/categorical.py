@@ -428,3 +428,114 @@ class Hashing(Layer):
         return {**super().get_config(), "num_bins": self.num_bins, "salt": self.salt,
                 "mask_value": self.mask_value, "output_mode": self.output_mode,
                 "sparse": self.sparse}
+
+
+_MASK64 = (1 << 64) - 1
+_CROSS_MUL = 0xC6A4A7935BD1E995
+_CROSS_HASH_KEY = 0xDECAFCAFFE  # tf.sparse.cross_hashed's default key
+
+
+def _fingerprint_cat64(fp1: int, fp2: int) -> int:
+    """TensorFlow's `FingerprintCat64`: combine two 64-bit fingerprints."""
+    def shift_mix(value):
+        return value ^ (value >> 47)
+    result = (fp1 ^ _CROSS_MUL) & _MASK64
+    result ^= (shift_mix((fp2 * _CROSS_MUL) & _MASK64) * _CROSS_MUL) & _MASK64
+    result = (result * _CROSS_MUL) & _MASK64
+    result = (shift_mix(result) * _CROSS_MUL) & _MASK64
+    return shift_mix(result)
+
+
+def _cross_feature(value) -> int:
+    """A value's 64-bit feature, as TensorFlow's hashed cross reads it: a string's
+    FarmHash `Fingerprint64`, an integer as itself (two's complement)."""
+    if isinstance(value, (bytes, str, np.str_, np.bytes_)):
+        data = value if isinstance(value, bytes) else str(value).encode("utf-8")
+        return fingerprint64(data)
+    return int(value) & _MASK64
+
+
+class HashedCrossing(Layer):
+    """Crosses features by hashing: each sample's combination of values from
+    several inputs goes to one of `num_bins` bins (as `keras.layers.HashedCrossing`,
+    TensorFlow's `sparse.cross_hashed`).
+
+    Runs on the host (integer or string inputs of shape `()`, `(batch,)` or
+    `(batch, 1)`): apply it in the input pipeline, before `fit`.
+
+    Args:
+        num_bins: the number of bins.
+        output_mode: "int" (default, the bin) or "one_hot".
+        sparse: only False.
+        **kwargs: `name`, `dtype` (int64 for "int" as Keras; hoarfrost's
+            arrays are int32 unless JAX's 64-bit mode is on).
+
+    Example:
+        >>> HashedCrossing(num_bins=5)([np.array([1, 2]), np.array(["a", "b"])]).shape
+        (2,)
+    """
+
+    _convert_input_args = False
+
+    def __init__(self, num_bins: int, output_mode: str = "int", sparse: bool = False,
+                 name=None, dtype=None, **kwargs):
+        if output_mode == "int" and dtype is None:
+            dtype = "int64"
+        super().__init__(name=name, dtype=dtype, **kwargs)
+        if output_mode not in ("int", "one_hot"):
+            raise ValueError("HashedCrossing: `output_mode` must be one of 'int', 'one_hot'; "
+                             f"received output_mode={output_mode!r}.")
+        _no_sparse("HashedCrossing", sparse)
+        if not isinstance(num_bins, int) or num_bins <= 0:
+            raise ValueError(f"HashedCrossing: `num_bins` must be a positive integer; received "
+                             f"num_bins={num_bins!r}.")
+        self.num_bins = num_bins
+        self.output_mode = output_mode
+        self.sparse = False
+        self.built = True
+
+    def __call__(self, inputs, *args, **kwargs):
+        if _is_traced_or_symbolic(inputs):
+            raise ValueError(
+                f'HashedCrossing layer "{self.name}" runs on the host (it hashes each value), '
+                "so it can not be part of a compiled model: apply it to the data before fit.")
+        return self.call(inputs)
+
+    def call(self, inputs):
+        if not isinstance(inputs, (list, tuple)) or len(inputs) < 2:
+            raise ValueError("`HashedCrossing` should be called on a list or tuple of at least "
+                             f"two inputs. Received: inputs={inputs!r}")
+        arrays = [np.asarray(x) for x in inputs]
+        shape = arrays[0].shape
+        if len(shape) > 2 or (len(shape) == 2 and shape[-1] != 1):
+            raise ValueError("All `HashedCrossing` inputs should have shape `()`, "
+                             f"`(batch_size)` or `(batch_size, 1)`. Received shape {shape}.")
+        if any(a.shape != shape for a in arrays[1:]):
+            raise ValueError("All `HashedCrossing` inputs should have equal shape. Received "
+                             f"shapes {[a.shape for a in arrays]}.")
+        if any(a.dtype.kind not in "iuSUO" for a in arrays):
+            raise ValueError("All `HashedCrossing` inputs should have an integer or string "
+                             f"dtype. Received dtypes {[str(a.dtype) for a in arrays]}.")
+        columns = [a.reshape(-1) for a in arrays]
+        bins = np.empty(columns[0].shape, np.int64)
+        for i in range(bins.size):
+            hashed = _CROSS_HASH_KEY
+            for column in columns:
+                hashed = _fingerprint_cat64(hashed, _cross_feature(column[i]))
+            bins[i] = hashed % self.num_bins
+        bins = bins.reshape(shape)
+        if self.output_mode == "int":
+            return jnp.asarray(bins, _int_dtype())
+        return encode_categorical(jnp.asarray(bins, _int_dtype()), "one_hot", self.num_bins,
+                                  self.dtype)
+
+    def compute_output_shape(self, input_shape):
+        shape = tuple(input_shape[0])
+        if self.output_mode == "int":
+            return shape
+        return (shape[:-1] if shape and shape[-1] == 1 else shape) + (self.num_bins,)
+
+    def get_config(self):
+        return {"num_bins": self.num_bins, "output_mode": self.output_mode,
+                "sparse": self.sparse, "name": self.name,
+                "dtype": self.dtype}

@@ -170,3 +170,102 @@ class Embedding(LoRAMixin, QuantizedMixin, Layer):
             **self._lora_config(),
         }
 
+
+
+class ReversibleEmbedding(Embedding):
+    """An `Embedding` that can also project vectors back to vocabulary logits.
+
+    `layer(ids)` looks up embeddings; `layer(hidden, reverse=True)` returns
+    `hidden @ embeddings.T` (`tie_weights=True`, the default) or `hidden @
+    reverse_embeddings` (`tie_weights=False`: a separate `(output_dim,
+    input_dim)` matrix), the usual tied input/output embedding of language
+    models. As `keras.layers.ReversibleEmbedding`.
+
+    Args:
+        input_dim, output_dim, embeddings_initializer, embeddings_regularizer,
+        embeddings_constraint, mask_zero: as `Embedding`.
+        tie_weights: reuse the transposed embeddings for the reverse
+            projection (else a separate `reverse_embeddings` weight).
+        reverse_dtype: the dtype the reverse projection computes in (e.g.
+            `"float32"` under a mixed policy); None: the compute dtype.
+        logit_soft_cap: if set, logits become `tanh(logits / cap) * cap`.
+        **kwargs: as `Embedding` (`name`, `trainable`, `dtype`, LoRA).
+
+    Example:
+        >>> layer = ReversibleEmbedding(10, 4)
+        >>> hidden = layer(jnp.array([[1, 2, 3]]))
+        >>> layer(hidden, reverse=True).shape
+        (1, 3, 10)
+    """
+
+    def __init__(self, input_dim: int, output_dim: int, tie_weights: bool = True,
+                 embeddings_initializer="uniform", embeddings_regularizer=None,
+                 embeddings_constraint=None, mask_zero: bool = False, reverse_dtype=None,
+                 logit_soft_cap=None, **kwargs):
+        if kwargs.get("quantization_config") is not None or str(
+                kwargs.get("dtype") or "").startswith(("int8", "int4")):
+            raise NotImplementedError(
+                "ReversibleEmbedding: quantization is not supported by hoarfrost; use an "
+                "unquantized dtype.")
+        super().__init__(input_dim, output_dim, embeddings_initializer=embeddings_initializer,
+                         embeddings_regularizer=embeddings_regularizer,
+                         embeddings_constraint=embeddings_constraint, mask_zero=mask_zero,
+                         **kwargs)
+        self.tie_weights = bool(tie_weights)
+        self.reverse_dtype = reverse_dtype
+        self.logit_soft_cap = logit_soft_cap
+        self.reverse_embeddings = None
+
+    def build(self, input_shape=None):
+        if self.built:
+            return
+        super().build(input_shape)
+        if not self.tie_weights:
+            self.reverse_embeddings = self.add_weight(
+                shape=(self.output_dim, self.input_dim), initializer=self.embeddings_initializer,
+                name="reverse_embeddings")
+        self.built = True
+
+    def __call__(self, inputs, *args, **kwargs):
+        if kwargs.get("reverse") or (args and args[0] is True):
+            # Floating hidden states: the lookup's integer cast must not apply.
+            self._maybe_build(None)
+        return super().__call__(inputs, *args, **kwargs)
+
+    def call(self, inputs, reverse: bool = False):
+        if not reverse:
+            return super().call(inputs)
+        if self.tie_weights:
+            kernel = jnp.transpose(self._adapted(self.embeddings.value))
+        else:
+            kernel = self.reverse_embeddings.value
+        if self.reverse_dtype is not None:
+            inputs = inputs.astype(self.reverse_dtype)
+            kernel = kernel.astype(self.reverse_dtype)
+        logits = jnp.matmul(inputs, kernel)
+        if self.logit_soft_cap is not None:
+            cap = self.logit_soft_cap
+            logits = jnp.tanh(logits / cap) * cap
+        return logits
+
+    def compute_mask(self, inputs, mask=None):
+        # Keras: the lookup's outputs carry `ids != 0` (mask_zero); logits carry none.
+        if jnp.issubdtype(inputs.dtype, jnp.floating):
+            return None
+        return super().compute_mask(inputs, mask)
+
+    def compute_output_shape(self, input_shape, reverse: bool = False):
+        if reverse:
+            return tuple(input_shape[:-1]) + (self.input_dim,)
+        return super().compute_output_shape(input_shape)
+
+    def compute_output_spec(self, inputs, reverse: bool = False, **kwargs):
+        if is_keras_tensor(inputs):
+            dtype = self.reverse_dtype or self.compute_dtype
+            return KerasTensor(self.compute_output_shape(inputs.shape, reverse),
+                               dtype if reverse else self.compute_dtype)
+        return super().compute_output_spec(inputs, reverse=reverse, **kwargs)
+
+    def get_config(self):
+        return {**super().get_config(), "tie_weights": self.tie_weights,
+                "reverse_dtype": self.reverse_dtype, "logit_soft_cap": self.logit_soft_cap}

@@ -1,5 +1,6 @@
 """Regularization layers: `Dropout`, `SpatialDropout1D`, `SpatialDropout2D`,
-`GaussianNoise`, `GaussianDropout` and `AlphaDropout`."""
+`SpatialDropout3D`, `GaussianNoise`, `GaussianDropout`, `AlphaDropout` and
+`ActivityRegularization`."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ import jax.numpy as jnp
 from hoarfrost.config import standardize_data_format
 from hoarfrost.layers.layer import InputSpec, Layer
 from hoarfrost.random import draw_key
+from hoarfrost.regularizers import L1L2
 
 
 class Dropout(Layer):
@@ -225,3 +227,77 @@ class AlphaDropout(Dropout):
 
     def compute_output_shape(self, input_shape):
         return tuple(input_shape)
+
+
+class SpatialDropout3D(Dropout):
+    """Dropout of whole 3D feature maps: in training, each channel of each
+    sample is zeroed with probability `rate` (the rest scaled by
+    `1/(1-rate)`), the same channel at every voxel. Identity in inference.
+
+    Inputs are 5D: `(batch, dim1, dim2, dim3, channels)` for
+    `"channels_last"` (default) or `(batch, channels, dim1, dim2, dim3)` for
+    `"channels_first"`.
+
+    Args:
+        rate: the fraction of channels to drop, in [0, 1].
+        data_format: `"channels_last"` or `"channels_first"`.
+        seed: an optional seed for this layer's masks.
+    """
+
+    def __init__(self, rate: float, data_format=None, seed: int | None = None, **kwargs):
+        super().__init__(rate, seed=seed, **kwargs)
+        self.data_format = standardize_data_format(data_format, "SpatialDropout3D")
+        self.input_spec = InputSpec(ndim=5)
+
+    def _noise_shape_for(self, inputs) -> tuple:
+        """One decision per sample and channel, shared by every voxel."""
+        n = inputs.shape[0]
+        if self.data_format == "channels_first":
+            return (n, inputs.shape[1], 1, 1, 1)
+        return (n, 1, 1, 1, inputs.shape[4])
+
+    def get_config(self):
+        config = super().get_config()
+        del config["noise_shape"]
+        return {**config, "data_format": self.data_format}
+
+
+class ActivityRegularization(Layer):
+    """Identity that adds an L1/L2 penalty on its input to the loss.
+
+    The penalty is `l1 * sum(|x|) + l2 * sum(x**2)` over the batch size (as
+    Keras 3 normalises activity penalties), added at every call, in training
+    and evaluation alike.
+
+    Args:
+        l1: the L1 factor (a non-negative float).
+        l2: the L2 factor (a non-negative float).
+
+    Example:
+        >>> layer = ActivityRegularization(l1=0.01)
+        >>> layer(jnp.ones((2, 3))).shape
+        (2, 3)
+    """
+
+    _supports_masking = True
+
+    def __init__(self, l1: float = 0.0, l2: float = 0.0, **kwargs):
+        super().__init__(**kwargs)
+        for argument, value in (("l1", l1), ("l2", l2)):
+            if not isinstance(value, (int, float)) or isinstance(value, bool) or value < 0:
+                raise ValueError(f"ActivityRegularization: `{argument}` must be a non-negative "
+                                 f"float, got {value!r}.")
+        self.l1 = l1
+        self.l2 = l2
+        self.activity_regularizer = L1L2(l1=l1, l2=l2)
+        self.built = True
+
+    def call(self, inputs):
+        self._add_activity_loss(inputs)
+        return inputs
+
+    def compute_output_shape(self, input_shape):
+        return tuple(input_shape)
+
+    def get_config(self):
+        return {**super().get_config(), "l1": self.l1, "l2": self.l2}

@@ -1,4 +1,5 @@
-"""Wrappers: layers that apply another layer in a new way (`TimeDistributed`).
+"""Wrappers: layers that apply another layer in a new way: the `Wrapper` base class
+and `TimeDistributed` (`SpectralNormalization` is with the normalization layers).
 
 `Bidirectional`, the other Keras wrapper, lives with the recurrent layers.
 """
@@ -20,7 +21,44 @@ def _call_takes(layer, argument: str) -> bool:
     return argument in params and params[argument].kind is not inspect.Parameter.VAR_KEYWORD
 
 
-class TimeDistributed(Layer):
+class Wrapper(Layer):
+    """Base class of the layers that wrap another layer (as `keras.layers.Wrapper`).
+
+    The wrapped layer is used as is, not copied: its weights are the
+    wrapper's (after the wrapper's own), and `get_config` holds its
+    serialized config under `"layer"`. Subclasses implement `call`.
+
+    Args:
+        layer: the layer to wrap (a `Layer` instance).
+        **kwargs: `name`, `trainable`, `dtype`.
+    """
+
+    def __init__(self, layer, **kwargs):
+        if not isinstance(layer, Layer):
+            raise ValueError(
+                f"{type(self).__name__}: `layer` must be a hoarfrost.layers.Layer instance; "
+                f"received {layer!r} of type {type(layer).__name__}."
+            )
+        super().__init__(**kwargs)
+        self.layer = layer
+
+    def build(self, input_shape=None):
+        self.layer._maybe_build(input_shape)
+        self.built = True
+
+    def get_config(self):
+        from hoarfrost.saving.serialization import serialize_layer
+        return {**super().get_config(), "layer": serialize_layer(self.layer)}
+
+    @classmethod
+    def from_config(cls, config, custom_objects=None):
+        from hoarfrost.saving.serialization import deserialize_layer
+        config = copy.deepcopy(config)
+        layer = deserialize_layer(config.pop("layer"), custom_objects)
+        return cls(layer, **config)
+
+
+class TimeDistributed(Wrapper):
     """Applies a layer to every timestep (axis 1) of its input, with the same weights.
 
     For videos `(batch, 10, 128, 128, 3)`, `TimeDistributed(Conv2D(64, 3))`
@@ -53,15 +91,6 @@ class TimeDistributed(Layer):
     """
 
     _supports_masking = True
-
-    def __init__(self, layer, **kwargs):
-        if not isinstance(layer, Layer):
-            raise ValueError(
-                "TimeDistributed: `layer` must be a hoarfrost.layers.Layer instance; "
-                f"received {layer!r} of type {type(layer).__name__}."
-            )
-        super().__init__(**kwargs)
-        self.layer = layer
 
     def _child_shape(self, input_shape):
         if not isinstance(input_shape, (tuple, list)) or len(input_shape) < 3 or not all(
@@ -105,14 +134,3 @@ class TimeDistributed(Layer):
         if is_keras_tensor(inputs):
             self._child_shape(inputs.shape)
         return super().compute_output_spec(inputs, **kwargs)
-
-    def get_config(self):
-        from hoarfrost.saving.serialization import serialize_layer
-        return {**super().get_config(), "layer": serialize_layer(self.layer)}
-
-    @classmethod
-    def from_config(cls, config, custom_objects=None):
-        from hoarfrost.saving.serialization import deserialize_layer
-        config = copy.deepcopy(config)
-        layer = deserialize_layer(config.pop("layer"), custom_objects)
-        return cls(layer, **config)

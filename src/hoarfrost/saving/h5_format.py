@@ -73,6 +73,9 @@ def _own_variables(layer) -> list:
     """A layer's own variables in Keras's `save_own_variables` order: trainable first."""
     if _is_recurrent(layer):
         return []  # Keras keeps them in the layer's `cell`
+    hook = getattr(layer, "_keras_own_variables", None)
+    if hook is not None:  # a wrapper Keras also saves its wrapped layer's kernel in
+        return hook()
     adapters = {id(v) for v in hoarfrost_only_variables(layer)}
     own = [v for v in layer._variables if id(v) not in adapters]
     return [v for v in own if not v.is_state] + [v for v in own if v.is_state]

@@ -334,6 +334,10 @@ def _functional_from_keras(config: dict, custom_objects, where: str) -> dict:
             else:
                 kwargs = dict(kwargs)
                 kwargs.pop("training", None)  # Keras passes the model's training flag instead
+                pack = getattr(builtin_class(entry.get("class_name", "")),
+                               "keras_call_arguments", None)
+                if pack is not None:  # a layer taking several tensors (attention)
+                    args, kwargs = pack(args, kwargs)
                 mask = kwargs.pop("mask", None)
                 if mask is not None and not _mask_is_automatic(mask, masks):
                     _fail(node_where, "an explicit `mask` tensor argument is not supported "
