@@ -463,6 +463,8 @@ class Trainer(KerasStepAPI):
             callback_list.on_epoch_end(epoch, logs)
             if self.stop_training:
                 break
+        if epochs > 0:  # as Keras: with `use_ema`, the weights become their averages
+            self.optimizer.finalize_variable_values(self.trainable_weights)
         callback_list.on_train_end(logs)
         return history
 

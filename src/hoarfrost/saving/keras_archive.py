@@ -300,48 +300,16 @@ def _compile_from_keras(model, compile_config: dict, filepath, custom_objects) -
               "loaded uncompiled. Call compile() to train it.")
 
 
-def keras_optimizer_arrays(model) -> list[np.ndarray] | None:
-    """The optimizer's state as Keras 3 lays it out: iterations, the learning rate (unless
-    a schedule), then the slots of the trainable variables (now), group by group; None
-    when hoarfrost does not know the optimizer's Keras layout."""
-    return keras_optimizer.keras_arrays(model.optimizer, model.trainable_weights)
-
-
 def _restore_keras_slots(model, arrays: list, filepath) -> None:
-    """Slots from Keras's `optimizer/vars` (the trainable variables', as Keras keeps them)."""
-    optimizer = model.optimizer
+    """Slots from Keras's `optimizer/vars` (the trainable variables', as Keras keeps them);
+    a layout that does not fit leaves the optimizer fresh, with a warning that says why."""
     if not arrays:
         return
-    trainable = model.trainable_weights
-    names = keras_optimizer.slot_names(optimizer, trainable)
-    if names is None:
-        _warn(filepath, f"optimizer {type(optimizer).__name__}: no Keras slot layout known. "
-              "Its optimizer state is not restored.")
-        return
-    head = 2 if keras_optimizer.has_lr_variable(optimizer) else 1
-    expected = head + len(names)
-    if len(arrays) != expected:
-        _warn(filepath, f"its optimizer holds {len(arrays)} variables, but "
-              f"{type(optimizer).__name__} over the model's {len(trainable)} trainable "
-              f"variables has {expected}; the optimizer state is not restored (fit starts "
-              "with fresh slots).")
-        return
-    step, rate = np.asarray(arrays[0]), np.asarray(arrays[1]) if head == 2 else None
-    if step.shape != () or step.dtype.kind not in "iu" or int(step) < 0 or (
-            rate is not None and (rate.shape != () or rate.dtype.kind != "f")):
-        _warn(filepath, f"its optimizer's iterations ({step.dtype}{list(step.shape)}) or "
-              "learning rate is not a scalar of the right kind; the optimizer state is not "
-              "restored (fit starts with fresh slots).")
-        return
-    values = [np.asarray(a) for a in arrays[head:]]
-    for (variable, _), value in zip(names, values):
-        if tuple(value.shape) != tuple(variable.shape) or value.dtype.kind != "f":
-            _warn(filepath, f"an optimizer slot has shape {value.shape} and dtype "
-                  f"{value.dtype} where {variable.path} has {variable.shape} "
-                  f"({variable.dtype}); the optimizer state is not restored.")
-            return
-    keras_optimizer.restore_keras_arrays(optimizer, trainable, names, values, int(step),
-                                         None if rate is None else float(rate))
+    problem = keras_optimizer.restore_keras(model.optimizer, model.trainable_weights,
+                                            list(arrays))
+    if problem is not None:
+        _warn(filepath, f"{problem}; the optimizer state is not restored (fit starts with "
+              "fresh slots).")
 
 
 def _warn(filepath, message: str) -> None:
@@ -426,6 +394,8 @@ def extras(model) -> tuple[dict, bytes | None]:
         owners.append(path)
         for j, leaf in enumerate(jax.tree.leaves(slots)):
             tensors[f"{path}/{j}"] = to_host(leaf)
+    for name, value in (snapshot.extra or {}).items():
+        tensors[f"{validation.OWN_STATE}{name}"] = np.asarray(to_host(value))
     record["slots"] = owners
     state["optimizer"] = record
     return state, tensor_file.dumps(tensors)  # a SHA-256 per tensor, checked at load
@@ -471,7 +441,22 @@ def _restore_own_slots(model, opt_state: dict, tensors: dict, filepath) -> None:
     slots = _checked_slots(optimizer, opt_state, tensors, _variable_paths(model),
                            archives.member_label(os.fspath(filepath), SLOTS))
     optimizer.restore(OptimizerState(list(slots), list(slots.values()), jnp.asarray(
-        tensors["iterations"], optimizer.iterations.dtype)))
+        tensors["iterations"], optimizer.iterations.dtype),
+        _saved_own_state(optimizer, tensors, archives.member_label(os.fspath(filepath), SLOTS))))
+
+
+def _saved_own_state(optimizer, tensors: dict, where: str) -> dict | None:
+    """The optimizer's own state (a LossScaleOptimizer's scale and counter) from its
+    tensors; None when the file has none (written before it was saved: left as is)."""
+    saved = {name[len(validation.OWN_STATE):]: value for name, value in tensors.items()
+             if name.startswith(validation.OWN_STATE)}
+    if not saved:
+        return None
+    own = optimizer.snapshot([], copy=False).extra or {}
+    if set(saved) != set(own):
+        raise ValueError(f"{where}: the optimizer's own state holds {sorted(saved)}; "
+                         f"{type(optimizer).__name__} keeps {sorted(own)}.")
+    return {name: jnp.asarray(saved[name], own[name].dtype) for name in own}
 
 
 # --- writing -------------------------------------------------------------------------------
@@ -481,8 +466,7 @@ def optimizer_groups(model) -> dict:
     optimizer = getattr(model, "optimizer", None) if getattr(model, "compiled", False) else None
     if optimizer is None or optimizers.serialize(optimizer) is None:
         return {}
-    arrays = keras_optimizer_arrays(model)
-    return {} if arrays is None else {"optimizer/vars": (optimizer.name, arrays)}
+    return keras_optimizer.keras_groups(optimizer, model.trainable_weights)
 
 
 def keras_zip_members(model) -> dict[str, bytes]:
@@ -685,7 +669,7 @@ def restore_training_state(model, filepath) -> None:
                 archives.member_label(archive, SLOTS))
     optimizer = getattr(model, "optimizer", None)
     opt_state = (state or {}).get("optimizer")
-    slots = iterations = rate = None
+    slots = iterations = rate = own_state = None
     if optimizer is not None and opt_state is not None and tensors is not None:
         saved = opt_state["optimizer"]
         if saved.get("class_name") != type(optimizer).__name__:
@@ -695,6 +679,7 @@ def restore_training_state(model, filepath) -> None:
         slots = _checked_slots(optimizer, opt_state, tensors, _variable_paths(model),
                                archives.member_label(filepath, SLOTS))
         iterations = tensors["iterations"]
+        own_state = _saved_own_state(optimizer, tensors, archives.member_label(filepath, SLOTS))
         rate = (saved.get("config") or {}).get("learning_rate")
     elif optimizer is not None:
         warnings.warn(f"{filepath!r} holds no optimizer state; the optimizer of model "
@@ -706,7 +691,7 @@ def restore_training_state(model, filepath) -> None:
         variables = list(_variable_paths(model).values())
         optimizer.restore(OptimizerState(
             variables, [slots.get(v) for v in variables],
-            jnp.asarray(iterations, optimizer.iterations.dtype)))
+            jnp.asarray(iterations, optimizer.iterations.dtype), own_state))
         if isinstance(rate, (int, float)) and not isinstance(rate, bool) \
                 and optimizer.learning_rate_schedule is None:
             optimizer.learning_rate = rate

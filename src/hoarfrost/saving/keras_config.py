@@ -704,6 +704,10 @@ def optimizer_from_keras(config: dict, where: str = "optimizer") -> dict:
 
 def optimizer_to_keras(serialized: dict) -> dict:
     config = dict(serialized["config"])
+    if serialized["class_name"] == "LossScaleOptimizer":  # no base arguments, as Keras's
+        config["inner_optimizer"] = optimizer_to_keras(config["inner_optimizer"])
+        return {"module": "keras.optimizers", "class_name": "LossScaleOptimizer",
+                "config": config, "registered_name": None}
     for key, default in (("use_ema", False), ("ema_momentum", 0.99),
                          ("ema_overwrite_frequency", None), ("loss_scale_factor", None),
                          ("gradient_accumulation_steps", None)):
