@@ -29,10 +29,9 @@ import re
 
 import jax
 
-from hoarfrost import ops
-from hoarfrost.layers.tensor_op import ALLOWED_OPS, TensorOp
-from hoarfrost.naming import to_snake_case
+from hoarfrost.layers.tensor_op import TensorOp
 from hoarfrost.object_registration import builtin_class, get_registered_object
+from hoarfrost.saving import keras_ops
 from hoarfrost.saving.serialization import is_custom
 from hoarfrost.symbolic import is_keras_tensor
 
@@ -72,10 +71,6 @@ _VARIANCE_SCALING = {"GlorotUniform", "GlorotNormal", "HeUniform", "HeNormal", "
 _MODULES = {"initializer": "keras.initializers", "regularizer": "keras.regularizers",
             "constraint": "keras.constraints"}
 _MODELS = ("Functional", "Sequential", "Model")
-# Keras operation classes whose hoarfrost.ops name is not their snake-cased name.
-_OP_NAMES = {"GetItem": "getitem", "Absolute": "abs"}
-_NN_OPS = {"relu", "relu6", "sigmoid", "softmax", "log_softmax", "gelu", "silu", "elu",
-           "selu", "softplus", "softsign", "leaky_relu", "hard_sigmoid", "one_hot"}
 
 
 def _fail(where: str, message: str):
@@ -326,7 +321,7 @@ def _functional_from_keras(config: dict, custom_objects, where: str) -> dict:
                 layer_name = name if index == 0 else f"{name}_call_{index}"
                 op_layers[len(hf_nodes)] = {
                     "class_name": "TensorOp", "registered_name": None,
-                    "config": {"name": layer_name, "op": _op_name(entry["class_name"],
+                    "config": {"name": layer_name, "op": keras_ops.op_name(entry["class_name"],
                                                                  entry.get("module")),
                                "arguments": arguments}}
                 hf_nodes.append({"layer": layer_name, "inputs": [ref(h) for h in tensors],
@@ -437,28 +432,6 @@ def _encode_op_args(value, tensors: list, produced):
                              "supported.")
         return {k: _encode_op_args(v, tensors, produced) for k, v in value.items()}
     return value
-
-
-def _op_name(class_name: str, module=None) -> str:
-    """The `hoarfrost.ops` name of a Keras operation class (`image.resize` for `Resize` of
-    `keras.src.ops.image`), only from the allowlist of pure array operations a graph may
-    record (`tensor_op.ALLOWED_OPS`)."""
-    if not isinstance(class_name, str):
-        raise ValueError(f"Keras config: an operation names the class {class_name!r}.")
-    name = _OP_NAMES.get(class_name, to_snake_case(class_name))
-    if isinstance(module, str) and module.endswith("ops.image"):
-        name = f"image.{name}"
-    if name not in ALLOWED_OPS:
-        raise ValueError(f"Keras config: the operation {class_name} ({name!r}) is not one of "
-                         "the pure array operations a graph may record "
-                         "(hoarfrost.layers.tensor_op.ALLOWED_OPS); it is refused.")
-    if name == "getitem":
-        return name
-    namespace, _, short = name.rpartition(".")
-    if not callable(getattr(getattr(ops, namespace, None) if namespace else ops, short, None)):
-        raise ValueError(f"Keras config: the operation {class_name} ({name}) has no "
-                         "hoarfrost.ops equivalent.")
-    return name
 
 
 def _automatic_masks(entries, by_name) -> set[tuple]:
@@ -603,7 +576,7 @@ def _functional_to_keras(model) -> dict:
             for node in nodes:
                 tensors = [keras_tensor(t) for t in node.input_tensors]
                 inbound.append({"args": _op_args_to_keras(args, tensors), "kwargs": {}})
-            entry = {"module": _op_module(layer.op), "class_name": _op_class(layer.op),
+            entry = {"module": keras_ops.op_module(layer.op), "class_name": keras_ops.op_class(layer.op),
                      "config": {"name": layer.name,
                                 **_op_args_to_keras(kwargs, [])},
                      "registered_name": None}
@@ -661,19 +634,6 @@ def _op_args_to_keras(value, tensors: list):
         if "__dtype__" in value:
             return value["__dtype__"]
     return value
-
-
-def _op_class(op: str) -> str:
-    for class_name, name in _OP_NAMES.items():
-        if name == op:
-            return class_name
-    return "".join(part.capitalize() for part in op.rpartition(".")[2].split("_"))
-
-
-def _op_module(op: str) -> str:
-    if op.startswith("image."):
-        return "keras.src.ops.image"
-    return "keras.src.ops.nn" if op in _NN_OPS else "keras.src.ops.numpy"
 
 
 # --- compile settings ---------------------------------------------------------------------
