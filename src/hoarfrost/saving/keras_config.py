@@ -65,12 +65,17 @@ _KERAS_KEYS = {
 _HOARFROST_ONLY = {
     "Dense": {"activity_regularizer": None}, "SimpleRNN": {"seed": None},
     "SpatialDropout1D": {"trainable": True}, "SpatialDropout2D": {"trainable": True},
+    "Discretization": {"trainable": True},
 }
 _VARIANCE_SCALING = {"GlorotUniform", "GlorotNormal", "HeUniform", "HeNormal", "LecunUniform",
                      "LecunNormal", "VarianceScaling"}
 _MODULES = {"initializer": "keras.initializers", "regularizer": "keras.regularizers",
             "constraint": "keras.constraints"}
 _MODELS = ("Functional", "Sequential", "Model")
+# Layers whose graph node packs their call's tensors in one list (in this order); Keras
+# records the first two as positional arguments and the others as keywords.
+_PACKED_CALLS = {"MultiHeadAttention": ("query", "value", "key", "query_mask", "value_mask",
+                                        "key_mask", "attention_mask")}
 
 
 def _fail(where: str, message: str):
@@ -333,17 +338,14 @@ def _functional_from_keras(config: dict, custom_objects, where: str) -> dict:
                 if mask is not None and not _mask_is_automatic(mask, masks):
                     _fail(node_where, "an explicit `mask` tensor argument is not supported "
                           "(hoarfrost propagates masks from the layers that make them).")
-                if _tensor_refs(kwargs):
-                    _fail(node_where, f"tensor keyword arguments {sorted(kwargs)} are not "
-                          "supported.")
-                if len(args) != 1:
-                    _fail(node_where, f"{len(args)} positional arguments; hoarfrost layers "
-                          "take their tensors as the first argument.")
-                if not refs:
-                    _fail(node_where, f"its input {_short(args[0])} holds no tensor (a "
-                          "`keras_history` reference to a layer's output).")
-                inputs = _map_tensors(args[0], ref)
-                hf_nodes.append({"layer": name, "inputs": inputs, "kwargs": kwargs})
+                if not args or not _tensor_refs(args[0]):
+                    _fail(node_where, f"its input {_short(args[0] if args else None)} holds "
+                          "no tensor (a `keras_history` reference to a layer's output).")
+                node = {"layer": name, "inputs": _map_tensors(args[0], ref),
+                        "kwargs": _map_tensors(kwargs, ref)}  # `value=` of an attention
+                if len(args) > 1:  # further tensors, as MultiHeadAttention's (query, value)
+                    node["args"] = _map_tensors(list(args[1:]), ref)
+                hf_nodes.append(node)
             produced[(name, index)] = len(hf_nodes) - 1
             pending.remove(item)
             progress = True
@@ -510,9 +512,12 @@ def _config_to_keras(class_name: str, registered, config: dict) -> dict:
     for key, value in config.items():
         if key == "dtype" and class_name != "InputLayer":
             value = _policy(value)
-        elif key in ("layer", "backward_layer") and isinstance(value, dict):
+        elif key in ("layer", "backward_layer", "cell") and isinstance(value, dict):
             value = _config_to_keras(value["class_name"], value.get("registered_name"),
                                      dict(value["config"]))
+        elif key == "cells" and isinstance(value, list):  # StackedRNNCells'
+            value = [_config_to_keras(cell["class_name"], cell.get("registered_name"),
+                                      dict(cell["config"])) for cell in value]
         elif isinstance(value, dict) and "class_name" in value:
             value = _object_to_keras(key, value)
         out[key] = value
@@ -586,8 +591,16 @@ def _functional_to_keras(model) -> dict:
             for node in nodes:
                 if type(layer).__name__ == "InputLayer":
                     continue
-                args = [jax.tree.map(keras_tensor, node.inputs, is_leaf=is_keras_tensor)]
-                inbound.append({"args": args, "kwargs": dict(node.kwargs)})
+                args, kwargs = [node.inputs, *node.args], dict(node.kwargs)
+                packed = _PACKED_CALLS.get(type(layer).__name__)
+                if packed and isinstance(node.inputs, (list, tuple)):  # Keras's call
+                    given = dict(zip(packed, node.inputs))
+                    args = [given.pop(packed[0]), given.pop(packed[1])]
+                    kwargs.update({k: v for k, v in given.items() if v is not None})
+                inbound.append({"args": jax.tree.map(keras_tensor, args,
+                                                     is_leaf=is_keras_tensor),
+                                "kwargs": jax.tree.map(keras_tensor, kwargs,
+                                                       is_leaf=is_keras_tensor)})
         entry["name"] = layer.name
         entry["inbound_nodes"] = inbound
         entries.append(entry)
@@ -609,7 +622,18 @@ def _with_build_config(entry: dict, layer) -> dict:
         return entry
     if ("build_config" not in entry and layer.built and type(layer).__name__ != "InputLayer"
             and layer._build_shapes_dict is not None):
-        entry["build_config"] = {"input_shape": _jsonable(layer._build_shapes_dict)}
+        shapes = _jsonable(layer._build_shapes_dict)
+        names = [name for name in inspect.signature(type(layer).build).parameters
+                 if name.endswith("_shape")]
+        given = {}
+        if len(names) > 1 and isinstance(shapes, list) and any(
+                isinstance(s, list) for s in shapes) and all(
+                s is None or isinstance(s, list) for s in shapes):
+            given = {name: shape for name, shape in zip(names, shapes) if shape is not None}
+        if len(given) > 1:  # Keras: build(query_shape, value_shape) gets a shapes_dict
+            entry["build_config"] = {"shapes_dict": given}
+        else:
+            entry["build_config"] = {"input_shape": shapes}
     return entry
 
 
