@@ -163,6 +163,24 @@ def _read_tensors(archive: zipfile.ZipFile, name: str) -> dict:
                                 archives.member_label(archive, name))[0]
 
 
+def _read_extras(archive: zipfile.ZipFile) -> tuple[dict | None, dict | None, dict | None]:
+    """hoarfrost's members (`keras_extras`), each checked: (state, optimizer tensors,
+    LoRA tensors), None where absent."""
+    names = set(archive.namelist())
+    state = slots = None
+    if STATE in names:
+        state = _read_json(archive, STATE)
+        validation.check_keras_state(state, archives.member_label(archive, STATE))
+    if SLOTS in names:
+        slots = _read_tensors(archive, SLOTS)
+        owners = ((state or {}).get("optimizer") or {}).get("slots")
+        if owners is None:
+            raise ValueError(f"{archives.member_label(archive, SLOTS)}: optimizer slots "
+                             f"without the optimizer's state in {STATE}.")
+        validation.check_optimizer_tensors(slots, owners, archives.member_label(archive, SLOTS))
+    return state, slots, _read_tensors(archive, LORA) if LORA in names else None
+
+
 def _h5_tree(archive: zipfile.ZipFile, name: str = "model.weights.h5") -> dict:
     """The weights tree of the HDF5 member `name` (its size bounded by the archive's
     checks; its datasets by its own size)."""
@@ -220,19 +238,7 @@ def load_keras_zip(filepath, custom_objects=None, compile: bool = True,
         where = archives.member_label(archive, "config.json")
         entry = _translate(config, custom_objects, where)
         tree = _h5_tree(archive)
-        state = slots = None
-        if STATE in names:
-            state = _read_json(archive, STATE)
-            validation.check_keras_state(state, archives.member_label(archive, STATE))
-        if SLOTS in names:
-            slots = _read_tensors(archive, SLOTS)
-            owners = ((state or {}).get("optimizer") or {}).get("slots")
-            if owners is None:
-                raise ValueError(f"{archives.member_label(archive, SLOTS)}: optimizer slots "
-                                 f"without the optimizer's state in {STATE}.")
-            validation.check_optimizer_tensors(slots, owners,
-                                               archives.member_label(archive, SLOTS))
-        lora = _read_tensors(archive, LORA) if LORA in names else None
+        state, slots, lora = _read_extras(archive)
     model = _deserialize(entry, custom_objects, safe_mode, where)
     if state is not None:
         adapters.restore_adapted_layers(model, state.get("adapted_layers"),
@@ -509,18 +515,8 @@ def restore_training_state(model, filepath) -> None:
     maybe compiled), without rebuilding it; everything is read and checked first."""
     filepath = os.fspath(filepath)
     with open_keras_zip(filepath, assets=True) as archive:
-        names = set(archive.namelist())
         tree = _h5_tree(archive)
-        lora = _read_tensors(archive, LORA) if LORA in names else None
-        state = tensors = None
-        if STATE in names:
-            state = _read_json(archive, STATE)
-            validation.check_keras_state(state, archives.member_label(archive, STATE))
-        if SLOTS in names:
-            tensors = _read_tensors(archive, SLOTS)
-            validation.check_optimizer_tensors(
-                tensors, ((state or {}).get("optimizer") or {}).get("slots", []),
-                archives.member_label(archive, SLOTS))
+        state, tensors, lora = _read_extras(archive)
     optimizer = getattr(model, "optimizer", None)
     opt_state = (state or {}).get("optimizer")
     slots = iterations = rate = own_state = None
