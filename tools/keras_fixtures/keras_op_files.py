@@ -21,7 +21,6 @@ largest difference from hoarfrost's outputs.
 from __future__ import annotations
 
 import json
-import sys
 from pathlib import Path
 
 import numpy as np
@@ -84,9 +83,5 @@ def check(directory: str) -> None:
 
 
 if __name__ == "__main__":
-    if "--hoarfrost" in sys.argv:
-        hoarfrost_side(sys.argv[sys.argv.index("--hoarfrost") + 1])
-    elif "--check" in sys.argv:
-        check(sys.argv[sys.argv.index("--check") + 1])
-    else:
-        write()
+    from common import three_steps
+    three_steps(write, hoarfrost_side, check)

@@ -29,7 +29,6 @@ from __future__ import annotations
 
 import io
 import json
-import sys
 import zipfile
 from pathlib import Path
 
@@ -171,9 +170,5 @@ def check(directory: str) -> None:
 
 
 if __name__ == "__main__":
-    if "--hoarfrost" in sys.argv:
-        hoarfrost_side(sys.argv[sys.argv.index("--hoarfrost") + 1])
-    elif "--check" in sys.argv:
-        check(sys.argv[sys.argv.index("--check") + 1])
-    else:
-        write()
+    from common import three_steps
+    three_steps(write, hoarfrost_side, check)
