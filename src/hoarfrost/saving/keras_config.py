@@ -572,6 +572,9 @@ def _functional_to_keras(model) -> dict:
                 "config": {"shape": list(tensor.shape), "dtype": tensor.dtype.name,
                            "keras_history": history[id(tensor)]}}
 
+    def tensor_or_value(leaf):  # a call's other arguments (use_causal_mask=True) as given
+        return keras_tensor(leaf) if is_keras_tensor(leaf) else leaf
+
     entries = []
     for layer in model.layers:
         nodes = [node for node in layer._inbound_nodes if id(node) in own]
@@ -597,9 +600,9 @@ def _functional_to_keras(model) -> dict:
                     given = dict(zip(packed, node.inputs))
                     args = [given.pop(packed[0]), given.pop(packed[1])]
                     kwargs.update({k: v for k, v in given.items() if v is not None})
-                inbound.append({"args": jax.tree.map(keras_tensor, args,
+                inbound.append({"args": jax.tree.map(tensor_or_value, args,
                                                      is_leaf=is_keras_tensor),
-                                "kwargs": jax.tree.map(keras_tensor, kwargs,
+                                "kwargs": jax.tree.map(tensor_or_value, kwargs,
                                                        is_leaf=is_keras_tensor)})
         entry["name"] = layer.name
         entry["inbound_nodes"] = inbound
