@@ -57,10 +57,6 @@ LONG_FILES = {
     "ops/_nn.py": "Keras's `ops.nn`, every name by Keras's signature (as Keras's ops/nn.py)",
     "saving/keras_config.py": "Keras's config dialects (Keras 3 and Keras 2) both ways: one "
                               "translation, kept together so both directions stay symmetric",
-    "engine/trainer.py": "fit/evaluate/predict loops over the fused step and the model's own "
-                         "steps (to split: the custom-step chunks into engine/custom_step.py)",
-    "saving/keras_archive.py": "the Keras 3 .keras zip both ways with hoarfrost's extra members "
-                               "(flags, slots, LoRA adapters; to split: the extras)",
     "optimizers/base_optimizer.py": "the slot store, its state API, Keras's optimizer API on "
                                     "it and the common update (to split: the Keras API part)",
 }

@@ -6,17 +6,10 @@ import numpy as np
 
 from hoarfrost.config import (backend, epsilon, floatx, image_data_format, set_epsilon,
                               set_floatx, set_image_data_format)
+from hoarfrost.dtype_policies import is_float_dtype, is_int_dtype
 from hoarfrost.dtype_policies import keras_dtype_name as standardize_dtype
 from hoarfrost.naming import clear_session, get_uid
 from hoarfrost.symbolic import is_keras_tensor
-
-
-def is_float_dtype(dtype) -> bool:
-    return standardize_dtype(dtype).startswith(("float", "bfloat"))
-
-
-def is_int_dtype(dtype) -> bool:
-    return standardize_dtype(dtype).startswith(("int", "uint"))
 
 
 def result_type(*dtypes) -> str:

@@ -53,7 +53,13 @@ def standardize_dtype(dtype) -> str:
 
 
 def is_float_dtype(dtype) -> bool:
+    """Whether `dtype` is a floating-point type (bfloat16 included), as Keras's backend."""
     return standardize_dtype(dtype).startswith(("float", "bfloat"))
+
+
+def is_int_dtype(dtype) -> bool:
+    """Whether `dtype` is a signed or unsigned integer type, as Keras's backend."""
+    return standardize_dtype(dtype).startswith(("int", "uint"))
 
 
 class DTypePolicy:

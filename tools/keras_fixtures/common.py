@@ -80,3 +80,15 @@ def _store(data: dict, mode: str, outputs) -> None:
 
 if os.environ.get("KERAS_BACKEND") is None:
     os.environ["KERAS_BACKEND"] = "jax"
+
+
+def three_steps(write, hoarfrost_side, check) -> None:
+    """The command line of the both-ways fixture scripts: no argument, Keras writes;
+    `--hoarfrost DIR`, hoarfrost re-saves into DIR; `--check DIR`, Keras reads DIR."""
+    import sys
+    if "--hoarfrost" in sys.argv:
+        hoarfrost_side(sys.argv[sys.argv.index("--hoarfrost") + 1])
+    elif "--check" in sys.argv:
+        check(sys.argv[sys.argv.index("--check") + 1])
+    else:
+        write()

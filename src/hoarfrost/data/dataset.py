@@ -15,11 +15,12 @@ hoarfrost does not implement raises an `AttributeError` that names it.
 from __future__ import annotations
 
 import itertools
-import queue
-import threading
 from typing import Any, Callable, Iterator
 
 import numpy as np
+
+from hoarfrost.prefetching import Closing as _Closing
+from hoarfrost.prefetching import prefetched as _prefetched
 
 AUTOTUNE = -1
 INFINITE_CARDINALITY = -1
@@ -137,57 +138,6 @@ def _slices(tensors) -> tuple[Callable[[int], Any], int]:
         raise ValueError("from_tensor_slices: the components have different first dimensions "
                          f"{counts}; they must all have the same length.")
     return (lambda i: _map_structure(lambda a: _element(a[i]), arrays)), counts[0]
-
-
-class _Closing:
-    """Closes an iterator it did not exhaust (so a prefetching thread upstream stops)."""
-
-    def __init__(self, iterator: Iterator):
-        self.iterator = iterator
-
-    def __enter__(self) -> Iterator:
-        return self.iterator
-
-    def __exit__(self, *exc) -> None:
-        close = getattr(self.iterator, "close", None)
-        if close is not None:
-            close()
-
-
-def _prefetched(make: Callable[[], Iterator], depth: int) -> Iterator:
-    """Elements of `make()` produced on a background thread, `depth` ahead of the caller."""
-    buffer: queue.Queue = queue.Queue(maxsize=depth)
-    done = object()
-    stop = threading.Event()
-
-    def work():
-        try:
-            with _Closing(make()) as source:
-                for element in source:
-                    if stop.is_set():
-                        return
-                    buffer.put((element, None))
-            buffer.put((done, None))
-        except BaseException as error:  # raised in the consumer
-            buffer.put((None, error))
-
-    thread = threading.Thread(target=work, daemon=True)
-    thread.start()
-    try:
-        while True:
-            element, error = buffer.get()
-            if error is not None:
-                raise error
-            if element is done:
-                return
-            yield element
-    finally:
-        stop.set()
-        while thread.is_alive():
-            try:
-                buffer.get_nowait()
-            except queue.Empty:
-                thread.join(timeout=0.01)
 
 
 def _count(value, name: str) -> int:

@@ -11,8 +11,6 @@ while the device works on the current one.
 from __future__ import annotations
 
 import inspect
-import queue
-import threading
 import warnings
 from typing import Callable, Iterator, NamedTuple
 
@@ -22,6 +20,7 @@ import numpy as np
 
 from hoarfrost.distribution import SINGLE_DEVICE, Distribution
 from hoarfrost.engine.data import batch_plan, num_samples
+from hoarfrost.prefetching import prefetched
 
 # Arrays above this many bytes are streamed rather than copied to the device.
 DEVICE_DATA_LIMIT = 2 * 1024**3
@@ -349,34 +348,4 @@ def _check_same_seed_everywhere(seed: np.ndarray) -> None:
 
 def prefetch(items: Iterator, depth: int = 2) -> Iterator:
     """Produce the next items on a background thread while the caller works."""
-    buffer: queue.Queue = queue.Queue(maxsize=depth)
-    done = object()
-    stop = threading.Event()
-
-    def work():
-        try:
-            for item in items:
-                if stop.is_set():
-                    return
-                buffer.put(item)
-            buffer.put(done)
-        except BaseException as error:  # handed to the consumer, raised there
-            buffer.put(error)
-
-    thread = threading.Thread(target=work, daemon=True)
-    thread.start()
-    try:
-        while True:
-            item = buffer.get()
-            if item is done:
-                return
-            if isinstance(item, BaseException):
-                raise item
-            yield item
-    finally:
-        stop.set()
-        while thread.is_alive():
-            try:
-                buffer.get_nowait()
-            except queue.Empty:
-                thread.join(timeout=0.01)
+    return prefetched(lambda: items, depth)

@@ -14,14 +14,17 @@ from __future__ import annotations
 
 import jax
 import jax.numpy as jnp
+import numpy as np
 from jax import lax
 
 from hoarfrost.distribution import SINGLE_DEVICE
 from hoarfrost.distribution import current as current_distribution
 from hoarfrost.engine.partition import TRAIN, partition
+from hoarfrost.engine.lazy_logs import LazyLogs
 from hoarfrost.engine.step import _gather
 from hoarfrost.engine.step_api import STEP_METHODS, step_randomness
 from hoarfrost.engine.xla_options import PlatformJit
+from hoarfrost.random import global_key
 from hoarfrost.utils import pack_x_y_sample_weight
 from hoarfrost.variables import StatelessScope, assign_values
 
@@ -208,3 +211,80 @@ def flatten_logs(logs) -> dict:
         else:
             flat[key] = value
     return flat
+
+
+class CustomStepLoops:
+    """The Trainer's loops over a model's own `train_step` / `test_step` / `predict_step`
+    (a mixin of `engine.trainer.Trainer`: it uses the trainer's compiled state, metrics
+    and logs)."""
+
+    # --- chunks of the model's own steps (Keras's JAX form) -----------------------------
+    def _custom_runner(self, kind: str):
+        state = StepState(self, kind)
+        key = ("custom",) + state.key
+        if key not in self._compiled.builders:
+            self._compiled.builders[key] = CustomStepRunner(self, state, kind,
+                                                            on_trace=self._count_trace)
+        runner = self._compiled.builders[key]
+        runner.state = state
+        return runner
+
+    def _custom_chunk(self, kind: str, data, perm, offset: int, steps: int, batch_size: int,
+                      rng, step_logs: bool = False, runner=None, state=None):
+        """Run `steps` calls of `train_step` or `test_step`; with `step_logs`, one call at a
+        time and each one's logs (for callbacks that act on every batch)."""
+        own = runner is None
+        if own:
+            runner = self._custom_runner(kind)
+            state = runner.state.values(kind)
+        per_step = []
+        for first, count in ([(i, 1) for i in range(steps)] if step_logs else [(0, steps)]):
+            state, logs = runner.loop(state, rng, np.int32(self._custom_steps_run), data, perm,
+                                      offset + first * batch_size, np.int32(count),
+                                      batch_size=batch_size)
+            self._custom_steps_run += count
+            per_step.append(logs)
+        self._custom_logs = per_step[-1]
+        if not own:
+            return state
+        runner.state.write_back(kind, state)
+        if not step_logs:
+            return None
+        flat = [self._pythonify(flatten_logs(logs)) for logs in per_step]
+        return {k: [logs[k] for logs in flat] for k in flat[0]}
+
+    def _custom_evaluate(self, adapter, callbacks) -> dict[str, float]:
+        """Run the model's `test_step` over the adapter's batches, calling the test batch
+        hooks with each compiled call's last step logs (as Keras's evaluate)."""
+        self._custom_logs = None
+        for metric in self.metrics:  # as Keras's evaluate: reset_metrics() first
+            metric.reset_state()
+        runner = self._custom_runner("test")
+        state = runner.state.values("test")
+        rng = global_key()
+        step = 0
+        for chunk in adapter.chunks(None):
+            callbacks.on_test_batch_begin(step)
+            state = self._custom_chunk("test", chunk.data, chunk.perm, chunk.offset, chunk.steps,
+                                       chunk.batch_size, rng, runner=runner, state=state)
+            step += chunk.steps
+            callbacks.on_test_batch_end(step - 1, LazyLogs(
+                lambda logs=self._custom_logs: self._pythonify(flatten_logs(logs))))
+        runner.state.write_back("test", state)
+        return self._pythonify(self._current_results())
+
+    def _custom_predict(self, adapter, callbacks):
+        """Run the model's `predict_step` over the adapter's batches, calling the predict
+        batch hooks with each compiled call's outputs (as Keras's predict)."""
+        runner = self._custom_runner("predict")
+        state = runner.state.values("predict")
+        parts, step = [], 0
+        for chunk in adapter.chunks(None):
+            callbacks.on_predict_batch_begin(step)
+            state, out = runner.predict(state, chunk.data[0], chunk.perm, chunk.offset,
+                                        steps=chunk.steps, batch_size=chunk.batch_size)
+            parts.append(jax.device_get(out))
+            step += chunk.steps
+            callbacks.on_predict_batch_end(step - 1, {"outputs": parts[-1]})
+        runner.state.write_back("predict", state)
+        return jax.tree.map(lambda *p: np.concatenate(p), *parts)

@@ -9,6 +9,8 @@ results to the variables (frozen ones are inputs only, never written).
 
 from __future__ import annotations
 
+import warnings
+import weakref
 from dataclasses import dataclass
 
 from hoarfrost.variables import Variable, assign_values
@@ -77,3 +79,31 @@ def partition(model, training: bool = True) -> Partition:
         else:
             roles.append(TRAIN if effective else FROZEN)
     return Partition(tuple(variables), tuple(roles))
+
+
+_WARNED_NOTHING_TRAINABLE: weakref.WeakSet = weakref.WeakSet()  # models warned once
+
+
+def warn_nothing_trainable(model, part) -> None:
+    """Warn once when a training step has no weight to train (and the model has some).
+
+    The Keras 2 GAN idiom sets `discriminator.trainable = False` after compiling
+    it, to build the stacked model, and still trains the discriminator alone:
+    Keras 3 reads the flag at each step (as hoarfrost does), so that trains nothing.
+    """
+    if model in _WARNED_NOTHING_TRAINABLE or all(v.is_state for v in part.variables):
+        return
+    _WARNED_NOTHING_TRAINABLE.add(model)
+    if not model.trainable:
+        why = f"`{model.name}.trainable` is False"
+    else:
+        frozen = [layer.name for layer in model.layers if not layer.trainable]
+        why = (f"its layers {frozen} have trainable=False" if frozen
+               else "every weight's own `trainable` flag is False")
+    warnings.warn(
+        f'Model "{model.name}" has no trainable weights ({why}), so this training step '
+        "updates none of its weights. Trainability is read at every step, not fixed by "
+        "compile() (as in Keras 3): a model frozen after it was compiled, as in the "
+        "Keras 2 GAN idiom, trains nothing. Fix: set "
+        f"`{model.name}.trainable = True` before training it (and back to False "
+        "before training a model that stacks it).", stacklevel=4)

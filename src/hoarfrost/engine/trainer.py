@@ -9,7 +9,6 @@ last good weights in place.
 
 from __future__ import annotations
 
-import warnings
 from typing import Any
 
 import jax
@@ -23,8 +22,10 @@ from hoarfrost.engine import compile_utils
 from hoarfrost.engine import data as data_module
 from hoarfrost.engine.adapters import ArrayAdapter, IterableAdapter, is_iterable_input
 from hoarfrost.engine.compiled_state import CompiledState, implements_call, output_spec
-from hoarfrost.engine.custom_step import CustomStepRunner, StepState, flatten_logs
-from hoarfrost.engine.partition import FROZEN, STATE, TRAIN, partition
+from hoarfrost.engine.custom_step import CustomStepLoops, flatten_logs
+from hoarfrost.engine.lazy_logs import LazyLogs as _LazyLogs
+from hoarfrost.engine.partition import (FROZEN, STATE, TRAIN, partition,
+                                        warn_nothing_trainable)
 from hoarfrost.engine.step import Hyper, StepBuilder, TrainCarry
 from hoarfrost.engine.step_api import KerasStepAPI
 from hoarfrost.mixed_precision import loss_scaling
@@ -32,7 +33,7 @@ from hoarfrost.random import global_key
 from hoarfrost.selectors import selected_variables
 
 
-class Trainer(KerasStepAPI):
+class Trainer(CustomStepLoops, KerasStepAPI):
     """Mixin giving a model the Keras training API on the pure engine.
 
     A model that overrides `train_step` / `test_step` / `predict_step` (Keras's JAX
@@ -232,7 +233,7 @@ class Trainer(KerasStepAPI):
                                       step_logs)
         part = partition(self, training=True)
         if not part.trainable:
-            self._warn_nothing_trainable(part)
+            warn_nothing_trainable(self, part)
         builder = self._builder(part, "train")
         optimizer = self.optimizer
         carry = TrainCarry(trainable=part.values(TRAIN), state=part.values(STATE),
@@ -260,102 +261,6 @@ class Trainer(KerasStepAPI):
         optimizer.scatter_slots(carry.optimizer)
         self._set_metric_states(carry.metrics, results)
         return logs
-
-    # --- chunks of the model's own steps (Keras's JAX form) -----------------------------
-    def _custom_runner(self, kind: str):
-        state = StepState(self, kind)
-        key = ("custom",) + state.key
-        if key not in self._compiled.builders:
-            self._compiled.builders[key] = CustomStepRunner(self, state, kind,
-                                                            on_trace=self._count_trace)
-        runner = self._compiled.builders[key]
-        runner.state = state
-        return runner
-
-    def _custom_chunk(self, kind: str, data, perm, offset: int, steps: int, batch_size: int,
-                      rng, step_logs: bool = False, runner=None, state=None):
-        """Run `steps` calls of `train_step` or `test_step`; with `step_logs`, one call at a
-        time and each one's logs (for callbacks that act on every batch)."""
-        own = runner is None
-        if own:
-            runner = self._custom_runner(kind)
-            state = runner.state.values(kind)
-        per_step = []
-        for first, count in ([(i, 1) for i in range(steps)] if step_logs else [(0, steps)]):
-            state, logs = runner.loop(state, rng, np.int32(self._custom_steps_run), data, perm,
-                                      offset + first * batch_size, np.int32(count),
-                                      batch_size=batch_size)
-            self._custom_steps_run += count
-            per_step.append(logs)
-        self._custom_logs = per_step[-1]
-        if not own:
-            return state
-        runner.state.write_back(kind, state)
-        if not step_logs:
-            return None
-        flat = [self._pythonify(flatten_logs(logs)) for logs in per_step]
-        return {k: [logs[k] for logs in flat] for k in flat[0]}
-
-    def _custom_evaluate(self, adapter, callbacks: CallbackList) -> dict[str, float]:
-        """Run the model's `test_step` over the adapter's batches, calling the test batch
-        hooks with each compiled call's last step logs (as Keras's evaluate)."""
-        self._custom_logs = None
-        for metric in self.metrics:  # as Keras's evaluate: reset_metrics() first
-            metric.reset_state()
-        runner = self._custom_runner("test")
-        state = runner.state.values("test")
-        rng = global_key()
-        step = 0
-        for chunk in adapter.chunks(None):
-            callbacks.on_test_batch_begin(step)
-            state = self._custom_chunk("test", chunk.data, chunk.perm, chunk.offset, chunk.steps,
-                                       chunk.batch_size, rng, runner=runner, state=state)
-            step += chunk.steps
-            callbacks.on_test_batch_end(step - 1, _LazyLogs(
-                lambda logs=self._custom_logs: self._pythonify(flatten_logs(logs))))
-        runner.state.write_back("test", state)
-        return self._pythonify(self._current_results())
-
-    def _custom_predict(self, adapter, callbacks: CallbackList):
-        """Run the model's `predict_step` over the adapter's batches, calling the predict
-        batch hooks with each compiled call's outputs (as Keras's predict)."""
-        runner = self._custom_runner("predict")
-        state = runner.state.values("predict")
-        parts, step = [], 0
-        for chunk in adapter.chunks(None):
-            callbacks.on_predict_batch_begin(step)
-            state, out = runner.predict(state, chunk.data[0], chunk.perm, chunk.offset,
-                                        steps=chunk.steps, batch_size=chunk.batch_size)
-            parts.append(jax.device_get(out))
-            step += chunk.steps
-            callbacks.on_predict_batch_end(step - 1, {"outputs": parts[-1]})
-        runner.state.write_back("predict", state)
-        return jax.tree.map(lambda *p: np.concatenate(p), *parts)
-
-    def _warn_nothing_trainable(self, part) -> None:
-        """Warn once when a training step has no weight to train (and the model has some).
-
-        The Keras 2 GAN idiom sets `discriminator.trainable = False` after compiling
-        it, to build the stacked model, and still trains the discriminator alone:
-        Keras 3 reads the flag at each step (as hoarfrost does), so that trains nothing.
-        """
-        if self.__dict__.get("_warned_nothing_trainable") or all(
-                v.is_state for v in part.variables):
-            return
-        self._warned_nothing_trainable = True
-        if not self.trainable:
-            why = f"`{self.name}.trainable` is False"
-        else:
-            frozen = [layer.name for layer in self.layers if not layer.trainable]
-            why = (f"its layers {frozen} have trainable=False" if frozen
-                   else "every weight's own `trainable` flag is False")
-        warnings.warn(
-            f'Model "{self.name}" has no trainable weights ({why}), so this training step '
-            "updates none of its weights. Trainability is read at every step, not fixed by "
-            "compile() (as in Keras 3): a model frozen after it was compiled, as in the "
-            "Keras 2 GAN idiom, trains nothing. Fix: set "
-            f"`{self.name}.trainable = True` before training it (and back to False "
-            "before training a model that stacks it).", stacklevel=4)
 
     # --- data ----------------------------------------------------------------------------
     def _adapter(self, x, y, sample_weight, batch_size, method: str, shuffle=False,
@@ -696,59 +601,6 @@ class Trainer(KerasStepAPI):
 #: The step each public method runs.
 _KIND = {"fit": "train", "train_on_batch": "train", "evaluate": "test", "test_on_batch": "test",
          "validation": "test", "predict": "predict"}
-
-
-class _LazyLogs(dict):
-    """Logs computed (a device read) only if a callback looks at them."""
-
-    def __init__(self, load):
-        super().__init__()
-        self._loader = load
-
-    def _load(self):
-        if self._loader is not None:
-            loader, self._loader = self._loader, None
-            self.update(loader())
-
-    def __getitem__(self, key):
-        self._load()
-        return super().__getitem__(key)
-
-    def __contains__(self, key):
-        self._load()
-        return super().__contains__(key)
-
-    def get(self, key, default=None):
-        self._load()
-        return super().get(key, default)
-
-    def items(self):
-        self._load()
-        return super().items()
-
-    def keys(self):
-        self._load()
-        return super().keys()
-
-    def values(self):
-        self._load()
-        return super().values()
-
-    def copy(self):
-        self._load()
-        return dict(super().items())
-
-    def __iter__(self):
-        self._load()
-        return super().__iter__()
-
-    def __len__(self):
-        self._load()
-        return super().__len__()
-
-    def __repr__(self):
-        self._load()
-        return super().__repr__()
 
 
 def _place(distribution, part, carry: TrainCarry, hyper: Hyper):

@@ -12,24 +12,11 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from hoarfrost.losses import squeeze_or_expand_to_same_rank
+
 
 EPSILON = 1e-7  # keras.backend.epsilon()
 NEG_INF = -1e10
-
-
-def _squeeze_or_expand(x1, x2, expand_rank_1: bool = True):
-    """Keras's `squeeze_or_expand_to_same_rank` (when ranks differ by one)."""
-    if x1.ndim == x2.ndim + 1 and x1.shape[-1] == 1:
-        if x2.ndim == 1 and expand_rank_1:
-            x2 = jnp.expand_dims(x2, -1)
-        else:
-            x1 = jnp.squeeze(x1, -1)
-    if x2.ndim == x1.ndim + 1 and x2.shape[-1] == 1:
-        if x1.ndim == 1 and expand_rank_1:
-            x1 = jnp.expand_dims(x1, -1)
-        else:
-            x2 = jnp.squeeze(x2, -1)
-    return x1, x2
 
 
 def divide_no_nan(x1, x2):
@@ -77,10 +64,10 @@ def update_confusion_matrix(state: dict, y_true, y_pred, thresholds, *, evenly: 
     with_epsilon = bool(thresholds[0] < 0.0 or thresholds[-1] > 1.0) if evenly else False
     thresholds = jnp.asarray(np.asarray(thresholds, np.float32))
     num_thresholds = thresholds.shape[0]
-    y_pred, y_true = _squeeze_or_expand(y_pred, y_true)
+    y_pred, y_true = squeeze_or_expand_to_same_rank(y_pred, y_true)
     if sample_weight is not None:
         sample_weight = jnp.expand_dims(jnp.asarray(sample_weight).astype(jnp.float32), -1)
-        _, sample_weight = _squeeze_or_expand(y_true, sample_weight, expand_rank_1=False)
+        _, sample_weight = squeeze_or_expand_to_same_rank(y_true, sample_weight, expand_rank_1=False)
     if top_k is not None:
         y_pred = _filter_top_k(y_pred, top_k)
     if class_id is not None:

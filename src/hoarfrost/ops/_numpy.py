@@ -14,7 +14,8 @@ import jax
 import jax.numpy as jnp
 
 from hoarfrost.backend import floatx
-from hoarfrost.ops._operation import (compiled, dtype_or_none, is_int_dtype, keras_op,
+from hoarfrost.dtype_policies import is_int_dtype
+from hoarfrost.ops._operation import (compiled, dtype_or_none, keras_op,
                                       standardize_dtype, tensor, to_float)
 
 __all__ = [

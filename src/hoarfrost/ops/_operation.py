@@ -133,5 +133,3 @@ def to_float(x):
     return x.astype(floatx())
 
 
-def is_int_dtype(dtype) -> bool:
-    return np.issubdtype(np.dtype(dtype), np.integer)

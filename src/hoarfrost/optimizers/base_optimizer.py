@@ -938,7 +938,7 @@ class Optimizer:
         for variable in var_list:
             slots = self._slots.get(variable)
             if slots is not None:
-                variable.assign(slots[AVERAGE])
+                variable.assign(jnp.array(slots[AVERAGE], copy=True))  # not the slot's buffer
 
     # --- the pure update -----------------------------------------------------------
     def current_rate(self, learning_rate, iterations):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import jax
 import jax.numpy as jnp
 import optax
 
@@ -59,6 +60,16 @@ class Nadam(Optimizer):
 
     def _slot_groups(self):
         return [("momentum", "velocity")]
+
+    def u_product_after(self, steps: int, dtype="float32") -> jax.Array:
+        """The product of the momentum schedule after `steps` updates (Keras keeps it
+        once for the optimizer; a hoarfrost variable's own `u_product` after as many)."""
+        dtype = jnp.dtype(dtype)
+
+        def step(t, product):
+            return product * self.beta_1 * (1.0 - 0.5 * jnp.power(0.96, t.astype(dtype)))
+
+        return jax.lax.fori_loop(1, steps + 1, step, jnp.ones((), dtype))
 
     def get_config(self):
         return {**super().get_config(), "beta_1": self.beta_1, "beta_2": self.beta_2,

@@ -110,8 +110,13 @@ def _children(layer) -> Iterator[tuple[str, Any]]:
         return
     tracked = {id(sub) for sub in layer._layers}
     skip = {"_layers", "_inbound_nodes", "_variables", "input_spec"}
-    for attr in sorted(vars(layer), key=_key):
-        value = vars(layer)[attr]
+    attributes = dict(vars(layer))
+    for attr in _sublayer_properties(type(layer)):  # Keras walks dir(): `key_dense` before
+        value = getattr(layer, attr, None)          # the `_key_dense` it returns
+        if isinstance(value, Layer) and id(value) in tracked:
+            attributes[attr] = value
+    for attr in sorted(attributes, key=_key):
+        value = attributes[attr]
         if attr in skip or attr.startswith("__"):
             continue
         if isinstance(value, Layer) and id(value) in tracked:
@@ -119,6 +124,13 @@ def _children(layer) -> Iterator[tuple[str, Any]]:
         elif isinstance(value, (list, tuple)) and any(
                 isinstance(v, Layer) and id(v) in tracked for v in value):
             yield from _container(attr, [v for v in value if isinstance(v, Layer)])
+
+
+def _sublayer_properties(cls) -> list[str]:
+    """The public properties of a layer class (below Layer) that may return a sublayer."""
+    return [name for klass in cls.__mro__ if klass is not Layer and issubclass(klass, Layer)
+            for name, value in vars(klass).items()
+            if isinstance(value, property) and not name.startswith("_")]
 
 
 def _container(attr: str, items: list) -> Iterator[tuple[str, Any]]:

@@ -8,8 +8,9 @@ hoarfrost's compile settings and optimizer config) and
 `hoarfrost/optimizer.safetensors` (every variable's own slots, also the
 frozen ones, which Keras's layout has no place for) and, for LoRA layers,
 `hoarfrost/lora.safetensors` (the unmerged base weights and the adapters:
-Keras saves a LoRA layer merged, as `model.weights.h5` holds it here too). hoarfrost reads its
-extras when they are there and Keras's members otherwise.
+Keras saves a LoRA layer merged, as `model.weights.h5` holds it here too): written and
+checked by `keras_extras`. hoarfrost reads its extras when they are there and Keras's
+members otherwise.
 
 Files are told apart by content (`detect`), never by suffix.
 
@@ -36,23 +37,19 @@ import zipfile
 
 import jax
 import jax.numpy as jnp
-import numpy as np
 
 from hoarfrost import optimizers
-from hoarfrost.host import to_host
-from hoarfrost.object_registration import builtin_class
 from hoarfrost.optimizers import OptimizerState
 from hoarfrost.saving import archive as archives
 from hoarfrost.saving import (adapters, compile_settings, h5_format, hooks, keras_config,
-                              keras_optimizer, tensor_file, training_state, validation)
+                              keras_optimizer, tensor_file, validation)
+from hoarfrost.saving.keras_extras import (FORMAT, FORMAT_VERSION, LORA, SLOTS, STATE,
+                                           checked_lora, checked_slots, extras, layer_paths,
+                                           lora_extras, restore_flags, restore_own_slots,
+                                           saved_own_state, variable_paths)
 from hoarfrost.saving.serialization import deserialize_layer
 
-FORMAT = "hoarfrost.keras"
-FORMAT_VERSION = 2
 KERAS_VERSION = "3.15.1"  # the Keras whose files these are checked against
-STATE = "hoarfrost/state.json"
-SLOTS = "hoarfrost/optimizer.safetensors"
-LORA = "hoarfrost/lora.safetensors"
 # The members of a Keras 3 `.keras` zip (keras/src/saving/saving_lib.py) and hoarfrost's
 # extras; anything else is refused. `assets/...` holds what layers save beside their
 # weights (Keras: an adapted StringLookup's or TextVectorization's vocabulary).
@@ -166,6 +163,24 @@ def _read_tensors(archive: zipfile.ZipFile, name: str) -> dict:
                                 archives.member_label(archive, name))[0]
 
 
+def _read_extras(archive: zipfile.ZipFile) -> tuple[dict | None, dict | None, dict | None]:
+    """hoarfrost's members (`keras_extras`), each checked: (state, optimizer tensors,
+    LoRA tensors), None where absent."""
+    names = set(archive.namelist())
+    state = slots = None
+    if STATE in names:
+        state = _read_json(archive, STATE)
+        validation.check_keras_state(state, archives.member_label(archive, STATE))
+    if SLOTS in names:
+        slots = _read_tensors(archive, SLOTS)
+        owners = ((state or {}).get("optimizer") or {}).get("slots")
+        if owners is None:
+            raise ValueError(f"{archives.member_label(archive, SLOTS)}: optimizer slots "
+                             f"without the optimizer's state in {STATE}.")
+        validation.check_optimizer_tensors(slots, owners, archives.member_label(archive, SLOTS))
+    return state, slots, _read_tensors(archive, LORA) if LORA in names else None
+
+
 def _h5_tree(archive: zipfile.ZipFile, name: str = "model.weights.h5") -> dict:
     """The weights tree of the HDF5 member `name` (its size bounded by the archive's
     checks; its datasets by its own size)."""
@@ -223,19 +238,7 @@ def load_keras_zip(filepath, custom_objects=None, compile: bool = True,
         where = archives.member_label(archive, "config.json")
         entry = _translate(config, custom_objects, where)
         tree = _h5_tree(archive)
-        state = slots = None
-        if STATE in names:
-            state = _read_json(archive, STATE)
-            validation.check_keras_state(state, archives.member_label(archive, STATE))
-        if SLOTS in names:
-            slots = _read_tensors(archive, SLOTS)
-            owners = ((state or {}).get("optimizer") or {}).get("slots")
-            if owners is None:
-                raise ValueError(f"{archives.member_label(archive, SLOTS)}: optimizer slots "
-                                 f"without the optimizer's state in {STATE}.")
-            validation.check_optimizer_tensors(slots, owners,
-                                               archives.member_label(archive, SLOTS))
-        lora = _read_tensors(archive, LORA) if LORA in names else None
+        state, slots, lora = _read_extras(archive)
     model = _deserialize(entry, custom_objects, safe_mode, where)
     if state is not None:
         adapters.restore_adapted_layers(model, state.get("adapted_layers"),
@@ -245,20 +248,20 @@ def load_keras_zip(filepath, custom_objects=None, compile: bool = True,
     if compile and compile_config and custom_compile:  # Keras's order: compile, then state
         model.compile_from_config(compile_config)
     _assign(model, tree, lora, filepath)  # calls load_own_variables hooks
-    hooks.load_assets(_layer_paths(model), assets, repr(filepath))
+    hooks.load_assets(layer_paths(model), assets, repr(filepath))
     if state is not None:
-        _restore_flags(model, state)
+        restore_flags(model, state)
     if compile and compile_config and custom_compile:
         saved = ((state or {}).get("optimizer") or {}).get("optimizer") or {}
         if slots is not None and getattr(model, "optimizer", None) is not None \
                 and saved.get("class_name") == type(model.optimizer).__name__:
-            _restore_own_slots(model, state["optimizer"], slots, filepath)
+            restore_own_slots(model, state["optimizer"], slots, filepath)
     elif compile and compile_config:
         if state is not None and state.get("compile_config"):
             compile_settings.restore_compile(model, state["compile_config"],
                                              state.get("optimizer"), filepath, custom_objects)
             if slots is not None and model.compiled:
-                _restore_own_slots(model, state["optimizer"], slots, filepath)
+                restore_own_slots(model, state["optimizer"], slots, filepath)
         else:
             _compile_from_keras(model, compile_config, filepath, custom_objects)
             if model.compiled:
@@ -269,7 +272,7 @@ def load_keras_zip(filepath, custom_objects=None, compile: bool = True,
 def _assign(model, tree: dict, lora: dict | None, filepath) -> None:
     """Keras's weights (a LoRA layer merged), then hoarfrost's exact LoRA weights when the
     file has them; everything checked before anything is set."""
-    pairs = [] if lora is None else _checked_lora(model, lora,
+    pairs = [] if lora is None else checked_lora(model, lora,
                                                   archives.member_label(filepath, LORA))
     h5_format.assign_tree(model, tree, repr(filepath))
     for variable, value in pairs:
@@ -300,178 +303,20 @@ def _compile_from_keras(model, compile_config: dict, filepath, custom_objects) -
               "loaded uncompiled. Call compile() to train it.")
 
 
-def keras_optimizer_arrays(model) -> list[np.ndarray] | None:
-    """The optimizer's state as Keras 3 lays it out: iterations, the learning rate (unless
-    a schedule), then the slots of the trainable variables (now), group by group; None
-    when hoarfrost does not know the optimizer's Keras layout."""
-    return keras_optimizer.keras_arrays(model.optimizer, model.trainable_weights)
-
-
 def _restore_keras_slots(model, arrays: list, filepath) -> None:
-    """Slots from Keras's `optimizer/vars` (the trainable variables', as Keras keeps them)."""
-    optimizer = model.optimizer
+    """Slots from Keras's `optimizer/vars` (the trainable variables', as Keras keeps them);
+    a layout that does not fit leaves the optimizer fresh, with a warning that says why."""
     if not arrays:
         return
-    trainable = model.trainable_weights
-    names = keras_optimizer.slot_names(optimizer, trainable)
-    if names is None:
-        _warn(filepath, f"optimizer {type(optimizer).__name__}: no Keras slot layout known. "
-              "Its optimizer state is not restored.")
-        return
-    head = 2 if keras_optimizer.has_lr_variable(optimizer) else 1
-    expected = head + len(names)
-    if len(arrays) != expected:
-        _warn(filepath, f"its optimizer holds {len(arrays)} variables, but "
-              f"{type(optimizer).__name__} over the model's {len(trainable)} trainable "
-              f"variables has {expected}; the optimizer state is not restored (fit starts "
-              "with fresh slots).")
-        return
-    step, rate = np.asarray(arrays[0]), np.asarray(arrays[1]) if head == 2 else None
-    if step.shape != () or step.dtype.kind not in "iu" or int(step) < 0 or (
-            rate is not None and (rate.shape != () or rate.dtype.kind != "f")):
-        _warn(filepath, f"its optimizer's iterations ({step.dtype}{list(step.shape)}) or "
-              "learning rate is not a scalar of the right kind; the optimizer state is not "
-              "restored (fit starts with fresh slots).")
-        return
-    values = [np.asarray(a) for a in arrays[head:]]
-    for (variable, _), value in zip(names, values):
-        if tuple(value.shape) != tuple(variable.shape) or value.dtype.kind != "f":
-            _warn(filepath, f"an optimizer slot has shape {value.shape} and dtype "
-                  f"{value.dtype} where {variable.path} has {variable.shape} "
-                  f"({variable.dtype}); the optimizer state is not restored.")
-            return
-    keras_optimizer.restore_keras_arrays(optimizer, trainable, names, values, int(step),
-                                         None if rate is None else float(rate))
+    problem = keras_optimizer.restore_keras(model.optimizer, model.trainable_weights,
+                                            list(arrays))
+    if problem is not None:
+        _warn(filepath, f"{problem}; the optimizer state is not restored (fit starts with "
+              "fresh slots).")
 
 
 def _warn(filepath, message: str) -> None:
     warnings.warn(f"load_model({os.fspath(filepath)!r}): {message}", stacklevel=4)
-
-
-# --- hoarfrost's extras --------------------------------------------------------------------
-def _layer_paths(model) -> dict[str, object]:
-    """Each layer by its Keras weight-group path (`layers/dense`), the model as ""."""
-    layer_class = builtin_class("Layer")
-    return {path[:-len("vars")].rstrip("/"): obj
-            for path, (_, _, obj) in h5_format.weight_groups(model).items()
-            if isinstance(obj, layer_class)}
-
-
-def _variable_paths(model) -> dict[str, object]:
-    """Each variable by its Keras path (`layers/dense/vars/0`); a LoRA adapter, which
-    Keras's layout lacks, numbered after its layer's Keras weights."""
-    out = {}
-    for path, (_, variables, obj) in h5_format.weight_groups(model).items():
-        adapters = [] if isinstance(obj, h5_format._Cell) else \
-            h5_format.hoarfrost_only_variables(obj)
-        for i, v in enumerate(list(variables) + adapters):
-            out[f"{path}/{i}"] = v
-    return out
-
-
-def lora_extras(model) -> bytes | None:
-    """`hoarfrost/lora.safetensors`: the exact base weights and adapters of every LoRA
-    layer (Keras's layout holds them merged), by `_variable_paths`; None without LoRA."""
-    by_id = {id(v): p for p, v in _variable_paths(model).items()}
-    tensors = {}
-    for _, variables, obj in h5_format.weight_groups(model).values():
-        adapters = [] if isinstance(obj, h5_format._Cell) else \
-            h5_format.hoarfrost_only_variables(obj)
-        if not adapters:
-            continue
-        merged = obj._keras_saved_values()
-        for variable in [v for v in variables if id(v) in merged] + adapters:
-            tensors[by_id[id(variable)]] = to_host(variable.value)
-    return tensor_file.dumps(tensors) if tensors else None
-
-
-def _checked_lora(model, tensors: dict, where: str) -> list:
-    """`[(variable, value)]` from `hoarfrost/lora.safetensors`, each path found in the
-    model with the same shape and dtype, before any is assigned."""
-    variables = _variable_paths(model)
-    pairs = []
-    for path, value in tensors.items():
-        variable = variables.get(path)
-        if variable is None:
-            raise ValueError(f"{where}: LoRA weights for {path!r}, which model "
-                             f"{model.name!r} does not have.")
-        if tuple(value.shape) != tuple(variable.shape) or value.dtype != variable.dtype:
-            raise ValueError(f"{where}: {path!r} ({variable.path}) holds {value.dtype}"
-                             f"{list(value.shape)}, but the model's variable is "
-                             f"{variable.dtype}{list(variable.shape)}.")
-        pairs.append((variable, value))
-    return pairs
-
-
-def extras(model) -> tuple[dict, bytes | None]:
-    """(`hoarfrost/state.json`, `hoarfrost/optimizer.safetensors` or None) for `model`."""
-    paths = _variable_paths(model)
-    state = {"format": FORMAT, "version": FORMAT_VERSION,
-             "layers": {p: layer.trainable for p, layer in _layer_paths(model).items()},
-             "variables": {p: v.trainable for p, v in paths.items()},
-             "compile_config": compile_settings.compile_config(model), "optimizer": None}
-    adapted = adapters.adapted_layers(model)  # LoRA and int8 layers configs may not describe
-    if adapted:
-        state["adapted_layers"] = adapted
-    optimizer = getattr(model, "optimizer", None)
-    record = training_state.optimizer_config(optimizer)  # config, multipliers, schedule
-    if record is None:
-        return state, None
-    snapshot = optimizer.snapshot(list(paths.values()), copy=False)
-    tensors = {"iterations": np.asarray(to_host(snapshot.iterations))}
-    owners = []
-    for path, slots in zip(paths, snapshot.slots):
-        if slots is None:
-            continue
-        owners.append(path)
-        for j, leaf in enumerate(jax.tree.leaves(slots)):
-            tensors[f"{path}/{j}"] = to_host(leaf)
-    record["slots"] = owners
-    state["optimizer"] = record
-    return state, tensor_file.dumps(tensors)  # a SHA-256 per tensor, checked at load
-
-
-def _restore_flags(model, state: dict) -> None:
-    layers = _layer_paths(model)
-    for path, flag in state.get("layers", {}).items():
-        if path in layers:
-            layers[path].set_trainable(bool(flag), recursive=False)
-    variables = _variable_paths(model)
-    for path, flag in state.get("variables", {}).items():
-        if path in variables and not variables[path].is_state:
-            variables[path].trainable = bool(flag)
-
-
-def _slot_templates(optimizer, variables: list) -> list:
-    """Per variable, the (leaves, treedef) of the slots `optimizer` makes for it: shapes
-    and dtypes only, nothing created or compiled, the optimizer untouched."""
-    return [jax.tree.flatten(optimizer.slot_spec(variable)) for variable in variables]
-
-
-def _checked_slots(optimizer, opt_state: dict, tensors: dict, variables: dict,
-                   where: str) -> dict:
-    """`{variable: slots}` from hoarfrost's extras, every owner found in the model and
-    every slot checked (count, shape, dtype) against what `optimizer` keeps, before any
-    is assigned."""
-    owners = opt_state.get("slots", [])
-    unknown = [path for path in owners if path not in variables]
-    if unknown:
-        raise ValueError(f"{where}: optimizer slots for {unknown[:4]}, which the model does "
-                         f"not have (its variables: {list(variables)[:6]}...).")
-    templates = _slot_templates(optimizer, [variables[path] for path in owners])
-    validation.check_optimizer_slots([leaves for leaves, _ in templates], tensors, owners,
-                                     variables, where)
-    return {variables[path]: jax.tree.unflatten(
-                treedef, [jnp.asarray(tensors[f"{path}/{j}"]) for j in range(len(leaves))])
-            for path, (leaves, treedef) in zip(owners, templates)}
-
-
-def _restore_own_slots(model, opt_state: dict, tensors: dict, filepath) -> None:
-    optimizer = model.optimizer
-    slots = _checked_slots(optimizer, opt_state, tensors, _variable_paths(model),
-                           archives.member_label(os.fspath(filepath), SLOTS))
-    optimizer.restore(OptimizerState(list(slots), list(slots.values()), jnp.asarray(
-        tensors["iterations"], optimizer.iterations.dtype)))
 
 
 # --- writing -------------------------------------------------------------------------------
@@ -481,8 +326,7 @@ def optimizer_groups(model) -> dict:
     optimizer = getattr(model, "optimizer", None) if getattr(model, "compiled", False) else None
     if optimizer is None or optimizers.serialize(optimizer) is None:
         return {}
-    arrays = keras_optimizer_arrays(model)
-    return {} if arrays is None else {"optimizer/vars": (optimizer.name, arrays)}
+    return keras_optimizer.keras_groups(optimizer, model.trainable_weights)
 
 
 def keras_zip_members(model) -> dict[str, bytes]:
@@ -522,7 +366,7 @@ def keras_zip_members(model) -> dict[str, bytes]:
     lora = lora_extras(model)
     if lora is not None:
         members[LORA] = lora
-    members.update(hooks.saved_assets(_layer_paths(model)))  # assets/<layer path>/...
+    members.update(hooks.saved_assets(layer_paths(model)))  # assets/<layer path>/...
     return members
 
 
@@ -671,42 +515,33 @@ def restore_training_state(model, filepath) -> None:
     maybe compiled), without rebuilding it; everything is read and checked first."""
     filepath = os.fspath(filepath)
     with open_keras_zip(filepath, assets=True) as archive:
-        names = set(archive.namelist())
         tree = _h5_tree(archive)
-        lora = _read_tensors(archive, LORA) if LORA in names else None
-        state = tensors = None
-        if STATE in names:
-            state = _read_json(archive, STATE)
-            validation.check_keras_state(state, archives.member_label(archive, STATE))
-        if SLOTS in names:
-            tensors = _read_tensors(archive, SLOTS)
-            validation.check_optimizer_tensors(
-                tensors, ((state or {}).get("optimizer") or {}).get("slots", []),
-                archives.member_label(archive, SLOTS))
+        state, tensors, lora = _read_extras(archive)
     optimizer = getattr(model, "optimizer", None)
     opt_state = (state or {}).get("optimizer")
-    slots = iterations = rate = None
+    slots = iterations = rate = own_state = None
     if optimizer is not None and opt_state is not None and tensors is not None:
         saved = opt_state["optimizer"]
         if saved.get("class_name") != type(optimizer).__name__:
             raise ValueError(
                 f"{filepath!r} holds the state of a {saved.get('class_name')} optimizer, but "
                 f'model "{model.name}" was compiled with {type(optimizer).__name__}.')
-        slots = _checked_slots(optimizer, opt_state, tensors, _variable_paths(model),
+        slots = checked_slots(optimizer, opt_state, tensors, variable_paths(model),
                                archives.member_label(filepath, SLOTS))
         iterations = tensors["iterations"]
+        own_state = saved_own_state(optimizer, tensors, archives.member_label(filepath, SLOTS))
         rate = (saved.get("config") or {}).get("learning_rate")
     elif optimizer is not None:
         warnings.warn(f"{filepath!r} holds no optimizer state; the optimizer of model "
                       f'"{model.name}" starts fresh.', stacklevel=3)
     _assign(model, tree, lora, filepath)  # checks everything, then sets
     if state is not None:
-        _restore_flags(model, state)
+        restore_flags(model, state)
     if slots is not None:  # the saved state exactly: variables saved without slots lose theirs
-        variables = list(_variable_paths(model).values())
+        variables = list(variable_paths(model).values())
         optimizer.restore(OptimizerState(
             variables, [slots.get(v) for v in variables],
-            jnp.asarray(iterations, optimizer.iterations.dtype)))
+            jnp.asarray(iterations, optimizer.iterations.dtype), own_state))
         if isinstance(rate, (int, float)) and not isinstance(rate, bool) \
                 and optimizer.learning_rate_schedule is None:
             optimizer.learning_rate = rate

@@ -29,10 +29,9 @@ import re
 
 import jax
 
-from hoarfrost import ops
-from hoarfrost.layers.tensor_op import ALLOWED_OPS, TensorOp
-from hoarfrost.naming import to_snake_case
+from hoarfrost.layers.tensor_op import TensorOp
 from hoarfrost.object_registration import builtin_class, get_registered_object
+from hoarfrost.saving import keras_ops
 from hoarfrost.saving.serialization import is_custom
 from hoarfrost.symbolic import is_keras_tensor
 
@@ -66,16 +65,17 @@ _KERAS_KEYS = {
 _HOARFROST_ONLY = {
     "Dense": {"activity_regularizer": None}, "SimpleRNN": {"seed": None},
     "SpatialDropout1D": {"trainable": True}, "SpatialDropout2D": {"trainable": True},
+    "Discretization": {"trainable": True},
 }
 _VARIANCE_SCALING = {"GlorotUniform", "GlorotNormal", "HeUniform", "HeNormal", "LecunUniform",
                      "LecunNormal", "VarianceScaling"}
 _MODULES = {"initializer": "keras.initializers", "regularizer": "keras.regularizers",
             "constraint": "keras.constraints"}
 _MODELS = ("Functional", "Sequential", "Model")
-# Keras operation classes whose hoarfrost.ops name is not their snake-cased name.
-_OP_NAMES = {"GetItem": "getitem", "Absolute": "abs"}
-_NN_OPS = {"relu", "relu6", "sigmoid", "softmax", "log_softmax", "gelu", "silu", "elu",
-           "selu", "softplus", "softsign", "leaky_relu", "hard_sigmoid", "one_hot"}
+# Layers whose graph node packs their call's tensors in one list (in this order); Keras
+# records the first two as positional arguments and the others as keywords.
+_PACKED_CALLS = {"MultiHeadAttention": ("query", "value", "key", "query_mask", "value_mask",
+                                        "key_mask", "attention_mask")}
 
 
 def _fail(where: str, message: str):
@@ -326,7 +326,7 @@ def _functional_from_keras(config: dict, custom_objects, where: str) -> dict:
                 layer_name = name if index == 0 else f"{name}_call_{index}"
                 op_layers[len(hf_nodes)] = {
                     "class_name": "TensorOp", "registered_name": None,
-                    "config": {"name": layer_name, "op": _op_name(entry["class_name"],
+                    "config": {"name": layer_name, "op": keras_ops.op_name(entry["class_name"],
                                                                  entry.get("module")),
                                "arguments": arguments}}
                 hf_nodes.append({"layer": layer_name, "inputs": [ref(h) for h in tensors],
@@ -342,17 +342,14 @@ def _functional_from_keras(config: dict, custom_objects, where: str) -> dict:
                 if mask is not None and not _mask_is_automatic(mask, masks):
                     _fail(node_where, "an explicit `mask` tensor argument is not supported "
                           "(hoarfrost propagates masks from the layers that make them).")
-                if _tensor_refs(kwargs):
-                    _fail(node_where, f"tensor keyword arguments {sorted(kwargs)} are not "
-                          "supported.")
-                if len(args) != 1:
-                    _fail(node_where, f"{len(args)} positional arguments; hoarfrost layers "
-                          "take their tensors as the first argument.")
-                if not refs:
-                    _fail(node_where, f"its input {_short(args[0])} holds no tensor (a "
-                          "`keras_history` reference to a layer's output).")
-                inputs = _map_tensors(args[0], ref)
-                hf_nodes.append({"layer": name, "inputs": inputs, "kwargs": kwargs})
+                if not args or not _tensor_refs(args[0]):
+                    _fail(node_where, f"its input {_short(args[0] if args else None)} holds "
+                          "no tensor (a `keras_history` reference to a layer's output).")
+                node = {"layer": name, "inputs": _map_tensors(args[0], ref),
+                        "kwargs": _map_tensors(kwargs, ref)}  # `value=` of an attention
+                if len(args) > 1:  # further tensors, as MultiHeadAttention's (query, value)
+                    node["args"] = _map_tensors(list(args[1:]), ref)
+                hf_nodes.append(node)
             produced[(name, index)] = len(hf_nodes) - 1
             pending.remove(item)
             progress = True
@@ -443,28 +440,6 @@ def _encode_op_args(value, tensors: list, produced):
     return value
 
 
-def _op_name(class_name: str, module=None) -> str:
-    """The `hoarfrost.ops` name of a Keras operation class (`image.resize` for `Resize` of
-    `keras.src.ops.image`), only from the allowlist of pure array operations a graph may
-    record (`tensor_op.ALLOWED_OPS`)."""
-    if not isinstance(class_name, str):
-        raise ValueError(f"Keras config: an operation names the class {class_name!r}.")
-    name = _OP_NAMES.get(class_name, to_snake_case(class_name))
-    if isinstance(module, str) and module.endswith("ops.image"):
-        name = f"image.{name}"
-    if name not in ALLOWED_OPS:
-        raise ValueError(f"Keras config: the operation {class_name} ({name!r}) is not one of "
-                         "the pure array operations a graph may record "
-                         "(hoarfrost.layers.tensor_op.ALLOWED_OPS); it is refused.")
-    if name == "getitem":
-        return name
-    namespace, _, short = name.rpartition(".")
-    if not callable(getattr(getattr(ops, namespace, None) if namespace else ops, short, None)):
-        raise ValueError(f"Keras config: the operation {class_name} ({name}) has no "
-                         "hoarfrost.ops equivalent.")
-    return name
-
-
 def _automatic_masks(entries, by_name) -> set[tuple]:
     """The `NotEqual(x, 0)` tensors Keras records as the mask of a masking Embedding on `x`:
     masks hoarfrost propagates by itself."""
@@ -541,9 +516,12 @@ def _config_to_keras(class_name: str, registered, config: dict) -> dict:
     for key, value in config.items():
         if key == "dtype" and class_name != "InputLayer":
             value = _policy(value)
-        elif key in ("layer", "backward_layer") and isinstance(value, dict):
+        elif key in ("layer", "backward_layer", "cell") and isinstance(value, dict):
             value = _config_to_keras(value["class_name"], value.get("registered_name"),
                                      dict(value["config"]))
+        elif key == "cells" and isinstance(value, list):  # StackedRNNCells'
+            value = [_config_to_keras(cell["class_name"], cell.get("registered_name"),
+                                      dict(cell["config"])) for cell in value]
         elif isinstance(value, dict) and "class_name" in value:
             value = _object_to_keras(key, value)
         out[key] = value
@@ -598,6 +576,9 @@ def _functional_to_keras(model) -> dict:
                 "config": {"shape": list(tensor.shape), "dtype": tensor.dtype.name,
                            "keras_history": history[id(tensor)]}}
 
+    def tensor_or_value(leaf):  # a call's other arguments (use_causal_mask=True) as given
+        return keras_tensor(leaf) if is_keras_tensor(leaf) else leaf
+
     entries = []
     for layer in model.layers:
         nodes = [node for node in layer._inbound_nodes if id(node) in own]
@@ -607,7 +588,7 @@ def _functional_to_keras(model) -> dict:
             for node in nodes:
                 tensors = [keras_tensor(t) for t in node.input_tensors]
                 inbound.append({"args": _op_args_to_keras(args, tensors), "kwargs": {}})
-            entry = {"module": _op_module(layer.op), "class_name": _op_class(layer.op),
+            entry = {"module": keras_ops.op_module(layer.op), "class_name": keras_ops.op_class(layer.op),
                      "config": {"name": layer.name,
                                 **_op_args_to_keras(kwargs, [])},
                      "registered_name": None}
@@ -617,8 +598,16 @@ def _functional_to_keras(model) -> dict:
             for node in nodes:
                 if type(layer).__name__ == "InputLayer":
                     continue
-                args = [jax.tree.map(keras_tensor, node.inputs, is_leaf=is_keras_tensor)]
-                inbound.append({"args": args, "kwargs": dict(node.kwargs)})
+                args, kwargs = [node.inputs, *node.args], dict(node.kwargs)
+                packed = _PACKED_CALLS.get(type(layer).__name__)
+                if packed and isinstance(node.inputs, (list, tuple)):  # Keras's call
+                    given = dict(zip(packed, node.inputs))
+                    args = [given.pop(packed[0]), given.pop(packed[1])]
+                    kwargs.update({k: v for k, v in given.items() if v is not None})
+                inbound.append({"args": jax.tree.map(tensor_or_value, args,
+                                                     is_leaf=is_keras_tensor),
+                                "kwargs": jax.tree.map(tensor_or_value, kwargs,
+                                                       is_leaf=is_keras_tensor)})
         entry["name"] = layer.name
         entry["inbound_nodes"] = inbound
         entries.append(entry)
@@ -640,7 +629,18 @@ def _with_build_config(entry: dict, layer) -> dict:
         return entry
     if ("build_config" not in entry and layer.built and type(layer).__name__ != "InputLayer"
             and layer._build_shapes_dict is not None):
-        entry["build_config"] = {"input_shape": _jsonable(layer._build_shapes_dict)}
+        shapes = _jsonable(layer._build_shapes_dict)
+        names = [name for name in inspect.signature(type(layer).build).parameters
+                 if name.endswith("_shape")]
+        given = {}
+        if len(names) > 1 and isinstance(shapes, list) and any(
+                isinstance(s, list) for s in shapes) and all(
+                s is None or isinstance(s, list) for s in shapes):
+            given = {name: shape for name, shape in zip(names, shapes) if shape is not None}
+        if len(given) > 1:  # Keras: build(query_shape, value_shape) gets a shapes_dict
+            entry["build_config"] = {"shapes_dict": given}
+        else:
+            entry["build_config"] = {"input_shape": shapes}
     return entry
 
 
@@ -665,19 +665,6 @@ def _op_args_to_keras(value, tensors: list):
         if "__dtype__" in value:
             return value["__dtype__"]
     return value
-
-
-def _op_class(op: str) -> str:
-    for class_name, name in _OP_NAMES.items():
-        if name == op:
-            return class_name
-    return "".join(part.capitalize() for part in op.rpartition(".")[2].split("_"))
-
-
-def _op_module(op: str) -> str:
-    if op.startswith("image."):
-        return "keras.src.ops.image"
-    return "keras.src.ops.nn" if op in _NN_OPS else "keras.src.ops.numpy"
 
 
 # --- compile settings ---------------------------------------------------------------------
@@ -708,6 +695,10 @@ def optimizer_from_keras(config: dict, where: str = "optimizer") -> dict:
 
 def optimizer_to_keras(serialized: dict) -> dict:
     config = dict(serialized["config"])
+    if serialized["class_name"] == "LossScaleOptimizer":  # no base arguments, as Keras's
+        config["inner_optimizer"] = optimizer_to_keras(config["inner_optimizer"])
+        return {"module": "keras.optimizers", "class_name": "LossScaleOptimizer",
+                "config": config, "registered_name": None}
     for key, default in (("use_ema", False), ("ema_momentum", 0.99),
                          ("ema_overwrite_frequency", None), ("loss_scale_factor", None),
                          ("gradient_accumulation_steps", None)):

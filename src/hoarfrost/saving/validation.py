@@ -211,6 +211,10 @@ def check_weight_tensors(tensors: dict, records: list, where: str) -> None:
                              f"and dtype {record.get('dtype')}.")
 
 
+#: The prefix of the optimizer's own state (`OptimizerState.extra`) among its tensors.
+OWN_STATE = "extra/"
+
+
 def check_optimizer_tensors(tensors: dict, owners: list, where: str) -> None:
     """The optimizer member holds the step count and, per owner, slots 0..n-1, nothing else
     (n may be 0: plain SGD keeps no slots); n itself is checked by `check_optimizer_slots`.
@@ -226,6 +230,12 @@ def check_optimizer_tensors(tensors: dict, owners: list, where: str) -> None:
     counts: dict[str, int] = {}
     for name in tensors:
         if name == "iterations":
+            continue
+        if name.startswith(OWN_STATE):  # the optimizer's own (a loss scale): a scalar
+            if tensors[name].shape != () or tensors[name].dtype.kind not in "iuf":
+                raise ValueError(f"{where} is corrupted: the optimizer's {name!r} is "
+                                 f"{tensors[name].dtype}{list(tensors[name].shape)}, "
+                                 "expected a scalar.")
             continue
         prefix, _, slot = name.rpartition("/")
         if not (prefix in prefixes and slot.isdigit()):
