@@ -19,13 +19,14 @@ import time
 
 import numpy as np
 
-from hoarfrost import config
-
 
 def _write(message: str) -> None:
     """To stdout; to the `hoarfrost` logger (INFO) while interactive logging is disabled
     (`hoarfrost.utils.disable_interactive_logging()`), as Keras's `print_msg`."""
-    if not config.is_interactive_logging_enabled():
+    # Looked up, not imported: this module (as the datasets) needs only numpy and the stdlib;
+    # logging can only have been disabled through an imported hoarfrost.config.
+    config = sys.modules.get("hoarfrost.config")
+    if config is not None and not config.is_interactive_logging_enabled():
         logging.getLogger("hoarfrost").info(message.rstrip("\n"))
         return
     try:

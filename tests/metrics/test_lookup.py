@@ -87,6 +87,7 @@ def test_compiled_new_metrics_survive_save_and_load(tmp_path):
     model.save(tmp_path / "m.keras")
     loaded = saving.load_model(tmp_path / "m.keras")
     assert loaded.evaluate(x, y, verbose=0, return_dict=True) == pytest.approx(expected)
-    assert [type(m).__name__ for m in loaded.metrics[1:]] == [
+    compiled = loaded.metrics[1].metrics  # Keras's structure: [loss, compile_metrics]
+    assert [type(m).__name__ for m in compiled] == [
         "F1Score", "OneHotMeanIoU", "PrecisionAtRecall"]
-    assert loaded.metrics[3].get_config() == model.metrics[3].get_config()
+    assert compiled[2].get_config() == model.metrics[1].metrics[2].get_config()

@@ -60,6 +60,10 @@ class GroupedQueryAttention(MultiHeadAttention):
         (2, 5, 8)
     """
 
+    # Keras's GroupedQueryAttention has no public projection properties, so Keras's files
+    # name its projections by their attributes (`_query_dense`): hide MultiHeadAttention's.
+    query_dense = key_dense = value_dense = output_dense = None
+
     def __init__(self, head_dim, num_query_heads, num_key_value_heads, dropout=0.0,
                  use_bias=True, sliding_window=None, flash_attention=None,
                  kernel_initializer="glorot_uniform", bias_initializer="zeros",

@@ -21,6 +21,8 @@ h5py is imported only by the functions that open a file.
 
 from __future__ import annotations
 
+import inspect
+
 import io
 import math
 from typing import Any, Iterator
@@ -128,9 +130,10 @@ def _children(layer) -> Iterator[tuple[str, Any]]:
 
 def _sublayer_properties(cls) -> list[str]:
     """The public properties of a layer class (below Layer) that may return a sublayer."""
-    return [name for klass in cls.__mro__ if klass is not Layer and issubclass(klass, Layer)
-            for name, value in vars(klass).items()
-            if isinstance(value, property) and not name.startswith("_")]
+    names = {name for klass in cls.__mro__ if klass is not Layer and issubclass(klass, Layer)
+             for name in vars(klass) if not name.startswith("_")}
+    return [name for name in sorted(names)  # as the class resolves it: a subclass may hide one
+            if isinstance(inspect.getattr_static(cls, name, None), property)]
 
 
 def _container(attr: str, items: list) -> Iterator[tuple[str, Any]]:

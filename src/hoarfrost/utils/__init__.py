@@ -128,19 +128,6 @@ def register_keras_serializable(package: str = "Custom", name: str | None = None
     return register(package=package, name=name)
 
 
-def serialize_keras_object(obj):
-    """Keras's `keras.utils.serialize_keras_object` (the same as `hoarfrost.saving`'s)."""
-    from hoarfrost.saving.serialization_lib import serialize_keras_object as serialize
-    return serialize(obj)
-
-
-def deserialize_keras_object(config, custom_objects: dict | None = None,
-                             safe_mode: bool = True, **kwargs):
-    """Keras's `keras.utils.deserialize_keras_object` (the same as `hoarfrost.saving`'s)."""
-    from hoarfrost.saving.serialization_lib import deserialize_keras_object as deserialize
-    return deserialize(config, custom_objects, safe_mode, **kwargs)
-
-
 def plot_history(history, path="history.png", **kwargs) -> str:
     """Plot a `History`: one panel per metric, training against validation, by epoch.
 
