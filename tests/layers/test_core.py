@@ -60,7 +60,7 @@ def test_dropout_is_identity_in_inference_and_scales_in_training():
     assert 0.4 < (out == 0).mean() < 0.6
 
 
-@settings(max_examples=20, deadline=None)
+@settings(max_examples=12, deadline=None)
 @given(batch=st.integers(1, 5), features=st.integers(1, 6), units=st.integers(1, 6))
 def test_dense_shapes_fuzzed(batch, features, units):
     layer = layers.Dense(units)

@@ -79,7 +79,7 @@ def test_symbolic_unknown_sequence_length():
     assert model.predict(np.array([[1, 2]]), verbose=0).shape == (1, 2, 3)
 
 
-@settings(max_examples=20, deadline=None)
+@settings(max_examples=12, deadline=None)
 @given(batch=st.integers(1, 4), length=st.integers(1, 6), vocab=st.integers(1, 8),
        dim=st.integers(1, 5))
 def test_embedding_shapes_fuzzed(batch, length, vocab, dim):

@@ -58,7 +58,7 @@ def _built(layer):
 
 
 # --- shapes, fuzzed ----------------------------------------------------------------------
-@settings(max_examples=20, deadline=None)
+@settings(max_examples=10, deadline=None)
 @given(cls=st.sampled_from([SimpleRNN, LSTM, GRU]), batch=st.integers(1, 4),
        timesteps=st.integers(1, 5), features=st.integers(1, 4), units=st.integers(1, 4),
        return_sequences=st.booleans(), return_state=st.booleans(), go_backwards=st.booleans(),
