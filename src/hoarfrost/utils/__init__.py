@@ -17,7 +17,7 @@ from hoarfrost.file_utils import get_file
 from hoarfrost.naming import clear_session
 from hoarfrost.object_registration import (CustomObjectScope, custom_object_scope,
                                            get_custom_objects, get_registered_name,
-                                           get_registered_object)
+                                           get_registered_object, register_keras_serializable)
 from hoarfrost.progbar import Progbar
 from hoarfrost.py_dataset import PyDataset, Sequence
 from hoarfrost.random import set_random_seed
@@ -120,12 +120,6 @@ def get_source_inputs(tensor):
             if all(source is not seen for seen in sources):
                 sources.append(source)
     return sources
-
-
-def register_keras_serializable(package: str = "Custom", name: str | None = None):
-    """Register a custom class so `load_model` can rebuild it by name."""
-    from hoarfrost.saving.serialization import register_keras_serializable as register
-    return register(package=package, name=name)
 
 
 def plot_history(history, path="history.png", **kwargs) -> str:
