@@ -103,8 +103,88 @@ def _pairs_2d(layer_name: str, value, argument: str) -> tuple:
             _int_pair(layer_name, value[1], f"2nd entry of {argument}"))
 
 
-def _spatial_axes(data_format: str) -> tuple[int, int]:
-    return (2, 3) if data_format == "channels_first" else (1, 2)
+def _spatial_axes(data_format: str, rank: int = 2) -> tuple[int, ...]:
+    first = 2 if data_format == "channels_first" else 1
+    return tuple(range(first, first + rank))
+
+
+class _ZeroPadding(Layer):
+    """ZeroPadding2D and ZeroPadding3D: zeros before and after each spatial axis."""
+
+    def __init__(self, padding, data_format, rank: int, pairs, **kwargs):
+        super().__init__(**kwargs)
+        name = type(self).__name__
+        self._rank = rank
+        self.data_format = _data_format(name, data_format)
+        self.padding = pairs(name, padding, "padding")
+        self.input_spec = InputSpec(ndim=rank + 2)
+        self.built = True
+
+    def call(self, inputs):
+        if self.data_format == "channels_first":
+            widths = ((0, 0), (0, 0)) + self.padding
+        else:
+            widths = ((0, 0),) + self.padding + ((0, 0),)
+        return jnp.pad(inputs, widths)
+
+    def compute_output_shape(self, input_shape):
+        shape = list(input_shape)
+        for axis, (before, after) in zip(_spatial_axes(self.data_format, self._rank),
+                                         self.padding):
+            if shape[axis] is not None:
+                shape[axis] += before + after
+        return tuple(shape)
+
+    def get_config(self):
+        return {**super().get_config(), "padding": self.padding, "data_format": self.data_format}
+
+
+class _Cropping(Layer):
+    """Cropping2D and Cropping3D: rows cut before and after each spatial axis."""
+
+    def __init__(self, cropping, data_format, rank: int, pairs, **kwargs):
+        super().__init__(**kwargs)
+        name = type(self).__name__
+        self._rank = rank
+        self.data_format = _data_format(name, data_format)
+        self.cropping = pairs(name, cropping, "cropping")
+        self.input_spec = InputSpec(ndim=rank + 2)
+        self.built = True
+
+    def _check(self, shape):
+        for axis, crop in zip(_spatial_axes(self.data_format, self._rank), self.cropping):
+            if shape[axis] is not None and sum(crop) >= shape[axis]:
+                raise ValueError(
+                    f'{type(self).__name__} layer "{self.name}": the cropping {self.cropping} '
+                    f"must be smaller than the spatial size of the input; got input shape "
+                    f"{tuple(shape)} ({self.data_format})."
+                )
+
+    def call(self, inputs):
+        self._check(inputs.shape)
+        index = [slice(None)] * (self._rank + 2)
+        for axis, (before, after) in zip(_spatial_axes(self.data_format, self._rank),
+                                         self.cropping):
+            index[axis] = slice(before, inputs.shape[axis] - after)
+        return inputs[tuple(index)]
+
+    def compute_output_shape(self, input_shape):
+        self._check(input_shape)
+        shape = list(input_shape)
+        for axis, (before, after) in zip(_spatial_axes(self.data_format, self._rank),
+                                         self.cropping):
+            if shape[axis] is not None:
+                shape[axis] -= before + after
+        return tuple(shape)
+
+    def compute_output_spec(self, inputs, **kwargs):
+        # From the shape, not by tracing at placeholder sizes: an unknown
+        # spatial size (None) must not be taken as too small to crop.
+        return KerasTensor(self.compute_output_shape(inputs.shape), inputs.dtype)
+
+    def get_config(self):
+        return {**super().get_config(), "cropping": self.cropping,
+                "data_format": self.data_format}
 
 
 class Permute(Layer):
@@ -164,7 +244,7 @@ class RepeatVector(Layer):
         return {**super().get_config(), "n": self.n}
 
 
-class ZeroPadding2D(Layer):
+class ZeroPadding2D(_ZeroPadding):
     """Pads the two spatial axes of images with zeros.
 
     Args:
@@ -179,31 +259,10 @@ class ZeroPadding2D(Layer):
     """
 
     def __init__(self, padding=(1, 1), data_format=None, **kwargs):
-        super().__init__(**kwargs)
-        self.data_format = _data_format("ZeroPadding2D", data_format)
-        self.padding = _pairs_2d("ZeroPadding2D", padding, "padding")
-        self.input_spec = InputSpec(ndim=4)
-        self.built = True
-
-    def call(self, inputs):
-        if self.data_format == "channels_first":
-            widths = ((0, 0), (0, 0)) + self.padding
-        else:
-            widths = ((0, 0),) + self.padding + ((0, 0),)
-        return jnp.pad(inputs, widths)
-
-    def compute_output_shape(self, input_shape):
-        shape = list(input_shape)
-        for axis, (before, after) in zip(_spatial_axes(self.data_format), self.padding):
-            if shape[axis] is not None:
-                shape[axis] += before + after
-        return tuple(shape)
-
-    def get_config(self):
-        return {**super().get_config(), "padding": self.padding, "data_format": self.data_format}
+        super().__init__(padding, data_format, 2, _pairs_2d, **kwargs)
 
 
-class Cropping2D(Layer):
+class Cropping2D(_Cropping):
     """Crops the two spatial axes of images.
 
     Args:
@@ -217,44 +276,7 @@ class Cropping2D(Layer):
     """
 
     def __init__(self, cropping=((0, 0), (0, 0)), data_format=None, **kwargs):
-        super().__init__(**kwargs)
-        self.data_format = _data_format("Cropping2D", data_format)
-        self.cropping = _pairs_2d("Cropping2D", cropping, "cropping")
-        self.input_spec = InputSpec(ndim=4)
-        self.built = True
-
-    def _check(self, shape):
-        for axis, crop in zip(_spatial_axes(self.data_format), self.cropping):
-            if shape[axis] is not None and sum(crop) >= shape[axis]:
-                raise ValueError(
-                    f'Cropping2D layer "{self.name}": the cropping {self.cropping} must be '
-                    f"smaller than the spatial size of the input; got input shape "
-                    f"{tuple(shape)} ({self.data_format})."
-                )
-
-    def call(self, inputs):
-        self._check(inputs.shape)
-        index = [slice(None)] * 4
-        for axis, (before, after) in zip(_spatial_axes(self.data_format), self.cropping):
-            index[axis] = slice(before, inputs.shape[axis] - after)
-        return inputs[tuple(index)]
-
-    def compute_output_shape(self, input_shape):
-        self._check(input_shape)
-        shape = list(input_shape)
-        for axis, (before, after) in zip(_spatial_axes(self.data_format), self.cropping):
-            if shape[axis] is not None:
-                shape[axis] -= before + after
-        return tuple(shape)
-
-    def compute_output_spec(self, inputs, **kwargs):
-        # From the shape, not by tracing at placeholder sizes: an unknown
-        # spatial size (None) must not be taken as too small to crop.
-        return KerasTensor(self.compute_output_shape(inputs.shape), inputs.dtype)
-
-    def get_config(self):
-        return {**super().get_config(), "cropping": self.cropping,
-                "data_format": self.data_format}
+        super().__init__(cropping, data_format, 2, _pairs_2d, **kwargs)
 
 
 _RESIZE_METHODS = ("nearest", "bilinear", "bicubic", "lanczos3", "lanczos5")

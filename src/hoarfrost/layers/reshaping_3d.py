@@ -6,8 +6,13 @@ from __future__ import annotations
 import jax.numpy as jnp
 
 from hoarfrost.layers.layer import InputSpec, Layer
-from hoarfrost.layers.reshaping import _data_format, _int_pair
-from hoarfrost.symbolic import KerasTensor
+from hoarfrost.layers.reshaping import (
+    _Cropping,
+    _data_format,
+    _int_pair,
+    _spatial_axes,
+    _ZeroPadding,
+)
 
 _ORDINALS = ("1st", "2nd", "3rd")
 
@@ -42,11 +47,7 @@ def _int_triple(layer_name: str, value, argument: str) -> tuple:
     return triple
 
 
-def _spatial_axes(data_format: str) -> tuple[int, int, int]:
-    return (2, 3, 4) if data_format == "channels_first" else (1, 2, 3)
-
-
-class ZeroPadding3D(Layer):
+class ZeroPadding3D(_ZeroPadding):
     """Pads the three spatial axes of volumes with zeros.
 
     Args:
@@ -61,31 +62,10 @@ class ZeroPadding3D(Layer):
     """
 
     def __init__(self, padding=((1, 1), (1, 1), (1, 1)), data_format=None, **kwargs):
-        super().__init__(**kwargs)
-        self.data_format = _data_format("ZeroPadding3D", data_format)
-        self.padding = _pairs_3d("ZeroPadding3D", padding, "padding")
-        self.input_spec = InputSpec(ndim=5)
-        self.built = True
-
-    def call(self, inputs):
-        if self.data_format == "channels_first":
-            widths = ((0, 0), (0, 0)) + self.padding
-        else:
-            widths = ((0, 0),) + self.padding + ((0, 0),)
-        return jnp.pad(inputs, widths)
-
-    def compute_output_shape(self, input_shape):
-        shape = list(input_shape)
-        for axis, (before, after) in zip(_spatial_axes(self.data_format), self.padding):
-            if shape[axis] is not None:
-                shape[axis] += before + after
-        return tuple(shape)
-
-    def get_config(self):
-        return {**super().get_config(), "padding": self.padding, "data_format": self.data_format}
+        super().__init__(padding, data_format, 3, _pairs_3d, **kwargs)
 
 
-class Cropping3D(Layer):
+class Cropping3D(_Cropping):
     """Crops the three spatial axes of volumes.
 
     Args:
@@ -99,43 +79,7 @@ class Cropping3D(Layer):
     """
 
     def __init__(self, cropping=((1, 1), (1, 1), (1, 1)), data_format=None, **kwargs):
-        super().__init__(**kwargs)
-        self.data_format = _data_format("Cropping3D", data_format)
-        self.cropping = _pairs_3d("Cropping3D", cropping, "cropping")
-        self.input_spec = InputSpec(ndim=5)
-        self.built = True
-
-    def _check(self, shape):
-        for axis, crop in zip(_spatial_axes(self.data_format), self.cropping):
-            if shape[axis] is not None and sum(crop) >= shape[axis]:
-                raise ValueError(
-                    f'Cropping3D layer "{self.name}": the cropping {self.cropping} must be '
-                    f"smaller than the spatial size of the input; got input shape "
-                    f"{tuple(shape)} ({self.data_format})."
-                )
-
-    def call(self, inputs):
-        self._check(inputs.shape)
-        index = [slice(None)] * 5
-        for axis, (before, after) in zip(_spatial_axes(self.data_format), self.cropping):
-            index[axis] = slice(before, inputs.shape[axis] - after)
-        return inputs[tuple(index)]
-
-    def compute_output_shape(self, input_shape):
-        self._check(input_shape)
-        shape = list(input_shape)
-        for axis, (before, after) in zip(_spatial_axes(self.data_format), self.cropping):
-            if shape[axis] is not None:
-                shape[axis] -= before + after
-        return tuple(shape)
-
-    def compute_output_spec(self, inputs, **kwargs):
-        # From the shape: an unknown spatial size (None) must not be taken as too small.
-        return KerasTensor(self.compute_output_shape(inputs.shape), inputs.dtype)
-
-    def get_config(self):
-        return {**super().get_config(), "cropping": self.cropping,
-                "data_format": self.data_format}
+        super().__init__(cropping, data_format, 3, _pairs_3d, **kwargs)
 
 
 class UpSampling3D(Layer):
@@ -158,13 +102,13 @@ class UpSampling3D(Layer):
         self.built = True
 
     def call(self, inputs):
-        for axis, factor in zip(_spatial_axes(self.data_format), self.size):
+        for axis, factor in zip(_spatial_axes(self.data_format, 3), self.size):
             inputs = jnp.repeat(inputs, factor, axis=axis)
         return inputs
 
     def compute_output_shape(self, input_shape):
         shape = list(input_shape)
-        for axis, factor in zip(_spatial_axes(self.data_format), self.size):
+        for axis, factor in zip(_spatial_axes(self.data_format, 3), self.size):
             if shape[axis] is not None:
                 shape[axis] *= factor
         return tuple(shape)
