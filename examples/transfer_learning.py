@@ -66,7 +66,7 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--quick", action="store_true", help="tiny sizes, for a smoke test")
     args = parser.parse_args()
-    source_samples, target_samples = (600, 200) if args.quick else (12000, 500)
+    source_samples, target_samples = (640, 192) if args.quick else (12000, 500)
     source_epochs, head_epochs, tune_epochs = (1, 1, 2) if args.quick else (3, 2, 4)
     start = time.perf_counter()
     hoarfrost.utils.set_random_seed(0)
