@@ -9,9 +9,7 @@ from pathlib import Path
 import numpy as np
 
 from hoarfrost.datasets import fashion_mnist, mnist
-from hoarfrost.layers import Dense, Flatten
 from hoarfrost.models import Sequential
-from hoarfrost.utils import to_categorical
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -26,22 +24,16 @@ def run_example(name: str, tmp_path) -> str:
     return result.stdout
 
 
-def test_report_model_reaches_90_percent_on_real_digits_in_5_epochs():
-    (x_train, y_train), (x_test, y_test) = mnist.load_sample()
-    model = Sequential([Flatten(input_shape=(28, 28)),
-                        Dense(300, name="dense1", activation="relu"),
-                        Dense(100, name="dense2", activation="relu"),
-                        Dense(10, name="dense3", activation="softmax")])
-    model.compile(optimizer="Adam", metrics=["accuracy"], loss="categorical_crossentropy")
-    model.fit(x_train / 255.0, to_categorical(y_train, 10), epochs=5, verbose=0)
-    loss, accuracy = model.evaluate(x_test / 255.0, to_categorical(y_test, 10), verbose=0)
-    assert accuracy >= 0.90
-    assert np.isfinite(loss)
-
-
 def test_report_1_freeze_after_compile_program(tmp_path):
+    """The report's program, and its model's bar: >= 0.90 on the real test digits after
+    its 5 epochs (the report's own `print(model.evaluate(...))`: [loss, accuracy])."""
     out = run_example("freeze_after_compile.py", tmp_path)
     assert "load_sample()" in out  # it says it fell back to the shipped sample
+    evaluated = re.findall(r"^\[(\S+), (\S+)\]$", out, flags=re.MULTILINE)
+    assert len(evaluated) == 1, out[-3000:]
+    loss, accuracy = map(float, evaluated[0])
+    assert accuracy >= 0.90, accuracy
+    assert np.isfinite(loss)
     assert "the weights did not change!!!" in out
     assert "the weights changed!!!!" not in out
 
@@ -97,7 +89,8 @@ def test_cnn_with_batch_normalization_reaches_97_percent_and_freezes_bn_exactly(
                   metrics=["accuracy"])
     # Batch 32: BatchNormalization's moving statistics (momentum 0.99) need the steps.
     model.fit(x_train / 255.0, y_train, epochs=4, batch_size=32, verbose=0)
-    accuracy = model.evaluate(x_test / 255.0, y_test, verbose=0)[1]
+    # Batches of 500 divide the 2,000 test digits: one compiled test step, no ragged one.
+    accuracy = model.evaluate(x_test / 255.0, y_test, batch_size=500, verbose=0)[1]
     assert accuracy >= 0.97, accuracy
 
     bn = model.get_layer("bn1")
@@ -105,7 +98,8 @@ def test_cnn_with_batch_normalization_reaches_97_percent_and_freezes_bn_exactly(
     dense_before = model.layers[-1].get_weights()[0].copy()
     bn2_mean_before = model.get_layer("bn2").get_weights()[2].copy()
     bn.trainable = False  # no recompile
-    model.fit(x_train[:2000] / 255.0, y_train[:2000], epochs=1, batch_size=64, verbose=0)
+    # 2,048 rows: 32 whole batches of 64, so the frozen set compiles one step, no ragged one.
+    model.fit(x_train[:2048] / 255.0, y_train[:2048], epochs=1, batch_size=64, verbose=0)
     assert all(np.array_equal(a, b) for a, b in zip(before, bn.get_weights()))
     assert not np.array_equal(dense_before, model.layers[-1].get_weights()[0])
     assert not np.array_equal(bn2_mean_before, model.get_layer("bn2").get_weights()[2])
