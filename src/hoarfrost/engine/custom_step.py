@@ -53,7 +53,7 @@ class StepState:
         self.key = (kind, part.key, id(self.optimizer),
                     tuple(id(v) for v in self.metric_variables), _optimizer_key(self),
                     id(self.distribution))
-        self.shardings = _shardings(self.distribution, self.groups(kind), kind)
+        self.shardings = _shardings(self.distribution, self.groups(kind))
 
     def groups(self, kind: str) -> list:
         if kind == "train":
@@ -85,7 +85,7 @@ class StepState:
             assign_values(group, values)  # a slot view writes into the optimizer's store
 
 
-def _shardings(distribution, groups: list, kind: str) -> list | None:
+def _shardings(distribution, groups: list) -> list | None:
     """Each state value's sharding, group by group (None on one device): model variables
     as their layout says, an optimizer slot as its variable (a slot of another shape,
     the step count, the rate: replicated), metric variables replicated (as the fused
@@ -164,7 +164,8 @@ class CustomStepRunner:
         return out, new_state
 
     def _loop(self, state, key, start, data, perm, offset, steps, *, batch_size: int):
-        """`steps` (traced) calls of the train or test step; the state and the last logs."""
+        """`steps` calls of the train or test step (a traced count, or a static one where
+        the distribution needs it); the state and the last logs."""
         self.on_trace(self.kind)
 
         distribution = self.state.distribution
