@@ -313,6 +313,12 @@ class Distribution:
         values = self._agree(list(values))
         return [_put(value, self.variable_sharding(v)) for v, value in zip(variables, values)]
 
+    def place_values(self, values, shardings):
+        """Values laid out as the given shardings (process 0's, the first time): the
+        state a custom step is handed."""
+        values = self._agree(list(values))
+        return [_put(value, sharding) for value, sharding in zip(values, shardings)]
+
     def place_like(self, variables, slots):
         """Optimizer slots follow their variable's sharding (scalars replicate)."""
         out = []

@@ -1,6 +1,9 @@
 """Overridden `train_step` / `test_step` / `predict_step` (Keras 3's JAX form) and the hooks
 they call run in fit / evaluate / predict, with the trainability contract intact."""
 
+import subprocess
+import sys
+
 import jax
 import jax.numpy as jnp
 import numpy as np
@@ -9,6 +12,7 @@ import pytest
 import hoarfrost as keras
 from hoarfrost import layers
 from hoarfrost.datasets import mnist
+from tests.test_distribution import SCRIPTS, TOL, _env, _result
 
 
 class CountCorrect(keras.metrics.Metric):
@@ -486,3 +490,32 @@ def test_stateful_test_and_predict_steps_run_on_values():
     logs = model.evaluate(x, y, batch_size=4, return_dict=True, verbose=0)
     assert logs["loss"] == pytest.approx(float(np.mean((plain - y) ** 2)), rel=1e-5)
     assert logs["mae"] == pytest.approx(float(np.mean(np.abs(plain - y))), rel=1e-5)
+
+
+def test_own_steps_run_under_data_and_model_parallel_as_on_one_device():
+    """tests/distribution_scripts/custom_steps.py on 2 virtual CPU devices (a subprocess,
+    as tests/test_distribution.py runs its scripts): a model's `train_step(self, state,
+    data)`, `test_step` and stateful `predict_step` under `DataParallel` and
+    `ModelParallel(layout_map=...)` match the run on one device to float32 rounding
+    (the gradient's halves are summed in another order; see tests/test_distribution.py's
+    TOL), each batch is split over the batch axis, the state keeps its layout, and the
+    trainability contract holds as on one device."""
+    proc = subprocess.run([sys.executable, str(SCRIPTS / "custom_steps.py")], env=_env(2),
+                          capture_output=True, text=True, timeout=600)
+    assert proc.returncode == 0, proc.stderr[-4000:]
+    result = _result(proc.stdout)
+    assert result["devices"] == 2
+    dp, mp = result["dp"], result["mp"]
+    for key in ("first", "second", "eval", "predict"):
+        assert dp[key] < TOL, (key, dp)
+    assert dp["batch_shardings"] == [[[8, 6], 2]] * 2  # 16 rows: 8 on each device
+    assert dp["kernel_devices"] == 2 and dp["kernel_spec"] == "P()"
+    # Frozen after the first fit: values and Adam slots bit-identical, the rest trains,
+    # and each split (all trainable, base and norm frozen) compiled once, as on one device.
+    assert dp["frozen_equal"] and dp["slots_equal"] and dp["head_changed"], dp
+    assert dp["traces"] == dp["ref_traces"] == {"train": 2, "test": 1, "predict": 1}
+    assert mp["first"] < TOL, mp
+    assert mp["kernel_spec"] == "P(None, 'model')" and mp["kernel_shards"] == [[6, 4]]
+    assert mp["slot_specs"] == ["P(None, 'model')"]  # Adam's moments follow their kernel
+    assert mp["head_spec"] == "P()"  # no key matches it: replicated, also after training
+    assert mp["batch_shardings"] == [[[16, 6], 2]]  # the 'data' axis has one device

@@ -17,6 +17,8 @@ def test_optimizer_variables_are_their_values_in_pytrees_and_jit():
     assert len(leaves) == 3 and all(isinstance(leaf, jax.Array) for leaf in leaves)
     doubled = jax.jit(lambda vs: [v * 2 for v in vs])(variables)
     assert float(doubled[1]) == pytest.approx(0.2) and doubled[2].shape == (2,)
+    # A slot names the variable it belongs to (a distribution lays it out as that one).
+    assert variables[2].reference_variable is w
 
 
 def test_a_slot_view_after_its_slots_are_dropped_says_so():

@@ -8,6 +8,12 @@ written back after it; each distinct split compiles once (cached by it).
 Under a custom step the trainability contract holds as in the fused step:
 a frozen variable is not in `trainable_variables`, and its optimizer slots
 are not in `optimizer_variables` (`Optimizer.bound_to`), so neither can change.
+
+Under a `keras.distribution` distribution the step runs as Keras's JAX trainer
+runs it: each batch split over the batch axis (`_distribute_data`), the state
+laid out as the distribution says (variables by their layout, optimizer slots
+as their variable, the rest replicated) and kept so after every step
+(`_enforce_jax_state_sharding`); XLA inserts the collectives.
 """
 
 from __future__ import annotations
@@ -17,8 +23,8 @@ import jax.numpy as jnp
 import numpy as np
 from jax import lax
 
-from hoarfrost.distribution import SINGLE_DEVICE
 from hoarfrost.distribution import current as current_distribution
+from hoarfrost.distribution import running
 from hoarfrost.engine.partition import TRAIN, partition
 from hoarfrost.engine.lazy_logs import LazyLogs
 from hoarfrost.engine.step import _gather
@@ -33,12 +39,7 @@ class StepState:
     """The variables behind a step's state, split by the flags at one moment."""
 
     def __init__(self, model, kind: str):
-        distribution = current_distribution(model)
-        if distribution is not SINGLE_DEVICE:
-            raise NotImplementedError(
-                f"{type(model).__name__}.{STEP_METHODS[kind]} is overridden, and custom steps "
-                f"do not run under a distribution yet ({type(distribution).__name__}); train "
-                "on one device, or use the default step.")
+        self.distribution = current_distribution(model)
         part = partition(model, training=True)
         self.trainable = [v for v, r in zip(part.variables, part.roles) if r == TRAIN]
         self.non_trainable = [v for v, r in zip(part.variables, part.roles) if r != TRAIN]
@@ -50,7 +51,9 @@ class StepState:
         self.metrics = list(model.metrics) if kind != "predict" else []
         self.metric_variables = [v for m in self.metrics for v in m.variables]
         self.key = (kind, part.key, id(self.optimizer),
-                    tuple(id(v) for v in self.metric_variables), _optimizer_key(self))
+                    tuple(id(v) for v in self.metric_variables), _optimizer_key(self),
+                    id(self.distribution))
+        self.shardings = _shardings(self.distribution, self.groups(kind))
 
     def groups(self, kind: str) -> list:
         if kind == "train":
@@ -61,11 +64,46 @@ class StepState:
         return [self.trainable, self.non_trainable]
 
     def values(self, kind: str) -> tuple:
-        return tuple([v.value for v in group] for group in self.groups(kind))
+        """The state's values, laid out as the distribution says (a no-op once they are)."""
+        values = tuple([v.value for v in group] for group in self.groups(kind))
+        if self.shardings is None:
+            return values
+        return tuple(self.distribution.place_values(group, shardings)
+                     for group, shardings in zip(values, self.shardings))
+
+    def constrain(self, state) -> tuple:
+        """Inside a step: the new state laid out as the state it was given (Keras's
+        `_enforce_jax_state_sharding`), not as XLA would pick."""
+        if self.shardings is None:
+            return state
+        return tuple([jax.lax.with_sharding_constraint(value, sharding)
+                      for value, sharding in zip(group, shardings)]
+                     for group, shardings in zip(state, self.shardings))
 
     def write_back(self, kind: str, state) -> None:
         for group, values in zip(self.groups(kind), state):
             assign_values(group, values)  # a slot view writes into the optimizer's store
+
+
+def _shardings(distribution, groups: list) -> list | None:
+    """Each state value's sharding, group by group (None on one device): model variables
+    as their layout says, an optimizer slot as its variable (a slot of another shape,
+    the step count, the rate: replicated), metric variables replicated (as the fused
+    step's)."""
+    if distribution.mesh is None:
+        return None
+    model_groups = 2  # trainable_variables, non_trainable_variables
+    out = [[distribution.variable_sharding(v) for v in group] for group in groups[:model_groups]]
+    for group in groups[model_groups:]:
+        shardings = []
+        for variable in group:
+            owner = getattr(variable, "reference_variable", None)
+            if owner is not None and tuple(variable.shape) == tuple(owner.shape):
+                shardings.append(distribution.variable_sharding(owner))
+            else:
+                shardings.append(distribution.replicated())
+        out.append(shardings)
+    return out
 
 
 def _optimizer_key(state: StepState):
@@ -86,6 +124,8 @@ class CustomStepRunner:
         self.model, self.state, self.kind = model, state, kind
         self.on_trace = on_trace or (lambda kind: None)
         self.loop = PlatformJit(self._loop, static_argnames=("batch_size",))
+        # Distributions that need a static number of steps (see `traced_loops`).
+        self.static_loop = PlatformJit(self._loop, static_argnames=("steps", "batch_size"))
         self.predict = PlatformJit(self._predict, static_argnames=("steps", "batch_size"))
 
     def _step(self, state, batch, key):
@@ -95,7 +135,7 @@ class CustomStepRunner:
         data = pack_x_y_sample_weight(x, y, sample_weight)
         method = getattr(model, STEP_METHODS[kind])
         optimizer = self.state.optimizer
-        with step_randomness(key):
+        with step_randomness(key), running(self.state.distribution):
             if optimizer is not None:
                 with optimizer.bound_to(self.state.trainable):
                     out = method(state, data)
@@ -108,7 +148,7 @@ class CustomStepRunner:
                             f"(logs, state); it returned {type(out).__name__}.")
         logs, new_state = out
         flatten_logs(logs)  # a dict, or an error now rather than at the epoch's end
-        return logs, _like(new_state, state, model, kind)
+        return logs, self.state.constrain(_like(new_state, state, model, kind))
 
     def _stateful(self, method, state, data, key):
         """Run a step of the form `(self, data)`: every variable it reads or assigns maps
@@ -124,11 +164,14 @@ class CustomStepRunner:
         return out, new_state
 
     def _loop(self, state, key, start, data, perm, offset, steps, *, batch_size: int):
-        """`steps` (traced) calls of the train or test step; the state and the last logs."""
+        """`steps` calls of the train or test step (a traced count, or a static one where
+        the distribution needs it); the state and the last logs."""
         self.on_trace(self.kind)
 
+        distribution = self.state.distribution
+
         def one(index, state):
-            batch = _gather(data, perm, offset, index, batch_size)
+            batch = _gather(data, perm, offset, index, batch_size, distribution)
             return self._step(state, batch, jax.random.fold_in(key, start + index))
 
         spec = jax.eval_shape(lambda s: one(0, s)[0], state)
@@ -139,27 +182,31 @@ class CustomStepRunner:
             return jax.tree.map(lambda a, s: jnp.asarray(a, s.dtype), logs, spec), new_state
 
         logs, state = lax.fori_loop(0, steps, body, (logs, state))
-        return state, logs
+        return self.state.constrain(state), logs
 
     def _predict(self, state, data, perm, offset, *, steps: int, batch_size: int):
         self.on_trace("predict")
 
+        distribution = self.state.distribution
+
         def body(state, index):
-            x = _gather(data, perm, offset, index, batch_size)
-            if self.model._stateful_step("predict"):
-                out = self._stateful(self.model.predict_step, state, pack_x_y_sample_weight(x),
-                                     None)
-            else:
-                out = self.model.predict_step(state, pack_x_y_sample_weight(x))
+            x = _gather(data, perm, offset, index, batch_size, distribution)
+            with running(distribution):
+                if self.model._stateful_step("predict"):
+                    out = self._stateful(self.model.predict_step, state,
+                                         pack_x_y_sample_weight(x), None)
+                else:
+                    out = self.model.predict_step(state, pack_x_y_sample_weight(x))
             if not isinstance(out, (tuple, list)) or len(out) != 2:
                 raise TypeError(f"{type(self.model).__name__}.predict_step must return "
                                 "(outputs, non_trainable_variables); it returned "
                                 f"{type(out).__name__}.")
             outputs, non_trainable = out
             new = _like((state[0], non_trainable), state, self.model, "predict")
-            return new, outputs
+            return self.state.constrain(new), outputs
 
         state, outputs = lax.scan(body, state, jnp.arange(steps))
+        state = self.state.constrain(state)
         outputs = jax.tree.map(lambda a: a.reshape((steps * batch_size,) + a.shape[2:]),
                                outputs)
         return state, outputs
@@ -237,11 +284,19 @@ class CustomStepLoops:
         if own:
             runner = self._custom_runner(kind)
             state = runner.state.values(kind)
+        distribution = runner.state.distribution
+        rng = distribution.replicate(rng)
         per_step = []
         for first, count in ([(i, 1) for i in range(steps)] if step_logs else [(0, steps)]):
-            state, logs = runner.loop(state, rng, np.int32(self._custom_steps_run), data, perm,
-                                      offset + first * batch_size, np.int32(count),
-                                      batch_size=batch_size)
+            start = np.int32(self._custom_steps_run)
+            if distribution.traced_loops:
+                state, logs = runner.loop(state, rng, start, data, perm,
+                                          offset + first * batch_size, np.int32(count),
+                                          batch_size=batch_size)
+            else:
+                state, logs = runner.static_loop(state, rng, start, data, perm,
+                                                 offset + first * batch_size, steps=count,
+                                                 batch_size=batch_size)
             self._custom_steps_run += count
             per_step.append(logs)
         self._custom_logs = per_step[-1]
@@ -283,7 +338,7 @@ class CustomStepLoops:
             callbacks.on_predict_batch_begin(step)
             state, out = runner.predict(state, chunk.data[0], chunk.perm, chunk.offset,
                                         steps=chunk.steps, batch_size=chunk.batch_size)
-            parts.append(jax.device_get(out))
+            parts.append(runner.state.distribution.fetch(out))  # other processes' rows too
             step += chunk.steps
             callbacks.on_predict_batch_end(step - 1, {"outputs": parts[-1]})
         runner.state.write_back("predict", state)

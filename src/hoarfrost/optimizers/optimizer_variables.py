@@ -45,6 +45,12 @@ class SlotVariable(OptimizerVariable):
         self._trainable, self._is_state = False, True
 
     @property
+    def reference_variable(self) -> Variable:
+        """The model variable the slot belongs to (Keras's `add_variable_from_reference`
+        argument); a distribution lays the slot out as it."""
+        return self._variable
+
+    @property
     def _value(self):
         if not self._optimizer.has_slots(self._variable):
             raise ValueError(f"Optimizer variable '{self.path}': variable "
