@@ -68,7 +68,7 @@ def layer_index_bounds(layers, layer_range) -> tuple[int, int]:
 
 def _rows(model, trainable_ids, expand_nested: bool, depth: int = 0, layer_range=None):
     shapes = model._layer_output_shapes()
-    layers = model.layers
+    layers = list(model._layers)  # a functional graph's operations too, as Keras lists them
     start, stop = layer_index_bounds(layers, layer_range)
     for layer in layers[start:stop]:
         weights = layer.weights if layer.built else []
