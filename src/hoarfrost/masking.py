@@ -25,10 +25,12 @@ import jax.numpy as jnp
 _table: dict[int, tuple[weakref.ref, Any]] = {}
 
 
-def _forget(key: int, ref: weakref.ref) -> None:
-    entry = _table.get(key)
+def _forget(key: int, ref: weakref.ref, table: dict = _table) -> None:
+    # The table is bound here: at interpreter exit the module's globals are already
+    # None when the last arrays' finalizers run.
+    entry = table.get(key)
     if entry is not None and entry[0] is ref:
-        del _table[key]
+        del table[key]
 
 
 def get_mask(x):
