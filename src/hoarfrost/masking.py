@@ -15,6 +15,7 @@ metrics weight by the mask of `y_pred`, as in Keras 3.
 
 from __future__ import annotations
 
+import functools
 import weakref
 from typing import Any
 
@@ -65,7 +66,7 @@ def set_mask(x, mask) -> None:
             del _table[key]
         return
     try:
-        ref = weakref.ref(x, lambda r, key=key: _forget(key, r))
+        ref = weakref.ref(x, functools.partial(_forget, key))  # bound: see _forget
     except TypeError:
         return
     _table[key] = (ref, mask)
