@@ -30,3 +30,26 @@ def test_a_mask_set_by_hand_is_read_and_removal_clears_it():
     assert masking.get_mask(x) is mask
     masking.set_mask(x, None)
     assert masking.get_mask(x) is None
+
+
+def test_a_mask_s_finalizer_runs_after_the_module_globals_are_gone(monkeypatch):
+    """At interpreter exit the module's globals are None when the last masked arrays
+    are freed; their finalizers must not raise ("Exception ignored in ...")."""
+    import gc
+    import sys
+
+    import jax.numpy as jnp
+
+    from hoarfrost import masking
+    raised = []
+    monkeypatch.setattr(sys, "unraisablehook", raised.append)
+    x = jnp.ones((2, 3))
+    masking.set_mask(x, jnp.array([[True, True, False]] * 2))
+    table = masking._table
+    monkeypatch.setattr(masking, "_table", None)
+    monkeypatch.setattr(masking, "_forget", None)
+    del x
+    gc.collect()
+    monkeypatch.undo()
+    assert raised == []
+    assert not any(ref() is None for ref, _ in table.values())

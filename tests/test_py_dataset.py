@@ -29,6 +29,7 @@ class Digits(PyDataset):
 
 
 def test_fit_evaluate_predict_on_a_py_dataset(capsys):
+    hoarfrost.utils.set_random_seed(0)  # the batch order fit draws
     rng = np.random.default_rng(0)
     x = rng.normal(size=(100, 4)).astype("float32")
     y = (x.sum(axis=1) > 0).astype("int32")
@@ -38,7 +39,9 @@ def test_fit_evaluate_predict_on_a_py_dataset(capsys):
     model.compile(optimizer="adam", loss="sparse_categorical_crossentropy",
                   metrics=["accuracy"])
     history = model.fit(data, epochs=3, verbose=2)
-    assert data.seen == [0, 1, 2, 3] * 3 and data.epochs_ended == 3
+    # fit(shuffle=True), the default: each epoch reads every batch once, in a random order
+    assert [sorted(data.seen[i:i + 4]) for i in (0, 4, 8)] == [[0, 1, 2, 3]] * 3
+    assert data.seen != [0, 1, 2, 3] * 3 and data.epochs_ended == 3
     assert "4/4" in capsys.readouterr().out  # the length is known to the progress display
     assert len(history.history["loss"]) == 3
     loss, accuracy = model.evaluate(data, verbose=0)

@@ -48,3 +48,12 @@ def test_bad_arguments_raise_naming_them():
         regularizers.OrthogonalRegularizer(mode="diagonal")
     with pytest.raises(ValueError, match="rank 2"):
         regularizers.OrthogonalRegularizer()(np.zeros((2, 2, 2), "float32"))
+
+
+def test_l1_l2_is_keras_3_s_class_with_zero_defaults():
+    """Keras 3's `regularizers.l1_l2` is `L1L2` (l1=0.0, l2=0.0); Keras 2's function
+    defaulted to 0.01 each. By name (which Keras 3.15's `get` can not resolve) it is the
+    class's defaults too."""
+    assert regularizers.l1_l2 is regularizers.L1L2
+    assert regularizers.l1_l2(l1=1e-5).get_config() == {"l1": 1e-5, "l2": 0.0}
+    assert regularizers.get("l1_l2").get_config() == {"l1": 0.0, "l2": 0.0}

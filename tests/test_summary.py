@@ -38,3 +38,13 @@ def test_positions_set_where_each_column_ends():
     assert header.index("Output Shape") > 28  # the first column takes half the line
     with pytest.raises(ValueError, match="needs 3 positions"):
         model().summary(positions=[0.5, 1.0])
+
+
+def test_a_long_layer_name_wraps_and_counts_stay_whole():
+    x = Input((3,))
+    out = layers.Dense(500, name="a_very_long_layer_name_that_fills_the_first_column_alone")(x)
+    lines = []
+    Model(x, out).summary(print_fn=lines.append)
+    assert any(line.rstrip().endswith("2,000 │") for line in lines), "\n".join(lines)
+    assert not any("…" in line for line in lines)
+    assert max(len(line) for line in lines) <= 84

@@ -15,6 +15,7 @@ metrics weight by the mask of `y_pred`, as in Keras 3.
 
 from __future__ import annotations
 
+import functools
 import weakref
 from typing import Any
 
@@ -25,10 +26,12 @@ import jax.numpy as jnp
 _table: dict[int, tuple[weakref.ref, Any]] = {}
 
 
-def _forget(key: int, ref: weakref.ref) -> None:
-    entry = _table.get(key)
+def _forget(key: int, ref: weakref.ref, table: dict = _table) -> None:
+    # The table is bound here: at interpreter exit the module's globals are already
+    # None when the last arrays' finalizers run.
+    entry = table.get(key)
     if entry is not None and entry[0] is ref:
-        del _table[key]
+        del table[key]
 
 
 def get_mask(x):
@@ -63,7 +66,7 @@ def set_mask(x, mask) -> None:
             del _table[key]
         return
     try:
-        ref = weakref.ref(x, lambda r, key=key: _forget(key, r))
+        ref = weakref.ref(x, functools.partial(_forget, key))  # bound: see _forget
     except TypeError:
         return
     _table[key] = (ref, mask)

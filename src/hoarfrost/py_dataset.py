@@ -2,8 +2,8 @@
 
 Subclass it with `__len__` (batches per epoch) and `__getitem__(index)`
 returning `(x, y)` or `(x, y, sample_weight)`; pass it to `fit`, `evaluate`
-or `predict` as `x`. Each epoch reads indices `0 .. len - 1` in order, then
-calls `on_epoch_end()` (shuffle your index there). Batches are converted and
+or `predict` as `x`. Each epoch reads indices `0 .. len - 1` (in a shuffled order
+under `fit(shuffle=True)`, the default, as Keras), then calls `on_epoch_end()`. Batches are converted and
 copied to the device on a background thread while the previous ones train;
 `workers`, `use_multiprocessing` and `max_queue_size` are accepted for
 compatibility and ignored (one loading thread).

@@ -104,11 +104,8 @@ class OrthogonalRegularizer(Regularizer):
         return {"factor": float(self.factor), "mode": self.mode}
 
 
-def l1_l2(l1: float = 0.01, l2: float = 0.01) -> L1L2:
-    return L1L2(l1=l1, l2=l2)
-
-
-l1, l2 = L1, L2
+# Keras 3's `l1_l2` is the class `L1L2` (defaults 0.0 and 0.0; Keras 2's function had 0.01).
+l1, l2, l1_l2 = L1, L2, L1L2
 orthogonal_regularizer = OrthogonalRegularizer
 _CLASSES = {"Regularizer": Regularizer, "L1": L1, "L2": L2, "L1L2": L1L2,
             "OrthogonalRegularizer": OrthogonalRegularizer}

@@ -68,7 +68,7 @@ def layer_index_bounds(layers, layer_range) -> tuple[int, int]:
 
 def _rows(model, trainable_ids, expand_nested: bool, depth: int = 0, layer_range=None):
     shapes = model._layer_output_shapes()
-    layers = model.layers
+    layers = list(model._layers)  # a functional graph's operations too, as Keras lists them
     start, stop = layer_index_bounds(layers, layer_range)
     for layer in layers[start:stop]:
         weights = layer.weights if layer.built else []
@@ -102,9 +102,10 @@ def print_summary(model, line_length=None, print_fn=None, expand_nested: bool = 
     table = Table(box=box.HEAVY_HEAD, show_lines=True, header_style="bold")
     widths = (_column_widths(positions, width, 4 if show_trainable else 3)
               if positions is not None else [None] * 4)
-    table.add_column("Layer (type)", no_wrap=True, width=widths[0])
+    # A long name wraps (as Keras's); the counts never shrink to an ellipsis.
+    table.add_column("Layer (type)", overflow="fold", width=widths[0])
     table.add_column("Output Shape", no_wrap=True, width=widths[1])
-    table.add_column("Param #", justify="right", width=widths[2])
+    table.add_column("Param #", justify="right", no_wrap=True, width=widths[2])
     if show_trainable:
         table.add_column("Trainable", justify="center", width=widths[3])
     for name, shape, count, status in _rows(model, trainable_ids, expand_nested,

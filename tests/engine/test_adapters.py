@@ -176,3 +176,44 @@ def test_predict_reuses_one_loop_for_chunks_of_any_length():
     np.testing.assert_allclose(out, x @ kernel + bias, rtol=1e-5, atol=1e-6)
     streamed = m.predict(iter([x[:8], x[8:16], x[16:20]]), verbose=0)  # one batch a call
     np.testing.assert_allclose(streamed, out[:20], rtol=1e-6)
+
+
+def test_fit_shuffles_a_py_dataset_s_batch_order_each_epoch():
+    """Keras's fit(shuffle=True), the default, reads a PyDataset's batches in a new random
+    order each epoch (Python's `random`); evaluate and shuffle=False read them in order."""
+    from hoarfrost.utils import PyDataset
+
+    class Recorder(PyDataset):
+        def __init__(self):
+            super().__init__()
+            self.read, self.ends = [], 0
+
+        def __len__(self):
+            return 6
+
+        def __getitem__(self, index):
+            self.read.append(index)
+            return np.full((2, 1), index, "float32"), np.zeros((2, 1), "float32")
+
+        def on_epoch_end(self):
+            self.ends += 1
+
+    def epochs(shuffle, count=3):
+        data = Recorder()
+        adapter = adapters.IterableAdapter(data, None, lambda x, y, w: (x, y, w),
+                                           shuffle=shuffle)
+        orders = []
+        for _ in range(count):
+            before = len(data.read)
+            list(adapter._epoch())
+            orders.append(data.read[before:])
+        return orders, data.ends
+
+    set_random_seed(1)
+    orders, ends = epochs(True)
+    assert all(sorted(order) == list(range(6)) for order in orders) and ends == 3
+    assert any(order != list(range(6)) for order in orders)
+    assert len({tuple(order) for order in orders}) > 1
+    set_random_seed(1)
+    assert epochs(True)[0] == orders  # seeded: the same orders again
+    assert epochs(False)[0] == [list(range(6))] * 3

@@ -177,3 +177,15 @@ def test_attention_output_keeps_query_mask_and_zeroes_masked_queries():
         Attention(name="att")([q])
     with pytest.raises(ValueError, match="score_mode"):
         Attention(score_mode="general")
+
+
+def test_layers_after_attention_get_keras_s_names():
+    """Keras's MultiHeadAttention builds a Softmax and a Dropout inside, which take the
+    "softmax" and "dropout" names: the model's own layers after it are numbered on."""
+    x = Input((4, 8))
+    h = layers.Dropout(0.1)(x)
+    h = MultiHeadAttention(num_heads=2, key_dim=4)(h, h)
+    h = layers.Dropout(0.1)(h)
+    out = layers.Softmax()(h)
+    assert [layer.name for layer in Model(x, out).layers[1:]] == [
+        "dropout", "multi_head_attention", "dropout_2", "softmax_1"]

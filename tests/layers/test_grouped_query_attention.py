@@ -34,3 +34,12 @@ def test_errors_and_names():
         layer = GroupedQueryAttention(2, 2, 1)
         x = np.ones((1, 2, 2, 3), "float32")
         layer(x, x)
+
+
+def test_a_dropout_after_it_gets_keras_s_name():
+    """Keras's GroupedQueryAttention builds a Softmax and a Dropout inside (their names)."""
+    from hoarfrost import Input, layers
+    x = Input((4, 8))
+    GroupedQueryAttention(head_dim=4, num_query_heads=2, num_key_value_heads=1)(x, x)
+    assert layers.Dropout(0.1).name == "dropout_1"
+    assert layers.Softmax().name == "softmax_1"

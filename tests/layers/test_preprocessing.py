@@ -81,6 +81,11 @@ def test_adapt_takes_x_y_batches_and_updates_a_built_layer():
     out = np.asarray(layer(x))
     np.testing.assert_allclose(out.mean(0), 0.0, atol=1e-5)
     np.testing.assert_allclose(out.std(0), 1.0, rtol=1e-4)
+    # Keras's `mean` / `variance` attributes: the statistics in the broadcast shape.
+    assert np.shape(layer.mean) == np.shape(layer.variance) == (1, 2)
+    np.testing.assert_allclose(np.asarray(layer.mean)[0], x.mean(0), rtol=1e-5)
+    np.testing.assert_allclose(np.asarray(layer.variance)[0], x.var(0), rtol=1e-5)
+    assert Normalization().mean is None
 
 
 def test_adapt_after_compile_takes_effect_and_the_state_saves(tmp_path):

@@ -176,3 +176,25 @@ def test_several_tensor_arguments_and_keyword_tensors_in_a_functional_call():
     np.testing.assert_allclose(np.asarray(rebuilt(data)), out, rtol=1e-6)
     loss_scope = model.get_layer("predictions")
     assert isinstance(loss_scope, _Endpoint)
+
+
+def test_graph_operations_are_not_layers(tmp_path):
+    """`x * 0.5 + ops.tanh(x)` on symbolic tensors records operations that Keras's
+    `model.layers` does not list; summary, saving and cloning still carry them."""
+    inputs = hoarfrost.Input((3,))
+    h = layers.Dense(4, name="hidden")(inputs)
+    h = h * 0.5 + hoarfrost.ops.tanh(h)
+    model = hoarfrost.Model(inputs, layers.Dense(1, name="head")(h))
+    assert [layer.name for layer in model.layers] == ["input_layer", "hidden", "head"]
+    assert model.layers[-2].name == "hidden"
+    lines = []
+    model.summary(print_fn=lines.append)
+    assert any("tanh" in line for line in lines)
+    x = np.random.default_rng(0).normal(size=(2, 3)).astype("float32")
+    model.save(tmp_path / "ops.keras")
+    loaded = hoarfrost.models.load_model(tmp_path / "ops.keras")
+    np.testing.assert_allclose(np.asarray(loaded(x)), np.asarray(model(x)), rtol=1e-6)
+    assert len(loaded.layers) == 3
+    clone = hoarfrost.models.clone_model(model)
+    clone.set_weights(model.get_weights())
+    np.testing.assert_allclose(np.asarray(clone(x)), np.asarray(model(x)), rtol=1e-6)

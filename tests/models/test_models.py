@@ -1,7 +1,7 @@
 import numpy as np
 import pytest
 
-from hoarfrost import Input, Model, Sequential, layers, optimizers
+from hoarfrost import Input, Model, Sequential, backend, layers, optimizers
 
 
 def test_sequential_built_from_input_shape_excludes_input_layer():
@@ -107,3 +107,20 @@ def test_eager_call_runs_layers_for_debugging():
     expected = x @ model.layers[0].kernel.numpy() + model.layers[0].bias.numpy()
     np.testing.assert_allclose(np.asarray(model(x)), expected, rtol=1e-6)
     assert np.array_equal(model.predict(x, verbose=0), np.asarray(model(x)))
+
+
+def test_functional_names_follow_keras_after_sequential_builds():
+    """Keras's Sequential builds a Functional inside at each build (construction with an
+    Input, each add() after it, a first call), which takes a "functional" name."""
+    backend.clear_session()
+    seq = Sequential()
+    seq.add(Input((4,)))
+    seq.add(layers.Dense(3))  # build: functional
+    seq.add(layers.Dense(2))  # rebuild: functional_1
+    inputs = Input((4,))
+    assert Model(inputs, layers.Dense(1)(inputs)).name == "functional_2"
+    later = Sequential([layers.Dense(2)])
+    later(np.zeros((1, 3), "float32"))  # built by its first call: functional_3
+    inputs = Input((4,))
+    assert Model(inputs, layers.Dense(1)(inputs)).name == "functional_4"
+    backend.clear_session()

@@ -199,6 +199,28 @@ def test_custom_loss_and_metric_need_custom_objects(tmp_path):
     assert loaded._metric_identifiers == [my_metric]
 
 
+def test_custom_metric_subclass_instance_saves_and_loads(tmp_path):
+    """An unregistered `Metric` subclass given as an instance (its config saved)."""
+    class MeanAbs(hoarfrost.metrics.Metric):
+        def __init__(self, name="mean_abs", **kwargs):
+            super().__init__(name=name, **kwargs)
+            self.total = self.add_variable(shape=(), initializer="zeros", name="total")
+
+        def update_state(self, y_true, y_pred, sample_weight=None):
+            self.total.assign_add(hoarfrost.ops.sum(hoarfrost.ops.abs(y_true - y_pred)))
+
+        def result(self):
+            return self.total
+
+    model = _classifier(compile=False)
+    model.compile(optimizer="adam", loss="mse", metrics=[MeanAbs(name="abs_err")])
+    model.save(tmp_path / "custom_metric.keras")
+    loaded = load_model(tmp_path / "custom_metric.keras", custom_objects={"MeanAbs": MeanAbs})
+    assert loaded.compiled
+    [metric] = loaded._metric_identifiers
+    assert isinstance(metric, MeanAbs) and metric.name == "abs_err"
+
+
 def test_learning_rate_schedule_is_not_silently_replaced(tmp_path):
     import optax
     schedule = optax.exponential_decay(0.1, transition_steps=1, decay_rate=0.5)

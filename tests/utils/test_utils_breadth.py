@@ -112,3 +112,18 @@ def test_progbar_honours_interactive_logging(capsys, caplog):
         utils.enable_interactive_logging()
     utils.Progbar(2, verbose=2).update(2, values=[("loss", 0.5)])
     assert "loss: 0.5000" in capsys.readouterr().out
+
+
+def test_to_categorical_dtypes_are_keras_s():
+    """Keras's `to_categorical` fills `np.zeros` (float64) for NumPy or list labels and
+    returns `one_hot` (float32) for a backend tensor."""
+    import jax
+
+    from hoarfrost.utils import to_categorical
+    out = to_categorical(np.array([[0], [2]]), 3)
+    assert out.dtype == np.float64 and out.shape == (2, 3)
+    np.testing.assert_array_equal(out, [[1, 0, 0], [0, 0, 1]])
+    assert to_categorical([1, 0]).dtype == np.float64
+    on_device = to_categorical(jnp.array([1, 0]), 2)
+    assert isinstance(on_device, jax.Array) and on_device.dtype == jnp.float32
+    np.testing.assert_array_equal(np.asarray(on_device), [[0, 1], [1, 0]])

@@ -11,6 +11,7 @@ while the device works on the current one.
 from __future__ import annotations
 
 import inspect
+import random
 import warnings
 from typing import Callable, Iterator, NamedTuple
 
@@ -21,6 +22,7 @@ import numpy as np
 from hoarfrost.distribution import SINGLE_DEVICE, Distribution
 from hoarfrost.engine.data import batch_plan, num_samples
 from hoarfrost.prefetching import prefetched
+from hoarfrost.py_dataset import PyDataset
 
 # Arrays above this many bytes are streamed rather than copied to the device.
 DEVICE_DATA_LIMIT = 2 * 1024**3
@@ -210,9 +212,14 @@ class IterableAdapter:
     """
 
     def __init__(self, iterable, steps_per_epoch: int | None, convert: Callable,
-                 distribution: Distribution = SINGLE_DEVICE):
+                 distribution: Distribution = SINGLE_DEVICE, shuffle: bool = False):
         self.distribution = distribution
         self.iterable = iterable
+        # Keras's fit(shuffle=True) reads a finite PyDataset's batches in a new random order
+        # each epoch (Python's `random`, as Keras); other iterables are read as they come.
+        self.shuffle = (shuffle and isinstance(iterable, PyDataset)
+                        and iterable.num_batches is not None
+                        and not distribution.is_multi_process)
         self.steps = steps_per_epoch
         # For the progress bar: a PyDataset (or anything with a length) says how many.
         self.display_steps = steps_per_epoch
@@ -222,6 +229,11 @@ class IterableAdapter:
         self._iterator = None
         self._pending = None
         self._identity: dict[int, jax.Array] = {}
+
+    def _iter(self):
+        if self.shuffle:
+            return _shuffled_epoch(self.iterable)
+        return iter(self.iterable)
 
     def _split(self, batch):
         if not isinstance(batch, (tuple, list)) or not 1 <= len(batch) <= 3:
@@ -236,7 +248,7 @@ class IterableAdapter:
         """One converted batch, for shape checks; it is still trained on."""
         if self._pending is None:
             if self._iterator is None:
-                self._iterator = iter(self.iterable)
+                self._iterator = self._iter()
             try:
                 self._pending = self._split(next(self._iterator))
             except StopIteration:
@@ -252,7 +264,7 @@ class IterableAdapter:
 
     def _epoch(self):
         if self.steps is None and self._pending is None:
-            self._iterator = iter(self.iterable)
+            self._iterator = self._iter()
         count, group = 0, self._group()
         while self.steps is None or count < self.steps:
             batches = []
@@ -265,7 +277,7 @@ class IterableAdapter:
                     except StopIteration:
                         if self.steps is not None:  # as Keras: warn, begin again next time
                             warn_ran_out_of_data()
-                            self._iterator = iter(self.iterable)
+                            self._iterator = self._iter()
                         else:
                             self._iterator = None
                         break
@@ -308,8 +320,18 @@ class IterableAdapter:
 
     def chunks(self, seed=None) -> Iterator[Chunk]:
         if self._iterator is None and self._pending is None:
-            self._iterator = iter(self.iterable)
+            self._iterator = self._iter()
         yield from prefetch(map(self._chunk, self._epoch()))
+
+
+def _shuffled_epoch(dataset: PyDataset):
+    """One epoch of `dataset` in a shuffled batch order (Keras's `PyDatasetAdapter`)."""
+    indices = list(range(dataset.num_batches))
+    random.shuffle(indices)
+    dataset.on_epoch_begin()
+    for index in indices:
+        yield dataset[index]
+    dataset.on_epoch_end()
 
 
 def _concat(batches):

@@ -541,6 +541,8 @@ def build_metrics(config: CompileConfig, layout: OutputLayout, loss: CompiledLos
                     identifier, loss=loss.losses[i],
                     y_true_shape=None if target is None else np.shape(target),
                     y_pred_shape=flat_spec[i].shape)
+                if isinstance(identifier, str) and metric.name != identifier:
+                    metric.name = identifier  # Keras logs a metric given as "AUC" as "AUC"
                 if target is not None:  # state shaped by the data: made now, as Keras
                     metric._build_for(lambda: _specs(target, flat_spec[i]))
                 raw_names.append(metric.name)

@@ -273,7 +273,7 @@ class Trainer(CustomStepLoops, KerasStepAPI):
             adapter = IterableAdapter(
                 x, steps, lambda bx, by, bw: self._check_data(bx, by, bw, method, class_weight,
                                                               batch=True),
-                distribution=current_distribution(self))
+                distribution=current_distribution(self), shuffle=shuffle)
             first = adapter.first_batch()
         else:
             first = self._check_data(x, y, sample_weight, method, class_weight)

@@ -19,6 +19,7 @@ from jax.scipy.special import logsumexp
 from hoarfrost import activations, constraints, initializers, masking, regularizers
 from hoarfrost.layers.einsum_dense import EinsumDense
 from hoarfrost.layers.layer import Layer
+from hoarfrost.naming import unique_name
 from hoarfrost.random import draw_key
 
 
@@ -124,6 +125,13 @@ def _positive_int(layer_name, value, argument, allow_none=False):
             f"integer{' or None' if allow_none else ''}; received {argument}={value!r}."
         )
     return value
+
+
+def _take_keras_sublayer_names() -> None:
+    """Keras's attention layers build a `Softmax` and a `Dropout` layer, which take the
+    next "softmax" and "dropout" names; taking them too gives later layers Keras's names."""
+    unique_name("softmax")
+    unique_name("dropout")
 
 
 class MultiHeadAttention(Layer):
@@ -363,6 +371,7 @@ class MultiHeadAttention(Layer):
         self._dot_product_equation, self._combine_equation, scores_rank = \
             _build_attention_equation(rank, self._axes)
         self._norm_axes = tuple(range(scores_rank - len(self._axes), scores_rank))
+        _take_keras_sublayer_names()
         output_dims = self._output_shape or (query_shape[-1],)
         self._output_dense = projection(len(query_shape), 2, list(output_dims),
                                         "attention_output")

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import jax.numpy as jnp
 
-from hoarfrost.layers.attention import MultiHeadAttention, _EinsumDense
+from hoarfrost.layers.attention import MultiHeadAttention, _EinsumDense, _take_keras_sublayer_names
 
 
 def _positive_int(value, argument: str, allow_none: bool = False):
@@ -129,6 +129,7 @@ class GroupedQueryAttention(MultiHeadAttention):
         self._dot_product_equation = "bkuh,bquh->buqk"
         self._combine_equation = "buqk,bkuh->bquh"
         self._norm_axes = (3,)
+        _take_keras_sublayer_names()
         self._output_dense = projection("bquh,uhm->bqm", [None, query_shape[-1]], "m",
                                         "attention_output", (None, None, heads, dim))
         self.built = True

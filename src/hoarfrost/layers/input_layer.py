@@ -33,6 +33,12 @@ class InputLayer(Layer):
             shape = (shape,) if isinstance(shape, int) else tuple(shape)
             batch_shape = (batch_size,) + shape
         self.batch_shape = tuple(None if d is None else int(d) for d in batch_shape)
+        if dtype in ("string", "str", str, np.str_, object):
+            raise TypeError(
+                f'InputLayer "{self.name}": dtype={dtype!r}: strings can not enter a compiled '
+                "JAX program (Keras on JAX fails on them in fit). Turn text into numbers "
+                "before the model, e.g. `model.fit(text_vectorization(texts), labels)` or in "
+                "a PyDataset's __getitem__, and give the Input the result's dtype.")
         self._input_dtype = np.dtype(dtype or config.floatx()).name
         tensor = KerasTensor(self.batch_shape, self._input_dtype, name=self.name)
         tensor.node = Node(self, (), tensor)

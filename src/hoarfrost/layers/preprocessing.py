@@ -128,7 +128,7 @@ class Normalization(Layer):
         self.adapt_mean = self.adapt_variance = self.count = None
         self._keep_axis = self._reduce_axis = self._broadcast_shape = None
         self._build_input_shape = None
-        self.mean = self.variance = None
+        self._mean_constant = self._variance_constant = None
 
     def build(self, input_shape):
         input_shape = tuple(input_shape)
@@ -161,8 +161,8 @@ class Normalization(Layer):
             self.count = self.add_weight(name="count", shape=(), dtype="int32",
                                          initializer="zeros", trainable=False)
         else:
-            self.mean = self._broadcast_constant(self.input_mean, "mean")
-            self.variance = self._broadcast_constant(self.input_variance, "variance")
+            self._mean_constant = self._broadcast_constant(self.input_mean, "mean")
+            self._variance_constant = self._broadcast_constant(self.input_variance, "variance")
         self.built = True
 
     def _broadcast_constant(self, value, argument):
@@ -183,9 +183,20 @@ class Normalization(Layer):
                 f"(expected shape {tuple(self._build_input_shape[d] for d in self._keep_axis)})."
             ) from None
 
+    @property
+    def mean(self):
+        """The mean in the input's broadcast shape (`(1, features)`), given or adapted
+        (None before `build`), as Keras's `mean` after `adapt`."""
+        return self._statistics()[0] if self.built else None
+
+    @property
+    def variance(self):
+        """The variance in the input's broadcast shape (None before `build`)."""
+        return self._statistics()[1] if self.built else None
+
     def _statistics(self):
         if self.input_mean is not None:
-            return self.mean, self.variance
+            return self._mean_constant, self._variance_constant
         dtype = self.compute_dtype
         return (jnp.reshape(self.adapt_mean.value, self._broadcast_shape).astype(dtype),
                 jnp.reshape(self.adapt_variance.value, self._broadcast_shape).astype(dtype))

@@ -82,10 +82,11 @@ def clone_model(model, input_tensors=None, clone_function: Callable | None = Non
         return Sequential(layers, name=model.name, trainable=model.trainable)
     if isinstance(model, Functional):
         config = model.get_config()
+        by_name = {layer.name: layer for layer in model._layers}  # operations too
 
         def make_layer(layer_config):
             # The name beside the config: a custom get_config() may leave it out.
-            layer = model.get_layer(layer_config.get("name") or layer_config["config"]["name"])
+            layer = by_name[layer_config.get("name") or layer_config["config"]["name"]]
             return _fresh_copy(layer) if isinstance(layer, InputLayer) else clone_function(layer)
 
         return Functional.from_config(config, make_layer=make_layer)

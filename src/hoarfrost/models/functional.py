@@ -242,10 +242,18 @@ class Functional(Model):
             return super().compute_output_spec(inputs, **kwargs)
         return self._outputs_struct
 
+    @property
+    def layers(self) -> list:
+        """The model's layers, in order, without the graph's operations (`x * 2`,
+        `ops.tanh(x)`): those are not layers in Keras, so indices (`layers[-2]`) and
+        counts are Keras's. `summary()` and saving still see the operations."""
+        from hoarfrost.layers.tensor_op import TensorOp
+        return [layer for layer in self._layers if not isinstance(layer, TensorOp)]
+
     def _layer_output_shapes(self):
         shapes = {}
         own = {id(n) for n in self._nodes}
-        for layer in self.layers:
+        for layer in self._layers:
             for node in layer._inbound_nodes:
                 if id(node) in own:
                     outs = node.output_tensors
@@ -274,7 +282,7 @@ class Functional(Model):
         return {
             "name": self.name,
             "trainable": self.trainable,
-            "layers": [{**serialize_layer(layer), "name": layer.name} for layer in self.layers],
+            "layers": [{**serialize_layer(layer), "name": layer.name} for layer in self._layers],
             "nodes": [node_config(node) for node in self._nodes],
             "inputs": ref(self._inputs_struct),
             "outputs": ref(self._outputs_struct),

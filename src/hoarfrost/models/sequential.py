@@ -9,6 +9,7 @@ from hoarfrost.layers.input_layer import InputLayer
 from hoarfrost.layers.layer import Layer
 from hoarfrost.models.functional import adjust_input_rank, check_input_shape
 from hoarfrost.models.model import Model
+from hoarfrost.naming import unique_name
 from hoarfrost.symbolic import KerasTensor
 
 
@@ -134,6 +135,9 @@ class Sequential(Model):
         self._symbolic_output = tensor
         self._build_shapes_dict = input_shape
         self.built = True
+        # Keras builds a `Functional` inside at each build, which takes the next
+        # "functional" name: a functional model made afterwards is named as in Keras.
+        unique_name("functional")
 
     def _maybe_build(self, input_shape) -> None:
         if not self.built:

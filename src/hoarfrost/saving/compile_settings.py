@@ -8,6 +8,7 @@ optimizer's, warning (naming what) where something can not be restored.
 
 from __future__ import annotations
 
+import json
 import warnings
 
 from hoarfrost import losses, metrics, optimizers

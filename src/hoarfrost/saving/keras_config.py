@@ -561,7 +561,7 @@ def _functional_to_keras(model) -> dict:
     own = {id(node) for node in model._nodes}
     history: dict[int, list] = {}  # id(tensor) -> [layer name, node index, tensor index]
     node_index: dict[int, int] = {}
-    for layer in model.layers:
+    for layer in model._layers:  # the graph's operations too
         kept = 0  # Keras 3 numbers a nested functional model's calls from 0 too
         for node in layer._inbound_nodes:
             if id(node) in own:
@@ -580,7 +580,7 @@ def _functional_to_keras(model) -> dict:
         return keras_tensor(leaf) if is_keras_tensor(leaf) else leaf
 
     entries = []
-    for layer in model.layers:
+    for layer in model._layers:  # the graph's operations too
         nodes = [node for node in layer._inbound_nodes if id(node) in own]
         if isinstance(layer, TensorOp):
             args, kwargs = layer.arguments

@@ -3,6 +3,7 @@ custom-object scope and serialization functions, `Config`, `standardize_dtype`, 
 
 from __future__ import annotations
 
+import jax
 import numpy as np
 
 from hoarfrost.config import (disable_interactive_logging, enable_interactive_logging,
@@ -39,8 +40,12 @@ def to_categorical(x, num_classes: int | None = None) -> np.ndarray:
     Example:
         >>> to_categorical([0, 2], num_classes=3)
         array([[1., 0., 0.],
-               [0., 0., 1.]], dtype=float32)
+               [0., 0., 1.]])
+
+    As Keras's: NumPy (and list) labels give a float64 NumPy array, a JAX array
+    gives a float32 JAX array (Keras's `one_hot` of a backend tensor).
     """
+    is_jax = isinstance(x, jax.Array)
     x = np.asarray(x)
     if x.size and not np.all(np.equal(np.mod(x, 1), 0)):
         raise ValueError("to_categorical: labels must be integers.")
@@ -54,9 +59,9 @@ def to_categorical(x, num_classes: int | None = None) -> np.ndarray:
             f"to_categorical: labels must be in [0, {num_classes}), got values from "
             f"{int(x.min())} to {int(x.max())}."
         )
-    out = np.zeros(x.shape + (num_classes,), dtype=np.float32)
+    out = np.zeros(x.shape + (num_classes,), dtype=np.float32 if is_jax else np.float64)
     np.put_along_axis(out, x[..., None], 1.0, axis=-1)
-    return out
+    return jax.numpy.asarray(out) if is_jax else out
 
 
 def normalize(x, axis: int = -1, order: int = 2):
