@@ -673,6 +673,8 @@ def optimizer_from_keras(config: dict, where: str = "optimizer") -> dict:
     class_name = config.get("class_name")
     if isinstance(class_name, str) and class_name.startswith("Custom>"):
         class_name = class_name[len("Custom>"):]  # tf_keras registers its optimizers so
+    if class_name == "LossScaleOptimizerV3":  # tf_keras's name of Keras 3's wrapper
+        class_name = "LossScaleOptimizer"
     inner = dict(config.get("config") or {})
     out = {}
     for key, value in inner.items():
@@ -685,7 +687,9 @@ def optimizer_from_keras(config: dict, where: str = "optimizer") -> dict:
             continue
         if key in ("is_legacy_optimizer", "jit_compile", "decay") and not value:
             continue
-        if isinstance(value, dict) and "class_name" in value:
+        if key == "inner_optimizer" and isinstance(value, dict):
+            value = optimizer_from_keras(value, where)
+        elif isinstance(value, dict) and "class_name" in value:
             value = _object_from_keras(value, where)
         out[key] = value
     if isinstance(out.get("name"), str):
