@@ -1,8 +1,9 @@
 """Legacy HDF5 model files restore their optimizer state where Keras's legacy layout
 differs from Keras 3's `optimizer/vars` (tf_keras's Nadam without `u_product`, Adafactor
 without placeholders, LossScaleOptimizer with only its inner optimizer's weights,
-Adamax's `u`; Keras 3's writer with Nadam's unnamed `u_product`), and `fit` continues as
-Keras's run that was never saved.
+Adamax's `u`; Keras 3's writer with Nadam's unnamed `u_product`; Keras 2's optimizers of
+TF 2.10 and earlier, `Adam/dense/kernel/m:0`), and `fit` continues as Keras's run that
+was never saved.
 
 Fixtures: tools/keras_fixtures/legacy_optimizer_files.py.
 """
@@ -20,7 +21,8 @@ from hoarfrost.models import load_model
 
 FIXTURES = Path(__file__).parent / "fixtures" / "optimizers" / "legacy"
 FILES = ("tf_keras_nadam", "tf_keras_adafactor", "tf_keras_loss_scale", "tf_keras_adamax",
-         "keras3_nadam", "keras3_loss_scale")
+         "keras3_nadam", "keras3_loss_scale", "keras2_adam", "keras2_sgd_momentum",
+         "keras2_rmsprop_centered", "keras2_adamax", "keras2_adadelta")
 U_PRODUCT_AFTER_4 = 0.059018135  # Keras 3's Nadam after four steps (keras3_nadam.h5)
 
 
@@ -33,7 +35,7 @@ def _file_weights(path) -> dict:
 
 @pytest.mark.parametrize("stem", FILES)
 def test_legacy_file_restores_optimizer_and_fit_continues(stem):
-    writer = "keras3" if stem.startswith("keras3") else "tf_keras"
+    writer = stem.split("_")[0] if stem.startswith("keras") else "tf_keras"
     record = np.load(FIXTURES / f"{writer}_optimizers.npz")
     with warnings.catch_warnings():
         warnings.simplefilter("error")  # no "optimizer state is not restored"

@@ -5,6 +5,7 @@ Run from this folder with the Keras environment (never a hoarfrost dependency):
     cd tools/keras_fixtures
     ../../.venv-keras/bin/python legacy_optimizer_files.py --tf-keras     # tf_keras 2.x
     KERAS_BACKEND=jax ../../.venv-keras/bin/python legacy_optimizer_files.py  # Keras 3
+    ../../.venv-keras/bin/python legacy_optimizer_files.py --keras2       # Keras 2's
     ../../.venv-keras/bin/python legacy_optimizer_files.py --tf-keras --all DIR
 
 Each case trains the MLP of `keras_optimizer_files` two epochs (four steps),
@@ -16,7 +17,10 @@ differs from Keras 3's `optimizer/vars` (tf_keras keeps no `u_product` for
 Nadam, no placeholders for Adafactor, only the inner optimizer's weights for
 LossScaleOptimizer, tf_keras names Adamax's `norm` `u`; Keras 3's writer leaves
 Nadam's `u_product` unnamed).
-`--all DIR` writes every tf_keras optimizer into DIR (a probe, not committed).
+`--keras2` writes `keras2_<case>.h5` with the optimizers of Keras 2 (TF 2.10 and
+earlier, tf_keras's `optimizers.legacy`), whose weights are named
+`Adam/dense/kernel/m:0`. `--all DIR` writes every tf_keras optimizer into DIR (a
+probe, not committed).
 Keras 3 can not write Adafactor's state to a legacy file (its placeholders'
 names collide), and names Adamax's slots as hoarfrost does: those cases are tf_keras's only.
 """
@@ -38,6 +42,14 @@ CASES = {"nadam": ("Nadam", {"learning_rate": 0.01}),
          "adafactor": ("Adafactor", {"learning_rate": 0.05}),
          "loss_scale": ("LossScaleOptimizer", {"learning_rate": 0.01}),
          "adamax": ("Adamax", {"learning_rate": 0.01})}
+#: Keras 2's optimizers (TF 2.10 and earlier; tf_keras's `optimizers.legacy`), for
+#: `--keras2`: their weights are named `Adam/dense/kernel/m:0`.
+KERAS2 = {"adam": ("Adam", {"learning_rate": 0.01}),
+          "sgd_momentum": ("SGD", {"learning_rate": 0.05, "momentum": 0.9}),
+          "rmsprop_centered": ("RMSprop", {"learning_rate": 0.01, "momentum": 0.5,
+                                           "centered": True}),
+          "adamax": ("Adamax", {"learning_rate": 0.01}),
+          "adadelta": ("Adadelta", {"learning_rate": 1.0})}
 #: Every tf_keras optimizer, for `--all`.
 ALL = {**CASES,
        "sgd_nesterov": ("SGD", {"learning_rate": 0.05, "momentum": 0.9, "nesterov": True}),
@@ -54,6 +66,8 @@ ALL = {**CASES,
 
 def make(keras, case: str, cases: dict, tf_keras: bool):
     class_name, arguments = cases[case]
+    if cases is KERAS2:
+        return getattr(keras.optimizers.legacy, class_name)(**arguments)
     if class_name != "LossScaleOptimizer":
         return getattr(keras.optimizers, class_name)(**arguments)
     if tf_keras:
@@ -66,7 +80,7 @@ def write(tf_keras: bool, out: Path, cases: dict) -> None:
     if tf_keras:
         os.environ["TF_USE_LEGACY_KERAS"] = "1"
         import tf_keras as keras
-        writer = "tf_keras"
+        writer = "keras2" if cases is KERAS2 else "tf_keras"
     else:
         import keras
         writer = "keras3"
@@ -92,7 +106,9 @@ def write(tf_keras: bool, out: Path, cases: dict) -> None:
 
 
 if __name__ == "__main__":
-    if "--all" in sys.argv:
+    if "--keras2" in sys.argv:
+        write(True, OUT, KERAS2)
+    elif "--all" in sys.argv:
         write(True, Path(sys.argv[sys.argv.index("--all") + 1]), ALL)
     else:
         write("--tf-keras" in sys.argv, OUT, CASES)

@@ -1,8 +1,9 @@
 """The optimizer weights of a legacy HDF5 model file, into Keras's layout by name.
 
 A legacy file names each optimizer weight (tf_keras 2: `iteration:0`,
-`Adam/m/dense/kernel:0`; Keras 3's legacy writer: `adam/iteration`,
-`adam/hidden_kernel_momentum`), so they are matched to the model's variables
+`Adam/m/dense/kernel:0`; Keras 2's optimizers of TF 2.10 and earlier, tf_keras's
+`optimizers.legacy`: `Adam/iter:0`, `Adam/dense/kernel/m:0`; Keras 3's legacy writer:
+`adam/iteration`, `adam/hidden_kernel_momentum`), so they are matched to the model's variables
 by name and placed in Keras 3's `optimizer/vars` layout, which
 `keras_optimizer.restore_keras` checks and restores. What a file does not
 hold starts as Keras itself would start it, or as an uninterrupted run holds it:
@@ -23,8 +24,12 @@ import numpy as np
 from hoarfrost.host import to_host
 from hoarfrost.saving import keras_optimizer
 
-#: tf_keras's slot names where hoarfrost (and Keras 3) name the slot otherwise.
-TF_KERAS_SLOTS = {"m": "momentum", "v": "velocity", "vhat": "velocity_hat", "u": "norm"}
+#: The names tf_keras's optimizers (`Adam/m/dense/kernel:0`) and Keras 2's (TF 2.10 and
+#: earlier, tf_keras's `optimizers.legacy`: `Adam/dense/kernel/m:0`) give a slot that
+#: hoarfrost (and Keras 3) name otherwise.
+TF_KERAS_SLOTS = {"momentum": ("m",), "velocity": ("v", "rms"), "velocity_hat": ("vhat",),
+                  "norm": ("u", "v"), "average_gradient": ("mg",),
+                  "accumulated_grad": ("accum_grad",), "accumulated_delta_var": ("accum_var",)}
 _COUNT_NAMES = ("iteration", "iter", "iterations")
 _RATE_NAMES = ("learning_rate", "lr")
 #: The names of an optimizer-wide value (Keras 3's legacy writer leaves Nadam's unnamed).
@@ -93,10 +98,12 @@ def _slot(found: dict, keras_name: str, weight_name: str | None):
     `weight_name`, or why there is not exactly one."""
     if weight_name is None:
         return "the model's variable has no weight name in the file"
-    tf_name = {v: k for k, v in TF_KERAS_SLOTS.items()}.get(keras_name, keras_name)
-    stem = weight_name.split(":")[0].replace("/", "_")
+    shorts = (keras_name, *TF_KERAS_SLOTS.get(keras_name, ()))
+    variable = weight_name.split(":")[0]
+    stem = variable.replace("/", "_")
     tf_keras = [n for n in found if any(f"/{n}".endswith(f"/{short}/{weight_name}")
-                                        for short in {tf_name, keras_name})]
+                                        or f"/{n}".split(":")[0].endswith(f"/{variable}/{short}")
+                                        for short in shorts)]
     exact = [n for n in found if f"/{n}".endswith(f"/{stem}_{keras_name}")]
     # Keras 3 names a weight by its variable's path, which may start with the model's name.
     prefixed = [n for n in found if n.endswith(f"_{stem}_{keras_name}")]
