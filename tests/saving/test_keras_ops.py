@@ -71,7 +71,8 @@ def test_every_allowed_op_comes_back_from_its_keras_name():
     # one Keras class for both (Keras records extract_patches_3d as the ExtractPatches of
     # extract_patches, which a 3-D size makes 3-D)
     aliases = {"absolute": "abs", "get_item": "getitem",
-               "image.extract_patches_3d": "image.extract_patches"}
+               "image.extract_patches_3d": "image.extract_patches",
+               "swish": "silu", "hard_swish": "hard_silu"}
     lacking = {"positive", "remainder"}  # no hoarfrost op
     for op in sorted(ALLOWED_OPS - lacking):
         assert keras_ops.op_name(keras_ops.op_class(op), keras_ops.op_module(op)) == \
@@ -108,11 +109,14 @@ def test_keras_ops_of_other_class_names_load_and_are_written_as_keras_writes_the
 def test_positional_arguments_are_written_where_keras_reads_them(tmp_path):
     """A hoarfrost graph's op with its options given by position (`ops.mean(x, 1)`) keeps
     them in the op-layer's config, as Keras builds the operation from it; a call argument
-    Keras's function always passes (RMSNorm's scale) is written with its default."""
+    Keras's function always passes (RMSNorm's scale) is written with its default; an alias
+    (`swish`) is written as Keras's class (`Silu`): the layout Keras 3.15's own files have
+    (the test above) and reads back."""
     from hoarfrost import Input, Model, ops
     inputs = Input((4, 4, 4, 2))
     model = Model(inputs, [ops.mean(inputs, 1), ops.image.extract_patches_3d(inputs, 2),
-                           ops.average(inputs, 1), ops.rms_normalization(inputs), inputs + 2.0])
+                           ops.average(inputs, 1), ops.rms_normalization(inputs), inputs + 2.0,
+                           ops.swish(inputs)])
     model.save(tmp_path / "ops.keras")
     with zipfile.ZipFile(tmp_path / "ops.keras") as archive:
         config = json.loads(archive.read("config.json"))
@@ -125,6 +129,7 @@ def test_positional_arguments_are_written_where_keras_reads_them(tmp_path):
     node = entries["RMSNorm"]["inbound_nodes"][0]
     assert len(node["args"]) + len(node["kwargs"]) == 2  # x, scale=None
     assert entries["Add"]["inbound_nodes"][0]["args"][1] == 2.0  # x2, Add's call argument
+    assert entries["Silu"]["module"] == "keras.src.ops.nn"  # Keras's swish is its silu
     x = np.random.default_rng(0).normal(size=(2, 4, 4, 4, 2)).astype("float32")
     loaded = models.load_model(tmp_path / "ops.keras")
     for got, want in zip(loaded(x), model(x)):

@@ -9,10 +9,22 @@ from __future__ import annotations
 
 import importlib
 import inspect
+import re
 from pathlib import Path
 
 OUT = Path(__file__).resolve().parents[2] / "src" / "hoarfrost" / "saving" / "keras_op_calls.py"
-MODULES = ("numpy", "nn", "core", "math", "linalg", "image")
+MODULES = ("numpy", "nn", "core", "math", "linalg", "image", "einops")
+
+
+def _first_parameters(module, class_name: str) -> set:
+    """The first parameter of each public function of `module` that builds `class_name`."""
+    firsts = set()
+    for name, function in vars(module).items():
+        if inspect.isfunction(function) and not name.startswith("_") \
+                and function.__module__ == module.__name__ \
+                and re.search(rf"\b{class_name}\s*\(", inspect.getsource(function)):
+            firsts.add(next(iter(inspect.signature(function).parameters), None))
+    return firsts
 
 
 def main() -> None:
@@ -26,14 +38,16 @@ def main() -> None:
                     and cls.__module__ == m.__name__):
                 continue
             params = list(inspect.signature(cls.call).parameters.values())[1:]
-            if any(p.kind in (p.VAR_POSITIONAL, p.VAR_KEYWORD) for p in params):
+            if any(p.kind == p.VAR_POSITIONAL for p in params):
                 continue
-            if len(params) > 1:
-                rows.append((module, name, tuple(p.name for p in params)))
+            names = tuple("**" if p.kind == p.VAR_KEYWORD else p.name for p in params)
+            if len(names) > 1 or names[0] not in _first_parameters(m, name):
+                rows.append((module, name, names))
     lines = [f'"""Keras {keras.__version__}\'s operation classes whose `call` takes more than one',
-             "argument, by (module, class): those arguments' names, in order. A `.keras` op-layer",
-             "passes these in its node and keeps the rest in its config; one not listed takes",
-             "only its first. Written by tools/keras_fixtures/keras_op_calls.py.", '"""', "",
+             "argument, or another than its function's first, by (module, class): those",
+             "arguments' names, in order (`**`: keyword arguments). A `.keras` op-layer passes",
+             "these in its node and keeps the rest in its config; one not listed takes only its",
+             "function's first. Written by tools/keras_fixtures/keras_op_calls.py.", '"""', "",
              "CALL_PARAMETERS = {"]
     for module, name, params in rows:
         lines.append(f"    ({module!r}, {name!r}): {params!r},")

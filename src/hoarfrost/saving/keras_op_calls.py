@@ -1,10 +1,12 @@
 """Keras 3.15.1's operation classes whose `call` takes more than one
-argument, by (module, class): those arguments' names, in order. A `.keras` op-layer
-passes these in its node and keeps the rest in its config; one not listed takes
-only its first. Written by tools/keras_fixtures/keras_op_calls.py.
+argument, or another than its function's first, by (module, class): those
+arguments' names, in order (`**`: keyword arguments). A `.keras` op-layer passes
+these in its node and keeps the rest in its config; one not listed takes only its
+function's first. Written by tools/keras_fixtures/keras_op_calls.py.
 """
 
 CALL_PARAMETERS = {
+    ('numpy', 'Abs'): ('x',),
     ('numpy', 'Add'): ('x1', 'x2'),
     ('numpy', 'AllClose'): ('x1', 'x2'),
     ('numpy', 'Append'): ('x1', 'x2'),
@@ -16,6 +18,7 @@ CALL_PARAMETERS = {
     ('numpy', 'BitwiseOr'): ('x', 'y'),
     ('numpy', 'BitwiseRightShift'): ('x', 'y'),
     ('numpy', 'BitwiseXor'): ('x', 'y'),
+    ('numpy', 'Conj'): ('x',),
     ('numpy', 'Correlate'): ('x1', 'x2'),
     ('numpy', 'Cross'): ('x1', 'x2'),
     ('numpy', 'Digitize'): ('x', 'bins'),
@@ -27,6 +30,7 @@ CALL_PARAMETERS = {
     ('numpy', 'Fmax'): ('x1', 'x2'),
     ('numpy', 'Fmin'): ('x1', 'x2'),
     ('numpy', 'Fmod'): ('x1', 'x2'),
+    ('numpy', 'Full'): ('fill_value',),
     ('numpy', 'FullLike'): ('x', 'fill_value'),
     ('numpy', 'Gcd'): ('x1', 'x2'),
     ('numpy', 'Geomspace'): ('start', 'stop'),
@@ -92,12 +96,15 @@ CALL_PARAMETERS = {
     ('nn', 'SparseCategoricalCrossentropy'): ('target', 'output'),
     ('core', 'AssociativeScan'): ('f', 'elems'),
     ('core', 'Cond'): ('pred', 'true_fn', 'false_fn'),
+    ('core', 'ForiLoop'): ('init_val',),
     ('core', 'Map'): ('f', 'xs'),
     ('core', 'Scan'): ('f', 'init', 'xs'),
     ('core', 'Scatter'): ('indices', 'values'),
     ('core', 'ScatterUpdate'): ('inputs', 'indices', 'updates'),
     ('core', 'Slice'): ('inputs', 'start_indices'),
     ('core', 'SliceUpdate'): ('inputs', 'start_indices', 'updates'),
+    ('core', 'VectorizedMap'): ('elements',),
+    ('core', 'WhileLoop'): ('loop_vars',),
     ('math', 'CDist'): ('x', 'y'),
     ('math', 'InTopK'): ('targets', 'predictions'),
     ('math', 'SegmentMax'): ('data', 'segment_ids'),
@@ -113,4 +120,5 @@ CALL_PARAMETERS = {
     ('image', 'PerspectiveTransform'): ('images', 'start_points', 'end_points'),
     ('image', 'SSIM'): ('image1', 'image2'),
     ('image', 'ScaleAndTranslate'): ('images', 'output_shape', 'scale', 'translation'),
+    ('einops', 'Rearrange'): ('tensor', 'pattern', '**'),
 }

@@ -30,6 +30,8 @@ _CLASSES = {name: class_name for class_name, name in _NAMES.items()}
 # Keras records `extract_patches_3d` as the `ExtractPatches` of `extract_patches` (a 3-D
 # size makes it 3-D; `op_name` maps it back to `image.extract_patches`, which dispatches so).
 _CLASSES["extract_patches_3d"] = "ExtractPatches"
+# Keras's `swish` and `hard_swish` are its `silu` and `hard_silu` (one class each).
+_CLASSES.update(swish="Silu", hard_swish="HardSilu")
 # The Keras module of each operation outside keras.src.ops.numpy (and ops.image's).
 _MODULES = {
     "nn": """adaptive_average_pool adaptive_max_pool average_pool batch_normalization
@@ -38,13 +40,14 @@ _MODULES = {
         hard_shrink hard_sigmoid hard_silu hard_tanh layer_normalization leaky_relu
         log_sigmoid log_softmax max_pool moments multi_hot normalize one_hot polar psnr relu
         relu6 rms_normalization selu separable_conv sigmoid silu soft_shrink softmax softplus
-        softsign space_to_depth sparse_categorical_crossentropy sparse_plus sparse_sigmoid
-        sparsemax squareplus tanh_shrink threshold unfold""",
+        softsign space_to_depth sparse_categorical_crossentropy sparse_plus sparse_sigmoid swish
+        hard_swish sparsemax squareplus tanh_shrink threshold unfold""",
     "core": """cast convert_to_tensor saturate_cast scatter scatter_update slice slice_update
         stop_gradient unstack""",
     "math": """cdist erf erfc erfinv extract_sequences fft fft2 ifft2 in_top_k irfft istft
         logdet logsumexp rfft rsqrt segment_max segment_min segment_prod segment_sum stft
         top_k view_as_complex view_as_real""",
+    "einops": "rearrange",
     "linalg": """cholesky cholesky_inverse det eig eigh inv lstsq lu_factor matrix_rank norm
         pinv qr solve solve_triangular svd""",
 }
@@ -71,14 +74,23 @@ def call_arguments(class_name: str, module, op: str, args: list,
     scale)`; `batch_normalization(x, mean, variance, axis, offset, scale)`)."""
     names = CALL_PARAMETERS.get(_key(class_name, module))
     signature = _signature(op)
-    if names is None or len(args) <= 1 or signature is None:
+    if names is None or not args or signature is None:
         return args, kwargs
+    names = _call_names(names, signature)
     if list(signature.parameters)[:len(args)] == list(names[:len(args)]):
         return args, kwargs
-    if len(args) > len(names):
+    if len(args) > len(names) or "**" in names[:len(args)]:
         raise ValueError(f"Keras config: the operation {class_name} is called with "
                          f"{len(args)} arguments; it takes at most {len(names)}.")
-    return [args[0]], {**dict(zip(names[1:], args[1:])), **kwargs}
+    return [], {**dict(zip(names, args)), **kwargs}
+
+
+def _call_names(names: tuple, signature) -> tuple:
+    """Keras's call parameters with the first named as hoarfrost's function names it, where
+    Keras names it otherwise (`images` / `volumes`: it is passed by position)."""
+    if names[0] in signature.parameters:
+        return names
+    return (next(iter(signature.parameters)), *names[1:])
 
 
 def keras_call(op: str, args: list, kwargs: dict, holds_tensor) -> tuple[list, dict, dict]:
@@ -97,12 +109,11 @@ def keras_call(op: str, args: list, kwargs: dict, holds_tensor) -> tuple[list, d
         return list(args), call_kwargs, {k: v for k, v in kwargs.items()
                                          if k not in call_kwargs}
     first = next(iter(signature.parameters))
-    names = CALL_PARAMETERS.get(_key(class_name, module), (first,))
-    names = (first, *names[1:])  # Keras's name of the first may differ: it is positional
+    names = _call_names(CALL_PARAMETERS.get(_key(class_name, module), (first,)), signature)
     call_args, call_kwargs, config = [], {}, {}
     for name, value in bound.items():
         if signature.parameters[name].kind == inspect.Parameter.VAR_KEYWORD:
-            config.update(value)
+            (call_kwargs if "**" in names else config).update(value)
         elif name in names and names.index(name) == len(call_args):
             call_args.append(value)
         elif name in names or holds_tensor(value):
@@ -110,6 +121,8 @@ def keras_call(op: str, args: list, kwargs: dict, holds_tensor) -> tuple[list, d
         else:
             config[name] = value
     for name in names[len(call_args):]:  # as Keras's functions pass them: defaults too
+        if name == "**":
+            continue
         parameter = signature.parameters.get(name)
         if name not in call_kwargs and parameter is not None \
                 and parameter.default is not inspect.Parameter.empty:
