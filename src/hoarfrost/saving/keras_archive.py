@@ -42,7 +42,7 @@ from hoarfrost import optimizers
 from hoarfrost.optimizers import OptimizerState
 from hoarfrost.saving import archive as archives
 from hoarfrost.saving import (adapters, compile_settings, h5_format, hooks, keras_config,
-                              keras_optimizer, tensor_file, validation)
+                              keras_optimizer, legacy_optimizer, tensor_file, validation)
 from hoarfrost.saving.keras_extras import (FORMAT, FORMAT_VERSION, LORA, SLOTS, STATE,
                                            checked_lora, checked_slots, extras, layer_paths,
                                            lora_extras, restore_flags, restore_own_slots,
@@ -423,59 +423,15 @@ def load_legacy_h5(filepath, custom_objects=None, compile: bool = True,
     return model
 
 
-_TF_KERAS_SLOTS = {"m": "momentum", "v": "velocity", "vhat": "velocity_hat"}
-
-
 def _restore_legacy_slots(model, weights: list, names: dict, filepath) -> None:
-    """Optimizer slots of a legacy file, matched by the weight names the file gives them
-    (tf_keras: `Adam/m/dense/kernel:0`; Keras 3's writer: `adam/dense_kernel_momentum`)."""
-    optimizer = model.optimizer
-    trainable = model.trainable_weights
-    layout = keras_optimizer.slot_names(optimizer, trainable)
-    if layout is None:
-        _warn(filepath, f"optimizer {type(optimizer).__name__}: no Keras slot layout known. "
-              "Its optimizer state is not restored.")
-        return
-    by_variable = {id(v): n for n, v in names.items()}
-    found = {}
-    iterations = None
-    for name, value in weights:
-        short = name.split("/")[-1]
-        if short.split(":")[0] in ("iteration", "iter", "iterations"):
-            if value.shape != () or value.dtype.kind not in "iu" or int(value) < 0:
-                _warn(filepath, f"its optimizer weight {name!r} ({value.dtype}"
-                      f"{list(value.shape)}) is not a step count; the optimizer state is not "
-                      "restored.")
-                return
-            iterations = int(value)
-            continue
-        found[name] = value
-    if iterations is None:
-        _warn(filepath, "its optimizer weights have no iteration count; the optimizer state "
-              "is not restored.")
-        return
-    values = []
-    tf_names = {v: k for k, v in _TF_KERAS_SLOTS.items()}
-    for variable, keras_name in layout:
-        weight_name = by_variable.get(id(variable))
-        short = tf_names.get(keras_name, keras_name)
-        stem = weight_name.split(":")[0] if weight_name else None
-        candidates = [n for n in found if stem and (
-            n.endswith(f"/{short}/{weight_name}") or n.endswith(f"/{keras_name}/{weight_name}")
-            or n.endswith(f"/{stem.replace('/', '_')}_{keras_name}"))]
-        if len(candidates) != 1:
-            _warn(filepath, f"no single optimizer weight for slot {keras_name} of "
-                  f"{variable.path} (file weight {weight_name!r}); the optimizer state "
-                  "is not restored.")
-            return
-        value = found[candidates[0]]
-        if tuple(value.shape) != tuple(variable.shape) or value.dtype.kind != "f":
-            _warn(filepath, f"optimizer weight {candidates[0]!r} has shape "
-                  f"{value.shape} and dtype {value.dtype}; the optimizer state is not "
-                  "restored.")
-            return
-        values.append(value)
-    keras_optimizer.restore_keras_arrays(optimizer, trainable, layout, values, iterations, None)
+    """Optimizer state of a legacy file, matched by the names the file gives its weights
+    (`legacy_optimizer`); one that does not fit leaves the optimizer fresh, with a
+    warning that says why."""
+    problem = legacy_optimizer.restore(model.optimizer, model.trainable_weights, weights,
+                                       names)
+    if problem is not None:
+        _warn(filepath, f"{problem}; the optimizer state is not restored (fit starts with "
+              "fresh slots).")
 
 
 def load_legacy_weights(model, filepath) -> None:

@@ -318,6 +318,9 @@ def _functional_from_keras(config: dict, custom_objects, where: str) -> dict:
             ref = lambda h: {"ref": [produced[(h[0], h[1])], h[2]]}  # noqa: E731
             node_where = f"{where}, the call of {name!r}"
             if _is_op(entry):
+                op = keras_ops.op_name(entry["class_name"], entry.get("module"))
+                args, kwargs = keras_ops.call_arguments(entry["class_name"], entry.get("module"),
+                                                        op, args, kwargs)
                 tensors: list = []
                 arguments = [_encode_op_args(args, tensors, produced),
                              {"__dict__": {**{k: v for k, v in entry["config"].items()
@@ -326,8 +329,7 @@ def _functional_from_keras(config: dict, custom_objects, where: str) -> dict:
                 layer_name = name if index == 0 else f"{name}_call_{index}"
                 op_layers[len(hf_nodes)] = {
                     "class_name": "TensorOp", "registered_name": None,
-                    "config": {"name": layer_name, "op": keras_ops.op_name(entry["class_name"],
-                                                                 entry.get("module")),
+                    "config": {"name": layer_name, "op": op,
                                "arguments": arguments}}
                 hf_nodes.append({"layer": layer_name, "inputs": [ref(h) for h in tensors],
                                  "kwargs": {}})
@@ -431,7 +433,7 @@ def _encode_op_args(value, tensors: list, produced):
                                   for k in ("start", "stop", "step")]}
         if kind == "__ellipsis__":
             return {"__ellipsis__": True}
-        if kind == "__numpy__":
+        if kind in ("__numpy__", "__tensor__"):  # a constant array (numpy's, a backend's)
             return {"__array__": value["config"]["value"], "dtype": value["config"]["dtype"]}
         if kind is not None:
             raise ValueError(f"Keras config: operation argument {_short(value)} is not "
@@ -584,13 +586,17 @@ def _functional_to_keras(model) -> dict:
         nodes = [node for node in layer._inbound_nodes if id(node) in own]
         if isinstance(layer, TensorOp):
             args, kwargs = layer.arguments
+            # Keras builds the operation from its config and passes the rest to its call
+            args, call_kwargs, op_config = keras_ops.keras_call(
+                layer.op, args, kwargs.get("__dict__", kwargs), _holds_tensor)
             inbound = []
             for node in nodes:
                 tensors = [keras_tensor(t) for t in node.input_tensors]
-                inbound.append({"args": _op_args_to_keras(args, tensors), "kwargs": {}})
+                inbound.append({"args": _op_args_to_keras(args, tensors),
+                                "kwargs": _op_args_to_keras(call_kwargs, tensors)})
             entry = {"module": keras_ops.op_module(layer.op), "class_name": keras_ops.op_class(layer.op),
                      "config": {"name": layer.name,
-                                **_op_args_to_keras(kwargs, [])},
+                                **{k: _op_args_to_keras(v, []) for k, v in op_config.items()}},
                      "registered_name": None}
         else:
             entry = _with_build_config(_layer_to_keras(layer), layer)
@@ -644,6 +650,15 @@ def _with_build_config(entry: dict, layer) -> dict:
     return entry
 
 
+def _holds_tensor(value) -> bool:
+    """Whether TensorOp's JSON `value` refers to a tensor."""
+    if isinstance(value, list):
+        return any(_holds_tensor(v) for v in value)
+    if isinstance(value, dict):
+        return "__tensor__" in value or any(_holds_tensor(v) for v in value.values())
+    return False
+
+
 def _op_args_to_keras(value, tensors: list):
     """TensorOp's JSON arguments with tensors as Keras's `__keras_tensor__` dicts."""
     if isinstance(value, list):
@@ -673,6 +688,8 @@ def optimizer_from_keras(config: dict, where: str = "optimizer") -> dict:
     class_name = config.get("class_name")
     if isinstance(class_name, str) and class_name.startswith("Custom>"):
         class_name = class_name[len("Custom>"):]  # tf_keras registers its optimizers so
+    if class_name == "LossScaleOptimizerV3":  # tf_keras's name of Keras 3's wrapper
+        class_name = "LossScaleOptimizer"
     inner = dict(config.get("config") or {})
     out = {}
     for key, value in inner.items():
@@ -685,7 +702,9 @@ def optimizer_from_keras(config: dict, where: str = "optimizer") -> dict:
             continue
         if key in ("is_legacy_optimizer", "jit_compile", "decay") and not value:
             continue
-        if isinstance(value, dict) and "class_name" in value:
+        if key == "inner_optimizer" and isinstance(value, dict):
+            value = optimizer_from_keras(value, where)
+        elif isinstance(value, dict) and "class_name" in value:
             value = _object_from_keras(value, where)
         out[key] = value
     if isinstance(out.get("name"), str):

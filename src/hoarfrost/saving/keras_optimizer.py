@@ -46,22 +46,13 @@ def _names(optimizer, variable) -> list[str]:
             jax.tree_util.tree_flatten_with_path(optimizer.slot_spec(variable))[0]]
 
 
-def slot_names(optimizer, variables: list) -> list[tuple[object, str]] | None:
-    """Keras's per-variable slots of `optimizer` over `variables`: (variable, slot name)
-    in Keras's order; None unless the layout is only those (`KERAS_LAYOUT`: legacy
-    files are read for these)."""
-    if type(optimizer).__name__ not in KERAS_LAYOUT:
-        return None
-    return [(v, name) for kind, v, name in _entries(optimizer, variables) if kind == "slot"]
-
-
-def _entries(optimizer, variables: list) -> list[tuple] | None:
+def keras_entries(optimizer, variables: list) -> list[tuple] | None:
     """Keras's `optimizer/vars`, entry by entry: `(kind, variable, name)` with kind one of
     iterations, rate, own (a wrapper's unused count and rate), extra (the optimizer's own
     state), slot, placeholder, shared. None for an optimizer whose layout is not known."""
     kind = type(optimizer).__name__
     if kind == WRAPPER:
-        inner = _entries(optimizer.inner_optimizer, variables)
+        inner = keras_entries(optimizer.inner_optimizer, variables)
         if inner is None:
             return None
         return ([("own", None, 0), ("own", None, 1), ("extra", None, "step_counter"),
@@ -107,13 +98,22 @@ def _shared_value(optimizer, name: str, slots: dict, iterations: int):
     for variable_slots in slots.values():
         if int(to_host(variable_slots["count"])) == updates:
             return np.asarray(to_host(variable_slots[name]))
-    return np.asarray(to_host(optimizer.u_product_after(updates)))  # Nadam's
+    return shared_after(optimizer, name, iterations)
+
+
+def shared_after(optimizer, name: str, iterations: int) -> np.ndarray:
+    """The value Keras keeps once for slot `name` (Nadam's `u_product`) after
+    `iterations` steps of `optimizer`."""
+    if name != "u_product":  # the one in `_SHARED`
+        raise ValueError(f"no Keras optimizer-wide slot {name!r} known")
+    updates = _update_count(optimizer, iterations)
+    return np.asarray(to_host(optimizer.u_product_after(updates)))
 
 
 def keras_arrays(optimizer, variables: list) -> list[np.ndarray] | None:
     """Keras's `optimizer/vars` for `variables` (the trainable ones): step count, rate,
     then the slots (zeros where a variable has none yet); None for an unknown layout."""
-    entries = _entries(optimizer, variables)
+    entries = keras_entries(optimizer, variables)
     if entries is None:
         return None
     state = optimizer.snapshot(variables, copy=False)
@@ -156,7 +156,7 @@ def keras_groups(optimizer, variables: list) -> dict[str, tuple[str, list]]:
 def restore_keras(optimizer, variables: list, arrays: list) -> str | None:
     """Set the state from Keras's `optimizer/vars` over `variables` (the trainable ones),
     after checking every array; returns why not (nothing changed) or None when done."""
-    entries = _entries(optimizer, variables)
+    entries = keras_entries(optimizer, variables)
     if entries is None:
         return f"optimizer {type(optimizer).__name__}: no Keras layout known"
     if len(arrays) != len(entries):
@@ -221,17 +221,3 @@ def restore_keras(optimizer, variables: list, arrays: list) -> str | None:
     if rate is not None:
         inner.learning_rate = rate
     return None
-
-
-def restore_keras_arrays(optimizer, variables: list, names: list, values: list,
-                         iterations: int, rate: float | None) -> None:
-    """Set the slots `names` (from `slot_names`) of `variables` to `values`, the step count
-    (also each variable's own count, as Keras counts globally) and the rate (legacy
-    files, whose optimizer weights are found by name)."""
-    arrays = [np.asarray(iterations, np.int32)]
-    if has_lr_variable(optimizer):
-        arrays.append(np.asarray(optimizer.learning_rate if rate is None else rate,
-                                 np.float32))
-    problem = restore_keras(optimizer, variables, arrays + [np.asarray(v) for v in values])
-    if problem is not None:
-        raise ValueError(problem)
