@@ -298,16 +298,18 @@ class Distribution:
         return [jax.lax.with_sharding_constraint(value, self.variable_sharding(v))
                 for v, value in zip(variables, values)]
 
+    def slot_sharding(self, variable, shape) -> NamedSharding:
+        """An optimizer slot of `variable`: laid out as the variable when it has its
+        shape, replicated otherwise (step counts, factored moments)."""
+        if tuple(shape) == tuple(variable.shape):
+            return self.variable_sharding(variable)
+        return self.replicated()
+
     def constrain_like(self, variables, slots):
         """Inside a step: optimizer slots laid out as their variables (scalars replicated)."""
-        out = []
-        for variable, slot in zip(variables, slots):
-            sharding = self.variable_sharding(variable)
-            out.append(jax.tree.map(
-                lambda leaf: jax.lax.with_sharding_constraint(
-                    leaf, sharding if np.shape(leaf) == variable.shape else self.replicated()),
-                slot))
-        return out
+        return [jax.tree.map(lambda leaf, v=variable: jax.lax.with_sharding_constraint(
+                    leaf, self.slot_sharding(v, np.shape(leaf))), slot)
+                for variable, slot in zip(variables, slots)]
 
     def place_variable_values(self, variables, values):
         values = self._agree(list(values))
@@ -321,14 +323,9 @@ class Distribution:
 
     def place_like(self, variables, slots):
         """Optimizer slots follow their variable's sharding (scalars replicate)."""
-        out = []
-        for variable, slot in zip(variables, slots):
-            sharding = self.variable_sharding(variable)
-            out.append(jax.tree.map(
-                lambda leaf: _put(leaf, sharding if np.ndim(leaf) == variable.ndim
-                                  and np.shape(leaf) == variable.shape
-                                  else self.replicated()), slot))
-        return out
+        return [jax.tree.map(lambda leaf, v=variable: _put(
+                    leaf, self.slot_sharding(v, np.shape(leaf))), slot)
+                for variable, slot in zip(variables, slots)]
 
     def _agree(self, values: list) -> list:
         """Process 0's values for those not yet laid out over the global mesh.

@@ -95,14 +95,10 @@ def _shardings(distribution, groups: list) -> list | None:
     model_groups = 2  # trainable_variables, non_trainable_variables
     out = [[distribution.variable_sharding(v) for v in group] for group in groups[:model_groups]]
     for group in groups[model_groups:]:
-        shardings = []
-        for variable in group:
-            owner = getattr(variable, "reference_variable", None)
-            if owner is not None and tuple(variable.shape) == tuple(owner.shape):
-                shardings.append(distribution.variable_sharding(owner))
-            else:
-                shardings.append(distribution.replicated())
-        out.append(shardings)
+        owners = [getattr(variable, "reference_variable", None) for variable in group]
+        out.append([distribution.replicated() if owner is None
+                    else distribution.slot_sharding(owner, variable.shape)
+                    for owner, variable in zip(owners, group)])
     return out
 
 
