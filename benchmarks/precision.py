@@ -99,7 +99,7 @@ def main() -> None:
                     res = run_one(python, system, workload, args.epochs, policy)
                     key = (workload, system, policy)
                     results[key] = merge(results.get(key), res)
-                    print(f"  {workload} {system} {policy}: {cell(res)}", file=sys.stderr)
+                    print(f"  {workload} {system} {policy}: {cell(results[key])}", file=sys.stderr)
     print("\ns/epoch min / median (first epoch from the fit call, compilation included; "
           "test accuracy)\n")
     print("| workload | system | " + " | ".join(POLICIES) + " | bf16 / f32 (min) |")
