@@ -4,19 +4,23 @@
     python benchmarks/precision.py --rounds 3 --workloads W3
     python benchmarks/precision.py --keras-python ~/.venv-keras/bin/python  # + Keras 3 on JAX
 
-Each (system, workload, policy) trains in a fresh process, the policies of one
-system and workload back to back, so the bf16 / f32 ratio of a row comes from
-neighbouring runs. The policy is set with `mixed_precision.set_global_policy`
-before the model is built (the workloads' models are unchanged: their softmax
-computes in bfloat16 too). Times are seconds per epoch after the first (min and
-median over rounds); the first epoch, timed from the `fit` call, includes
-compilation; test accuracy stands beside each time.
+Each (system, workload) runs in one fresh process that builds the model twice,
+once under each policy (`mixed_precision.set_global_policy` before the build;
+the workloads' models are unchanged: their softmax computes in bfloat16 too),
+and trains them epoch by epoch in turn (one `fit(epochs=1)` call each), so the
+bf16 / f32 ratio of a row compares neighbouring epochs: on a shared machine
+whose speed drifts by tens of percent within minutes, separate processes gave
+ratios that moved more than the effect measured. Times are seconds per epoch
+after the first (min and median over rounds), each `fit` call's data setup
+included; the first epoch includes compilation; test accuracy stands beside
+each time.
 
 On CPU, bfloat16 is not expected to be faster: XLA:CPU has no bfloat16 matmul
 or convolution units on most machines and converts around them. The number to
 watch there is that mixed precision costs little and keeps the accuracy; the
 speed-up belongs to accelerators (`--device gpu` in run.py).
 """
+
 
 from __future__ import annotations
 
@@ -33,27 +37,46 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 POLICIES = ("float32", "mixed_bfloat16")
 CHILD = """
-import json, sys
-system, workload, epochs, policy = sys.argv[1], sys.argv[2], int(sys.argv[3]), sys.argv[4]
+import json, sys, time
+system, workload, epochs = sys.argv[1], sys.argv[2], int(sys.argv[3])
 lib = __import__("hoarfrost" if system == "hoarfrost" else "keras")
-lib.mixed_precision.set_global_policy(policy)
-from systems import SYSTEMS
-result = SYSTEMS["hoarfrost" if system == "hoarfrost" else "keras-jax"](workload, epochs)
-result["policy"] = lib.mixed_precision.global_policy().name
+from systems import WORKLOADS, _keras_like_model, load
+spec = WORKLOADS[workload]
+x, y, xt, yt, _ = load(spec["samples"])
+models, times = {}, {}
+for policy in sys.argv[4:]:
+    lib.mixed_precision.set_global_policy(policy)
+    lib.utils.set_random_seed(0)
+    models[policy] = _keras_like_model(lib, lib.layers, spec)
+    models[policy].compile(optimizer="adam", loss="sparse_categorical_crossentropy",
+                           metrics=["accuracy"])
+    times[policy] = []
+for epoch in range(epochs):
+    for policy, model in models.items():
+        start = time.perf_counter()
+        model.fit(x, y, batch_size=spec["batch_size"], epochs=1, verbose=0)
+        times[policy].append(time.perf_counter() - start)
+result = {}
+for policy, model in models.items():
+    _, acc = model.evaluate(xt, yt, verbose=0)
+    result[policy] = {"epoch_times": times[policy], "accuracy": float(acc),
+                      "compute_dtype": model.layers[-1].compute_dtype}
 print("RESULT" + json.dumps(result))
 """
 
 
-def run_one(python: str, system: str, workload: str, epochs: int, policy: str) -> dict:
+def run_one(python: str, system: str, workload: str, epochs: int) -> dict:
+    """{policy: result} for both policies, trained in turn in one fresh process."""
     env = dict(os.environ)
     env["KERAS_BACKEND"] = "jax"
     env["PYTHONPATH"] = str(HERE) + os.pathsep + env.get("PYTHONPATH", "")
-    proc = subprocess.run([python, "-c", CHILD, system, workload, str(epochs), policy],
+    proc = subprocess.run([python, "-c", CHILD, system, workload, str(epochs), *POLICIES],
                           env=env, capture_output=True, text=True, cwd=HERE)
     for line in proc.stdout.splitlines():
         if line.startswith("RESULT"):
             return json.loads(line[len("RESULT"):])
-    return {"error": (proc.stderr or proc.stdout).strip().splitlines()[-1:] or ["failed"]}
+    error = {"error": (proc.stderr or proc.stdout).strip().splitlines()[-1:] or ["failed"]}
+    return {policy: error for policy in POLICIES}
 
 
 def merge(before: dict | None, res: dict) -> dict:
@@ -95,8 +118,9 @@ def main() -> None:
     for workload in args.workloads:
         for _ in range(args.rounds):
             for system, python in systems:
+                both = run_one(python, system, workload, args.epochs)
                 for policy in POLICIES:
-                    res = run_one(python, system, workload, args.epochs, policy)
+                    res = both[policy]
                     key = (workload, system, policy)
                     results[key] = merge(results.get(key), res)
                     print(f"  {workload} {system} {policy}: {cell(results[key])}", file=sys.stderr)
