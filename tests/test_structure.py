@@ -54,8 +54,6 @@ LONG_FILES = {
                                "Unit normalization; layers work)",
     "saving/keras_config.py": "Keras's config dialects (Keras 3 and Keras 2) both ways: one "
                               "translation, kept together so both directions stay symmetric",
-    "optimizers/base_optimizer.py": "the slot store, its state API, Keras's optimizer API on "
-                                    "it and the common update (to split: the Keras API part)",
 }
 
 _MUTATORS = {"append", "extend", "insert", "remove", "pop", "clear", "update", "setdefault",
