@@ -52,13 +52,8 @@ LONG_FILES = {
                        "inference, stateless_call) and the walk the partition reads",
     "layers/normalization.py": "the normalization family (Batch with renorm, Layer, Group, RMS, "
                                "Unit normalization; layers work)",
-    "ops/_numpy.py": "Keras's `ops.numpy`, every name by Keras's signature (Keras's own "
-                     "ops/numpy.py is one module too)",
-    "ops/_nn.py": "Keras's `ops.nn`, every name by Keras's signature (as Keras's ops/nn.py)",
     "saving/keras_config.py": "Keras's config dialects (Keras 3 and Keras 2) both ways: one "
                               "translation, kept together so both directions stay symmetric",
-    "optimizers/base_optimizer.py": "the slot store, its state API, Keras's optimizer API on "
-                                    "it and the common update (to split: the Keras API part)",
 }
 
 _MUTATORS = {"append", "extend", "insert", "remove", "pop", "clear", "update", "setdefault",
