@@ -46,7 +46,6 @@ class _IndexLookup(Layer):
     """Keras's `IndexLookup`: the vocabulary, `adapt`, the lookup and its encodings."""
 
     _convert_input_args = False  # as Keras: inputs reach call as given
-
     _is_string = True
 
     def __init__(self, max_tokens, num_oov_indices, mask_token, oov_token, vocabulary=None,
@@ -66,10 +65,8 @@ class _IndexLookup(Layer):
         if oov_method not in ("floormod", "farmhash"):
             raise ValueError(f"{owner}: `oov_method` must be 'floormod' or 'farmhash'; "
                              f"received oov_method={oov_method!r}.")
-        if output_mode == "binary":
-            output_mode = "multi_hot"
-        if output_mode == "tf-idf":
-            output_mode = "tf_idf"
+        if output_mode in ("binary", "tf-idf"):  # Keras's older names
+            output_mode = "multi_hot" if output_mode == "binary" else "tf_idf"
         if output_mode not in _OUTPUT_MODES:
             raise ValueError(f"{owner}: `output_mode` must be one of {_OUTPUT_MODES}; "
                              f"received output_mode={output_mode!r}.")
