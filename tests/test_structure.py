@@ -50,10 +50,6 @@ LONG_FILES = {
     "layers/recurrent.py": "the recurrent cells and layers (layers work)",
     "layers/layer.py": "the Layer base: tracking, weights, calling (eager, symbolic shape "
                        "inference, stateless_call) and the walk the partition reads",
-    "layers/normalization.py": "the normalization family (Batch with renorm, Layer, Group, RMS, "
-                               "Unit normalization; layers work)",
-    "saving/keras_config.py": "Keras's config dialects (Keras 3 and Keras 2) both ways: one "
-                              "translation, kept together so both directions stay symmetric",
 }
 
 _MUTATORS = {"append", "extend", "insert", "remove", "pop", "clear", "update", "setdefault",
