@@ -1,10 +1,8 @@
-"""The `Layer` base class: a stateful object for the user, pure in the engine."""
+"""The `Layer` base class: a stateful object for the user, pure in the engine (helpers
+beside it: `input_spec`, `call_context`, `symbolic_call`, `stateless_call`)."""
 
 from __future__ import annotations
 
-import functools
-import inspect
-import threading
 import warnings
 from typing import Any, Iterator
 
@@ -18,134 +16,21 @@ from hoarfrost import initializers as initializers_module
 from hoarfrost import masking
 from hoarfrost.devices import layout_layer_output
 from hoarfrost.dtype_policies import autocast_inputs, autocast_scope
+from hoarfrost.layers.call_context import (_call_accepts, _flatten_layers, _mask_position,
+                                           _no_scope, _trainable_stack, _training_default,
+                                           _training_stack, trainable_in_context)
+from hoarfrost.layers.input_spec import (InputSpec, _build_shape, _is_array, _shape_of,
+                                         check_input_spec, is_shape)
 from hoarfrost.layers.saveable import KerasSaveable, recording_build
+from hoarfrost.layers.stateless_call import run_stateless
+from hoarfrost.layers.symbolic_call import _shape_to_spec, symbolic_mask, symbolic_output_spec
 from hoarfrost.naming import to_snake_case, unique_name
 from hoarfrost.object_registration import register_builtin
 from hoarfrost.random import SeedGenerator
-from hoarfrost.symbolic import KerasTensor, Node, any_symbolic, is_keras_tensor
-from hoarfrost.variables import StatelessScope, Variable, current_scope
+from hoarfrost.symbolic import Node, any_symbolic, is_keras_tensor
+from hoarfrost.variables import Variable, current_scope
 
-_context = threading.local()
-
-
-
-def _training_stack() -> list:
-    if not hasattr(_context, "training"):
-        _context.training = []
-    return _context.training
-
-
-def _trainable_stack() -> list:
-    if not hasattr(_context, "trainable"):
-        _context.trainable = []
-    return _context.trainable
-
-
-def trainable_in_context(layer) -> bool:
-    """Whether `layer`, now running, trains: its flag and every enclosing caller's.
-
-    A layer inside a frozen model is frozen even if its own flag is set, so
-    e.g. BatchNormalization must run in inference mode there.
-    """
-    stack = _trainable_stack()
-    return stack[-1] if stack else layer.trainable
-
-
-def _shape_of(x) -> tuple:
-    return tuple(x.shape)
-
-
-class InputSpec:
-    """What a layer accepts: rank and fixed sizes of given axes.
-
-    Args:
-        ndim: exact rank, or None.
-        min_ndim: minimum rank, or None.
-        axes: map of axis -> required size.
-    """
-
-    def __init__(self, ndim: int | None = None, min_ndim: int | None = None,
-                 axes: dict[int, int] | None = None):
-        self.ndim, self.min_ndim, self.axes = ndim, min_ndim, dict(axes or {})
-
-    def check(self, layer_name: str, shape: tuple) -> None:
-        rank = len(shape)
-        if self.ndim is not None and rank != self.ndim:
-            raise ValueError(
-                f'Input of layer "{layer_name}" is incompatible with the layer: expected '
-                f"ndim={self.ndim}, found ndim={rank}. Full shape received: {shape}"
-            )
-        if self.min_ndim is not None and rank < self.min_ndim:
-            raise ValueError(
-                f'Input of layer "{layer_name}" is incompatible with the layer: expected '
-                f"min_ndim={self.min_ndim}, found ndim={rank}. Full shape received: {shape}"
-            )
-        for axis, size in self.axes.items():
-            if -rank <= axis < rank and shape[axis] is not None and shape[axis] != size:
-                raise ValueError(
-                    f'Input of layer "{layer_name}" is incompatible with the layer: expected '
-                    f"axis {axis} of input shape to have value {size}, but received input "
-                    f"with shape {shape}"
-                )
-
-
-@functools.lru_cache(maxsize=None)
-def _call_accepts(cls, argument: str) -> bool:
-    params = inspect.signature(cls.call).parameters
-    return argument in params or any(p.kind is p.VAR_KEYWORD for p in params.values())
-
-
-@functools.lru_cache(maxsize=None)
-def _training_default(cls) -> bool | None:
-    """The `training` a layer gets when neither its caller nor an enclosing call
-    set one (Keras 3's rule): its `call`'s default when that is a bool (the
-    augmentation layers default to True), False when `training` is a required
-    argument, else None (unresolved: the call's own default applies, and the
-    layers it calls resolve theirs in turn)."""
-    param = inspect.signature(cls.call).parameters.get("training")
-    if param is None or param.kind is param.VAR_KEYWORD:
-        return None
-    if param.default is param.empty:
-        return False
-    return param.default if isinstance(param.default, bool) else None
-
-
-@functools.lru_cache(maxsize=None)
-def _mask_position(cls) -> int | None:
-    """Where `mask` sits among call's arguments (inputs = 0), or None when
-    call names no `mask` parameter (as Keras: `**kwargs` gets no mask)."""
-    params = [p for p in inspect.signature(cls.call).parameters.values() if p.name != "self"]
-    for index, param in enumerate(params):
-        if param.name == "mask" and param.kind is not param.VAR_KEYWORD:
-            return index if param.kind is not param.KEYWORD_ONLY else len(params)
-    return None
-
-
-def _evaluate_symbolic(run, tensors: list):
-    """KerasTensors describing `run(arrays)` for arrays shaped as the symbolic `tensors`.
-
-    Unknown sizes (None) are evaluated as symbolic dimensions (one per axis
-    position, shared by all inputs), so an output axis that depends on one is
-    unknown. Code that needs a concrete size falls back to two placeholder sizes
-    (as Keras does): an output axis whose size follows the placeholder is unknown.
-    """
-    def evaluate(fill):
-        abstract = [jax.ShapeDtypeStruct(fill(t.shape), t.dtype) for t in tensors]
-        with _no_scope():
-            return jax.eval_shape(run, abstract)
-
-    try:
-        out = evaluate(_symbolic_fill)
-        return jax.tree.map(
-            lambda a: KerasTensor(tuple(None if jax.export.is_symbolic_dim(d) else int(d)
-                                        for d in a.shape), a.dtype), out)
-    except Exception:  # noqa: BLE001 - the concrete evaluation raises the real error
-        pass
-    first = evaluate(lambda shape: _placeholder(shape, _PLACEHOLDERS[0]))
-    second = evaluate(lambda shape: _placeholder(shape, _PLACEHOLDERS[1]))
-    return jax.tree.map(
-        lambda a, b: KerasTensor(tuple(None if x != y else x for x, y in zip(a.shape, b.shape)),
-                                 a.dtype), first, second)
+__all__ = ["InputSpec", "Layer", "is_shape", "trainable_in_context"]
 
 
 class Layer(KerasSaveable):
@@ -531,7 +416,7 @@ class Layer(KerasSaveable):
                     stacklevel=3)
             return
         if any_symbolic(inputs):
-            output_masks = self._symbolic_mask(inputs, previous_mask)
+            output_masks = symbolic_mask(self.compute_mask, inputs, previous_mask)
         else:
             output_masks = self.compute_mask(inputs, previous_mask)
         if output_masks is None:
@@ -539,30 +424,6 @@ class Layer(KerasSaveable):
         for tensor, mask in zip(flat_outputs, masking.flat_masks(output_masks)):
             if mask is not None and masking.get_mask(tensor) is None:
                 masking.set_mask(tensor, mask)
-
-    def _symbolic_mask(self, inputs, previous_mask):
-        """`compute_mask` on symbolic tensors (Keras calls it so while the graph is built):
-        called directly, so `hoarfrost.ops` record the mask as graph nodes; a
-        `compute_mask` that needs arrays is evaluated abstractly instead, giving
-        symbolic masks that describe shape and dtype (usable as masks, not as graph
-        inputs)."""
-        try:
-            masks = self.compute_mask(inputs, previous_mask)
-            if all(m is None or is_keras_tensor(m) for m in masking.flat_masks(masks)):
-                return masks
-        except Exception:  # noqa: BLE001 - evaluated abstractly below
-            pass
-        leaves, treedef = jax.tree.flatten((inputs, previous_mask), is_leaf=is_keras_tensor)
-        positions = [i for i, leaf in enumerate(leaves) if is_keras_tensor(leaf)]
-
-        def run(concrete):
-            filled = list(leaves)
-            for i, value in zip(positions, concrete):
-                filled[i] = value
-            call_inputs, call_mask = jax.tree.unflatten(treedef, filled)
-            return self.compute_mask(call_inputs, call_mask)
-
-        return _evaluate_symbolic(run, [leaves[i] for i in positions])
 
     def compute_output_shape(self, input_shape):
         """The output shape for an input shape; derived by abstract evaluation."""
@@ -572,20 +433,7 @@ class Layer(KerasSaveable):
     def compute_output_spec(self, inputs, *args, **kwargs):
         """KerasTensors describing the output for symbolic `inputs` (and symbolic
         tensors among the other arguments)."""
-        leaves, treedef = jax.tree.flatten((inputs, args, kwargs), is_leaf=is_keras_tensor)
-        positions = [i for i, leaf in enumerate(leaves) if is_keras_tensor(leaf)]
-
-        def run(concrete):
-            filled = list(leaves)
-            for i, value in zip(positions, concrete):
-                filled[i] = value
-            call_inputs, call_args, call_kwargs = jax.tree.unflatten(treedef, filled)
-            # A scope of its own: state a layer assigns while traced is dropped.
-            with StatelessScope(symbolic=True):
-                return self._call_with_context(call_inputs, tuple(call_args),
-                                               dict(call_kwargs))
-
-        return _evaluate_symbolic(run, [leaves[i] for i in positions])
+        return symbolic_output_spec(self._call_with_context, inputs, args, kwargs)
 
     def __call__(self, inputs, *args, **kwargs):
         if any_symbolic(inputs) or (args and any_symbolic(args)) or any_symbolic(kwargs):
@@ -678,44 +526,8 @@ class Layer(KerasSaveable):
             >>> for variable, value in zip(model.non_trainable_variables, non_trainable):
             ...     variable.assign(value)
         """
-        if not self.built:
-            raise ValueError(
-                f"To call stateless_call, {type(self).__name__} must be built (i.e. its "
-                "variables must have been already created). You can build it by calling it on "
-                "some data.")
-        trainable, non_trainable = self.trainable_variables, self.non_trainable_variables
-        for argument, given, expected in (("trainable_variables", trainable_variables, trainable),
-                                          ("non_trainable_variables", non_trainable_variables,
-                                           non_trainable)):
-            if len(given) != len(expected):
-                raise ValueError(
-                    f"Argument `{argument}` must be a list of tensors corresponding 1:1 to "
-                    f"{type(self).__name__}().{argument}. Received list with length "
-                    f"{len(given)}, but expected {len(expected)} variables.")
-        mapping = list(zip(trainable, trainable_variables)) + list(
-            zip(non_trainable, non_trainable_variables))
-        traced = any(isinstance(leaf, jax.core.Tracer)
-                     for leaf in jax.tree.leaves((trainable_variables, non_trainable_variables,
-                                                  args, kwargs)))
-        if rng is not None:
-            scope = StatelessScope(mapping, rng=rng)
-        elif traced:
-            scope = _KeylessScope(mapping, self.name)
-        else:
-            from hoarfrost.random import global_key
-            scope = StatelessScope(mapping, rng=global_key())
-        with scope:
-            outputs = self.call(*args, **kwargs)
-            if return_losses:
-                losses = [loss for layer in [self] + _flatten_layers(self)
-                          for loss in scope.losses_of(layer)]
-                losses += [v.regularizer(v.value) for v in trainable
-                           if getattr(v, "regularizer", None) is not None]
-        new_values = [scope.updated_value(v, value)
-                      for v, value in zip(non_trainable, non_trainable_variables)]
-        if return_losses:
-            return outputs, new_values, losses
-        return outputs, new_values
+        return run_stateless(self, trainable_variables, non_trainable_variables, args, kwargs,
+                             return_losses=return_losses, rng=rng)
 
     def _symbolic_call(self, inputs, args, kwargs):
         shapes = jax.tree.map(lambda t: t.shape, inputs, is_leaf=is_keras_tensor)
@@ -752,11 +564,7 @@ class Layer(KerasSaveable):
         return outputs
 
     def _check_input_spec(self, shapes) -> None:
-        if self.input_spec is None:
-            return
-        leaves = jax.tree.leaves(shapes, is_leaf=is_shape)
-        for shape in leaves[:1]:
-            self.input_spec.check(self.name, tuple(shape))
+        check_input_spec(self.input_spec, self.name, shapes)
 
     # --- config ------------------------------------------------------------
     def get_config(self) -> dict[str, Any]:
@@ -781,107 +589,6 @@ class Layer(KerasSaveable):
 
 
 register_builtin(Layer)  # its subclasses register themselves (`__init_subclass__`)
-
-
-def _is_array(x) -> bool:
-    return hasattr(x, "shape") and hasattr(x, "dtype")
-
-
-def is_shape(s) -> bool:
-    """Whether `s` is one shape (a tuple or list of ints and Nones), not a structure of them.
-    A dimension may be symbolic: `jax.export` traces with a symbolic batch size."""
-    return isinstance(s, (tuple, list)) and all(
-        d is None or isinstance(d, int) or jax.export.is_symbolic_dim(d) for d in s)
-
-
-def _build_shape(shapes):
-    """Shapes as build() sees them: the batch axis unknown, as in Keras (and any
-    other symbolic dimension unknown too)."""
-    return jax.tree.map(
-        lambda s: (None,) + tuple(None if jax.export.is_symbolic_dim(d) else d for d in s[1:])
-        if len(s) else s, shapes, is_leaf=is_shape)
-
-
-def _flatten_layers(layer) -> list:
-    """Every layer nested in `layer`, depth first, each once (Keras's `_flatten_layers`)."""
-    found: list = []
-    seen: set[int] = {id(layer)}
-
-    def visit(parent) -> None:
-        for sub in parent._layers:
-            if id(sub) not in seen:
-                seen.add(id(sub))
-                found.append(sub)
-                visit(sub)
-
-    visit(layer)
-    return found
-
-
-class _KeylessScope(StatelessScope):
-    """The scope of a traced `stateless_call` given no `rng`: drawing is an error, not a
-    key baked into the trace (which would repeat the same dropout mask every call)."""
-
-    def __init__(self, values, owner: str):
-        super().__init__(values)
-        self._owner = owner
-
-    def next_rng(self):
-        raise ValueError(
-            f'stateless_call of "{self._owner}": a layer draws random numbers (e.g. Dropout '
-            "with training=True) inside a traced function, but no key was given. Pass "
-            "rng=jax.random.key(...) (a different key for each step); Keras keeps this seed "
-            "state among the non-trainable variables, hoarfrost takes it as an argument.")
-
-
-def _placeholder(shape, size: int) -> tuple:
-    return tuple(size if d is None else d for d in shape)
-
-
-# Placeholder sizes for unknown axes when symbolic evaluation fails: large enough for
-# kernels and pools, and primes, so that no stride or pool maps both to one size (Keras).
-_PLACEHOLDERS = (83, 89)
-
-
-@functools.lru_cache(maxsize=None)
-def _axis_symbols() -> tuple:
-    """One symbolic dimension per axis position (`d0` the batch), in one scope, shared by
-    every input (so inputs with unknown sizes on the same axis combine)."""
-    return jax.export.symbolic_shape(", ".join(f"d{i}" for i in range(_MAX_SYMBOLIC_RANK)))
-
-
-_MAX_SYMBOLIC_RANK = 8
-
-
-def _symbolic_fill(shape) -> tuple:
-    if None not in shape:
-        return tuple(shape)
-    if len(shape) > _MAX_SYMBOLIC_RANK:
-        raise ValueError("rank too high for symbolic evaluation")  # the fallback handles it
-    symbols = _axis_symbols()
-    return tuple(symbols[i] if d is None else d for i, d in enumerate(shape))
-
-
-def _shape_to_spec(input_shape):
-    if isinstance(input_shape, (list, tuple)) and input_shape and isinstance(input_shape[0], (list, tuple)):
-        return [KerasTensor(s) for s in input_shape]
-    return KerasTensor(input_shape)
-
-
-class _no_scope:
-    """Suspend the stateless scope (weights are created outside any trace)."""
-
-    def __enter__(self):
-        from hoarfrost.variables import AutocastScope, _scopes
-        self._saved = list(_scopes())
-        _scopes().clear()
-        self._autocast = AutocastScope(None)  # and no autocasting (a build reads as stored)
-        self._autocast.__enter__()
-
-    def __exit__(self, *exc):
-        from hoarfrost.variables import _scopes
-        self._autocast.__exit__()
-        _scopes().extend(self._saved)
 
 
 def _get_regularizer(regularizer):
