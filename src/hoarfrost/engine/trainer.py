@@ -29,6 +29,7 @@ from hoarfrost.engine.partition import (FROZEN, STATE, TRAIN, partition,
                                         warn_nothing_trainable)
 from hoarfrost.engine.step import Hyper, StepBuilder, TrainCarry
 from hoarfrost.engine.step_api import KerasStepAPI
+from hoarfrost.host import to_device
 from hoarfrost.mixed_precision import loss_scaling
 from hoarfrost.random import global_key
 from hoarfrost.selectors import selected_variables
@@ -387,8 +388,8 @@ class Trainer(CustomStepLoops, KerasStepAPI, DataFeed):
         distribution = current_distribution(self)
         states = distribution.replicate(states)
         trains = {id(v) for v in partition(self, training=True).trainable}
-        penalized = jnp.asarray([float(id(part.frozen[i]) in trains)
-                                 for i, _ in builder.inference_regularizers], jnp.float32)
+        penalized = to_device(np.asarray([float(id(part.frozen[i]) in trains)
+                                          for i, _ in builder.inference_regularizers], np.float32))
         penalized = distribution.replicate(penalized)
         results, step = None, 0
         for chunk in adapter.chunks(None):
@@ -497,7 +498,7 @@ class Trainer(CustomStepLoops, KerasStepAPI, DataFeed):
             num *= distribution.num_data_shards
         else:  # the same rows on every process: the global batch
             data = distribution.place_batch((x, y, sample_weight))
-        self._train_chunk(data, jnp.asarray(np.arange(num, dtype=np.int32)), 0, 1, num,
+        self._train_chunk(data, to_device(np.arange(num, dtype=np.int32)), 0, 1, num,
                           global_key())
         logs = self._pythonify(self._current_results())
         return self._format_results(logs, return_dict)
