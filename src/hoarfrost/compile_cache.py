@@ -42,9 +42,12 @@ SWITCH_ENV = "HOARFROST_COMPILE_CACHE"
 MAX_BYTES_ENV = "HOARFROST_COMPILE_CACHE_MAX_BYTES"
 #: The default bound on the cache directory's size.
 DEFAULT_MAX_BYTES = 1 << 30
-#: Programs that compile faster than this are not written (JAX's default is 1 s,
-#: which leaves out most of a training run's small programs).
-MIN_COMPILE_TIME_SECS = 0.1
+#: Programs that compile faster than this are not written. JAX's default (1 s) leaves
+#: out most of a training run's programs; any floor above 0 makes whether a program
+#: near it is written depend on the machine's load. Loading a small program costs
+#: 2-5 ms on a CPU, compiling it 10-150 ms (the random key's programs, a test step's
+#: casts), so every program is written: a second run compiles nothing it compiled before.
+MIN_COMPILE_TIME_SECS = 0.0
 _OFF = ("0", "false", "off", "no")
 _CACHE_SUFFIX = "-cache"  # JAX's file name suffix for one cached program
 # JAX records this event as it lowers a program to compile it, before compiling it.

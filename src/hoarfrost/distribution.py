@@ -58,6 +58,7 @@ from hoarfrost.devices import (_GLOBAL, DEFAULT_BATCH_DIM_NAME, DeviceMesh,  # n
                                LayoutMap, TensorLayout, _put, get_device_count, initialize,
                                list_devices, place, process_count, process_index, running)
 from hoarfrost.host import is_writer, to_host  # noqa: F401  (re-exported: their old home)
+from hoarfrost.host import to_device
 from hoarfrost.symbolic import is_keras_tensor
 
 
@@ -416,7 +417,7 @@ class SingleDevice(Distribution):
         return tree
 
     def place_data(self, tree):
-        return jax.tree.map(jnp.asarray, tree)
+        return jax.tree.map(to_device, tree)  # a transfer per array, no program to compile
 
     def place_batch(self, tree):
         return jax.tree.map(jax.device_put, tree)

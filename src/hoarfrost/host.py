@@ -1,5 +1,6 @@
 """Values on the host, and the process that writes: below `variables`, usable everywhere.
 
+`to_device` puts host values (NumPy arrays) on the device by a plain transfer.
 Over several processes (`hoarfrost.distribution`), a value may be spread over
 devices of other processes; `to_host` gathers it. Only process 0 prints
 progress and writes files, as in Keras.
@@ -8,7 +9,48 @@ progress and writes files, as in Keras.
 from __future__ import annotations
 
 import jax
+import jax.numpy as jnp
 import numpy as np
+
+#: XLA:CPU takes a host buffer aligned to this many bytes as the device array itself.
+_ALIGNMENT = 64
+
+
+def to_device(value, dtype=None) -> jax.Array:
+    """A NumPy array (or scalar) as a new array on the default device, by a transfer.
+
+    `jnp.asarray` of a NumPy array runs a compiled program (`stage`, or
+    `convert_element_type` with a dtype) that each new shape and dtype compiles
+    anew in every process, 10-30 ms each on a CPU; a model's weights, data and
+    metric states would pay them in the first epoch. This is a transfer, with
+    the same result: dtypes become JAX's (float64 -> float32 without x64),
+    then `dtype`, and the array never shares memory with `value`. Anything else
+    (JAX arrays, tracers, Python numbers) goes to `jnp.asarray` unchanged.
+    """
+    if not isinstance(value, (np.ndarray, np.generic)):
+        return jnp.asarray(value, dtype)
+    host = np.asarray(value)
+    canonical = jax.dtypes.canonicalize_dtype(host.dtype)
+    if host.dtype != canonical:  # on the host, as jnp.asarray's transfer does
+        host = host.astype(canonical)
+    if dtype is not None:
+        dtype = jax.dtypes.canonicalize_dtype(dtype)
+        if host.dtype != dtype:
+            host = host.astype(dtype)
+    if jax.default_backend() == "cpu":
+        # A private copy, aligned so the device array is that copy (XLA:CPU's own copy
+        # of a large array is several times slower than NumPy's); the caller's array
+        # may change later, this one never does.
+        host = _aligned_copy(host)
+    return jax.device_put(host)
+
+
+def _aligned_copy(host: np.ndarray) -> np.ndarray:
+    buffer = np.empty(host.nbytes + _ALIGNMENT, np.uint8)
+    start = -buffer.ctypes.data % _ALIGNMENT
+    out = buffer[start:start + host.nbytes].view(host.dtype).reshape(host.shape)
+    np.copyto(out, host)
+    return out
 
 
 def to_host(value) -> np.ndarray:

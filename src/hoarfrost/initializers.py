@@ -31,6 +31,7 @@ import numpy as np
 
 from hoarfrost import config
 from hoarfrost._objects import deserialize_object, serialize_object
+from hoarfrost.host import to_device
 from hoarfrost.random import SeedGenerator, global_key
 
 
@@ -90,7 +91,7 @@ class Constant(Initializer):
 
     def __call__(self, shape, dtype=None):
         value = np.asarray(self.value, _dtype(dtype))
-        return jnp.asarray(np.broadcast_to(value, tuple(shape)))
+        return to_device(np.broadcast_to(value, tuple(shape)))
 
     def get_config(self):
         value = self.value
@@ -105,14 +106,14 @@ class Zeros(Initializer):
     """Every entry 0."""
 
     def __call__(self, shape, dtype=None):
-        return jnp.asarray(np.zeros(tuple(shape), _dtype(dtype)))
+        return to_device(np.zeros(tuple(shape), _dtype(dtype)))
 
 
 class Ones(Initializer):
     """Every entry 1."""
 
     def __call__(self, shape, dtype=None):
-        return jnp.asarray(np.ones(tuple(shape), _dtype(dtype)))
+        return to_device(np.ones(tuple(shape), _dtype(dtype)))
 
 
 class Identity(Initializer):
@@ -126,7 +127,7 @@ class Identity(Initializer):
             raise ValueError("Identity matrix initializer can only be used for 2D matrices. "
                              f"Received: shape={tuple(shape)} of rank {len(shape)}.")
         dtype = _dtype(dtype)
-        return jnp.asarray(np.asarray(self.gain, dtype) * np.eye(*shape, dtype=dtype))
+        return to_device(np.asarray(self.gain, dtype) * np.eye(*shape, dtype=dtype))
 
     def get_config(self):
         return {"gain": self.gain}
@@ -197,7 +198,7 @@ class STFT(Initializer):
         kernel = (np.cos(args) if self.side == "real" else np.sin(args)).astype(dtype)
         if win is not None:
             kernel = kernel * win / scaling
-        return jnp.asarray(kernel.astype(dtype))
+        return to_device(kernel.astype(dtype))
 
     def get_config(self):
         window = self.window.tolist() if isinstance(self.window, np.ndarray) else self.window
@@ -254,7 +255,7 @@ class RandomNormal(RandomInitializer):
 
     def __call__(self, shape, dtype=None):
         sample = self.mean + self.stddev * self._rng().standard_normal(tuple(shape))
-        return jnp.asarray(sample, _dtype(dtype))
+        return to_device(sample, _dtype(dtype))
 
     def get_config(self):
         return {**super().get_config(), "mean": self.mean, "stddev": self.stddev}
@@ -269,7 +270,7 @@ class RandomUniform(RandomInitializer):
 
     def __call__(self, shape, dtype=None):
         sample = self._rng().uniform(self.minval, self.maxval, tuple(shape))
-        return jnp.asarray(sample, _dtype(dtype))
+        return to_device(sample, _dtype(dtype))
 
     def get_config(self):
         return {**super().get_config(), "minval": self.minval, "maxval": self.maxval}
@@ -284,7 +285,7 @@ class TruncatedNormal(RandomInitializer):
 
     def __call__(self, shape, dtype=None):
         sample = self.mean + self.stddev * _truncated_normal(self._rng(), tuple(shape))
-        return jnp.asarray(sample, _dtype(dtype))
+        return to_device(sample, _dtype(dtype))
 
     def get_config(self):
         return {**super().get_config(), "mean": self.mean, "stddev": self.stddev}
@@ -335,7 +336,7 @@ class VarianceScaling(RandomInitializer):
         else:
             limit = math.sqrt(3.0 * scale)
             sample = rng.uniform(-limit, limit, shape)
-        return jnp.asarray(sample, _dtype(dtype))
+        return to_device(sample, _dtype(dtype))
 
     def get_config(self):
         return {**super().get_config(), "scale": self.scale, "mode": self.mode,
@@ -397,7 +398,7 @@ class Orthogonal(RandomInitializer):
         q, r = np.linalg.qr(flat)
         q = q * np.sign(np.diag(r))
         q = q if rows >= cols else q.T
-        return jnp.asarray(self.gain * q.reshape(shape), _dtype(dtype))
+        return to_device(self.gain * q.reshape(shape), _dtype(dtype))
 
     def get_config(self):
         return {**super().get_config(), "gain": self.gain}
@@ -480,7 +481,7 @@ def _from_array(array):
         if tuple(shape) != tuple(array.shape):
             raise ValueError(f"Expected `shape` to be {tuple(array.shape)} for direct tensor as "
                              f"initializer. Received shape={tuple(shape)}")
-        return jnp.asarray(array, _dtype(dtype))
+        return to_device(array, _dtype(dtype))
     return initialize_fn
 
 

@@ -15,7 +15,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from hoarfrost.host import to_host
+from hoarfrost.host import to_device, to_host
 
 _local = threading.local()
 
@@ -194,7 +194,7 @@ class Variable:
 
     def __init__(self, value, name: str, trainable: bool = True, dtype=None,
                  autocast: bool = True, path: str | None = None):
-        value = jnp.asarray(value, dtype=dtype)
+        value = to_device(value, dtype)  # a NumPy value: a transfer, no program to compile
         self.autocast = bool(autocast)
         self._value = value
         self._short_name = name
@@ -293,7 +293,7 @@ class Variable:
 
     def assign(self, value) -> Variable:
         """Set the value; the shape and dtype must stay the same."""
-        value = jnp.asarray(value)
+        value = to_device(value)
         if tuple(value.shape) != self.shape:
             raise ValueError(
                 f"Can not assign a value of shape {tuple(value.shape)} to variable "

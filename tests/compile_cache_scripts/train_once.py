@@ -19,8 +19,12 @@ class _CacheHits(logging.Handler):
             programs.append(record.args[0])
 
 
+requests: list = []
 jax.monitoring.register_event_listener(
     lambda event, **kwargs: hits.append(event) if event.endswith("/cache_hits") else None)
+jax.monitoring.register_event_listener(  # each compilation that went through the cache
+    lambda event, **kwargs: requests.append(event)
+    if event.endswith("/compile_requests_use_cache") else None)
 compiler_log = logging.getLogger("jax._src.compiler")
 compiler_log.setLevel(logging.DEBUG)
 compiler_log.addHandler(_CacheHits())
@@ -37,5 +41,5 @@ model.compile(optimizer="adam", loss="sparse_categorical_crossentropy")
 history = model.fit(x, y, batch_size=16, epochs=2, verbose=0)
 print("RESULT" + json.dumps({
     "loss": history.history["loss"], "weights": [w.tolist() for w in model.get_weights()],
-    "hits": len(hits), "programs": programs, "cache_after_import": cache_after_import,
+    "hits": len(hits), "requests": len(requests), "programs": programs, "cache_after_import": cache_after_import,
     "jax_cache_dir": jax.config.jax_compilation_cache_dir}))

@@ -325,3 +325,18 @@ def test_learning_rate_set_to_nan_or_negative_is_refused(model, rate):
         model.optimizer.learning_rate = rate
     assert_same(before, state(model))
     still_trains(model)
+
+
+def test_huge_finite_values_are_accepted_silently():
+    """The finiteness check sums first; a sum that overflows (finite values near float32's
+    maximum) is checked value by value, and nothing is refused or warned about."""
+    import warnings
+
+    from hoarfrost.engine.data import check_finite
+    huge = np.full((8, 3), 3e38, np.float32)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        check_finite((huge, np.full((8,), 6e4, np.float16)), "x")
+        huge[5, 1] = -np.inf
+        with pytest.raises(ValueError, match=r"`x` contains infinity \(first at sample 5"):
+            check_finite((huge,), "x")

@@ -21,6 +21,7 @@ import numpy as np
 
 from hoarfrost.distribution import SINGLE_DEVICE, Distribution
 from hoarfrost.engine.data import batch_plan, num_samples
+from hoarfrost.host import to_device
 from hoarfrost.prefetching import prefetched
 from hoarfrost.py_dataset import PyDataset
 
@@ -85,7 +86,7 @@ class ArrayAdapter:
         self.resident = _nbytes(data) <= limit and not self.local
         self.host = data
         self.device = distribution.place_data(data) if self.resident else None
-        self._identity = jnp.asarray(np.arange(self.num, dtype=np.int32))
+        self._identity = to_device(np.arange(self.num, dtype=np.int32))
         self._seed_checked = False  # several processes: they shuffle with one seed
         self._perms: dict = {}  # (steps, size) -> interleaved rows of a stacked chunk
         self._row_ids: dict = {}  # count -> 0 .. count-1
@@ -130,7 +131,7 @@ class ArrayAdapter:
             _check_same_seed_everywhere(seed)  # each takes its rows of one shared order
             self._seed_checked = True
         order = np.random.default_rng(seed).permutation(self.num).astype(np.int32)
-        return jnp.asarray(order) if self.resident else order
+        return to_device(order) if self.resident else order
 
     def _batches(self) -> list[tuple[int, int]]:
         """Every batch of a pass as (first row, size)."""
@@ -158,7 +159,7 @@ class ArrayAdapter:
     def _rows(self, count: int):
         """`0 .. count-1` on the device, made once per count (no eager iota to compile)."""
         if count not in self._row_ids:
-            self._row_ids[count] = jnp.asarray(np.arange(count, dtype=np.int32))
+            self._row_ids[count] = to_device(np.arange(count, dtype=np.int32))
         return self._row_ids[count]
 
     def _interleave(self, steps: int, size: int):
@@ -169,7 +170,7 @@ class ArrayAdapter:
         """
         if (steps, size) not in self._perms:
             rows = np.arange(self.shards * steps * size, dtype=np.int32)
-            self._perms[steps, size] = jnp.asarray(
+            self._perms[steps, size] = to_device(
                 rows.reshape(self.shards, steps, size).transpose(1, 0, 2).ravel())
         return self._perms[steps, size]
 
@@ -309,7 +310,7 @@ class IterableAdapter:
         else:  # global rows: split over the batch axis, or replicated if ragged
             data = d.place_batch(batch)
         if size not in self._identity:
-            self._identity[size] = jnp.asarray(np.arange(size, dtype=np.int32))
+            self._identity[size] = to_device(np.arange(size, dtype=np.int32))
         return Chunk(data, self._identity[size], 0, 1, size)
 
     def reset(self) -> None:

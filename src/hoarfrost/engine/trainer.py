@@ -18,6 +18,7 @@ import numpy as np
 from hoarfrost import optimizers as optimizers_module
 from hoarfrost.callbacks import CallbackList, History
 from hoarfrost.distribution import current as current_distribution
+from hoarfrost.engine import ahead as ahead_module
 from hoarfrost.engine import compile_utils
 from hoarfrost.engine import data as data_module
 from hoarfrost.engine.adapters import is_iterable_input
@@ -29,6 +30,7 @@ from hoarfrost.engine.partition import (FROZEN, STATE, TRAIN, partition,
                                         warn_nothing_trainable)
 from hoarfrost.engine.step import Hyper, StepBuilder, TrainCarry
 from hoarfrost.engine.step_api import KerasStepAPI
+from hoarfrost.host import to_device
 from hoarfrost.mixed_precision import loss_scaling
 from hoarfrost.random import global_key
 from hoarfrost.selectors import selected_variables
@@ -56,6 +58,8 @@ class Trainer(CustomStepLoops, KerasStepAPI, DataFeed):
         self._every_predict_batch = False  # ... on every prediction batch
         self._custom_logs = None  # the last logs of a custom step (a pytree on the device)
         self._custom_steps_run = 0  # folds into the keys of custom steps
+        self._compile_ahead = ()  # batch sizes of the epoch's later chunks (a ragged last one)
+        self._ahead = None  # their loop, compiling on a thread (engine/ahead.py)
 
     # --- compile -----------------------------------------------------------------------
     def compile(self, optimizer="rmsprop", loss=None, metrics=None, loss_weights=None,
@@ -242,8 +246,8 @@ class Trainer(CustomStepLoops, KerasStepAPI, DataFeed):
                            metrics=self._metric_states)
         multipliers = None
         if optimizer.lr_multipliers:
-            multipliers = jnp.asarray([optimizer.multiplier_for(v) for v in part.trainable],
-                                      jnp.float32)
+            multipliers = to_device(np.asarray([optimizer.multiplier_for(v)
+                                                for v in part.trainable], np.float32))
         rate = optimizer.learning_rate.value if optimizer.learning_rate_schedule is None else None
         hyper = Hyper(part.values(FROZEN), rate, rng, multipliers,
                       None if epoch is None else np.int32(epoch))
@@ -255,9 +259,14 @@ class Trainer(CustomStepLoops, KerasStepAPI, DataFeed):
             carry, logs, results = builder.train(carry, hyper, data, perm, offset, steps=steps,
                                                  batch_size=batch_size, step_logs=step_logs)
         else:
-            (carry, results), logs = builder.train_loop(carry, hyper, data, perm, offset,
-                                                        np.int32(steps),
-                                                        batch_size=batch_size), None
+            args = (carry, hyper, data, perm, offset, np.int32(steps))
+            if self._ahead is not None and batch_size in self._ahead.sizes:
+                self._ahead.wait()  # its program is compiled (or failed: the call says why)
+            sizes, self._compile_ahead = self._compile_ahead, ()
+            specs = ahead_module.specs(args) if sizes else None  # before the call donates
+            (carry, results), logs = builder.train_loop(*args, batch_size=batch_size), None
+            if sizes:
+                self._ahead = ahead_module.Ahead(builder.train_loop, specs, sizes)
         part.write_back(carry.trainable, carry.state)
         optimizer.scatter_slots(carry.optimizer)
         self._set_metric_states(carry.metrics, results)
@@ -312,6 +321,9 @@ class Trainer(CustomStepLoops, KerasStepAPI, DataFeed):
         # Host-side integers for the shuffles; each step's randomness is derived in the
         # compiled step from `rng` and the optimizer's step count (no eager key ops).
         shuffle_seed = np.asarray(jax.random.key_data(rng), np.uint32).ravel()
+        if not self._every_batch and current_distribution(self).mesh is None:
+            # A ragged last batch runs its own loop: compiled meanwhile, on a thread.
+            self._compile_ahead = ahead_module.later_batch_sizes(adapter)
         for epoch in range(initial_epoch, epochs):
             self._metric_states = self._fresh_metric_states()
             callback_list.on_epoch_begin(epoch)
@@ -330,6 +342,10 @@ class Trainer(CustomStepLoops, KerasStepAPI, DataFeed):
             callback_list.on_epoch_end(epoch, logs)
             if self.stop_training:
                 break
+        self._compile_ahead = ()
+        if self._ahead is not None:  # nothing of this fit runs on after it returns
+            self._ahead.wait()
+            self._ahead = None
         if self.optimizer is not None and epochs > 0:
             # As Keras: with `use_ema`, the moving averages become the trained weights.
             self.optimizer.finalize_variable_values(self.trainable_weights)
@@ -387,8 +403,8 @@ class Trainer(CustomStepLoops, KerasStepAPI, DataFeed):
         distribution = current_distribution(self)
         states = distribution.replicate(states)
         trains = {id(v) for v in partition(self, training=True).trainable}
-        penalized = jnp.asarray([float(id(part.frozen[i]) in trains)
-                                 for i, _ in builder.inference_regularizers], jnp.float32)
+        penalized = to_device(np.asarray([float(id(part.frozen[i]) in trains)
+                                          for i, _ in builder.inference_regularizers], np.float32))
         penalized = distribution.replicate(penalized)
         results, step = None, 0
         for chunk in adapter.chunks(None):
@@ -497,7 +513,7 @@ class Trainer(CustomStepLoops, KerasStepAPI, DataFeed):
             num *= distribution.num_data_shards
         else:  # the same rows on every process: the global batch
             data = distribution.place_batch((x, y, sample_weight))
-        self._train_chunk(data, jnp.asarray(np.arange(num, dtype=np.int32)), 0, 1, num,
+        self._train_chunk(data, to_device(np.arange(num, dtype=np.int32)), 0, 1, num,
                           global_key())
         logs = self._pythonify(self._current_results())
         return self._format_results(logs, return_dict)

@@ -117,12 +117,22 @@ class PlatformJit:
             _unsupported = True
             return self._variants[()]
 
-    def __call__(self, *args, **kwargs):
-        global _unsupported
+    def _chosen_for(self, args, kwargs):
         key = tuple(kwargs.get(name) for name in self._static)
         fun = self._chosen.get(key)
         if fun is None:
             fun = self._chosen[key] = self._choose(args, kwargs)
+        return key, fun
+
+    def prepare(self, *args, **kwargs) -> None:
+        """Compile what a call with these arguments (or their `jax.ShapeDtypeStruct`s)
+        runs, without running it: the call then finds the program in jit's cache."""
+        _, fun = self._chosen_for(args, kwargs)
+        fun.trace(*args, **kwargs).lower().compile()
+
+    def __call__(self, *args, **kwargs):
+        global _unsupported
+        key, fun = self._chosen_for(args, kwargs)
         try:
             return fun(*args, **kwargs)
         except jax.errors.JaxRuntimeError as error:  # compiling fails before donating anything

@@ -27,13 +27,14 @@ import jax.numpy as jnp
 import numpy as np
 
 from hoarfrost import initializers as initializers_module
+from hoarfrost.host import to_device
 from hoarfrost.naming import to_snake_case
 from hoarfrost.variables import StatelessScope, Variable, current_scope
 
 
 def zeros(shape):
     """A fresh float32 zero buffer on the device: a transfer, not an op to compile."""
-    return jnp.asarray(np.zeros(shape, np.float32))
+    return to_device(np.zeros(shape, np.float32))
 
 
 class _no_scope:

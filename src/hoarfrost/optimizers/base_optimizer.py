@@ -128,13 +128,13 @@ class Optimizer(KerasOptimizerAPI):
         self.loss_scale_factor = loss_scale_factor
         self.gradient_accumulation_steps = (None if gradient_accumulation_steps is None
                                             else int(gradient_accumulation_steps))
-        self._iterations = OptimizerVariable(jnp.zeros((), jnp.int32),
+        self._iterations = OptimizerVariable(np.zeros((), np.int32),
                                              name=f"{self.name}/iteration")
         self._update_count = (DerivedCount(self._iterations, self.gradient_accumulation_steps,
                                            f"{self.name}/iteration")
                               if self.gradient_accumulation_steps else None)
         self._schedule: Callable | None = None
-        self._learning_rate = OptimizerVariable(jnp.zeros((), jnp.float32),
+        self._learning_rate = OptimizerVariable(np.zeros((), np.float32),
                                                 name=f"{self.name}/learning_rate")
         Optimizer.learning_rate.fset(self, learning_rate)  # this class's setter, even if overridden
         self._slots: dict[Variable, Any] = {}
@@ -191,7 +191,7 @@ class Optimizer(KerasOptimizerAPI):
         if not np.isfinite(rate) or rate < 0:
             raise ValueError(f"{type(self).__name__} ({self.name}): `learning_rate` must be a "
                              f"finite number >= 0 or a schedule; got {rate!r}.")
-        self._learning_rate.assign(jnp.asarray(rate, jnp.float32))
+        self._learning_rate.assign(np.asarray(rate, np.float32))
 
     @property
     def learning_rate_schedule(self) -> Callable | None:

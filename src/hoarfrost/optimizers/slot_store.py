@@ -14,19 +14,19 @@ and back, and `reset_slots` forgets slots for a fresh start.
 from __future__ import annotations
 
 import contextlib
-import functools
 from typing import Any, Iterable, Mapping
 
 import jax
 import jax.numpy as jnp
 import numpy as np
+from jax.extend.core import Literal
 
 try:  # JAX's test for "no trace is active" (private; guarded)
     from jax._src.core import trace_state_clean as _trace_state_clean
 except ImportError:  # pragma: no cover
     _trace_state_clean = None
 
-from hoarfrost.host import to_host
+from hoarfrost.host import to_device, to_host
 from hoarfrost.variables import Variable, assign_values
 
 
@@ -95,10 +95,37 @@ class _SlotInit:
         return hash(self.key)
 
 
-@functools.partial(jax.jit, static_argnums=(0, 1))
-def _initial_slots(init: _SlotInit, specs):
-    """The slots of zeros of each (shape, dtype) in `specs`: one program for all."""
+def _zero_slots(init: _SlotInit, specs):
+    """The slots of zeros of each (shape, dtype) in `specs`."""
     return [init.init(jnp.zeros(shape, dtype)) for shape, dtype in specs]
+
+
+#: `_zero_slots` as one program for all.
+_initial_slots = jax.jit(_zero_slots, static_argnums=(0, 1))
+
+
+def _host_slots(init: _SlotInit, specs):
+    """`_zero_slots`'s values made on the host and transferred, or None.
+
+    Every slot of the built-in optimizers is a constant fill (zeros, Adagrad's
+    initial accumulator, a step count), which the trace shows: a literal, or
+    a `broadcast_in_dim` of one. Those need no program compiled for a new set
+    of shapes (~0.1 s in the first epoch); None when some slot is computed
+    otherwise (then `_initial_slots` computes them all).
+    """
+    closed, shapes = jax.make_jaxpr(lambda: _zero_slots(init, specs), return_shape=True)()
+    jaxpr = closed.jaxpr
+    fills = {eqn.outvars[0]: eqn.invars[0] for eqn in jaxpr.eqns
+             if eqn.primitive.name == "broadcast_in_dim" and isinstance(eqn.invars[0], Literal)
+             and not eqn.invars[0].aval.shape}
+    leaves = []
+    for var, shape in zip(jaxpr.outvars, jax.tree.leaves(shapes)):
+        literal = var if isinstance(var, Literal) else fills.get(var)
+        if literal is None or getattr(shape, "weak_type", False):
+            return None
+        value = np.asarray(literal.val, literal.aval.dtype)
+        leaves.append(to_device(np.full(shape.shape, value, shape.dtype)))
+    return jax.tree.unflatten(jax.tree.structure(shapes), leaves)
 
 
 def _trace_clean() -> bool:
@@ -139,9 +166,11 @@ class SlotStore:
 
         The first call also fixes the variables of Keras's API: `apply(grads)`
         without variables and `stateless_apply` take them in this order, and
-        `variables` lists their slots first. All slots are made in one compiled
-        call: eagerly, each new variable shape would compile its own small XLA
-        program (~30 ms each on CPU, paid in the first epoch).
+        `variables` lists their slots first. Slots that are constant fills (those
+        of every built-in optimizer) are made on the host and transferred; any
+        others in one compiled call for all: eagerly, each new variable shape
+        would compile its own small XLA program (~30 ms each on CPU, paid in the
+        first epoch).
         """
         variables = list(variables)
         self._build_slots(variables)
@@ -157,7 +186,10 @@ class SlotStore:
             # ensure_compile_time_eval each constant inside would compile on its own).
             scope = contextlib.nullcontext() if _trace_clean() else jax.ensure_compile_time_eval()
             with scope:
-                made = _initial_slots(_SlotInit(self), specs)
+                init = _SlotInit(self)
+                made = _host_slots(init, specs)
+                if made is None:
+                    made = _initial_slots(init, specs)
             for variable, slots in zip(missing, made):
                 self._slots[variable] = slots
 
@@ -339,7 +371,7 @@ class SlotStore:
                 raise ValueError(f"load_state(): '{name}' has shape {value.shape}; the "
                                  f"optimizer's has shape {tuple(variable.shape)}.")
             extra[name] = jnp.asarray(value, variable.dtype)
-        iterations = jnp.asarray(np.asarray(arrays["iterations"]), jnp.int32)
+        iterations = to_device(np.asarray(arrays["iterations"]), jnp.int32)
         self.scatter_slots(OptimizerState(variables, slots, iterations, extra))
 
     def reset_slots(self, variables: Iterable[Variable] | None = None) -> None:
