@@ -547,8 +547,9 @@ class Trainer(CustomStepLoops, KerasStepAPI):
                                        np.int32(chunk.steps),
                                        capacity=capacity,
                                        batch_size=chunk.batch_size)
-            rows = chunk.steps * chunk.batch_size
-            parts.append(jax.tree.map(lambda a: np.asarray(a)[:rows], out))
+            # Each output has `capacity * rows` rows (rows per batch; see `predict_rows`).
+            parts.append(jax.tree.map(
+                lambda a: np.asarray(a)[:chunk.steps * (a.shape[0] // capacity)], out))
             step += chunk.steps
             callbacks.on_predict_batch_end(step - 1, {"outputs": parts[-1]})
         return jax.tree.map(lambda *p: np.concatenate(p), *parts)
