@@ -10,7 +10,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from hoarfrost import config
+from hoarfrost import config, masking
 from hoarfrost.losses.loss import (LossFunctionWrapper, _batched, _match_rank,
                                    register_builtin)
 
@@ -24,7 +24,9 @@ def mean_absolute_error(y_true, y_pred):
     return jnp.mean(jnp.abs(y_pred - y_true), axis=-1)
 
 
-def binary_crossentropy(y_true, y_pred, from_logits: bool = False, label_smoothing: float = 0.0):
+def binary_crossentropy(y_true, y_pred, from_logits: bool = False, label_smoothing: float = 0.0,
+                        axis: int = -1):
+    """Per-element binary crossentropy, averaged over `axis` (Keras's)."""
     y_true = _match_rank(y_true, y_pred).astype(y_pred.dtype)
     if label_smoothing:
         y_true = y_true * (1.0 - label_smoothing) + 0.5 * label_smoothing
@@ -33,7 +35,7 @@ def binary_crossentropy(y_true, y_pred, from_logits: bool = False, label_smoothi
     else:
         p = jnp.clip(y_pred, config.epsilon(), 1.0 - config.epsilon())
         values = -(y_true * jnp.log(p) + (1.0 - y_true) * jnp.log(1.0 - p))
-    return jnp.mean(values, axis=-1)
+    return jnp.mean(values, axis=axis)
 
 
 def categorical_crossentropy(y_true, y_pred, from_logits: bool = False,
@@ -49,16 +51,36 @@ def categorical_crossentropy(y_true, y_pred, from_logits: bool = False,
     return -jnp.sum(y_true * jnp.log(p), axis=axis)
 
 
-def sparse_categorical_crossentropy(y_true, y_pred, from_logits: bool = False, axis: int = -1):
-    if y_true.ndim == y_pred.ndim:
-        y_true = jnp.squeeze(y_true, -1)
+def sparse_categorical_crossentropy(y_true, y_pred, from_logits: bool = False,
+                                    ignore_class: int | None = None, axis: int = -1):
+    """Crossentropy of integer labels; one value per element, the class `axis` removed.
+
+    With `ignore_class`, labels equal to it give 0 and are masked (the mask rides on
+    the result, as Keras's `_keras_mask`), so a `Loss` averages over the other
+    elements only. (Keras zeroes the ignored predictions, which makes NaN gradients
+    for probabilities; here they are replaced by a finite constant: same values.)
+    """
+    y_true = jnp.asarray(y_true)
+    if y_true.ndim == y_pred.ndim and y_true.shape[axis] == 1:
+        y_true = jnp.squeeze(y_true, axis)
+    class_axis = axis % y_pred.ndim
+    valid = None
+    if ignore_class is not None:
+        valid = y_true != jnp.asarray(ignore_class, y_true.dtype)
+        y_true = jnp.where(valid, y_true, 0)
+        y_pred = jnp.where(jnp.expand_dims(valid, class_axis), y_pred, 1.0)
     labels = y_true.astype(jnp.int32)
     if from_logits:
-        log_p = jax.nn.log_softmax(y_pred, axis=axis)
+        log_p = jax.nn.log_softmax(y_pred, axis=class_axis)
     else:
-        p = y_pred / jnp.sum(y_pred, axis=axis, keepdims=True)
+        p = y_pred / jnp.sum(y_pred, axis=class_axis, keepdims=True)
         log_p = jnp.log(jnp.clip(p, config.epsilon(), 1.0 - config.epsilon()))
-    return -jnp.take_along_axis(log_p, labels[..., None], axis=axis)[..., 0]
+    res = -jnp.take_along_axis(log_p, jnp.expand_dims(labels, class_axis),
+                               axis=class_axis).squeeze(class_axis)
+    if valid is not None:
+        res = jnp.where(valid, res, 0.0)
+        masking.set_mask(res, valid)
+    return res
 
 
 def mean_absolute_percentage_error(y_true, y_pred):
@@ -145,11 +167,15 @@ class MeanAbsoluteError(LossFunctionWrapper):
 
 
 class BinaryCrossentropy(LossFunctionWrapper):
-    def __init__(self, from_logits: bool = False, label_smoothing: float = 0.0,
-                 reduction="sum_over_batch_size", name="binary_crossentropy"):
-        super().__init__(binary_crossentropy, name=name, reduction=reduction,
-                         from_logits=from_logits, label_smoothing=label_smoothing)
+    """Binary crossentropy, averaged over `axis` (default the last) per sample."""
+
+    def __init__(self, from_logits: bool = False, label_smoothing: float = 0.0, axis: int = -1,
+                 reduction="sum_over_batch_size", name="binary_crossentropy", dtype=None):
+        super().__init__(binary_crossentropy, name=name, reduction=reduction, dtype=dtype,
+                         from_logits=from_logits, label_smoothing=label_smoothing, axis=axis)
         self.from_logits = from_logits
+        self.label_smoothing = label_smoothing
+        self.axis = axis
 
 
 class CategoricalCrossentropy(LossFunctionWrapper):
@@ -175,11 +201,17 @@ class CategoricalCrossentropy(LossFunctionWrapper):
 
 
 class SparseCategoricalCrossentropy(LossFunctionWrapper):
-    def __init__(self, from_logits: bool = False, axis: int = -1,
-                 reduction="sum_over_batch_size", name="sparse_categorical_crossentropy"):
+    """Crossentropy of integer labels. `ignore_class`: a label (e.g. -1 or 255, a
+    "void" class) whose elements neither add to the loss nor count in its mean."""
+
+    def __init__(self, from_logits: bool = False, ignore_class: int | None = None,
+                 reduction="sum_over_batch_size", axis: int = -1,
+                 name="sparse_categorical_crossentropy", dtype=None):
         super().__init__(sparse_categorical_crossentropy, name=name, reduction=reduction,
-                         from_logits=from_logits, axis=axis)
+                         dtype=dtype, from_logits=from_logits, ignore_class=ignore_class,
+                         axis=axis)
         self.from_logits = from_logits
+        self.ignore_class = ignore_class
 
     def validate_values(self, y_true, y_pred_shape, argument="y"):
         """Labels must be whole numbers in [0, classes)."""
@@ -188,6 +220,8 @@ class SparseCategoricalCrossentropy(LossFunctionWrapper):
         y_true = np.asarray(y_true)
         classes = y_pred_shape[-1]
         bad = (y_true < 0) | (y_true >= classes) | (y_true != np.floor(y_true))
+        if self.ignore_class is not None:
+            bad &= y_true != self.ignore_class
         if bad.any():
             index = tuple(int(i) for i in np.argwhere(bad)[0])
             raise ValueError(
