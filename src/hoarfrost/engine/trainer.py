@@ -96,6 +96,12 @@ class Trainer(CustomStepLoops, KerasStepAPI):
                 and type(loss_scaling.inner_optimizer(self.optimizer)) is type(resolved)):
             resolved = self.optimizer  # a name, not a reset: keep the slots
         resolved = loss_scaling.for_policy(self, resolved, auto_scale_loss)
+        if self.compiled:  # Keras keeps the loss, or the metrics, a recompile leaves out
+            kept = self._compiled.config
+            if loss is None:
+                loss, loss_weights = self._compiled.loss, kept.loss_weights
+            if metrics is None and weighted_metrics is None:
+                metrics, weighted_metrics = kept.metrics, kept.weighted_metrics
         config = compile_utils.CompileConfig(loss, loss_weights, metrics, weighted_metrics)
         if getattr(self, "_outputs_struct", None) is not None:  # functional: check now
             config.check(compile_utils.output_layout(self))
