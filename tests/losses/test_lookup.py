@@ -67,3 +67,21 @@ def test_compile_by_names_logs_what_keras_logs(case):
     assert sorted(history.history) == KERAS["logs"][case]["history"]
     assert list(model.evaluate(x, y, verbose=0, return_dict=True)) == \
         KERAS["logs"][case]["evaluate"]
+
+
+@pytest.mark.parametrize("name", sorted(KERAS["on_lists"]))
+def test_functions_take_python_lists(name):
+    """What `losses.get("mse")` returns is called on lists in Keras code; binary_accuracy
+    is element-wise, as Keras's."""
+    y_true = [[0.0, 1.0, 0.0], [1.0, 0.0, 0.0]]
+    y_pred = [[0.1, 0.8, 0.1], [0.6, 0.3, 0.1]]
+    module = keras.metrics if name.endswith("accuracy") else losses
+    np.testing.assert_allclose(np.asarray(getattr(module, name)(y_true, y_pred)),
+                               KERAS["on_lists"][name], rtol=1e-5, atol=1e-6)
+
+
+def test_serialize_a_function_as_keras():
+    record = losses.serialize(losses.get("mse"))
+    assert record == KERAS["serialize_function"]
+    assert losses.deserialize(record) is losses.mean_squared_error
+    assert keras.metrics.serialize(keras.metrics.binary_accuracy)["config"] == "binary_accuracy"

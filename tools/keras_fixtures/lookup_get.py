@@ -33,6 +33,12 @@ METRIC_NAMES = ["accuracy", "Accuracy", "mse", "MSE", "mae", "mean_squared_error
                 "log_cosh_error", "kl_divergence", "mean_absolute_percentage_error"]
 
 
+FUNCTIONS = ["mean_squared_error", "mean_absolute_error", "mean_squared_logarithmic_error",
+             "binary_crossentropy", "categorical_crossentropy", "huber", "log_cosh",
+             "kl_divergence", "poisson", "hinge", "squared_hinge", "categorical_hinge",
+             "cosine_similarity"]
+
+
 def describe(obj) -> str:
     if callable(obj) and not hasattr(obj, "get_config"):
         return f"function {obj.__name__}"
@@ -66,6 +72,16 @@ def main():
             "history": sorted(history.history),
             "evaluate": list(model.evaluate(x, y, verbose=0, return_dict=True)),
         }
+    # Loss and metric functions take Python lists; binary_accuracy is element-wise.
+    y_true = [[0.0, 1.0, 0.0], [1.0, 0.0, 0.0]]
+    y_pred = [[0.1, 0.8, 0.1], [0.6, 0.3, 0.1]]
+    out["on_lists"] = {name: np.asarray(getattr(keras.losses, name)(y_true, y_pred)).tolist()
+                       for name in FUNCTIONS}
+    out["on_lists"]["binary_accuracy"] = np.asarray(
+        keras.metrics.binary_accuracy(y_true, y_pred)).tolist()
+    out["on_lists"]["categorical_accuracy"] = np.asarray(
+        keras.metrics.categorical_accuracy(y_true, y_pred)).tolist()
+    out["serialize_function"] = keras.losses.serialize(keras.losses.get("mse"))
     OUT.write_text(json.dumps(out, indent=1) + "\n")
 
 

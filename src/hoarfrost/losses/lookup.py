@@ -124,6 +124,10 @@ def loss_object(identifier) -> Loss:
 def serialize(loss: Loss):
     if type(loss) in _CLASSES.values():
         return {"class_name": type(loss).__name__, "config": loss.get_config()}
+    if callable(loss) and not isinstance(loss, type) and hasattr(loss, "__name__") \
+            and not hasattr(loss, "get_config"):  # a function: Keras's function record
+        return {"module": "builtins", "class_name": "function", "config": loss.__name__,
+                "registered_name": "function"}
     return None
 
 

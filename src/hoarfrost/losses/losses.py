@@ -12,18 +12,21 @@ import numpy as np
 
 from hoarfrost import config, masking
 from hoarfrost.losses.loss import (LossFunctionWrapper, _batched, _match_rank,
-                                   register_builtin)
+                                   register_builtin, takes_arrays)
 
+@takes_arrays
 def mean_squared_error(y_true, y_pred):
     y_true = _match_rank(y_true, y_pred).astype(y_pred.dtype)
     return jnp.mean(jnp.square(y_pred - y_true), axis=-1)
 
 
+@takes_arrays
 def mean_absolute_error(y_true, y_pred):
     y_true = _match_rank(y_true, y_pred).astype(y_pred.dtype)
     return jnp.mean(jnp.abs(y_pred - y_true), axis=-1)
 
 
+@takes_arrays
 def binary_crossentropy(y_true, y_pred, from_logits: bool = False, label_smoothing: float = 0.0,
                         axis: int = -1):
     """Per-element binary crossentropy, averaged over `axis` (Keras's)."""
@@ -38,6 +41,7 @@ def binary_crossentropy(y_true, y_pred, from_logits: bool = False, label_smoothi
     return jnp.mean(values, axis=axis)
 
 
+@takes_arrays
 def categorical_crossentropy(y_true, y_pred, from_logits: bool = False,
                              label_smoothing: float = 0.0, axis: int = -1):
     y_true = y_true.astype(y_pred.dtype)
@@ -51,6 +55,7 @@ def categorical_crossentropy(y_true, y_pred, from_logits: bool = False,
     return -jnp.sum(y_true * jnp.log(p), axis=axis)
 
 
+@takes_arrays
 def sparse_categorical_crossentropy(y_true, y_pred, from_logits: bool = False,
                                     ignore_class: int | None = None, axis: int = -1):
     """Crossentropy of integer labels; one value per element, the class `axis` removed.
@@ -83,12 +88,14 @@ def sparse_categorical_crossentropy(y_true, y_pred, from_logits: bool = False,
     return res
 
 
+@takes_arrays
 def mean_absolute_percentage_error(y_true, y_pred):
     y_true = _match_rank(y_true, y_pred).astype(y_pred.dtype)
     diff = jnp.abs((y_true - y_pred) / jnp.maximum(jnp.abs(y_true), config.epsilon()))
     return 100.0 * jnp.mean(diff, axis=-1)
 
 
+@takes_arrays
 def mean_squared_logarithmic_error(y_true, y_pred):
     y_true = _match_rank(y_true, y_pred).astype(y_pred.dtype)
     first = jnp.log(jnp.maximum(y_pred, config.epsilon()) + 1.0)
@@ -96,6 +103,7 @@ def mean_squared_logarithmic_error(y_true, y_pred):
     return jnp.mean(jnp.square(first - second), axis=-1)
 
 
+@takes_arrays
 def huber(y_true, y_pred, delta: float = 1.0):
     y_true = _match_rank(y_true, y_pred).astype(y_pred.dtype)
     error = y_pred - y_true
@@ -104,12 +112,14 @@ def huber(y_true, y_pred, delta: float = 1.0):
                               delta * jnp.abs(error) - 0.5 * delta ** 2), axis=-1)
 
 
+@takes_arrays
 def log_cosh(y_true, y_pred):
     y_true = _match_rank(y_true, y_pred).astype(y_pred.dtype)
     x = y_pred - y_true
     return jnp.mean(x + jax.nn.softplus(-2.0 * x) - np.log(2.0).astype(y_pred.dtype), axis=-1)
 
 
+@takes_arrays
 def kl_divergence(y_true, y_pred):
     y_true = _match_rank(y_true, y_pred).astype(y_pred.dtype)
     y_true = jnp.clip(y_true, config.epsilon(), 1.0)
@@ -117,6 +127,7 @@ def kl_divergence(y_true, y_pred):
     return jnp.sum(y_true * jnp.log(y_true / y_pred), axis=-1)
 
 
+@takes_arrays
 def poisson(y_true, y_pred):
     y_true = _match_rank(y_true, y_pred).astype(y_pred.dtype)
     return jnp.mean(y_pred - y_true * jnp.log(y_pred + config.epsilon()), axis=-1)
@@ -128,16 +139,19 @@ def _hinge_labels(y_true):
     return jnp.where(binary, 2.0 * y_true - 1.0, y_true)
 
 
+@takes_arrays
 def hinge(y_true, y_pred):
     y_true = _hinge_labels(_match_rank(y_true, y_pred).astype(y_pred.dtype))
     return jnp.mean(jnp.maximum(1.0 - y_true * y_pred, 0.0), axis=-1)
 
 
+@takes_arrays
 def squared_hinge(y_true, y_pred):
     y_true = _hinge_labels(_match_rank(y_true, y_pred).astype(y_pred.dtype))
     return jnp.mean(jnp.square(jnp.maximum(1.0 - y_true * y_pred, 0.0)), axis=-1)
 
 
+@takes_arrays
 def categorical_hinge(y_true, y_pred):
     y_true = y_true.astype(y_pred.dtype)
     positive = jnp.sum(y_true * y_pred, axis=-1)
@@ -150,6 +164,7 @@ def _l2_normalize(x, axis):
                                          1e-12))
 
 
+@takes_arrays
 def cosine_similarity(y_true, y_pred, axis: int = -1):
     """The loss: minus the cosine similarity (-1 for equal directions, as in Keras)."""
     y_true = _match_rank(y_true, y_pred).astype(y_pred.dtype)

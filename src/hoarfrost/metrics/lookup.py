@@ -167,6 +167,10 @@ def serialize(metric: Metric):
     """`{class_name, config}` for a built-in metric object; None for any other."""
     if type(metric) in _CLASSES.values():
         return {"class_name": type(metric).__name__, "config": metric.get_config()}
+    if callable(metric) and not isinstance(metric, type) and hasattr(metric, "__name__") \
+            and not hasattr(metric, "get_config"):  # a function: Keras's function record
+        return {"module": "builtins", "class_name": "function", "config": metric.__name__,
+                "registered_name": "function"}
     return None
 
 
