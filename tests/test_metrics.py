@@ -35,7 +35,7 @@ def test_accuracies(n, classes, seed):
         close(metric.result(), hits.mean())
 
     y01 = rng.integers(0, 2, (n, classes)).astype("float32")
-    close(metrics.binary_accuracy(y01, p), ((p > 0.5) == y01).mean(-1))
+    close(metrics.binary_accuracy(y01, p), ((p > 0.5) == y01))  # element-wise, as Keras
     metric = metrics.BinaryAccuracy(threshold=0.3)
     metric.update_state(y01, p)
     close(metric.result(), ((p > 0.3) == y01).mean())
@@ -114,9 +114,10 @@ def test_pure_core_matches_stateful_api():
     (metrics.CategoricalAccuracy, metrics.CategoricalAccuracy, "categorical_accuracy", 0.5),
     ("auc", metrics.AUC, "auc", 0.5),
 ])
-def test_get(identifier, cls, name, value):
-    """The exact class, the log name Keras gives it, and the function it computes."""
-    metric = metrics.get(identifier)
+def test_compile_metric(identifier, cls, name, value):
+    """The exact class, the log name Keras gives it in compile(), and the function it
+    computes (`metrics.get` returns what Keras's does: see metrics/test_lookup.py)."""
+    metric = metrics.compile_metric(identifier)
     assert type(metric) is cls and metric.name == name
     if value is not None:  # targets [[1, 0], [0, 1]], predictions [[1, 0], [1, 0]]
         metric.update_state(np.array([[1.0, 0.0], [0.0, 1.0]]),
@@ -159,7 +160,8 @@ def test_get_unknown_lists_valid_names():
     (None, (8, 10), (1, 10), metrics.CategoricalAccuracy),
 ])
 def test_accuracy_resolution(name, loss, y_true_shape, y_pred_shape, expected):
-    metric = metrics.get(name, loss=loss, y_true_shape=y_true_shape, y_pred_shape=y_pred_shape)
+    metric = metrics.compile_metric(name, loss=loss, y_true_shape=y_true_shape,
+                                    y_pred_shape=y_pred_shape)
     assert type(metric) is expected
     assert metric.name == name
 
@@ -184,7 +186,7 @@ def test_accuracy_in_compile_matches_numpy(loss, labels, expected):
     p = model.predict(x, verbose=0)
     hits = (p[:, 0] > 0.5) == ints if labels == "binary" else p.argmax(-1) == ints
     close(result["accuracy"], hits.mean())
-    loss_fn = losses.get(loss)
+    loss_fn = losses.loss_object(loss)
     per_batch = [float(loss_fn(y[i:i + 8], p[i:i + 8])) * len(p[i:i + 8]) for i in range(0, n, 8)]
     np.testing.assert_allclose(result["loss"], sum(per_batch) / n, rtol=1e-5)
 

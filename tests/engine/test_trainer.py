@@ -218,3 +218,25 @@ def test_train_and_test_on_batch_report_that_batch_alone():
     after = model.predict_on_batch(X[8:])
     assert model.test_on_batch(X[8:], Y[8:])[1] == pytest.approx(
         float(np.mean(np.abs(after - Y[8:]))), rel=1e-5)
+
+
+def test_recompile_keeps_the_loss_or_metrics_it_leaves_out():
+    """Keras's `compile` replaces the loss only when given one, and the metrics only when
+    given metrics or weighted metrics (the guide's `compile(loss=[None, ...])` after a
+    compile with metrics still logs them); a model compiled once has none of either."""
+    import hoarfrost as keras
+    inputs = keras.Input((4,))
+    hidden = keras.layers.Dense(3)(inputs)
+    model = keras.Model(inputs, [keras.layers.Dense(1, name="score")(hidden),
+                                 keras.layers.Dense(5, name="cls")(hidden)])
+    x = np.random.default_rng(0).random((8, 4)).astype("float32")
+    ys = [np.zeros((8, 1), "float32"), np.eye(5, dtype="float32")[np.arange(8) % 5]]
+    model.compile("rmsprop", loss=["mse", "categorical_crossentropy"],
+                  metrics=[["mae"], ["accuracy"]])
+    model.compile("rmsprop", loss=[None, "categorical_crossentropy"])
+    assert sorted(model.fit(x, ys, verbose=0).history) == [
+        "cls_accuracy", "loss", "score_mae"]
+    model.compile("rmsprop", metrics=[["mse"], []])  # the loss stays [None, cce]
+    assert sorted(model.fit(x, ys, verbose=0).history) == ["loss", "score_mse"]
+    model.compile("rmsprop", loss=["mse", "mse"], metrics=[])  # explicit: no metrics
+    assert sorted(model.fit(x, ys, verbose=0).history) == ["cls_loss", "loss", "score_loss"]

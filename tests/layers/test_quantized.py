@@ -111,3 +111,18 @@ def test_quantized_embedding_keeps_its_mask_and_lookup():
     np.testing.assert_array_equal(np.asarray(layer.compute_mask(ids)), [[False, True, True]])
     assert json.loads(json.dumps(layer.get_config()))["dtype"] == "int8_from_float32"
     assert FIXTURE["keras_version"].item().startswith("3.")
+
+
+@pytest.mark.parametrize("make", [
+    lambda **kw: layers.Dense(3, **kw), lambda **kw: layers.Embedding(5, 3, **kw),
+    lambda **kw: layers.EinsumDense("ab,bc->ac", output_shape=3, **kw)])
+def test_quantization_config_on_a_float_layer_is_refused_by_name(make):
+    """Keras stores it and never reads it (its `quantize` replaces the config), so a
+    config given to a float layer would do nothing: refused, naming the argument. Given
+    with an int8 dtype it is the layer's config, as in Keras."""
+    config = Int8QuantizationConfig(activation_quantizer=None)
+    with pytest.raises(ValueError, match=r"layer 'q'.*`quantization_config`.*quantize"):
+        make(name="q", quantization_config=config)
+    layer = make(name="q", dtype="int8_from_float32", quantization_config=config)
+    assert layer.quantization_config is config
+    assert layer.get_config()["quantization_config"]["config"]["activation_quantizer"] is None

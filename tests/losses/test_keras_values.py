@@ -32,7 +32,7 @@ def test_loss_matches_keras(case):
     assert loss.get_config() == config
     assert type(losses.get(losses.serialize(loss))) is type(loss)
     assert type(losses.deserialize(losses.serialize(loss))) is type(loss)
-    assert type(losses.get(config["name"])) is type(loss)
+    assert type(losses.loss_object(config["name"])) is type(loss)
 
 
 def test_functions_are_keras_names_in_both_namespaces():

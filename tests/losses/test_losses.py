@@ -231,18 +231,20 @@ def test_unknown_reduction():
     (losses.mean_squared_error, losses.MeanSquaredError),
     (losses.CategoricalCrossentropy, losses.CategoricalCrossentropy),
 ])
-def test_get(identifier, cls):
-    assert type(losses.get(identifier)) is cls
+def test_loss_object(identifier, cls):
+    """What compile() computes with (`losses.get` returns what Keras's does: see
+    test_lookup.py)."""
+    assert type(losses.loss_object(identifier)) is cls
 
 
-def test_get_keeps_objects_and_wraps_functions():
+def test_loss_object_keeps_objects_and_wraps_functions():
     loss = losses.BinaryCrossentropy(from_logits=True)
-    assert losses.get(loss) is loss
+    assert losses.loss_object(loss) is loss
 
     def halved(y_true, y_pred):
         return 0.5 * losses.mean_squared_error(y_true, y_pred)
 
-    wrapped = losses.get(halved)
+    wrapped = losses.loss_object(halved)
     assert wrapped.name == "halved"
     close(wrapped(np.zeros((2, 2)), np.ones((2, 2))), 0.5)
 
@@ -308,15 +310,15 @@ def test_user_losses_never_broadcast_labels_against_a_single_unit_output():
     y_pred = rng.normal(size=(8, 1)).astype("float32")
     y_true = rng.normal(size=(8,)).astype("float32")
     matched = np.mean((y_pred[:, 0] - y_true) ** 2)
-    for loss in (losses.get(lambda t, p: np.mean((t - p) ** 2)), _SquaredError()):
+    for loss in (losses.loss_object(lambda t, p: np.mean((t - p) ** 2)), _SquaredError()):
         assert float(loss(y_true, y_pred)) == pytest.approx(matched, rel=1e-6)
 
 
 def test_only_built_in_losses_check_targets_up_front():
     """Keras checks nothing before a user's loss runs: it decides what it accepts."""
-    custom = losses.get(lambda t, p: losses.sparse_categorical_crossentropy(t, p))
+    custom = losses.loss_object(lambda t, p: losses.sparse_categorical_crossentropy(t, p))
     custom.validate((8,), np.int32, (None, 3))  # integer labels, 3 classes: valid
     _SquaredError().validate((8, 3), np.float32, (None, 1))
     custom.validate_values(np.array([7, 9]), (None, 3))
     with pytest.raises(ValueError, match=r"\(8, 3\).*\(None, 1\)"):
-        losses.get("mse").validate((8, 3), np.float32, (None, 1))
+        losses.loss_object("mse").validate((8, 3), np.float32, (None, 1))

@@ -44,7 +44,7 @@ def test_metric_matches_keras(name):
                                         ("kld", losses.KLDivergence), ("huber", losses.Huber),
                                         ("logcosh", losses.LogCosh)])
 def test_string_names_resolve(alias, cls):
-    assert type(losses.get(alias)) is cls
+    assert type(losses.loss_object(alias)) is cls
 
 
 def test_models_train_with_the_new_losses_and_metrics():

@@ -91,3 +91,29 @@ def test_compiled_new_metrics_survive_save_and_load(tmp_path):
     assert [type(m).__name__ for m in compiled] == [
         "F1Score", "OneHotMeanIoU", "PrecisionAtRecall"]
     assert compiled[2].get_config() == model.metrics[1].metrics[2].get_config()
+
+
+# --- metrics.get returns what Keras 3's does (tools/keras_fixtures/lookup_get.py) ----------
+KERAS_GET = json.loads((Path(__file__).parents[1] / "fixtures" / "keras_get.json").read_text())
+
+
+@pytest.mark.parametrize("name", sorted(KERAS_GET["metrics"]))
+def test_get_by_name_returns_what_keras_returns(name):
+    """A class instance, with the class's own name (`"mse"` -> `MeanSquaredError()`,
+    `"accuracy"` -> `Accuracy()`); `compile()` renames a metric given by name to it."""
+    metric = metrics.get(name)
+    assert f"instance {type(metric).__name__} {metric.name}" == KERAS_GET["metrics"][name]
+
+
+def test_get_passes_objects_and_functions_through():
+    metric = metrics.AUC()
+    assert metrics.get(metric) is metric
+    assert metrics.get(None) is None
+    assert metrics.get(losses.mean_squared_error) is losses.mean_squared_error
+    assert type(metrics.get(metrics.Precision)) is metrics.Precision
+
+
+def test_compile_metric_resolves_accuracy_from_the_loss():
+    assert type(metrics.get("accuracy")) is metrics.Accuracy
+    metric = metrics.compile_metric("accuracy", loss=losses.BinaryCrossentropy())
+    assert type(metric) is metrics.BinaryAccuracy and metric.name == "accuracy"

@@ -127,3 +127,84 @@ def test_written_datasets_carry_checksums_that_catch_a_flipped_bit(model, tmp_pa
     with pytest.raises(ValueError, match=r"member model\.weights\.h5 is corrupted"):
         load_model(altered(saved, tmp_path / "flipped.keras",
                            **{"model.weights.h5": bytes(inner)}))
+
+
+# --- load_weights(skip_mismatch=True), against Keras 3 (tools/keras_fixtures/
+# skip_mismatch_files.py): the layers that fit load, the others keep their values ----------
+FIXTURES = __import__("pathlib").Path(__file__).parent / "fixtures"
+
+
+def _dense_model(widths, names):
+    from hoarfrost import Input, Model
+    inputs = Input((3,), name="x")
+    h = inputs
+    for width, name in zip(widths, names):
+        h = layers.Dense(width, name=name, kernel_initializer="ones",
+                         bias_initializer="zeros")(h)
+    return Model(inputs, h)
+
+
+SKIP_CASES = {"wider_second": ([4, 5], ["first", "second"]),
+              "extra_layer": ([4, 2, 1], ["first", "second", "third"])}
+
+
+@pytest.mark.parametrize("case", sorted(SKIP_CASES))
+@pytest.mark.parametrize("kind,name", [("keras", "skip_mismatch_source.weights.h5"),
+                                       ("legacy", "skip_mismatch_source_legacy.h5")])
+def test_skip_mismatch_loads_what_fits_as_keras(case, kind, name):
+    import json
+    expected = json.loads((FIXTURES / "skip_mismatch.json").read_text())
+    widths, names = SKIP_CASES[case]
+    with pytest.raises(ValueError, match="'second'|'third'"):  # without: nothing loads
+        _dense_model(widths, names).load_weights(FIXTURES / name)
+    target = _dense_model(widths, names)
+    with pytest.warns(UserWarning, match="skip_mismatch=True.*skipping"):
+        target.load_weights(FIXTURES / name, skip_mismatch=True)
+    keras_result = expected[f"{case}/{kind}"]
+    if isinstance(keras_result, str):
+        # Keras's legacy loader goes by position and refuses another layer count; hoarfrost's
+        # goes by layer name (Keras's `by_name=True`), which skips the layer the file lacks.
+        assert keras_result.startswith("ValueError: Layer count mismatch")
+        keras_result = expected["source"] + [np.ones((2, 1)).tolist(), [0.0]]
+    got = target.get_weights()
+    assert len(got) == len(keras_result)
+    for value, want in zip(got, keras_result):
+        np.testing.assert_array_equal(value, np.asarray(want, "float32"))
+
+
+def test_skip_mismatch_in_hoarfrost_safetensors_skips_weights_of_another_shape(tmp_path):
+    """Matched by position: each weight of another shape keeps its value; another count
+    of weights still raises (Keras's positional rule)."""
+    source = _dense_model([4, 2], ["first", "second"])
+    source.set_weights([np.full(w.shape, i + 2.0, "float32")
+                        for i, w in enumerate(source.weights)])
+    path = tmp_path / "w.weights.safetensors"
+    source.save_weights(path)
+    target = _dense_model([4, 5], ["first", "second"])
+    with pytest.raises(ValueError, match="second/kernel"):
+        target.load_weights(path)
+    with pytest.warns(UserWarning, match="skipping weight second/kernel"):
+        target.load_weights(path, skip_mismatch=True)
+    got = target.get_weights()
+    np.testing.assert_array_equal(got[0], source.get_weights()[0])
+    np.testing.assert_array_equal(got[1], source.get_weights()[1])
+    np.testing.assert_array_equal(got[2], np.ones((4, 5), "float32"))
+    with pytest.raises(ValueError, match="holds 4 weights"):
+        _dense_model([4, 2, 1], ["first", "second", "third"]).load_weights(
+            path, skip_mismatch=True)
+    with pytest.raises(TypeError, match="skip_mismatch must be True or False"):
+        target.load_weights(path, skip_mismatch="yes")
+
+
+def test_skip_mismatch_in_keras_zip_keeps_a_whole_layer(tmp_path):
+    source = _dense_model([4, 2], ["first", "second"])
+    path = tmp_path / "m.keras"
+    source.save(path)
+    target = _dense_model([4, 5], ["first", "second"])
+    before = target.get_weights()
+    with pytest.warns(UserWarning, match="skipping layer 'second'"):
+        target.load_weights(path, skip_mismatch=True)
+    after = target.get_weights()
+    np.testing.assert_array_equal(after[0], source.get_weights()[0])
+    np.testing.assert_array_equal(after[2], before[2])
+    np.testing.assert_array_equal(after[3], before[3])

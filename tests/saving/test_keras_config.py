@@ -41,6 +41,10 @@ def test_both_dialects_describe_the_same_model():
 
 @pytest.mark.parametrize("key, value, message", [
     ("quantization_config", {"mode": "int8"}, r"'hidden' \(Dense\).*quantization_config"),
+    ("quantization_config", {"module": "keras.quantizers", "class_name": "Int8QuantizationConfig",
+                             "config": {"weight_quantizer": None, "activation_quantizer": None},
+                             "registered_name": None},
+     r"Dense layer 'hidden': `quantization_config` applies to a layer created quantized"),
     ("depthwise_constraint", {"class_name": "NonNeg", "config": {}},
      r"'hidden' \(Dense\).*depthwise_constraint.*only depthwise_constraint=null"),
     ("quantization_config", {"module": "keras.quantizers", "class_name": "Int4QuantizationConfig",

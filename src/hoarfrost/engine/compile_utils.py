@@ -80,7 +80,7 @@ class CompileConfig:
             return {k: None if v is None else _single_loss(v, k) for k, v in loss.items()}
         if isinstance(loss, (list, tuple)):
             return [None if v is None else _single_loss(v, i) for i, v in enumerate(loss)]
-        return losses_module.get(loss)
+        return losses_module.loss_object(loss)
 
     # --- per output ----------------------------------------------------------------
     def check(self, layout: OutputLayout) -> None:
@@ -189,7 +189,7 @@ def _single_loss(identifier, where):
         raise ValueError(
             f"compile(loss=...): the entry for output {where!r} is a "
             f"{type(identifier).__name__}; give one loss per output.")
-    return losses_module.get(identifier)
+    return losses_module.loss_object(identifier)
 
 
 def _is_number(value) -> bool:
@@ -435,7 +435,7 @@ def build_metrics(config: CompileConfig, layout: OutputLayout, loss: CompiledLos
             target = pick(y, i, n) if y is not None else None
             prefix = f"{layout.names[i]}_" if n > 1 and layout.names else ""
             for identifier in identifiers:
-                metric = metrics_module.get(
+                metric = metrics_module.compile_metric(
                     identifier, loss=loss.losses[i],
                     y_true_shape=None if target is None else np.shape(target),
                     y_pred_shape=flat_spec[i].shape)

@@ -27,7 +27,7 @@ from hoarfrost.distribution import current as current_distribution
 from hoarfrost.distribution import running
 from hoarfrost.engine.partition import TRAIN, partition
 from hoarfrost.engine.lazy_logs import LazyLogs
-from hoarfrost.engine.step import _gather
+from hoarfrost.engine.step import _gather, join_steps, predict_rows
 from hoarfrost.engine.step_api import STEP_METHODS, step_randomness
 from hoarfrost.engine.xla_options import PlatformJit
 from hoarfrost.random import global_key
@@ -198,14 +198,13 @@ class CustomStepRunner:
                                 "(outputs, non_trainable_variables); it returned "
                                 f"{type(out).__name__}.")
             outputs, non_trainable = out
+            predict_rows(self.model, outputs)
             new = _like((state[0], non_trainable), state, self.model, "predict")
             return self.state.constrain(new), outputs
 
         state, outputs = lax.scan(body, state, jnp.arange(steps))
         state = self.state.constrain(state)
-        outputs = jax.tree.map(lambda a: a.reshape((steps * batch_size,) + a.shape[2:]),
-                               outputs)
-        return state, outputs
+        return state, join_steps(outputs)
 
 
 _PARTS = {"train": ("trainable_variables", "non_trainable_variables", "optimizer_variables",

@@ -50,6 +50,33 @@ def _gather(data, perm, offset, index, batch_size: int, distribution=SINGLE_DEVI
     return distribution.constrain_batch(batch)
 
 
+def predict_rows(model, spec) -> None:
+    """Check a batch's predicted outputs (`spec`: their shapes) can be concatenated.
+
+    `predict` joins each batch's outputs along their first axis (Keras's
+    `np.concatenate`), whether or not that axis is the batch: an output of
+    `ops.reshape(x, (-1, 2))` gives twice the rows. A scalar output has no axis to
+    join along, so it fails here, naming the output (Keras's JAX trainer fails too,
+    with "zero-dimensional arrays cannot be concatenated").
+    """
+    leaves = jax.tree_util.tree_flatten_with_path(spec)[0]
+    names = list(getattr(model, "output_names", None) or [])
+    for k, (path, leaf) in enumerate(leaves):
+        if len(leaf.shape) == 0:
+            name = names[k] if len(names) == len(leaves) else (
+                jax.tree_util.keystr(path) or "0")
+            raise ValueError(
+                f"{type(model).__name__}.predict: output {name!r} is a scalar (shape ()) "
+                "for each batch; predict concatenates the batches' outputs along their "
+                "first axis, so every output needs at least one dimension (return "
+                "ops.expand_dims(value, 0) or ops.reshape(value, (1,))).")
+
+
+def join_steps(outputs):
+    """`(steps, rows, ...)` stacked outputs as `(steps * rows, ...)`."""
+    return jax.tree.map(lambda a: a.reshape((-1,) + a.shape[2:]), outputs)
+
+
 class StepBuilder:
     """Builds the jitted functions of one model for one partition.
 
@@ -221,15 +248,18 @@ class StepBuilder:
         def body(_, index):
             x = _gather(data, perm, offset, index, batch_size, self.distribution)
             y_pred, _, _ = self._forward([], frozen, [], x, False, None)
+            predict_rows(self.model, y_pred)
             return None, y_pred
 
         _, outputs = lax.scan(body, None, jnp.arange(steps))
-        return jax.tree.map(lambda a: a.reshape((steps * batch_size,) + a.shape[2:]), outputs)
+        return join_steps(outputs)
 
     def _predict_loop(self, frozen, data, perm, offset, steps, *, capacity: int,
                       batch_size: int):
         """Up to `capacity` batches (`steps`, a traced count) written into one buffer of
-        `capacity * batch_size` rows; the caller keeps the first `steps * batch_size`.
+        `capacity * rows` rows, `rows` each output's first dimension per batch (usually
+        `batch_size`, not always: see `predict_rows`); the caller keeps the first
+        `steps * rows`.
 
         So a short chunk (the end of the data) reuses the compiled loop.
         """
@@ -240,12 +270,13 @@ class StepBuilder:
             return self._forward([], frozen, [], x, False, None)[0]
 
         spec = jax.eval_shape(one, 0)
+        predict_rows(self.model, spec)
         buffers = jax.tree.map(
-            lambda a: jnp.zeros((capacity * batch_size,) + a.shape[1:], a.dtype), spec)
+            lambda a: jnp.zeros((capacity * a.shape[0],) + a.shape[1:], a.dtype), spec)
 
         def body(index, buffers):
             return jax.tree.map(
                 lambda buffer, rows: lax.dynamic_update_slice_in_dim(
-                    buffer, rows, index * batch_size, 0), buffers, one(index))
+                    buffer, rows, index * rows.shape[0], 0), buffers, one(index))
 
         return lax.fori_loop(0, steps, body, buffers)

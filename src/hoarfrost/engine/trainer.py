@@ -101,6 +101,12 @@ class Trainer(CustomStepLoops, KerasStepAPI, DataFeed):
                 and type(loss_scaling.inner_optimizer(self.optimizer)) is type(resolved)):
             resolved = self.optimizer  # a name, not a reset: keep the slots
         resolved = loss_scaling.for_policy(self, resolved, auto_scale_loss)
+        if self.compiled:  # Keras keeps the loss, or the metrics, a recompile leaves out
+            kept = self._compiled.config
+            if loss is None:
+                loss, loss_weights = self._compiled.loss, kept.loss_weights
+            if metrics is None and weighted_metrics is None:
+                metrics, weighted_metrics = kept.metrics, kept.weighted_metrics
         config = compile_utils.CompileConfig(loss, loss_weights, metrics, weighted_metrics)
         if getattr(self, "_outputs_struct", None) is not None:  # functional: check now
             config.check(compile_utils.output_layout(self))
@@ -486,8 +492,9 @@ class Trainer(CustomStepLoops, KerasStepAPI, DataFeed):
                                        np.int32(chunk.steps),
                                        capacity=capacity,
                                        batch_size=chunk.batch_size)
-            rows = chunk.steps * chunk.batch_size
-            parts.append(jax.tree.map(lambda a: np.asarray(a)[:rows], out))
+            # Each output has `capacity * rows` rows (rows per batch; see `predict_rows`).
+            parts.append(jax.tree.map(
+                lambda a: np.asarray(a)[:chunk.steps * (a.shape[0] // capacity)], out))
             step += chunk.steps
             callbacks.on_predict_batch_end(step - 1, {"outputs": parts[-1]})
         return jax.tree.map(lambda *p: np.concatenate(p), *parts)

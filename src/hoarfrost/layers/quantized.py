@@ -104,6 +104,15 @@ class QuantizedMixin:
         if config is not None and not isinstance(config, quantizers.QuantizationConfig):
             raise ValueError(f"{type(self).__name__}: `quantization_config` must be a "
                              f"QuantizationConfig, got {config!r}.")
+        if config is not None and mode is None:
+            # Keras stores it and never reads it (its `quantize` replaces it): refused.
+            raise ValueError(
+                f"{type(self).__name__} layer"
+                f"{' ' + repr(kwargs['name']) if kwargs.get('name') else ''}: "
+                f"`quantization_config` applies to a layer created quantized "
+                f"(dtype='int8_from_float32'), but dtype is {kwargs.get('dtype')!r}; "
+                f"to quantize a float layer pass the config to quantize('int8', "
+                f"config=...) or model.quantize(...).")
         self.quantization_config = config
 
     @property

@@ -9,7 +9,7 @@ from hoarfrost.losses.ctc import CTC, ctc
 from hoarfrost.losses.focal_losses import (BinaryFocalCrossentropy, CategoricalFocalCrossentropy,
                                            binary_focal_crossentropy,
                                            categorical_focal_crossentropy)
-from hoarfrost.losses.lookup import deserialize, get, serialize
+from hoarfrost.losses.lookup import deserialize, get, loss_object, serialize
 from hoarfrost.losses.loss import (EPSILON, Loss, LossFunctionWrapper, _match_rank,
                                    reduce_values, squeeze_or_expand_to_same_rank)
 from hoarfrost.losses.losses import (KLD, MAE, MAPE, MSE, MSLE, BinaryCrossentropy,

@@ -11,7 +11,10 @@ from hoarfrost.losses.focal_losses import (BinaryFocalCrossentropy, CategoricalF
 from hoarfrost.losses.loss import Loss, LossFunctionWrapper
 from hoarfrost.losses.losses import (_CORE, _EXTRA, BinaryCrossentropy, CategoricalCrossentropy,
                                      MeanAbsoluteError, MeanSquaredError,
-                                     SparseCategoricalCrossentropy)
+                                     SparseCategoricalCrossentropy, binary_crossentropy,
+                                     kl_divergence, mean_absolute_error,
+                                     mean_absolute_percentage_error, mean_squared_error,
+                                     mean_squared_logarithmic_error)
 from hoarfrost.losses.robust_losses import (CategoricalGeneralizedCrossEntropy,
                                             categorical_generalized_cross_entropy)
 from hoarfrost.losses.segmentation_losses import Dice, Tversky, dice, tversky
@@ -27,7 +30,7 @@ _CLASSES = {c.__name__: c for c in (MeanSquaredError, MeanAbsoluteError, BinaryC
 _FUNCTIONS = {
     "mean_squared_error": MeanSquaredError, "mse": MeanSquaredError,
     "mean_absolute_error": MeanAbsoluteError, "mae": MeanAbsoluteError,
-    "binary_crossentropy": BinaryCrossentropy,
+    "binary_crossentropy": BinaryCrossentropy, "bce": BinaryCrossentropy,
     "categorical_crossentropy": CategoricalCrossentropy,
     "sparse_categorical_crossentropy": SparseCategoricalCrossentropy,
     **{alias: cls for cls, aliases in _EXTRA.items() for alias in aliases},
@@ -36,17 +39,77 @@ _FUNCTIONS = {
 _FUNCTION_OBJECTS = {**_CORE, **_ADDED}
 
 
-def get(identifier) -> Loss:
-    """Resolve a loss from a name (any case), a class, a function or a `Loss`."""
+#: What Keras's `losses.get` finds by name (`ALL_OBJECTS_DICT`): each class by its name
+#: (made into an instance), each function by its name, and Keras's short aliases.
+_KERAS_NAMES = {**_CLASSES, **{fn.__name__: fn for fn in _FUNCTION_OBJECTS},
+                "bce": binary_crossentropy, "BCE": binary_crossentropy,
+                "kld": kl_divergence, "KLD": kl_divergence,
+                "mae": mean_absolute_error, "MAE": mean_absolute_error,
+                "mse": mean_squared_error, "MSE": mean_squared_error,
+                "mape": mean_absolute_percentage_error, "MAPE": mean_absolute_percentage_error,
+                "msle": mean_squared_logarithmic_error, "MSLE": mean_squared_logarithmic_error}
+
+
+def get(identifier):
+    """What Keras's `losses.get` returns: a class name gives an instance
+    (`"MeanSquaredError"`), a function's name or alias the function itself (`"mse"` ->
+    `mean_squared_error`), a config an instance; a function or `Loss` comes back as it
+    is, a class as an instance, None as None.
+
+    Beyond Keras, a name in another case (`"Mse"`) or one of hoarfrost's aliases
+    (`"logcosh"`) resolves too, to the same kind of object. `compile()` turns whatever
+    it is given into a `Loss` with `loss_object`.
+    """
+    if identifier is None:
+        return None
+    if isinstance(identifier, str):
+        found = _KERAS_NAMES.get(identifier)
+        if found is None:
+            cls = _lenient(identifier)
+            found = cls if cls is not None and identifier.lower() in {
+                k.lower() for k in _CLASSES} else _function_of(cls)
+        if found is None:
+            _unknown(identifier)
+        return found() if isinstance(found, type) else found
+    if isinstance(identifier, dict):
+        return loss_object(identifier)
+    if isinstance(identifier, type) and issubclass(identifier, Loss):
+        return identifier()
+    if callable(identifier):
+        return identifier
+    _unknown(identifier)
+
+
+def _lenient(name: str):
+    """The class hoarfrost finds for a name in any case or an alias (or None)."""
+    key = name.lower()
+    return _FUNCTIONS.get(key) or {k.lower(): v for k, v in _CLASSES.items()}.get(key)
+
+
+def _function_of(cls):
+    """The function a loss class wraps (None for None)."""
+    if cls is None:
+        return None
+    return next((fn for fn, c in _FUNCTION_OBJECTS.items() if c is cls), cls)
+
+
+def _unknown(identifier):
+    raise ValueError(
+        f"Unknown loss {identifier!r}. Expected a Loss, a function (y_true, y_pred), or one "
+        f"of: {', '.join(sorted(_FUNCTIONS))}."
+    )
+
+
+def loss_object(identifier) -> Loss:
+    """A `Loss` from a name (any case), a class, a function or a `Loss`: what
+    `compile()` computes with (a built-in function or name gives its class, so the
+    targets are checked against the outputs)."""
     if isinstance(identifier, Loss):
         return identifier
     if isinstance(identifier, type) and issubclass(identifier, Loss):
         return identifier()
     if isinstance(identifier, str):
-        key = identifier.lower()
-        if key in _FUNCTIONS:
-            return _FUNCTIONS[key]()
-        cls = _CLASSES.get(identifier) or {k.lower(): v for k, v in _CLASSES.items()}.get(key)
+        cls = _lenient(identifier)
         if cls is not None:
             return cls()
     elif isinstance(identifier, dict) and identifier.get("class_name") in _CLASSES:
@@ -55,15 +118,16 @@ def get(identifier) -> Loss:
         if identifier in _FUNCTION_OBJECTS:
             return _FUNCTION_OBJECTS[identifier]()
         return LossFunctionWrapper(identifier)
-    raise ValueError(
-        f"Unknown loss {identifier!r}. Expected a Loss, a function (y_true, y_pred), or one "
-        f"of: {', '.join(sorted(_FUNCTIONS))}."
-    )
+    _unknown(identifier)
 
 
 def serialize(loss: Loss):
     if type(loss) in _CLASSES.values():
         return {"class_name": type(loss).__name__, "config": loss.get_config()}
+    if callable(loss) and not isinstance(loss, type) and hasattr(loss, "__name__") \
+            and not hasattr(loss, "get_config"):  # a function: Keras's function record
+        return {"module": "builtins", "class_name": "function", "config": loss.__name__,
+                "registered_name": "function"}
     return None
 
 

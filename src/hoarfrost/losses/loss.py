@@ -6,6 +6,7 @@ axis where Keras does); `Loss` objects reduce them with sample weights.
 
 from __future__ import annotations
 
+import functools
 from typing import Any, Callable
 
 import jax.numpy as jnp
@@ -33,6 +34,17 @@ def squeeze_or_expand_to_same_rank(x1, x2, expand_rank_1: bool = True):
         else:
             x2 = jnp.squeeze(x2, -1)
     return x1, x2
+
+
+def takes_arrays(fn: Callable) -> Callable:
+    """`fn(y_true, y_pred, ...)` that first makes arrays of its two inputs, as Keras's
+    loss and metric functions do (`keras.losses.mse([[1.0]], [[0.0]])` takes lists)."""
+
+    @functools.wraps(fn)
+    def wrapper(y_true, y_pred, *args, **kwargs):
+        return fn(jnp.asarray(y_true), jnp.asarray(y_pred), *args, **kwargs)
+
+    return wrapper
 
 
 def _match_rank(y_true, y_pred):

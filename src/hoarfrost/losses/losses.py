@@ -10,21 +10,26 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from hoarfrost import config
+from hoarfrost import config, masking
 from hoarfrost.losses.loss import (LossFunctionWrapper, _batched, _match_rank,
-                                   register_builtin)
+                                   register_builtin, takes_arrays)
 
+@takes_arrays
 def mean_squared_error(y_true, y_pred):
     y_true = _match_rank(y_true, y_pred).astype(y_pred.dtype)
     return jnp.mean(jnp.square(y_pred - y_true), axis=-1)
 
 
+@takes_arrays
 def mean_absolute_error(y_true, y_pred):
     y_true = _match_rank(y_true, y_pred).astype(y_pred.dtype)
     return jnp.mean(jnp.abs(y_pred - y_true), axis=-1)
 
 
-def binary_crossentropy(y_true, y_pred, from_logits: bool = False, label_smoothing: float = 0.0):
+@takes_arrays
+def binary_crossentropy(y_true, y_pred, from_logits: bool = False, label_smoothing: float = 0.0,
+                        axis: int = -1):
+    """Per-element binary crossentropy, averaged over `axis` (Keras's)."""
     y_true = _match_rank(y_true, y_pred).astype(y_pred.dtype)
     if label_smoothing:
         y_true = y_true * (1.0 - label_smoothing) + 0.5 * label_smoothing
@@ -33,9 +38,10 @@ def binary_crossentropy(y_true, y_pred, from_logits: bool = False, label_smoothi
     else:
         p = jnp.clip(y_pred, config.epsilon(), 1.0 - config.epsilon())
         values = -(y_true * jnp.log(p) + (1.0 - y_true) * jnp.log(1.0 - p))
-    return jnp.mean(values, axis=-1)
+    return jnp.mean(values, axis=axis)
 
 
+@takes_arrays
 def categorical_crossentropy(y_true, y_pred, from_logits: bool = False,
                              label_smoothing: float = 0.0, axis: int = -1):
     y_true = y_true.astype(y_pred.dtype)
@@ -49,24 +55,47 @@ def categorical_crossentropy(y_true, y_pred, from_logits: bool = False,
     return -jnp.sum(y_true * jnp.log(p), axis=axis)
 
 
-def sparse_categorical_crossentropy(y_true, y_pred, from_logits: bool = False, axis: int = -1):
-    if y_true.ndim == y_pred.ndim:
-        y_true = jnp.squeeze(y_true, -1)
+@takes_arrays
+def sparse_categorical_crossentropy(y_true, y_pred, from_logits: bool = False,
+                                    ignore_class: int | None = None, axis: int = -1):
+    """Crossentropy of integer labels; one value per element, the class `axis` removed.
+
+    With `ignore_class`, labels equal to it give 0 and are masked (the mask rides on
+    the result, as Keras's `_keras_mask`), so a `Loss` averages over the other
+    elements only. (Keras zeroes the ignored predictions, which makes NaN gradients
+    for probabilities; here they are replaced by a finite constant: same values.)
+    """
+    y_true = jnp.asarray(y_true)
+    if y_true.ndim == y_pred.ndim and y_true.shape[axis] == 1:
+        y_true = jnp.squeeze(y_true, axis)
+    class_axis = axis % y_pred.ndim
+    valid = None
+    if ignore_class is not None:
+        valid = y_true != jnp.asarray(ignore_class, y_true.dtype)
+        y_true = jnp.where(valid, y_true, 0)
+        y_pred = jnp.where(jnp.expand_dims(valid, class_axis), y_pred, 1.0)
     labels = y_true.astype(jnp.int32)
     if from_logits:
-        log_p = jax.nn.log_softmax(y_pred, axis=axis)
+        log_p = jax.nn.log_softmax(y_pred, axis=class_axis)
     else:
-        p = y_pred / jnp.sum(y_pred, axis=axis, keepdims=True)
+        p = y_pred / jnp.sum(y_pred, axis=class_axis, keepdims=True)
         log_p = jnp.log(jnp.clip(p, config.epsilon(), 1.0 - config.epsilon()))
-    return -jnp.take_along_axis(log_p, labels[..., None], axis=axis)[..., 0]
+    res = -jnp.take_along_axis(log_p, jnp.expand_dims(labels, class_axis),
+                               axis=class_axis).squeeze(class_axis)
+    if valid is not None:
+        res = jnp.where(valid, res, 0.0)
+        masking.set_mask(res, valid)
+    return res
 
 
+@takes_arrays
 def mean_absolute_percentage_error(y_true, y_pred):
     y_true = _match_rank(y_true, y_pred).astype(y_pred.dtype)
     diff = jnp.abs((y_true - y_pred) / jnp.maximum(jnp.abs(y_true), config.epsilon()))
     return 100.0 * jnp.mean(diff, axis=-1)
 
 
+@takes_arrays
 def mean_squared_logarithmic_error(y_true, y_pred):
     y_true = _match_rank(y_true, y_pred).astype(y_pred.dtype)
     first = jnp.log(jnp.maximum(y_pred, config.epsilon()) + 1.0)
@@ -74,6 +103,7 @@ def mean_squared_logarithmic_error(y_true, y_pred):
     return jnp.mean(jnp.square(first - second), axis=-1)
 
 
+@takes_arrays
 def huber(y_true, y_pred, delta: float = 1.0):
     y_true = _match_rank(y_true, y_pred).astype(y_pred.dtype)
     error = y_pred - y_true
@@ -82,12 +112,14 @@ def huber(y_true, y_pred, delta: float = 1.0):
                               delta * jnp.abs(error) - 0.5 * delta ** 2), axis=-1)
 
 
+@takes_arrays
 def log_cosh(y_true, y_pred):
     y_true = _match_rank(y_true, y_pred).astype(y_pred.dtype)
     x = y_pred - y_true
     return jnp.mean(x + jax.nn.softplus(-2.0 * x) - np.log(2.0).astype(y_pred.dtype), axis=-1)
 
 
+@takes_arrays
 def kl_divergence(y_true, y_pred):
     y_true = _match_rank(y_true, y_pred).astype(y_pred.dtype)
     y_true = jnp.clip(y_true, config.epsilon(), 1.0)
@@ -95,6 +127,7 @@ def kl_divergence(y_true, y_pred):
     return jnp.sum(y_true * jnp.log(y_true / y_pred), axis=-1)
 
 
+@takes_arrays
 def poisson(y_true, y_pred):
     y_true = _match_rank(y_true, y_pred).astype(y_pred.dtype)
     return jnp.mean(y_pred - y_true * jnp.log(y_pred + config.epsilon()), axis=-1)
@@ -106,16 +139,19 @@ def _hinge_labels(y_true):
     return jnp.where(binary, 2.0 * y_true - 1.0, y_true)
 
 
+@takes_arrays
 def hinge(y_true, y_pred):
     y_true = _hinge_labels(_match_rank(y_true, y_pred).astype(y_pred.dtype))
     return jnp.mean(jnp.maximum(1.0 - y_true * y_pred, 0.0), axis=-1)
 
 
+@takes_arrays
 def squared_hinge(y_true, y_pred):
     y_true = _hinge_labels(_match_rank(y_true, y_pred).astype(y_pred.dtype))
     return jnp.mean(jnp.square(jnp.maximum(1.0 - y_true * y_pred, 0.0)), axis=-1)
 
 
+@takes_arrays
 def categorical_hinge(y_true, y_pred):
     y_true = y_true.astype(y_pred.dtype)
     positive = jnp.sum(y_true * y_pred, axis=-1)
@@ -128,6 +164,7 @@ def _l2_normalize(x, axis):
                                          1e-12))
 
 
+@takes_arrays
 def cosine_similarity(y_true, y_pred, axis: int = -1):
     """The loss: minus the cosine similarity (-1 for equal directions, as in Keras)."""
     y_true = _match_rank(y_true, y_pred).astype(y_pred.dtype)
@@ -145,11 +182,15 @@ class MeanAbsoluteError(LossFunctionWrapper):
 
 
 class BinaryCrossentropy(LossFunctionWrapper):
-    def __init__(self, from_logits: bool = False, label_smoothing: float = 0.0,
-                 reduction="sum_over_batch_size", name="binary_crossentropy"):
-        super().__init__(binary_crossentropy, name=name, reduction=reduction,
-                         from_logits=from_logits, label_smoothing=label_smoothing)
+    """Binary crossentropy, averaged over `axis` (default the last) per sample."""
+
+    def __init__(self, from_logits: bool = False, label_smoothing: float = 0.0, axis: int = -1,
+                 reduction="sum_over_batch_size", name="binary_crossentropy", dtype=None):
+        super().__init__(binary_crossentropy, name=name, reduction=reduction, dtype=dtype,
+                         from_logits=from_logits, label_smoothing=label_smoothing, axis=axis)
         self.from_logits = from_logits
+        self.label_smoothing = label_smoothing
+        self.axis = axis
 
 
 class CategoricalCrossentropy(LossFunctionWrapper):
@@ -175,11 +216,17 @@ class CategoricalCrossentropy(LossFunctionWrapper):
 
 
 class SparseCategoricalCrossentropy(LossFunctionWrapper):
-    def __init__(self, from_logits: bool = False, axis: int = -1,
-                 reduction="sum_over_batch_size", name="sparse_categorical_crossentropy"):
+    """Crossentropy of integer labels. `ignore_class`: a label (e.g. -1 or 255, a
+    "void" class) whose elements neither add to the loss nor count in its mean."""
+
+    def __init__(self, from_logits: bool = False, ignore_class: int | None = None,
+                 reduction="sum_over_batch_size", axis: int = -1,
+                 name="sparse_categorical_crossentropy", dtype=None):
         super().__init__(sparse_categorical_crossentropy, name=name, reduction=reduction,
-                         from_logits=from_logits, axis=axis)
+                         dtype=dtype, from_logits=from_logits, ignore_class=ignore_class,
+                         axis=axis)
         self.from_logits = from_logits
+        self.ignore_class = ignore_class
 
     def validate_values(self, y_true, y_pred_shape, argument="y"):
         """Labels must be whole numbers in [0, classes)."""
@@ -188,6 +235,8 @@ class SparseCategoricalCrossentropy(LossFunctionWrapper):
         y_true = np.asarray(y_true)
         classes = y_pred_shape[-1]
         bad = (y_true < 0) | (y_true >= classes) | (y_true != np.floor(y_true))
+        if self.ignore_class is not None:
+            bad &= y_true != self.ignore_class
         if bad.any():
             index = tuple(int(i) for i in np.argwhere(bad)[0])
             raise ValueError(

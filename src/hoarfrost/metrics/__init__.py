@@ -32,7 +32,7 @@ from hoarfrost.metrics.correlation_metrics import (ConcordanceCorrelation, Pears
 from hoarfrost.metrics.f_score_metrics import F1Score, FBetaScore
 from hoarfrost.metrics.hinge_metrics import CategoricalHinge, Hinge, SquaredHinge
 from hoarfrost.metrics.iou_metrics import BinaryIoU, IoU, MeanIoU, OneHotIoU, OneHotMeanIoU
-from hoarfrost.metrics.lookup import deserialize, get, identifier_of, serialize
+from hoarfrost.metrics.lookup import compile_metric, deserialize, get, identifier_of, serialize
 from hoarfrost.metrics.metric import Metric
 from hoarfrost.metrics.metrics_utils import (is_evenly_distributed_thresholds,
                                              update_confusion_matrix)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import jax.numpy as jnp
 
 from hoarfrost import losses as losses_module
+from hoarfrost.losses.loss import takes_arrays
 from hoarfrost.metrics.reduction_metrics import (MeanMetricWrapper, mean_metric,
                                                  register_direction)
 
@@ -14,10 +15,13 @@ def accuracy(y_true, y_pred):
     return jnp.mean((y_true == y_pred).astype(jnp.float32), axis=-1)
 
 
+@takes_arrays
 def binary_accuracy(y_true, y_pred, threshold: float = 0.5):
-    y_true = losses_module._match_rank(y_true, y_pred)
+    """1.0 where `y_pred > threshold` matches `y_true`, element by element (as Keras's:
+    no mean over the last axis; `BinaryAccuracy` averages)."""
+    y_true, y_pred = losses_module.squeeze_or_expand_to_same_rank(y_true, y_pred)
     predicted = (y_pred > threshold).astype(y_true.dtype)
-    return jnp.mean((predicted == y_true).astype(jnp.float32), axis=-1)
+    return (predicted == y_true).astype(jnp.float32)
 
 
 def _argmax(x):
@@ -31,10 +35,12 @@ def _argmax(x):
     return jnp.min(jnp.where(x == jnp.max(x, -1, keepdims=True), index, x.shape[-1]), -1)
 
 
+@takes_arrays
 def categorical_accuracy(y_true, y_pred):
     return (_argmax(y_true) == _argmax(y_pred)).astype(jnp.float32)
 
 
+@takes_arrays
 def sparse_categorical_accuracy(y_true, y_pred):
     if y_true.ndim == y_pred.ndim:
         y_true = jnp.squeeze(y_true, -1)
@@ -78,6 +84,7 @@ def _in_top_k(targets, predictions, k: int):
     return rank <= k
 
 
+@takes_arrays
 def top_k_categorical_accuracy(y_true, y_pred, k: int = 5):
     """1 where the arg-max of the one-hot `y_true` is among the `k` top scores."""
     y_pred = jnp.asarray(y_pred)
@@ -91,6 +98,7 @@ def top_k_categorical_accuracy(y_true, y_pred, k: int = 5):
     return matches.reshape(shape)
 
 
+@takes_arrays
 def sparse_top_k_categorical_accuracy(y_true, y_pred, k: int = 5, from_sorted_ids: bool = False):
     """1 where the integer label is among the `k` top scores (or the first `k` sorted ids)."""
     y_pred = jnp.asarray(y_pred)

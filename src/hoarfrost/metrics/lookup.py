@@ -59,6 +59,7 @@ _NAMES: dict[str, Callable] = {
     "mae": losses_module.mean_absolute_error,
     "mean_absolute_error": losses_module.mean_absolute_error,
     "binary_crossentropy": losses_module.binary_crossentropy,
+    "bce": losses_module.binary_crossentropy,
     "categorical_crossentropy": losses_module.categorical_crossentropy,
     "sparse_categorical_crossentropy": losses_module.sparse_categorical_crossentropy,
     "mape": losses_module.mean_absolute_percentage_error,
@@ -78,8 +79,31 @@ _NAMES: dict[str, Callable] = {
 }
 
 
-def get(identifier, loss=None, y_true_shape=None, y_pred_shape=None) -> Metric:
-    """Resolve a metric from a `Metric`, a function or a name (any case).
+def get(identifier):
+    """What Keras's `metrics.get` returns: a class's name, its snake case or one of
+    Keras's aliases gives an instance (`"accuracy"` -> `Accuracy()`, `"mse"` ->
+    `MeanSquaredError()`, `"auc"` -> `AUC()`); a config an instance; a `Metric` or a
+    function comes back as it is, a class as an instance, None as None.
+
+    Beyond Keras, a name in another case or of a function only hoarfrost knows by name
+    (`"kld"`, `"huber"`) gives a metric too. `compile()` resolves its metrics with
+    `compile_metric` (`"accuracy"` there depends on the loss and shapes, as in Keras).
+    """
+    if identifier is None:
+        return None
+    if isinstance(identifier, str):
+        cls = _KERAS_NAMES.get(identifier)
+        if cls is not None:
+            return cls()
+        return compile_metric(identifier)
+    if isinstance(identifier, Metric) or (callable(identifier)
+                                          and not isinstance(identifier, type)):
+        return identifier
+    return compile_metric(identifier)
+
+
+def compile_metric(identifier, loss=None, y_true_shape=None, y_pred_shape=None) -> Metric:
+    """A `Metric` from a `Metric`, a function or a name (any case), as `compile()` takes it.
 
     `'accuracy'`/`'acc'` become binary, sparse or categorical accuracy from
     the loss and the target and output shapes, as in Keras.
@@ -143,6 +167,10 @@ def serialize(metric: Metric):
     """`{class_name, config}` for a built-in metric object; None for any other."""
     if type(metric) in _CLASSES.values():
         return {"class_name": type(metric).__name__, "config": metric.get_config()}
+    if callable(metric) and not isinstance(metric, type) and hasattr(metric, "__name__") \
+            and not hasattr(metric, "get_config"):  # a function: Keras's function record
+        return {"module": "builtins", "class_name": "function", "config": metric.__name__,
+                "registered_name": "function"}
     return None
 
 
@@ -165,6 +193,11 @@ _ALIASES = {"bce": BinaryCrossentropy, "BCE": BinaryCrossentropy, "mse": MeanSqu
             "MSE": MeanSquaredError, "mae": MeanAbsoluteError, "MAE": MeanAbsoluteError,
             "mape": MeanAbsolutePercentageError, "MAPE": MeanAbsolutePercentageError,
             "msle": MeanSquaredLogarithmicError, "MSLE": MeanSquaredLogarithmicError}
+
+
+#: What Keras's `metrics.get` finds by name (`ALL_OBJECTS_DICT`): every class by its name
+#: and its snake case, and the short aliases.
+_KERAS_NAMES = {**{to_snake_case(k): c for k, c in _CLASSES.items()}, **_CLASSES, **_ALIASES}
 
 
 def deserialize(config, custom_objects: dict | None = None):

@@ -36,7 +36,10 @@ class CategoricalCrossentropy(mean_metric(
 
 class SparseCategoricalCrossentropy(mean_metric(
         losses_module.sparse_categorical_crossentropy, "sparse_categorical_crossentropy",
-        from_logits=False, axis=-1)):
-    """The mean sparse categorical crossentropy (integer targets)."""
+        from_logits=False, ignore_class=None, axis=-1)):
+    """The mean sparse categorical crossentropy (integer targets).
+
+    `ignore_class`: elements with this label add 0; as in Keras, they still count
+    in the mean unless a `sample_weight` is given (then their weight is 0)."""
 
     _direction = "down"

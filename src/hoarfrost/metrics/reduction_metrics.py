@@ -35,10 +35,13 @@ class Mean(Metric):
 
     def update(self, state, values, y_pred=None, sample_weight=None):
         total, count = state
+        mask = masking.get_mask(values)  # e.g. the ignored labels of a crossentropy
         values = jnp.asarray(values, jnp.float32)
-        if sample_weight is None:
+        if sample_weight is None:  # Keras's rule: the values' mask counts only with weights
             return total + jnp.sum(values), count + values.size
         weight = jnp.asarray(sample_weight, jnp.float32)
+        if mask is not None:
+            weight = masking.metric_weights(weight, mask)
         while weight.ndim > values.ndim and weight.shape[-1] == 1:  # (n, 1) weights, (n,) values
             weight = jnp.squeeze(weight, -1)
         weight = jnp.broadcast_to(

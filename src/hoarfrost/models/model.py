@@ -333,7 +333,7 @@ class Model(Trainer, Layer):
         """
         saving_lib.save_weights(self, filepath, overwrite=overwrite)
 
-    def load_weights(self, filepath) -> None:
+    def load_weights(self, filepath, skip_mismatch: bool = False) -> None:
         """Load weights into this built model, from a file of any kind hoarfrost knows.
 
         The kind is read from the file's bytes, not its name: a `.keras` zip or a
@@ -343,9 +343,11 @@ class Model(Trainer, Layer):
         layer in Keras's `layer.weights` order, shapes checked), or hoarfrost's
         `.weights.safetensors` (in `weights` order). Any layer missing from the
         file, extra in it, or of another shape raises, naming it; nothing is
-        assigned then.
+        assigned then. With `skip_mismatch=True` (Keras's partial loading) such a
+        layer (a weight, in files matched by position or legacy HDF5) keeps its
+        values, with a warning naming it, and the rest loads.
         """
-        saving_lib.load_weights(self, filepath)
+        saving_lib.load_weights(self, filepath, skip_mismatch=skip_mismatch)
 
     def export(self, filepath, format: str = "tf_saved_model", verbose: bool | None = None,
                input_signature=None, **kwargs) -> None:

@@ -25,6 +25,7 @@ import inspect
 
 import io
 import math
+import warnings
 from typing import Any, Iterator
 
 import numpy as np
@@ -325,12 +326,15 @@ def check_links(f, source: str = "HDF5 file") -> None:
 
 
 
-def assign_tree(model, tree: dict, source: str) -> None:
+def assign_tree(model, tree: dict, source: str, skip_mismatch: bool = False) -> None:
     """Set `model`'s variables from `read_tree` output, every group matched by its path.
 
     Raises (naming the layer and path) when a group the model needs is
     missing, holds another number of arrays or other shapes, or when the file
-    has weights for layers the model lacks; nothing is assigned then.
+    has weights for layers the model lacks; nothing is assigned then. With
+    `skip_mismatch` (Keras's `load_weights(..., skip_mismatch=True)`), such a
+    layer keeps its values, with a warning naming it, and the rest load; the
+    file's groups the model lacks are left alone (as Keras, which walks the model).
     """
     expected = weight_groups(model)
     pairs = []
@@ -342,31 +346,16 @@ def assign_tree(model, tree: dict, source: str) -> None:
             own_hooks.append((obj, store))
             continue
         arrays = tree.get(path, [] if not variables else None)
-        if arrays is not None and getattr(arrays, "named", lambda: [])():
-            raise ValueError(
-                f"{source}: the file's group {path!r} holds {arrays.named()[:4]}, which a "
-                f"custom save_own_variables wrote; layer {name!r} has no load_own_variables "
-                "to read them.")
-        if arrays is None:
-            raise ValueError(
-                f"{source}: no weights for layer {name!r} (expected the HDF5 group {path!r} "
-                f"with {len(variables)} arrays); the file's groups with weights are "
-                f"{_listing(p for p, a in tree.items() if a and not p.startswith('optimizer'))}.")
-        if len(arrays) != len(variables):
-            raise ValueError(
-                f"{source}: layer {name!r} has {len(variables)} weights "
-                f"({', '.join(v.path for v in variables) or 'none'}), but the file's group "
-                f"{path!r} holds {len(arrays)}.")
-        for variable, value in zip(variables, arrays):
-            if tuple(value.shape) != tuple(variable.shape):
-                raise ValueError(
-                    f"{source}: weight {variable.path} of layer {name!r} has shape "
-                    f"{tuple(variable.shape)}, but the file's {path} holds shape "
-                    f"{tuple(value.shape)}.")
-            pairs.append((variable, value))
+        problem = _group_problem(source, path, name, variables, arrays, tree)
+        if problem is not None:
+            if not skip_mismatch:
+                raise ValueError(problem)
+            _skip_warning(name, problem)
+            continue
+        pairs.extend(zip(variables, arrays))
     extra = [p for p, arrays in tree.items()
              if arrays and p not in expected and not p.startswith("optimizer/")]
-    if extra:
+    if extra and not skip_mismatch:
         raise ValueError(f"{source}: the file has weights for objects model {model.name!r} "
                          f"does not have: {_listing(extra)}.")
     for variable, value in pairs:
@@ -375,7 +364,40 @@ def assign_tree(model, tree: dict, source: str) -> None:
         if getattr(obj, "_keras_loaded", None) is not None:
             obj._keras_loaded()  # a merged LoRA kernel: the adapter's B at zeros
     for layer, store in own_hooks:  # Keras calls each layer's own loader
-        layer.load_own_variables(store)
+        if not skip_mismatch:
+            layer.load_own_variables(store)
+            continue
+        try:
+            layer.load_own_variables(store)
+        except Exception as exc:  # as Keras's `_load_state`: skipped, with a warning
+            _skip_warning(layer.name, f"{source}: {type(exc).__name__}: {exc}")
+
+
+def _group_problem(source, path, name, variables, arrays, tree) -> str | None:
+    """Why the file's group `path` can not load layer `name`'s `variables` (or None)."""
+    if arrays is not None and getattr(arrays, "named", lambda: [])():
+        return (f"{source}: the file's group {path!r} holds {arrays.named()[:4]}, which a "
+                f"custom save_own_variables wrote; layer {name!r} has no load_own_variables "
+                "to read them.")
+    if arrays is None:
+        return (f"{source}: no weights for layer {name!r} (expected the HDF5 group {path!r} "
+                f"with {len(variables)} arrays); the file's groups with weights are "
+                f"{_listing(p for p, a in tree.items() if a and not p.startswith('optimizer'))}.")
+    if len(arrays) != len(variables):
+        return (f"{source}: layer {name!r} has {len(variables)} weights "
+                f"({', '.join(v.path for v in variables) or 'none'}), but the file's group "
+                f"{path!r} holds {len(arrays)}.")
+    for variable, value in zip(variables, arrays):
+        if tuple(value.shape) != tuple(variable.shape):
+            return (f"{source}: weight {variable.path} of layer {name!r} has shape "
+                    f"{tuple(variable.shape)}, but the file's {path} holds shape "
+                    f"{tuple(value.shape)}.")
+    return None
+
+
+def _skip_warning(name: str, problem: str) -> None:
+    warnings.warn(f"load_weights(skip_mismatch=True): skipping layer {name!r}, which keeps "
+                  f"its values: {problem}", stacklevel=4)
 
 
 def _listing(items, limit: int = 6) -> str:
@@ -414,12 +436,16 @@ def read_legacy_weights(group, budget: DatasetBudget) -> dict[str, list[tuple[st
     return out
 
 
-def assign_legacy(model, weights: dict, source: str) -> dict[str, Any]:
+def assign_legacy(model, weights: dict, source: str,
+                  skip_mismatch: bool = False) -> dict[str, Any]:
     """Set `model`'s weights from `read_legacy_weights` output, layer by layer *name*.
 
     Within a layer the arrays come in Keras's `layer.weights` order (as Keras
     loads them); shapes are checked. Every model layer with weights must be
-    in the file and every file layer with weights in the model.
+    in the file and every file layer with weights in the model. With
+    `skip_mismatch`, as Keras's by-name loader: a layer missing from the file or
+    holding another number of weights keeps its values, and so does each weight of
+    another shape, with a warning; the file's other layers are left alone.
 
     Returns `{weight name in the file: variable}` (for optimizer weights).
     """
@@ -427,30 +453,42 @@ def assign_legacy(model, weights: dict, source: str) -> dict[str, Any]:
     by_name = {layer.name: layer for layer in layers}
     with_weights = {name for name, arrays in weights.items() if arrays}
     missing = [layer.name for layer in layers if layer.weights and layer.name not in with_weights]
-    if missing:
+    if missing and not skip_mismatch:
         raise ValueError(f"{source}: no weights for layer(s) {_listing(missing)} of model "
                          f"{model.name!r}; the file has weights for {_listing(sorted(with_weights))}.")
+    for name in missing:
+        _skip_warning(name, f"{source} has no weights for it.")
     extra = sorted(with_weights - set(by_name))
-    if extra:
+    if extra and not skip_mismatch:
         raise ValueError(f"{source}: the file has weights for layer(s) {_listing(extra)}, which "
                          f"model {model.name!r} does not have (its layers: "
                          f"{_listing(by_name)}).")
     names, pairs = {}, []
-    for layer_name in sorted(with_weights):
+    for layer_name in sorted(with_weights & set(by_name)):
         layer = by_name[layer_name]
         variables = keras_weight_order(layer)
         arrays = weights[layer_name]
         if len(arrays) != len(variables):
-            raise ValueError(
+            problem = (
                 f"{source}: layer {layer_name!r} has {len(variables)} weights "
                 f"({', '.join(v.path for v in variables)}), but the file holds {len(arrays)} "
                 f"({', '.join(n for n, _ in arrays)}).")
+            if not skip_mismatch:
+                raise ValueError(problem)
+            _skip_warning(layer_name, problem)
+            continue
         for variable, (weight_name, value) in zip(variables, arrays):
             if tuple(value.shape) != tuple(variable.shape):
-                raise ValueError(
+                problem = (
                     f"{source}: weight {variable.path} of layer {layer_name!r} has shape "
                     f"{tuple(variable.shape)}, but the file's {weight_name!r} has shape "
                     f"{tuple(value.shape)}.")
+                if not skip_mismatch:
+                    raise ValueError(problem)
+                warnings.warn(f"load_weights(skip_mismatch=True): skipping weight "
+                              f"{variable.path}, which keeps its value: {problem}",
+                              stacklevel=3)
+                continue
             pairs.append((variable, value))
             names[weight_name] = variable
     for variable, value in pairs:

@@ -269,12 +269,13 @@ def load_keras_zip(filepath, custom_objects=None, compile: bool = True,
     return model
 
 
-def _assign(model, tree: dict, lora: dict | None, filepath) -> None:
+def _assign(model, tree: dict, lora: dict | None, filepath,
+            skip_mismatch: bool = False) -> None:
     """Keras's weights (a LoRA layer merged), then hoarfrost's exact LoRA weights when the
     file has them; everything checked before anything is set."""
     pairs = [] if lora is None else checked_lora(model, lora,
                                                   archives.member_label(filepath, LORA))
-    h5_format.assign_tree(model, tree, repr(filepath))
+    h5_format.assign_tree(model, tree, repr(filepath), skip_mismatch=skip_mismatch)
     for variable, value in pairs:
         variable.assign(value)
 
@@ -434,7 +435,7 @@ def _restore_legacy_slots(model, weights: list, names: dict, filepath) -> None:
               "fresh slots).")
 
 
-def load_legacy_weights(model, filepath) -> None:
+def load_legacy_weights(model, filepath, skip_mismatch: bool = False) -> None:
     """Weights from a legacy HDF5 file (weights-only or full model) into `model`, by layer name."""
     h5py = h5_format._h5py()
     filepath = os.fspath(filepath)
@@ -448,10 +449,10 @@ def load_legacy_weights(model, filepath) -> None:
     except OSError as exc:
         raise ValueError(f"{source} is corrupted: its HDF5 data can not be read ({exc}).") \
             from exc
-    h5_format.assign_legacy(model, weights, source)
+    h5_format.assign_legacy(model, weights, source, skip_mismatch=skip_mismatch)
 
 
-def load_keras_weights(model, filepath) -> None:
+def load_keras_weights(model, filepath, skip_mismatch: bool = False) -> None:
     """Weights from a Keras 3 `.weights.h5` file or a `.keras` zip, by structural name."""
     filepath = os.fspath(filepath)
     lora = None
@@ -462,7 +463,7 @@ def load_keras_weights(model, filepath) -> None:
                 lora = _read_tensors(archive, LORA)
     else:
         tree = _read_h5(filepath, os.path.getsize(filepath), repr(filepath))
-    _assign(model, tree, lora, filepath)
+    _assign(model, tree, lora, filepath, skip_mismatch=skip_mismatch)
 
 
 # --- training state into an existing model (BackupAndRestore) ------------------------------

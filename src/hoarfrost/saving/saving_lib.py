@@ -261,13 +261,23 @@ def save_weights(model, filepath, overwrite: bool = True) -> None:
         atomic_write(filepath, lambda handle: handle.write(blob))
 
 
-def load_weights(model, filepath) -> None:
+def load_weights(model, filepath, skip_mismatch: bool = False) -> None:
     """Load weights into a built model, from any of the files `detect` knows.
 
     Keras files are matched by structure (`.keras`, `.weights.h5`) or by layer
     name (legacy HDF5, e.g. Keras's published ImageNet weights); hoarfrost's
     safetensors files in `weights` order. Values only, as in Keras.
+
+    `skip_mismatch` (Keras's): what does not fit keeps its values, with a warning
+    each, instead of raising. Keras 3 files: a layer whose group is missing, holds
+    another number of weights or another shape (the whole layer). Legacy HDF5 (by
+    name): a missing layer or one of another weight count, and each weight of another
+    shape. hoarfrost's files (by position): each weight of another shape; another
+    number of weights still raises, as Keras's positional loader does.
     """
+    if not isinstance(skip_mismatch, bool):
+        raise TypeError(f"load_weights(): skip_mismatch must be True or False, got "
+                        f"{skip_mismatch!r}.")
     filepath = os.fspath(filepath)
     kind = keras_archive.detect(filepath)
     if not model.built:
@@ -276,17 +286,18 @@ def load_weights(model, filepath) -> None:
             "load into. Build it first (give an input shape, or call it on data)."
         )
     if kind in (keras_archive.KERAS_ZIP, keras_archive.KERAS_WEIGHTS):
-        keras_archive.load_keras_weights(model, filepath)
+        keras_archive.load_keras_weights(model, filepath, skip_mismatch=skip_mismatch)
         return
     if kind in (keras_archive.LEGACY_MODEL, keras_archive.LEGACY_WEIGHTS):
-        keras_archive.load_legacy_weights(model, filepath)
+        keras_archive.load_legacy_weights(model, filepath, skip_mismatch=skip_mismatch)
         return
     if kind == keras_archive.HOARFROST_V1:
         with _open_archive(filepath) as archive:
             state = _read_json(archive, "state.json", filepath)
             validation.check_state(state, archives.member_label(filepath, "state.json"))
             tensors = _read_tensors(archive, "model.safetensors")
-        training_state.assign_weights(model, tensors, state["variables"], filepath)
+        training_state.assign_weights(model, tensors, state["variables"], filepath,
+                                      skip_mismatch)
         return
     tensors, meta = tensor_file.read_file(filepath)
     if meta.get("format") != FORMAT or "state" not in meta:
@@ -307,11 +318,15 @@ def load_weights(model, filepath) -> None:
     for i, (variable, record) in enumerate(zip(variables, records)):
         value = tensors[f"{i:05d}"]
         if list(value.shape) != list(variable.shape):
-            raise ValueError(
+            problem = (
                 f"{filepath!r}: weight {i} ({record['path']}) has shape "
                 f"{list(value.shape)}, but the model's variable "
                 f"{variable.path} has shape {list(variable.shape)}."
             )
-        values.append(value)
-    for variable, value in zip(variables, values):
+            if not skip_mismatch:
+                raise ValueError(problem)
+            training_state.skip_warning(variable, problem)
+            continue
+        values.append((variable, value))
+    for variable, value in values:
         variable.assign(value)

@@ -92,8 +92,12 @@ def pattern_from_json(kind, pattern, flags):
 
 
 # --- what is read ----------------------------------------------------------------------------
-def weight_values(model, tensors: dict, records: list, filepath) -> list:
-    """The saved weights in `v1_weights` order, checked against the model's variables."""
+def weight_values(model, tensors: dict, records: list, filepath,
+                  skip_mismatch: bool = False) -> list:
+    """The saved weights in `v1_weights` order, checked against the model's variables.
+
+    With `skip_mismatch` a weight of another shape is None (kept, with a warning: Keras's
+    rule for weights matched by position); another number of weights still raises."""
     validation.check_weight_tensors(tensors, records, repr(filepath))
     variables = v1_weights(model)
     if len(variables) != len(records):
@@ -106,20 +110,32 @@ def weight_values(model, tensors: dict, records: list, filepath) -> list:
     for i, (variable, record) in enumerate(zip(variables, records)):
         value = tensors.get(f"{i:05d}")
         if value is None or list(value.shape) != list(variable.shape):
-            raise ValueError(
+            problem = (
                 f"{filepath!r}: weight {i} ({record['path']}) has shape "
                 f"{None if value is None else list(value.shape)}, but the model's variable "
-                f"{variable.path} has shape {list(variable.shape)}."
-            )
+                f"{variable.path} has shape {list(variable.shape)}.")
+            if not skip_mismatch or value is None:
+                raise ValueError(problem)
+            skip_warning(variable, problem)
+            value = None
         values.append(value)
     return values
 
 
-def assign_weights(model, tensors: dict, records: list, filepath) -> None:
-    """Check every saved weight against the model, then set them all."""
-    values = weight_values(model, tensors, records, filepath)
+def skip_warning(variable, problem: str) -> None:
+    """The warning for a weight `load_weights(skip_mismatch=True)` leaves as it is."""
+    warnings.warn(f"load_weights(skip_mismatch=True): skipping weight {variable.path}, which "
+                  f"keeps its value: {problem}", stacklevel=4)
+
+
+def assign_weights(model, tensors: dict, records: list, filepath,
+                   skip_mismatch: bool = False) -> None:
+    """Check every saved weight against the model, then set them all (those of another
+    shape left as they are with `skip_mismatch`)."""
+    values = weight_values(model, tensors, records, filepath, skip_mismatch)
     for variable, value in zip(v1_weights(model), values):
-        variable.assign(value)
+        if value is not None:
+            variable.assign(value)
 
 
 def _shapes(shapes, limit: int = 8) -> str:
