@@ -196,9 +196,11 @@ def test_im2col_gradients_fuzzed_against_xla(h, w, kh, kw, sh, sw, dh, dw, paddi
 
 
 def _uses_xla_conv(filters: int = 8) -> bool:
+    """Whether a differentiated convolution (forward and gradient) runs XLA's."""
     x, kernel = jnp.zeros((2, 6, 6, 3)), jnp.zeros((3, 3, 3, filters))
     # A fresh function each time, so no trace cache hides the backend's change.
-    run = lambda x, k: convolutional.conv(x, k, (1, 1), "same", (1, 1))  # noqa: E731
+    loss = lambda x, k: convolutional.conv(x, k, (1, 1), "same", (1, 1)).sum()  # noqa: E731
+    run = jax.grad(loss, argnums=(0, 1))
     return "conv_general_dilated" in str(jax.make_jaxpr(run)(x, kernel))
 
 
@@ -210,6 +212,72 @@ def test_lowering_is_chosen_by_backend_and_size(monkeypatch):
     assert _uses_xla_conv(filters=3)  # too few filters for a patch matmul to pay
     monkeypatch.setattr(jax, "default_backend", lambda: "gpu")
     assert _uses_xla_conv()
+
+
+def _primitives(fun, *args) -> set:
+    """The primitives `fun` runs (nested calls included)."""
+    names, stack = set(), [jax.make_jaxpr(fun)(*args).jaxpr]
+    while stack:
+        for eqn in stack.pop().eqns:
+            names.add(eqn.primitive.name)
+            for param in eqn.params.values():
+                for sub in param if isinstance(param, (list, tuple)) else [param]:
+                    sub = getattr(sub, "jaxpr", sub)
+                    if hasattr(sub, "eqns"):
+                        stack.append(sub)
+    return names
+
+
+def test_a_frozen_convolution_builds_no_patches(monkeypatch):
+    """No wasted work: a convolution no gradient flows through (a frozen backbone
+    under a trainable head, inference) runs XLA's forward convolution, never the
+    im2col patches that only its gradient needs; a trained kernel still gets them."""
+    monkeypatch.setattr(jax, "default_backend", lambda: "cpu")
+    rng = np.random.default_rng(0)
+    x = jnp.asarray(rng.normal(size=(2, 7, 7, 3)), jnp.float32)
+    kernel = jnp.asarray(rng.normal(size=(3, 3, 3, 8)), jnp.float32)
+    head = jnp.asarray(rng.normal(size=(8, 2)), jnp.float32)
+
+    def loss(head, kernel, x):
+        features = convolutional.conv(x, kernel, (2, 1), "same", (1, 1)).mean(axis=(1, 2))
+        return jnp.sum(jnp.sin(features @ head))
+
+    frozen_backbone = _primitives(jax.grad(loss), head, kernel, x)
+    assert "conv_general_dilated" in frozen_backbone
+    assert "concatenate" not in frozen_backbone  # the patches: 9 window slices side by side
+    trained = _primitives(jax.grad(loss, argnums=1), head, kernel, x)
+    assert "conv_general_dilated" not in trained and "concatenate" in trained
+    # The two forward passes agree within float32 rounding, and the gradient is XLA's.
+    inference = conv_im2col(x, kernel, (2, 1), "same", (1, 1))
+    differentiated, vjp = jax.vjp(lambda k: conv_im2col(x, k, (2, 1), "same", (1, 1)), kernel)
+    np.testing.assert_allclose(inference, differentiated, rtol=1e-5, atol=1e-5)
+    _, xla_vjp = jax.vjp(lambda k: conv_xla(x, k, (2, 1), "same", (1, 1)), kernel)
+    np.testing.assert_allclose(vjp(jnp.cos(inference))[0], xla_vjp(jnp.cos(inference))[0],
+                               rtol=1e-4, atol=1e-4)
+
+
+def test_a_frozen_conv_backbone_stays_bit_identical_under_a_trained_head():
+    """`fit` with a frozen convolutional backbone (BatchNormalization included) trains
+    the head only: every backbone variable bit-identical, its BN in inference mode."""
+    inputs = Input((8, 8, 3))
+    h = layers.Conv2D(8, 3, padding="same", use_bias=False)(inputs)
+    h = layers.Activation("relu")(layers.BatchNormalization()(h))
+    h = layers.Conv2D(8, 3, strides=2, padding="same")(h)
+    backbone = Model(inputs, layers.GlobalAveragePooling2D()(h))
+    backbone.trainable = False
+    model = Model(inputs, layers.Dense(2, activation="softmax")(backbone(inputs)))
+    model.compile(optimizer="adam", loss="sparse_categorical_crossentropy")
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(16, 8, 8, 3)).astype("float32")
+    y = rng.integers(0, 2, 16)
+    before = [np.array(w) for w in backbone.weights]
+    head_before = [np.array(w) for w in model.layers[-1].weights]
+    want = np.asarray(backbone(x))  # inference mode: the frozen backbone's features
+    model.fit(x, y, batch_size=8, epochs=2, verbose=0)
+    assert all(np.array_equal(b, np.array(w)) for b, w in zip(before, backbone.weights))
+    assert not any(np.array_equal(b, np.array(w))
+                   for b, w in zip(head_before, model.layers[-1].weights))
+    np.testing.assert_array_equal(np.asarray(backbone(x)), want)
 
 
 # --- errors name the layer, the expected and the given -------------------------------

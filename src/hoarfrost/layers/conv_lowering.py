@@ -23,6 +23,9 @@ benchmarks/conv_lowering.py). The rule:
   but 2x slower in the whole DCGAN step (benchmarks/conv_lowering.py as of
   commit 61c1496, rules "tiled" and "im2col-forward").
 - Off CPU, XLA's convolution (cuDNN on GPUs) is used throughout.
+- Whatever the plan, an im2col convolution no gradient flows through (inference,
+  a frozen backbone) runs XLA's forward convolution: the patches exist only for
+  the gradient (`convolutional._patch_matmul`).
 
 The choice never changes what is computed, only how (float32 sums may round
 differently, as between any two lowerings).

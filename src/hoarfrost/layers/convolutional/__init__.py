@@ -13,7 +13,9 @@ multiply-adds for depthwise kernels). XLA's CPU convolution is slow for the
 kernel gradient, catastrophically so inside `lax.scan`, which `fit` uses to
 run many steps per call: in the small MNIST CNN the im2col step is ~10x faster
 there. Its gradient is written out (`_patch_matmul`) rather than left to
-autodiff. Large convolutions run it in tiles (`conv_lowering`, which also
+autodiff. Where no gradient flows through a convolution (inference, a frozen
+backbone) XLA's forward convolution runs instead, being the faster forward
+pass. Large convolutions run it in tiles (`conv_lowering`, which also
 chooses the lowering). Both lowerings agree within float32 rounding.
 
 The package, as Keras 3 lays it out: `base_conv` (what every convolution layer

@@ -92,8 +92,22 @@ def _patch_matmul(x, kernel, strides, dilation):
     the patches kept by the forward pass, the input's as one matmul with the
     kernel followed by `_scatter_windows`, which XLA:CPU runs ~20% faster per
     training step (the small MNIST CNN) than the pads autodiff produces.
+
+    Only a differentiated call builds the patches (`_patch_matmul_fwd`). A call
+    no gradient flows through (inference, or a frozen layer whose input does
+    not depend on a trainable weight: a frozen backbone) has no use for them and
+    runs XLA's forward convolution, which on CPU was 1.5-10x faster than the
+    patch matmul for W7's 3x3 layers (benchmarks/RESULTS.md). A single-tap
+    window (1x1: one slice, no patches) stays one matmul, the faster there.
     """
-    return _patch_matmul_fwd(x, kernel, strides, dilation)[0]
+    rank = x.ndim - 2
+    if math.prod(kernel.shape[:rank]) == 1:
+        return _patch_matmul_fwd(x, kernel, strides, dilation)[0]
+    dtype = jnp.result_type(x, kernel)  # as the patch matmul promotes
+    x, kernel = x.astype(dtype), kernel.astype(dtype)
+    return lax.conv_general_dilated(x, kernel, tuple(strides), "VALID",
+                                    rhs_dilation=tuple(dilation),
+                                    dimension_numbers=_spatial_dimension_numbers(rank))
 
 
 def _patch_matmul_fwd(x, kernel, strides, dilation):
