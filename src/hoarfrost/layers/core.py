@@ -117,10 +117,9 @@ class Dense(LoRAMixin, QuantizedMixin, Layer):
 
     def call(self, inputs):
         if self.quantization_mode is not None:
-            outputs = self._int8_call(inputs)
+            outputs = self._add_lora(self._int8_call(inputs), lambda a: jnp.matmul(inputs, a))
         else:
-            outputs = jnp.matmul(inputs, self.kernel.value)
-        outputs = self._add_lora(outputs, lambda a: jnp.matmul(inputs, a))
+            outputs = self._lora_product(inputs, self.kernel.value, "...i,ij->...j", jnp.matmul)
         if self.bias is not None:
             outputs = outputs + self.bias.value
         outputs = self.activation(outputs)

@@ -314,10 +314,10 @@ class EinsumDense(LoRAMixin, QuantizedMixin, Layer):
 
     def call(self, inputs):
         if self.quantization_mode is not None:
-            outputs = self._int8_call(inputs)
+            outputs = self._add_lora(self._int8_call(inputs),
+                                     lambda a: jnp.einsum(self.equation, inputs, a))
         else:
-            outputs = jnp.einsum(self.equation, inputs, self.kernel.value)
-        outputs = self._add_lora(outputs, lambda a: jnp.einsum(self.equation, inputs, a))
+            outputs = self._lora_product(inputs, self.kernel.value, self.equation)
         if self.bias is not None:
             outputs = outputs + self.bias.value
         outputs = self.activation(outputs)
