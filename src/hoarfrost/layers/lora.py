@@ -72,9 +72,12 @@ def factorable(equation: str) -> bool:
             and w_spec.count(last) == 1)
 
 
-def lora_plan(equation: str, x_shape, w_shape, rank: int) -> tuple:
+def lora_plan(equation: str, x_shape, w_shape, rank: int, factored_value: bool = False) -> tuple:
     """`(merged, through_kernel)`: how `lora_contract` groups its value (and the inputs'
-    derivative) and the adapter's derivatives, whichever counts fewer multiply-adds."""
+    derivative) and the adapter's derivatives, whichever counts fewer multiply-adds.
+
+    `factored_value`: the value is computed factored whatever the counts (an int8
+    base), so `inputs @ a` comes with it."""
     if not factorable(equation):
         return True, True
     base, out_size = einsum_sizes(equation, x_shape, w_shape)
@@ -82,11 +85,13 @@ def lora_plan(equation: str, x_shape, w_shape, rank: int) -> tuple:
     low = base * rank // w_shape[-1]  # contract(inputs, a)
     rows = out_size * rank  # (inputs a) @ b, upstream @ b^T, (inputs a)^T upstream
     merged = form <= low + rows
-    through_kernel = base + 2 * form < (low if merged else 0) + low + 2 * rows
+    through_kernel = base + 2 * form < (low if merged and not factored_value else 0) + low \
+        + 2 * rows
     return merged, through_kernel
 
 
-def lora_contract(inputs, kernel, a, b, scale, *, equation: str, contract=None):
+def lora_contract(inputs, kernel, a, b, scale, *, equation: str, contract=None, base=None,
+                  base_args=()):
     """`contract(inputs, kernel + scale * a @ b)`, each part of it computed the cheaper way.
 
     LoRA's arithmetic can be grouped two ways: through the updated kernel
@@ -112,27 +117,36 @@ def lora_contract(inputs, kernel, a, b, scale, *, equation: str, contract=None):
     Args:
         contract: `(x, w) -> product` (default `jnp.einsum(equation, x, w)`).
         equation: the einsum equation `contract` computes (for the counts).
+        base: `(inputs, *base_args) -> product` with the frozen kernel, for a kernel
+            stored otherwise (int8: Keras's quantized product); the value is then
+            `base(...) + scale * contract(inputs, a) @ b` (Keras's int8 formula) and
+            `kernel` (the dequantized kernel) serves the derivatives only, straight
+            through the base's rounding. `base_args` get no derivative.
     """
     contract = contract or (lambda x, w: jnp.einsum(equation, x, w))
-    merged, through_kernel = lora_plan(equation, inputs.shape, kernel.shape, a.shape[-1])
+    merged, through_kernel = lora_plan(equation, inputs.shape, kernel.shape, a.shape[-1],
+                                       factored_value=base is not None)
 
     def updated(k, a, b):
         return (k + scale * jnp.matmul(a, b)).astype(k.dtype)
 
-    def value(x, k, a, b):
+    def value(x, k, a, b, *args):
+        if base is not None:
+            xa = contract(x, a)
+            return base(x, *args) + scale * jnp.matmul(xa, b), xa
         if merged:
             return contract(x, updated(k, a, b)), None
         xa = contract(x, a)
         return contract(x, k) + scale * jnp.matmul(xa, b), xa
 
     @jax.custom_jvp
-    def product(x, k, a, b):
-        return value(x, k, a, b)[0]
+    def product(x, k, a, b, *args):
+        return value(x, k, a, b, *args)[0]
 
     def tangent(primals, tangents):
-        x, k, a, b = primals
-        dx, dk, da, db = (None if isinstance(t, SymbolicZero) else t for t in tangents)
-        out, xa = value(x, k, a, b)
+        x, k, a, b, *args = primals
+        dx, dk, da, db = (None if isinstance(t, SymbolicZero) else t for t in tangents[:4])
+        out, xa = value(x, k, a, b, *args)
         terms = []
         if dx is not None:
             terms.append(contract(dx, updated(k, a, b)) if merged else
@@ -154,7 +168,7 @@ def lora_contract(inputs, kernel, a, b, scale, *, equation: str, contract=None):
         return out, sum(terms[1:], terms[0]).astype(out.dtype)
 
     product.defjvp(tangent, symbolic_zeros=True)
-    return product(inputs, kernel, a, b)
+    return product(inputs, kernel, a, b, *base_args)
 
 
 class LoRAMixin:
@@ -254,22 +268,30 @@ class LoRAMixin:
             return value
         return jnp.add(value, self.lora_delta()).astype(self.dtype)
 
-    def _lora_product(self, inputs, kernel, equation: str, contract=None):
+    def _lora_product(self, inputs, kernel, equation: str, contract=None, base=None):
         """`contract(inputs, kernel)`, with the adapter's update when LoRA is on.
 
         A float32 layer computes it by `lora_contract` (each part grouped the
         cheaper way; the frozen kernel's gradient is never formed); any other
         dtype by `_add_lora` (the update stays in float32 beside the kernel).
+        `base`: `(inputs, int8 kernel, scale) -> product` of an int8 layer, whose
+        `kernel` is then the dequantized one (for the derivatives).
         """
         contract = contract or (lambda x, w: jnp.einsum(equation, x, w))
+        if base is not None:
+            stored = (getattr(self, self._quantization_target).value,
+                      getattr(self, self._quantization_scale).value)
+            plain = lambda x, w: base(x, *stored)  # noqa: E731
+        else:
+            stored, plain = (), contract
         if not self.lora_enabled:
-            return contract(inputs, kernel)
+            return plain(inputs, kernel)
         a, b = self.lora_variables
         if not (inputs.dtype == kernel.dtype == a.value.dtype == jnp.float32):
-            return self._add_lora(contract(inputs, kernel), lambda a: contract(inputs, a))
+            return self._add_lora(plain(inputs, kernel), lambda a: contract(inputs, a))
         outputs = lora_contract(inputs, kernel, a.value, b.value,
                                 self.lora_alpha / self.lora_rank, equation=equation,
-                                contract=contract)
+                                contract=contract, base=base, base_args=stored)
         return outputs.astype(self.dtype)
 
     def _add_lora(self, outputs, project):
