@@ -13,6 +13,7 @@ import numpy as np
 import pytest
 
 from hoarfrost import layers
+from hoarfrost.layers.lora import lora_contract, lora_plan
 from hoarfrost.quantizers import Int8QuantizationConfig
 
 FIXTURE = np.load(Path(__file__).parent / "fixtures" / "keras_lora.npz")
@@ -163,7 +164,6 @@ def test_lora_contract_equals_the_formula_and_its_derivatives(equation, x_shape,
                                                               plan):
     """Every grouping `lora_contract` picks gives the formula's value, gradients (the
     adapter's, the inputs', a kernel's a user unfroze) and forward-mode tangents."""
-    from hoarfrost.layers.lora import lora_contract, lora_plan
     assert lora_plan(equation, x_shape, w_shape, rank) == plan
     keys = jax.random.split(jax.random.key(0), 5)
     x, w = jax.random.normal(keys[0], x_shape), jax.random.normal(keys[1], w_shape)
