@@ -13,6 +13,7 @@ import numpy as np
 import pytest
 
 from hoarfrost import layers
+from hoarfrost.layers.lora import lora_contract, lora_plan
 from hoarfrost.quantizers import Int8QuantizationConfig
 
 FIXTURE = np.load(Path(__file__).parent / "fixtures" / "keras_lora.npz")
@@ -146,3 +147,63 @@ def test_merge_folds_the_adapter_into_the_kernel():
     assert not layer.kernel.trainable
     layer.trainable = True
     assert layer.kernel.trainable
+
+
+# equation, inputs, kernel, rank, the plan `lora_plan` picks (merged, through the kernel)
+CONTRACTS = [
+    ("...i,ij->...j", (64, 32, 16), (16, 24), 4, (True, False)),  # a big batch: merged, factored
+    ("...i,ij->...j", (2, 16), (16, 24), 4, (False, False)),      # a small one: factored
+    ("abc,cde->abde", (8, 16, 12), (12, 3, 5), 2, (True, True)),  # per-head A: through the kernel
+    ("abcd,cde->abe", (8, 16, 3, 5), (3, 5, 12), 2, (True, False)),
+    ("ab,cb->ac", (30, 6), (7, 6), 2, (True, True)),              # not factorable
+]
+
+
+@pytest.mark.parametrize("equation, x_shape, w_shape, rank, plan", CONTRACTS)
+def test_lora_contract_equals_the_formula_and_its_derivatives(equation, x_shape, w_shape, rank,
+                                                              plan):
+    """Every grouping `lora_contract` picks gives the formula's value, gradients (the
+    adapter's, the inputs', a kernel's a user unfroze) and forward-mode tangents."""
+    assert lora_plan(equation, x_shape, w_shape, rank) == plan
+    keys = jax.random.split(jax.random.key(0), 5)
+    x, w = jax.random.normal(keys[0], x_shape), jax.random.normal(keys[1], w_shape)
+    a = jax.random.normal(keys[2], w_shape[:-1] + (rank,))
+    b = jax.random.normal(keys[3], (rank, w_shape[-1]))
+
+    def reference(x, w, a, b):
+        return jnp.einsum(equation, x, w + 1.5 * jnp.matmul(a, b), precision="highest")
+
+    def fast(x, w, a, b):
+        return lora_contract(x, w, a, b, 1.5, equation=equation)
+
+    probe = jax.random.normal(keys[4], reference(x, w, a, b).shape)
+    np.testing.assert_allclose(fast(x, w, a, b), reference(x, w, a, b), rtol=1e-5, atol=1e-4)
+    for argnums in [(2, 3), (0, 1, 2, 3), (3,), (1,)]:
+        got = jax.grad(lambda *v: jnp.sum(fast(*v) * probe), argnums)(x, w, a, b)
+        want = jax.grad(lambda *v: jnp.sum(reference(*v) * probe), argnums)(x, w, a, b)
+        for g, r in zip(got, want):
+            np.testing.assert_allclose(g, r, rtol=1e-4, atol=1e-4 * float(jnp.abs(r).max()))
+    tangents = (0.1 * x, 0.2 * w, 0.3 * a, 0.4 * b)
+    got = jax.jvp(fast, (x, w, a, b), tangents)[1]
+    want = jax.jvp(reference, (x, w, a, b), tangents)[1]
+    np.testing.assert_allclose(got, want, rtol=1e-4, atol=1e-4 * float(jnp.abs(want).max()))
+
+
+def test_a_frozen_kernel_gets_no_gradient_computed():
+    """The adapter's gradient, factored, forms nothing kernel-sized (contract item 4)."""
+    layer = layers.Dense(24)
+    x = np.random.default_rng(0).normal(size=(64, 32, 16)).astype("float32")
+    layer(x)
+    layer.enable_lora(4)
+    trainable = [v.value for v in layer.trainable_variables]
+    frozen = [v.value for v in layer.non_trainable_variables]
+
+    def loss(trainable):
+        return jnp.sum(layer.stateless_call(trainable, frozen, x)[0])
+
+    jaxpr = jax.make_jaxpr(jax.grad(loss))(trainable)
+    # x^T (upstream): a contraction over the batch (64 x 32 rows) into the kernel's shape.
+    over_batch = [tuple(eqn.outvars[0].aval.shape) for eqn in jaxpr.jaxpr.eqns
+                  if eqn.primitive.name == "dot_general"
+                  and any(v.aval.shape[:2] == (64, 32) for v in eqn.invars)]
+    assert over_batch and (16, 24) not in over_batch and (24, 16) not in over_batch

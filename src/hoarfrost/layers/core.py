@@ -105,10 +105,10 @@ class Dense(LoRAMixin, QuantizedMixin, Layer):
     def _dequant_layout(self, scale):
         return scale
 
-    def _int8_call(self, inputs):
+    def _int8_call(self, inputs, kernel, scale):
         quantizer = self._inputs_quantizer()
         outputs = int8_product(
-            inputs, self.kernel.value, self.kernel_scale.value, contract=int8_matmul,
+            inputs, kernel, scale, contract=int8_matmul,
             grad_contract=lambda upstream, kernel: jnp.matmul(upstream, kernel.T),
             dequant_scale=self._dequant_layout,
             quantize_inputs=None if quantizer is None else (lambda x: quantizer(x, axis=-1)),
@@ -117,10 +117,10 @@ class Dense(LoRAMixin, QuantizedMixin, Layer):
 
     def call(self, inputs):
         if self.quantization_mode is not None:
-            outputs = self._int8_call(inputs)
+            outputs = self._lora_product(inputs, self._dequantized(), "...i,ij->...j",
+                                         jnp.matmul, base=self._int8_call)
         else:
-            outputs = jnp.matmul(inputs, self.kernel.value)
-        outputs = self._add_lora(outputs, lambda a: jnp.matmul(inputs, a))
+            outputs = self._lora_product(inputs, self.kernel.value, "...i,ij->...j", jnp.matmul)
         if self.bias is not None:
             outputs = outputs + self.bias.value
         outputs = self.activation(outputs)

@@ -292,7 +292,7 @@ class EinsumDense(LoRAMixin, QuantizedMixin, Layer):
             scale = jnp.transpose(scale, order)
         return scale
 
-    def _int8_call(self, inputs):
+    def _int8_call(self, inputs, kernel, scale):
         info = self._quantization_info()
         quantizer = self._inputs_quantizer()
 
@@ -306,7 +306,7 @@ class EinsumDense(LoRAMixin, QuantizedMixin, Layer):
             return jnp.einsum(self.equation, x, k)
 
         outputs = int8_product(
-            inputs, self.kernel.value, self.kernel_scale.value, contract=contract,
+            inputs, kernel, scale, contract=contract,
             grad_contract=lambda up, kernel: jnp.einsum(info["gradient_equation"], up, kernel),
             dequant_scale=self._dequant_layout,
             quantize_inputs=None if quantizer is None else quantize_inputs, dtype=self.dtype)
@@ -314,10 +314,10 @@ class EinsumDense(LoRAMixin, QuantizedMixin, Layer):
 
     def call(self, inputs):
         if self.quantization_mode is not None:
-            outputs = self._int8_call(inputs)
+            outputs = self._lora_product(inputs, self._dequantized(), self.equation,
+                                         base=self._int8_call)
         else:
-            outputs = jnp.einsum(self.equation, inputs, self.kernel.value)
-        outputs = self._add_lora(outputs, lambda a: jnp.einsum(self.equation, inputs, a))
+            outputs = self._lora_product(inputs, self.kernel.value, self.equation)
         if self.bias is not None:
             outputs = outputs + self.bias.value
         outputs = self.activation(outputs)

@@ -7,12 +7,14 @@ two trainable float32 matrices, `lora_kernel_a` of shape `kernel.shape[:-1] +
 
     kernel + (lora_alpha / rank) * lora_kernel_a @ lora_kernel_b
 
-so with B initialised to zeros it is unchanged at step 0. `Dense`,
-`EinsumDense` and `Embedding` compute it factored, `x @ kernel + (lora_alpha /
-rank) * (x @ A) @ B`, as Keras does on an int8 kernel (QLoRA's pattern): the
-training step then never forms a kernel-sized gradient. The convolutions use
-the updated kernel. `merge_lora()` folds the adapter into the kernel and
-removes it.
+so with B initialised to zeros it is unchanged at step 0. A float32 `Dense`
+or `EinsumDense` computes it by `lora_contract`, which groups the value and
+each derivative whichever way costs fewer multiply-adds for the shapes at hand
+(through the updated kernel, or factored `(x @ A) @ B`) and never forms the
+frozen kernel's gradient. `Embedding`, an int8 kernel (as Keras, QLoRA's
+pattern) and other dtypes compute it factored, `x @ kernel + (lora_alpha /
+rank) * (x @ A) @ B`. The convolutions use the updated kernel. `merge_lora()`
+folds the adapter into the kernel and removes it.
 
 The mixin is shared by `Dense`, `EinsumDense`, `Embedding` and the
 convolutions (hoarfrost's extension: same shapes, same formula).
@@ -20,8 +22,12 @@ convolutions (hoarfrost's extension: same shapes, same formula).
 
 from __future__ import annotations
 
+import math
+
+import jax
 import jax.numpy as jnp
 import numpy as np
+from jax.custom_derivatives import SymbolicZero
 
 from hoarfrost import initializers
 
@@ -31,6 +37,138 @@ def _check_rank(layer_type: str, rank, argument: str = "rank") -> int:
         raise ValueError(f"{layer_type}: `{argument}` must be a positive integer, got "
                          f"{rank!r}.")
     return rank
+
+
+def _parse(equation: str) -> tuple:
+    """`(inputs spec, kernel spec, output spec)` of a two-operand einsum equation."""
+    operands, output = equation.replace(" ", "").split("->")
+    x_spec, w_spec = operands.split(",")
+    return x_spec, w_spec, output
+
+
+def einsum_sizes(equation: str, x_shape, w_shape) -> tuple:
+    """`(multiply-adds, output size)` of `einsum(equation, x, w)`: the product of every
+    index's size, and of the output's."""
+    sizes: dict = {}
+    for spec, shape in zip(_parse(equation)[:2], (x_shape, w_shape)):
+        head, ellipsis, tail = spec.partition("...")
+        if ellipsis:
+            middle = math.prod(shape[len(head):len(shape) - len(tail)])
+            sizes["..."] = max(sizes.get("...", 1), middle)
+        sizes.update(zip(head, shape[:len(head)]))
+        sizes.update(zip(tail, shape[len(shape) - len(tail):]))
+    output = _parse(equation)[2]
+    labels = list(output.replace("...", "")) + (["..."] if "..." in output else [])
+    return math.prod(sizes.values()), math.prod(sizes[label] for label in labels)
+
+
+def factorable(equation: str) -> bool:
+    """Whether `contract(x, A) @ B` equals `contract(x, A @ B)`: the kernel's last index is
+    the output's last, and appears nowhere else (true of every Dense and of
+    MultiHeadAttention's projections)."""
+    x_spec, w_spec, out = _parse(equation)
+    last = w_spec[-1:]
+    return (last.isalpha() and out.endswith(last) and last not in x_spec
+            and w_spec.count(last) == 1)
+
+
+def lora_plan(equation: str, x_shape, w_shape, rank: int, factored_value: bool = False) -> tuple:
+    """`(merged, through_kernel)`: how `lora_contract` groups its value (and the inputs'
+    derivative) and the adapter's derivatives, whichever counts fewer multiply-adds.
+
+    `factored_value`: the value is computed factored whatever the counts (an int8
+    base), so `inputs @ a` comes with it."""
+    if not factorable(equation):
+        return True, True
+    base, out_size = einsum_sizes(equation, x_shape, w_shape)
+    form = math.prod(w_shape) * rank  # a @ b
+    low = base * rank // w_shape[-1]  # contract(inputs, a)
+    rows = out_size * rank  # (inputs a) @ b, upstream @ b^T, (inputs a)^T upstream
+    merged = form <= low + rows
+    through_kernel = base + 2 * form < (low if merged and not factored_value else 0) + low \
+        + 2 * rows
+    return merged, through_kernel
+
+
+def lora_contract(inputs, kernel, a, b, scale, *, equation: str, contract=None, base=None,
+                  base_args=()):
+    """`contract(inputs, kernel + scale * a @ b)`, each part of it computed the cheaper way.
+
+    LoRA's arithmetic can be grouped two ways: through the updated kernel
+    (`kernel + scale * a @ b`, a kernel-sized product) or factored
+    (`contract(inputs, a) @ b`, a rank-wide detour per row). Which costs less
+    depends on the batch and the shapes, so it is chosen here, by counting
+    multiply-adds (at trace time, from shapes):
+
+    - the value and the inputs' derivative: one contraction with the updated
+      kernel (Keras's float formula) unless the batch is so small that forming
+      the kernel costs more than the factored detour;
+    - the adapter's derivatives: through a kernel-sized gradient
+      (`inputs^T upstream`, as large as the layer's own contraction, then two
+      small products) or factored (`inputs^T (upstream b^T)` and
+      `(inputs a)^T upstream`, rank-wide);
+    - the frozen kernel's derivative is never formed: its tangent is a symbolic
+      zero (a kernel a user unfroze next to its adapter gets its own term).
+
+    A `jax.custom_jvp` (so forward mode works too): reverse mode transposes the
+    tangent's terms, so the grouping chosen for a tangent is the grouping of
+    its gradient. Every grouping equals the others to float32 rounding.
+
+    Args:
+        contract: `(x, w) -> product` (default `jnp.einsum(equation, x, w)`).
+        equation: the einsum equation `contract` computes (for the counts).
+        base: `(inputs, *base_args) -> product` with the frozen kernel, for a kernel
+            stored otherwise (int8: Keras's quantized product); the value is then
+            `base(...) + scale * contract(inputs, a) @ b` (Keras's int8 formula) and
+            `kernel` (the dequantized kernel) serves the derivatives only, straight
+            through the base's rounding. `base_args` get no derivative.
+    """
+    contract = contract or (lambda x, w: jnp.einsum(equation, x, w))
+    merged, through_kernel = lora_plan(equation, inputs.shape, kernel.shape, a.shape[-1],
+                                       factored_value=base is not None)
+
+    def updated(k, a, b):
+        return (k + scale * jnp.matmul(a, b)).astype(k.dtype)
+
+    def value(x, k, a, b, *args):
+        if base is not None:
+            xa = contract(x, a)
+            return base(x, *args) + scale * jnp.matmul(xa, b), xa
+        if merged:
+            return contract(x, updated(k, a, b)), None
+        xa = contract(x, a)
+        return contract(x, k) + scale * jnp.matmul(xa, b), xa
+
+    @jax.custom_jvp
+    def product(x, k, a, b, *args):
+        return value(x, k, a, b, *args)[0]
+
+    def tangent(primals, tangents):
+        x, k, a, b, *args = primals
+        dx, dk, da, db = (None if isinstance(t, SymbolicZero) else t for t in tangents[:4])
+        out, xa = value(x, k, a, b, *args)
+        terms = []
+        if dx is not None:
+            terms.append(contract(dx, updated(k, a, b)) if merged else
+                         contract(dx, k) + scale * jnp.matmul(contract(dx, a), b))
+        if through_kernel:
+            for delta in (None if da is None else scale * jnp.matmul(da, b),
+                          None if db is None else scale * jnp.matmul(a, db)):
+                if delta is not None:
+                    dk = delta if dk is None else dk + delta
+        else:
+            if da is not None:
+                terms.append(scale * jnp.matmul(contract(x, da), b))
+            if db is not None:
+                terms.append(scale * jnp.matmul(contract(x, a) if xa is None else xa, db))
+        if dk is not None:
+            terms.append(contract(x, dk.astype(k.dtype)))
+        if not terms:
+            return out, jnp.zeros_like(out)
+        return out, sum(terms[1:], terms[0]).astype(out.dtype)
+
+    product.defjvp(tangent, symbolic_zeros=True)
+    return product(inputs, kernel, a, b, *base_args)
 
 
 class LoRAMixin:
@@ -129,6 +267,32 @@ class LoRAMixin:
         if not self.lora_enabled:
             return value
         return jnp.add(value, self.lora_delta()).astype(self.dtype)
+
+    def _lora_product(self, inputs, kernel, equation: str, contract=None, base=None):
+        """`contract(inputs, kernel)`, with the adapter's update when LoRA is on.
+
+        A float32 layer computes it by `lora_contract` (each part grouped the
+        cheaper way; the frozen kernel's gradient is never formed); any other
+        dtype by `_add_lora` (the update stays in float32 beside the kernel).
+        `base`: `(inputs, int8 kernel, scale) -> product` of an int8 layer, whose
+        `kernel` is then the dequantized one (for the derivatives).
+        """
+        contract = contract or (lambda x, w: jnp.einsum(equation, x, w))
+        if base is not None:
+            stored = (getattr(self, self._quantization_target).value,
+                      getattr(self, self._quantization_scale).value)
+            plain = lambda x, w: base(x, *stored)  # noqa: E731
+        else:
+            stored, plain = (), contract
+        if not self.lora_enabled:
+            return plain(inputs, kernel)
+        a, b = self.lora_variables
+        if not (inputs.dtype == kernel.dtype == a.value.dtype == jnp.float32):
+            return self._add_lora(plain(inputs, kernel), lambda a: contract(inputs, a))
+        outputs = lora_contract(inputs, kernel, a.value, b.value,
+                                self.lora_alpha / self.lora_rank, equation=equation,
+                                contract=contract, base=base, base_args=stored)
+        return outputs.astype(self.dtype)
 
     def _add_lora(self, outputs, project):
         """`outputs + (lora_alpha / rank) * project(A) @ B`: the adapter's term, factored.
