@@ -207,3 +207,20 @@ def test_a_frozen_kernel_gets_no_gradient_computed():
                   if eqn.primitive.name == "dot_general"
                   and any(v.aval.shape[:2] == (64, 32) for v in eqn.invars)]
     assert over_batch and (16, 24) not in over_batch and (24, 16) not in over_batch
+
+
+@pytest.mark.parametrize("make, data", [
+    (lambda: layers.Dense(4, lora_rank=2), np.ones((2, 3), "float32")),
+    (lambda: layers.EinsumDense("ab,bc->ac", 4, lora_rank=2), np.ones((2, 3), "float32")),
+    (lambda: layers.Embedding(10, 4, lora_rank=2), np.ones((2, 3), "int32")),
+])
+def test_a_lora_layer_computes_in_the_policy_compute_dtype(make, data):
+    """Under mixed_bfloat16 a LoRA layer returns bfloat16, as Keras 3's (checked on 3.15)."""
+    from hoarfrost import mixed_precision
+    mixed_precision.set_global_policy("mixed_bfloat16")
+    try:
+        layer = make()
+        assert layer(data).dtype == jnp.bfloat16
+        assert {str(w.dtype) for w in layer.weights} == {"float32"}  # variables stay float32
+    finally:
+        mixed_precision.set_global_policy("float32")

@@ -292,7 +292,7 @@ class LoRAMixin:
         outputs = lora_contract(inputs, kernel, a.value, b.value,
                                 self.lora_alpha / self.lora_rank, equation=equation,
                                 contract=contract, base=base, base_args=stored)
-        return outputs.astype(self.dtype)
+        return outputs.astype(self.compute_dtype)
 
     def _add_lora(self, outputs, project):
         """`outputs + (lora_alpha / rank) * project(A) @ B`: the adapter's term, factored.
@@ -306,7 +306,8 @@ class LoRAMixin:
             return outputs
         a, b = self.lora_variables
         lora = jnp.matmul(project(a.value), b.value)
-        return jnp.add(outputs, (self.lora_alpha / self.lora_rank) * lora).astype(self.dtype)
+        outputs = jnp.add(outputs, (self.lora_alpha / self.lora_rank) * lora)
+        return outputs.astype(self.compute_dtype)
 
     def merge_lora(self) -> None:
         """Fold the adapter into the kernel and remove it: a plain layer again.
