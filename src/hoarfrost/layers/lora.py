@@ -157,10 +157,12 @@ def lora_contract(inputs, kernel, a, b, scale, *, equation: str, contract=None, 
                 if delta is not None:
                     dk = delta if dk is None else dk + delta
         else:
+            # The scale rides on the rank-wide factor, not on the product: its
+            # transpose then scales a small matrix, not the upstream gradient.
             if da is not None:
-                terms.append(scale * jnp.matmul(contract(x, da), b))
+                terms.append(jnp.matmul(contract(x, da), scale * b))
             if db is not None:
-                terms.append(scale * jnp.matmul(contract(x, a) if xa is None else xa, db))
+                terms.append(jnp.matmul(contract(x, a) if xa is None else xa, scale * db))
         if dk is not None:
             terms.append(contract(x, dk.astype(k.dtype)))
         if not terms:
