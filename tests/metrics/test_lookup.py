@@ -33,11 +33,15 @@ def test_config_round_trip_and_lookup(metric):
 
 
 def test_keras_names_and_variable_names():
-    assert [metrics.MeanIoU(3).name, metrics.BinaryIoU().name, metrics.FBetaScore().name,
+    mean_iou = metrics.MeanIoU(3)
+    assert [mean_iou.name, metrics.BinaryIoU().name, metrics.FBetaScore().name,
             metrics.OneHotMeanIoU(2).name] == ["mean_io_u", "binary_io_u", "fbeta_score",
                                                "one_hot_mean_io_u"]
-    assert [v.path for v in metrics.MeanIoU(3).variables] == ["mean_io_u/total_confusion_matrix"]
-    assert metrics.MeanIoU(3).variables[0].dtype == np.int32
+    assert [v.path for v in mean_iou.variables] == ["mean_io_u/total_confusion_matrix"]
+    assert mean_iou.variables[0].dtype == np.int32
+    # A second unnamed one takes the next free name, its variables' paths with it (Keras).
+    assert [v.path for v in metrics.MeanIoU(3).variables] == [
+        "mean_io_u_1/total_confusion_matrix"]
     assert [v.path for v in metrics.PearsonCorrelation().variables] == [
         "pearson_correlation/total", "pearson_correlation/count"]
     assert [v.path for v in metrics.PrecisionAtRecall(0.5).variables] == [

@@ -120,3 +120,19 @@ def test_a_keras_style_metric_in_compile_is_updated_by_fit_and_evaluate():
     bools = BinaryTruePositives()
     bools.update_state(y, model.predict(x, verbose=0))
     assert logs["tp"] == float(bools.result())
+
+
+def test_unnamed_metrics_take_the_next_free_name_as_keras_does():
+    """Keras's `auto_name`: `AUC()`, `AUC()` are `auc`, `auc_1` in one session, and the
+    history keys of a model compiled with them say so; a metric with a default name
+    (`MeanAbsoluteError`) keeps it; `clear_session` starts the count again."""
+    keras.backend.clear_session()
+    assert [keras.metrics.AUC().name, keras.metrics.AUC().name] == ["auc", "auc_1"]
+    assert keras.metrics.Precision().name == "precision"
+    assert keras.metrics.MeanAbsoluteError().name == "mean_absolute_error"
+    model = keras.Sequential([keras.Input((3,)), layers.Dense(1)])
+    model.compile(loss="mse", metrics=[keras.metrics.AUC(), keras.metrics.AUC(), "mae"])
+    history = model.fit(np.ones((4, 3)), np.ones((4, 1)), verbose=0)
+    assert sorted(history.history) == ["auc_2", "auc_3", "loss", "mae"]
+    keras.backend.clear_session()
+    assert keras.metrics.AUC().name == "auc"

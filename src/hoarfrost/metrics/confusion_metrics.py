@@ -136,7 +136,7 @@ class AUC(Metric):
                  summation_method: str = "interpolation", name: str | None = None, dtype=None,
                  thresholds=None, multi_label: bool = False, num_labels: int | None = None,
                  label_weights=None, from_logits: bool = False):
-        super().__init__(name=name or "auc", dtype=dtype)
+        super().__init__(name=name, dtype=dtype)
         curve_key = str(curve).lower()
         if curve_key not in _AUC_CURVES:
             raise ValueError(f'Invalid AUC curve value: "{curve}". Expected values are '

@@ -28,7 +28,7 @@ import numpy as np
 
 from hoarfrost import initializers as initializers_module
 from hoarfrost.host import to_device
-from hoarfrost.naming import to_snake_case
+from hoarfrost.naming import to_snake_case, unique_name
 from hoarfrost.variables import StatelessScope, Variable, current_scope
 
 
@@ -87,7 +87,9 @@ class Metric:
         object.__setattr__(self, "_nested_metrics", [])
         object.__setattr__(self, "_state_variables", None)
         object.__setattr__(self, "_state_treedef", None)
-        self.name = name or to_snake_case(type(self).__name__)
+        # Keras's `auto_name`: an unnamed metric takes the next free name of its class
+        # (`auc`, `auc_1`, ... per process, reset by `clear_session`), as history keys show.
+        self.name = name or unique_name(to_snake_case(type(self).__name__))
         self._dtype = np.dtype(dtype or "float32").name
 
     def __setattr__(self, name: str, value: Any) -> None:
