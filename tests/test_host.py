@@ -22,6 +22,10 @@ CASES = [
     (np.zeros((0, 3), np.float32), None),
     (np.float64(0.1), None),
     (np.asarray(RNG.normal(size=(4, 6)), order="F"), None),
+    # Large enough (>= 2 MiB on the device) for the copy in its own huge-page mapping:
+    (RNG.normal(size=(600, 1000)), None),
+    (RNG.normal(size=(1000, 600)).astype(np.float32), "bfloat16"),
+    (np.asarray(RNG.integers(-9, 9, size=(1000, 700)), order="F"), None),
 ]
 
 
@@ -44,7 +48,8 @@ def test_other_values_go_to_jnp_asarray():
 
 def test_never_shares_memory_with_the_value():
     """Later writes to the caller's array (or donation of the result) leave the other alone."""
-    for value in (np.arange(4096, dtype=np.float32), np.zeros((64, 64), np.float32)):
+    for value in (np.arange(4096, dtype=np.float32), np.zeros((64, 64), np.float32),
+                  np.zeros((1024, 1024), np.float32)):
         made = to_device(value)
         value += 1
         assert np.asarray(made).ravel()[0] == 0.0
