@@ -1,4 +1,4 @@
-"""`Model.summary()`: Keras's `layer_range` and `positions`."""
+"""`Model.summary()`: Keras's `layer_range`, `positions` and "Connected to" column."""
 
 import pytest
 
@@ -48,3 +48,29 @@ def test_a_long_layer_name_wraps_and_counts_stay_whole():
     assert any(line.rstrip().endswith("2,000 │") for line in lines), "\n".join(lines)
     assert not any("…" in line for line in lines)
     assert max(len(line) for line in lines) <= 84
+
+
+def cells(lines, column):
+    return [line.split("│")[column].strip() for line in lines if line.startswith("│")]
+
+
+def test_a_graph_that_is_not_a_chain_shows_what_each_layer_is_connected_to():
+    """Keras's fourth column: `layer[node][tensor]` per input of the call, `-` for an
+    input, a shared layer's second call numbered 1; a chain keeps three columns."""
+    a, b = Input((8,), name="a"), Input((4,), name="b")
+    shared = layers.Dense(4, name="shared")
+    h = layers.Concatenate(name="cat")([shared(layers.Dense(4, name="pre")(a)), b])
+    out = layers.Add(name="add")([shared(b), layers.Dense(4, name="mix")(h)])
+    lines = []
+    Model([a, b], out).summary(print_fn=lines.append)
+    header = next(line for line in lines if "Layer (type)" in line)
+    assert "Connected to" in header
+    connected = dict(zip(cells(lines, 1), cells(lines, 4)))
+    assert connected["a (InputLayer)"] == "-"
+    assert connected["pre (Dense)"] == "a[0][0]"
+    assert connected["shared (Dense)"] == "pre[0][0], b[0][0]"
+    assert connected["cat (Concatenate)"] == "shared[0][0], b[0][0]"
+    assert connected["add (Add)"] == "shared[1][0], mix[0][0]"
+    lines = []
+    model().summary(print_fn=lines.append)
+    assert "Connected to" not in next(line for line in lines if "Layer (type)" in line)

@@ -66,7 +66,14 @@ def layer_index_bounds(layers, layer_range) -> tuple[int, int]:
     return min(lower), max(upper) + 1
 
 
-def _rows(model, trainable_ids, expand_nested: bool, depth: int = 0, layer_range=None):
+def _connections(model) -> dict | None:
+    """Keras's "Connected to" per layer id for a functional graph that is not a chain."""
+    connections = getattr(model, "_connections", None)
+    return connections() if connections is not None else None
+
+
+def _rows(model, trainable_ids, expand_nested: bool, depth: int = 0, layer_range=None,
+          connections: dict | None = None):
     shapes = model._layer_output_shapes()
     layers = list(model._layers)  # a functional graph's operations too, as Keras lists them
     start, stop = layer_index_bounds(layers, layer_range)
@@ -79,9 +86,12 @@ def _rows(model, trainable_ids, expand_nested: bool, depth: int = 0, layer_range
             trained = [id(v) in trainable_ids for v in weights]
             status = "Y" if all(trained) else ("N" if not any(trained) else "partial")
         name = ("  " * depth) + f"{layer.name} ({type(layer).__name__})"
-        yield name, _format_shape(shapes.get(id(layer))), f"{count:,}", status
+        # A nested model's own layers are connected in its graph, not this one: "-".
+        connected = "-" if connections is None else connections.get(id(layer), "-")
+        yield name, _format_shape(shapes.get(id(layer))), f"{count:,}", connected, status
         if expand_nested and hasattr(layer, "layers") and hasattr(layer, "_layer_output_shapes"):
-            yield from _rows(layer, trainable_ids, expand_nested, depth + 1)
+            yield from _rows(layer, trainable_ids, expand_nested, depth + 1,
+                             connections=None if connections is None else {})
 
 
 def _column_widths(positions, line_length: int, columns: int) -> list[int]:
@@ -98,19 +108,27 @@ def _column_widths(positions, line_length: int, columns: int) -> list[int]:
 def print_summary(model, line_length=None, print_fn=None, expand_nested: bool = False,
                   show_trainable: bool = False, layer_range=None, positions=None) -> None:
     trainable_ids = {id(v) for v in model.trainable_weights}
-    width = line_length or (98 if show_trainable else 84)
+    # Keras adds "Connected to" for a functional graph that is not a chain (several
+    # inputs, branches, merges, shared layers), and widens the table for it.
+    connections = _connections(model)
+    columns = 3 + (connections is not None) + show_trainable
+    width = line_length or (84 + 24 * (connections is not None) + 14 * show_trainable)
     table = Table(box=box.HEAVY_HEAD, show_lines=True, header_style="bold")
-    widths = (_column_widths(positions, width, 4 if show_trainable else 3)
-              if positions is not None else [None] * 4)
+    widths = (_column_widths(positions, width, columns)
+              if positions is not None else [None] * columns)
     # A long name wraps (as Keras's); the counts never shrink to an ellipsis.
     table.add_column("Layer (type)", overflow="fold", width=widths[0])
     table.add_column("Output Shape", no_wrap=True, width=widths[1])
     table.add_column("Param #", justify="right", no_wrap=True, width=widths[2])
+    if connections is not None:
+        table.add_column("Connected to", overflow="fold", width=widths[3])
     if show_trainable:
-        table.add_column("Trainable", justify="center", width=widths[3])
-    for name, shape, count, status in _rows(model, trainable_ids, expand_nested,
-                                            layer_range=layer_range):
-        cells = [name, shape, count] + ([status] if show_trainable else [])
+        table.add_column("Trainable", justify="center", width=widths[-1])
+    for name, shape, count, connected, status in _rows(
+            model, trainable_ids, expand_nested, layer_range=layer_range,
+            connections=connections):
+        cells = ([name, shape, count] + ([connected] if connections is not None else [])
+                 + ([status] if show_trainable else []))
         table.add_row(*cells)
 
     weights = model.weights

@@ -250,6 +250,47 @@ class Functional(Model):
         from hoarfrost.layers.tensor_op import TensorOp
         return [layer for layer in self._layers if not isinstance(layer, TensorOp)]
 
+    def _tensor_history(self) -> dict[int, tuple[str, int, int]]:
+        """Keras's `keras_history` of each tensor of the graph: `id(tensor)` ->
+        (layer name, node index, tensor index), a layer's calls numbered from 0
+        among this graph's own (saved configs and `summary`'s "Connected to")."""
+        own = {id(node) for node in self._nodes}
+        node_index: dict[int, int] = {}
+        for layer in self._layers:  # the graph's operations too
+            kept = 0
+            for node in layer._inbound_nodes:
+                if id(node) in own:
+                    node_index[id(node)] = kept
+                    kept += 1
+        return {id(tensor): (node.layer.name, node_index[id(node)], j)
+                for node in self._nodes for j, tensor in enumerate(node.output_tensors)}
+
+    def _connections(self) -> dict[int, str] | None:
+        """`summary`'s "Connected to" per layer id (`dense[0][0], b[0][0]`, `-` for an
+        input), or None when the graph is a chain, where Keras leaves the column out."""
+        own = [node for node in self._nodes]
+        consumers: dict[int, int] = {}
+        calls: dict[int, int] = {}
+        for node in own:
+            calls[id(node.layer)] = calls.get(id(node.layer), 0) + 1
+            for tensor in node.input_tensors:
+                consumers[id(tensor)] = consumers.get(id(tensor), 0) + 1
+        chain = (len(self.inputs) == 1 and len({id(t.node) for t in self.outputs}) == 1
+                 and all(len(node.input_tensors) <= 1 for node in own)
+                 and all(count == 1 for count in calls.values())
+                 and all(count == 1 for count in consumers.values()))
+        if chain:
+            return None
+        history = self._tensor_history()
+        own_ids = {id(node) for node in own}
+        connections = {}
+        for layer in self._layers:
+            names = [f"{history[id(t)][0]}[{history[id(t)][1]}][{history[id(t)][2]}]"
+                     for node in layer._inbound_nodes if id(node) in own_ids
+                     for t in node.input_tensors]
+            connections[id(layer)] = ", ".join(names) or "-"
+        return connections
+
     def _layer_output_shapes(self):
         shapes = {}
         own = {id(n) for n in self._nodes}

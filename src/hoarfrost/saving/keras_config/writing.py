@@ -110,17 +110,9 @@ def _object_to_keras(key: str, value: dict) -> dict:
 
 def _functional_to_keras(model) -> dict:
     own = {id(node) for node in model._nodes}
-    history: dict[int, list] = {}  # id(tensor) -> [layer name, node index, tensor index]
-    node_index: dict[int, int] = {}
-    for layer in model._layers:  # the graph's operations too
-        kept = 0  # Keras 3 numbers a nested functional model's calls from 0 too
-        for node in layer._inbound_nodes:
-            if id(node) in own:
-                node_index[id(node)] = kept
-                kept += 1
-    for node in model._nodes:
-        for j, tensor in enumerate(node.output_tensors):
-            history[id(tensor)] = [node.layer.name, node_index[id(node)], j]
+    # id(tensor) -> [layer name, node index, tensor index]; Keras 3 numbers a nested
+    # functional model's calls from 0 too.
+    history = {key: list(value) for key, value in model._tensor_history().items()}
 
     def keras_tensor(tensor):
         return {"class_name": "__keras_tensor__",
