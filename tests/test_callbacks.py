@@ -427,8 +427,8 @@ def test_model_checkpoint_formats_and_keeps_the_best(tmp_path):
     clone = fresh_regression()
     clone.load_weights(weights_path)
     assert same(clone.get_weights(), model.get_weights())
-    with pytest.raises(ValueError, match=r"must end in `\.keras`"):
-        ModelCheckpoint(tmp_path / "m.h5")
+    with pytest.raises(ValueError, match=r"must end in `\.keras`.*or `\.h5`"):
+        ModelCheckpoint(tmp_path / "m.zip")
     with pytest.raises(ValueError, match="weights.safetensors"):
         ModelCheckpoint(tmp_path / "m.keras", save_weights_only=True)
     with pytest.raises(KeyError, match="val_acc"):

@@ -552,8 +552,9 @@ def test_missing_file():
         load_model("/nonexistent/nowhere.keras")
 
 
-@pytest.mark.parametrize("name", ["m.h5", "m.zip", "m", "m.weights.safetensors"])
+@pytest.mark.parametrize("name", ["m.zip", "m", "m.weights.safetensors"])
 def test_save_needs_keras_suffix(tmp_path, name):
+    """`.keras`, or `.h5` for the legacy HDF5 file (tests/saving/test_legacy_h5.py)."""
     with pytest.raises(ValueError, match=r"\.keras"):
         _classifier().save(tmp_path / name)
     assert os.listdir(tmp_path) == []

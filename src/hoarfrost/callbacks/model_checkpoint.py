@@ -78,9 +78,9 @@ class ModelCheckpoint(MonitorCallback):
                     "provided must end in `.weights.safetensors` (or Keras's `.weights.h5`). "
                     f"Received: filepath={self.filepath}"
                 )
-        elif not self.filepath.endswith(".keras"):
-            raise ValueError("The filepath provided must end in `.keras` (Keras model format). "
-                             f"Received: filepath={self.filepath}")
+        elif not self.filepath.endswith((".keras", ".h5")):  # .h5: the legacy file, as Keras
+            raise ValueError("The filepath provided must end in `.keras` (Keras model format) "
+                             f"or `.h5` (legacy HDF5). Received: filepath={self.filepath}")
         if save_freq != "epoch":
             self.on_train_batch_end = self._on_train_batch_end
 

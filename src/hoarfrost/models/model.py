@@ -319,10 +319,15 @@ class Model(Trainer, Layer):
             self.built = True
 
     # --- saving ---------------------------------------------------------------
-    def save(self, filepath, overwrite: bool = True) -> None:
+    def save(self, filepath, overwrite: bool = True, include_optimizer: bool = True) -> None:
         """Save architecture, weights, trainable flags and optimizer state to a `.keras` zip
-        that Keras 3 loads too (hoarfrost's flags and slots ride along as extra members)."""
-        saving_lib.save_model(self, filepath, overwrite=overwrite)
+        that Keras 3 loads too (hoarfrost's flags and slots ride along as extra members).
+
+        A path ending in `.h5` writes the legacy HDF5 model file instead, as Keras 3
+        does (with its warning that the format is legacy); `include_optimizer=False`
+        leaves the optimizer out of it."""
+        saving_lib.save_model(self, filepath, overwrite=overwrite,
+                              include_optimizer=include_optimizer)
 
     def save_weights(self, filepath, overwrite: bool = True) -> None:
         """Save the weights: `*.weights.h5` in Keras's HDF5 layout (Keras loads it),

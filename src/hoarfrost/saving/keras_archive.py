@@ -330,12 +330,10 @@ def optimizer_groups(model) -> dict:
     return keras_optimizer.keras_groups(optimizer, model.trainable_weights)
 
 
-def keras_zip_members(model) -> dict[str, bytes]:
-    """The members of the `.keras` zip `model.save()` writes, in writing order."""
-    import datetime
+def keras_model_config(model, state: dict, groups: dict) -> str:
+    """The model's Keras 3 config, its compile config included, as JSON (`config.json`
+    of a `.keras` file; a legacy HDF5 file's `model_config` and `training_config`)."""
     config = keras_config.to_keras(model)
-    state, slots = extras(model)
-    groups = optimizer_groups(model)
     if state["compile_config"] is not None:
         keras_optimizer = None
         if groups:
@@ -349,12 +347,20 @@ def keras_zip_members(model) -> dict[str, bytes]:
     if hooks.overrides(model, "get_build_config"):
         config["build_config"] = model.get_build_config()
     try:
-        config_json = json.dumps(config)
+        return json.dumps(config)
     except TypeError as exc:
         raise TypeError(
             f"save(): model \"{model.name}\" has a config that is not JSON-serializable ({exc}). "
             "Custom layers must return plain values from get_config()."
         ) from exc
+
+
+def keras_zip_members(model) -> dict[str, bytes]:
+    """The members of the `.keras` zip `model.save()` writes, in writing order."""
+    import datetime
+    state, slots = extras(model)
+    groups = optimizer_groups(model)
+    config_json = keras_model_config(model, state, groups)
     metadata = {"keras_version": KERAS_VERSION,
                 "date_saved": datetime.datetime.now().strftime("%Y-%m-%d@%H:%M:%S"),
                 "hoarfrost": {"format": FORMAT, "version": FORMAT_VERSION}}
@@ -395,6 +401,7 @@ def load_legacy_h5(filepath, custom_objects=None, compile: bool = True,
                 raise ValueError(f"{where} is corrupted: it holds a {type(config).__name__}, "
                                  "expected a JSON object.")
             training = h5_format.legacy_json_attr(f, "training_config", source)
+            flags = h5_format.legacy_json_attr(f, "hoarfrost_state", source)  # hoarfrost's
             if not isinstance(training, (dict, type(None))):
                 raise ValueError(f"{source}, attribute training_config is corrupted: it holds "
                                  f"a {type(training).__name__}, expected a JSON object.")
@@ -417,6 +424,8 @@ def load_legacy_h5(filepath, custom_objects=None, compile: bool = True,
             from exc
     model = _deserialize(entry, custom_objects, safe_mode, where)
     names = h5_format.assign_legacy(model, weights, source)
+    if isinstance(flags, dict):  # before compiling: the slots are the trainable ones'
+        restore_flags(model, flags)
     if compile and training:
         _compile_from_keras(model, training, filepath, custom_objects)
         if model.compiled and opt_weights:

@@ -24,8 +24,8 @@ import numpy as np
 
 from hoarfrost.host import is_writer
 from hoarfrost.saving import archive as archives
-from hoarfrost.saving import (compile_settings, keras_archive, temp_files, tensor_file,
-                              training_state, validation)
+from hoarfrost.saving import (compile_settings, keras_archive, legacy_h5, temp_files,
+                              tensor_file, training_state, validation)
 from hoarfrost.saving.serialization import deserialize_layer
 from hoarfrost.saving.temp_files import atomic_write  # noqa: F401  (its public home for callers)
 
@@ -43,18 +43,25 @@ def _contiguous(value: np.ndarray) -> np.ndarray:
     return np.ascontiguousarray(value).reshape(value.shape)
 
 
-def save_model(model, filepath, overwrite: bool = True) -> None:
+def save_model(model, filepath, overwrite: bool = True, include_optimizer: bool = True) -> None:
     """Save a model to a `.keras` zip Keras 3 also loads (atomic: a failed save keeps the
-    old file).
+    old file); to a legacy HDF5 model file for a path ending in `.h5` or `.hdf5`, as Keras.
 
     Over several processes every process calls it (values may be gathered)
     and process 0 alone writes, as in Keras.
     """
     filepath = os.fspath(filepath)
+    if legacy_h5.is_legacy_path(filepath):
+        legacy_h5.save_legacy_h5(model, filepath, overwrite=overwrite,
+                                 include_optimizer=include_optimizer)
+        return
+    if not include_optimizer:
+        raise ValueError("save(include_optimizer=False) applies to legacy `.h5` files only; a "
+                         f"`.keras` file always holds the optimizer (got {filepath!r}).")
     if not filepath.endswith(".keras"):
         raise ValueError(
-            f"save(): the filepath must end in .keras, got {filepath!r}. Use "
-            "save_weights() for a weights-only file."
+            f"save(): the filepath must end in .keras (or .h5 for the legacy HDF5 format), "
+            f"got {filepath!r}. Use save_weights() for a weights-only file."
         )
     _check_overwrite(filepath, overwrite)
     members = keras_archive.keras_zip_members(model)
