@@ -38,8 +38,15 @@ CASES = {
     "mobilenetv2_035": (A.MobileNetV2, {**NOTOP, "alpha": 0.35}),
     "mobilenetv2_140": (A.MobileNetV2, {**NOTOP, "alpha": 1.4, "pooling": "avg"}),
     "efficientnetb3": (A.EfficientNetB3, NOTOP),
+    "xception": (A.Xception, {"weights": None, "input_shape": (71, 71, 3), "classes": 6}),
+    "mobilenet": (A.MobileNet, {**SMALL, "classes": 4}),
+    "mobilenet_050_max": (A.MobileNet, {**NOTOP, "alpha": 0.5, "depth_multiplier": 2,
+                                        "pooling": "max"}),
+    "xception_avg": (A.Xception, {"weights": None, "input_shape": (96, 80, 3),
+                                  "include_top": False, "pooling": "avg"}),
 }
-FORWARD = ["resnet50", "resnet50v2_avg", "mobilenetv2", "efficientnetb0", "vgg16_max"]
+FORWARD = ["resnet50", "resnet50v2_avg", "mobilenetv2", "efficientnetb0", "vgg16_max",
+           "xception", "mobilenet"]
 
 
 def recipe_weight(path: str, shape, dtype) -> np.ndarray:

@@ -99,6 +99,13 @@ CASES = [
     ("mobilenetv2_035", A.MobileNetV2, {**NOTOP, "alpha": 0.35}, None),
     ("mobilenetv2_140", A.MobileNetV2, {**NOTOP, "alpha": 1.4, "pooling": "avg"}, None),
     ("efficientnetb3", A.EfficientNetB3, NOTOP, None),
+    ("xception", A.Xception, {"weights": None, "input_shape": (71, 71, 3), "classes": 6},
+     ["block4_pool", "block12_sepconv3_bn", "block14_sepconv2_act"]),
+    ("mobilenet", A.MobileNet, {**SMALL, "classes": 4}, ["conv_pw_3_relu", "conv_pw_11_relu"]),
+    ("mobilenet_050_max", A.MobileNet, {**NOTOP, "alpha": 0.5, "depth_multiplier": 2,
+                                        "pooling": "max"}, None),
+    ("xception_avg", A.Xception, {"weights": None, "input_shape": (96, 80, 3),
+                                  "include_top": False, "pooling": "avg"}, None),
 ]
 
 

@@ -20,22 +20,24 @@ Example:
     (None, 2048)
 """
 
-from hoarfrost.applications import (efficientnet, imagenet_utils, mobilenet_v2, resnet,
-                                    resnet50, resnet_v2, vgg16, vgg19)
+from hoarfrost.applications import (efficientnet, imagenet_utils, mobilenet, mobilenet_v2,
+                                    resnet, resnet50, resnet_v2, vgg16, vgg19, xception)
 from hoarfrost.applications._files import WeightsUnavailableError
 from hoarfrost.applications.efficientnet import (EfficientNetB0, EfficientNetB1, EfficientNetB2,
                                                  EfficientNetB3, EfficientNetB4, EfficientNetB5,
                                                  EfficientNetB6, EfficientNetB7)
+from hoarfrost.applications.mobilenet import MobileNet
 from hoarfrost.applications.mobilenet_v2 import MobileNetV2
 from hoarfrost.applications.resnet import ResNet50, ResNet101, ResNet152
 from hoarfrost.applications.resnet_v2 import ResNet50V2, ResNet101V2, ResNet152V2
 from hoarfrost.applications.vgg16 import VGG16
 from hoarfrost.applications.vgg19 import VGG19
+from hoarfrost.applications.xception import Xception
 
 __all__ = [
     "EfficientNetB0", "EfficientNetB1", "EfficientNetB2", "EfficientNetB3", "EfficientNetB4",
-    "EfficientNetB5", "EfficientNetB6", "EfficientNetB7", "MobileNetV2", "ResNet50",
+    "EfficientNetB5", "EfficientNetB6", "EfficientNetB7", "MobileNet", "MobileNetV2", "ResNet50",
     "ResNet50V2", "ResNet101", "ResNet101V2", "ResNet152", "ResNet152V2", "VGG16", "VGG19",
-    "WeightsUnavailableError", "efficientnet", "imagenet_utils", "mobilenet_v2", "resnet",
-    "resnet50", "resnet_v2", "vgg16", "vgg19",
+    "WeightsUnavailableError", "Xception", "efficientnet", "imagenet_utils", "mobilenet",
+    "mobilenet_v2", "resnet", "resnet50", "resnet_v2", "vgg16", "vgg19", "xception",
 ]
