@@ -42,11 +42,14 @@ CASES = {
     "mobilenet": (A.MobileNet, {**SMALL, "classes": 4}),
     "mobilenet_050_max": (A.MobileNet, {**NOTOP, "alpha": 0.5, "depth_multiplier": 2,
                                         "pooling": "max"}),
+    "densenet121": (A.DenseNet121, {**SMALL, "classes": 5}),
+    "densenet169_max": (A.DenseNet169, {**NOTOP, "pooling": "max"}),
+    "densenet201_avg": (A.DenseNet201, {**NOTOP, "pooling": "avg"}),
     "xception_avg": (A.Xception, {"weights": None, "input_shape": (96, 80, 3),
                                   "include_top": False, "pooling": "avg"}),
 }
 FORWARD = ["resnet50", "resnet50v2_avg", "mobilenetv2", "efficientnetb0", "vgg16_max",
-           "xception", "mobilenet"]
+           "xception", "mobilenet", "densenet121"]
 
 
 def recipe_weight(path: str, shape, dtype) -> np.ndarray:

@@ -104,6 +104,10 @@ CASES = [
     ("mobilenet", A.MobileNet, {**SMALL, "classes": 4}, ["conv_pw_3_relu", "conv_pw_11_relu"]),
     ("mobilenet_050_max", A.MobileNet, {**NOTOP, "alpha": 0.5, "depth_multiplier": 2,
                                         "pooling": "max"}, None),
+    ("densenet121", A.DenseNet121, {**SMALL, "classes": 5},
+     ["conv2_block6_concat", "pool3_pool", "relu"]),
+    ("densenet169_max", A.DenseNet169, {**NOTOP, "pooling": "max"}, None),
+    ("densenet201_avg", A.DenseNet201, {**NOTOP, "pooling": "avg"}, None),
     ("xception_avg", A.Xception, {"weights": None, "input_shape": (96, 80, 3),
                                   "include_top": False, "pooling": "avg"}, None),
 ]

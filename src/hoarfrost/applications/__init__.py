@@ -20,9 +20,11 @@ Example:
     (None, 2048)
 """
 
-from hoarfrost.applications import (efficientnet, imagenet_utils, mobilenet, mobilenet_v2,
-                                    resnet, resnet50, resnet_v2, vgg16, vgg19, xception)
+from hoarfrost.applications import (densenet, efficientnet, imagenet_utils, mobilenet,
+                                    mobilenet_v2, resnet, resnet50, resnet_v2, vgg16, vgg19,
+                                    xception)
 from hoarfrost.applications._files import WeightsUnavailableError
+from hoarfrost.applications.densenet import DenseNet121, DenseNet169, DenseNet201
 from hoarfrost.applications.efficientnet import (EfficientNetB0, EfficientNetB1, EfficientNetB2,
                                                  EfficientNetB3, EfficientNetB4, EfficientNetB5,
                                                  EfficientNetB6, EfficientNetB7)
@@ -35,9 +37,10 @@ from hoarfrost.applications.vgg19 import VGG19
 from hoarfrost.applications.xception import Xception
 
 __all__ = [
-    "EfficientNetB0", "EfficientNetB1", "EfficientNetB2", "EfficientNetB3", "EfficientNetB4",
-    "EfficientNetB5", "EfficientNetB6", "EfficientNetB7", "MobileNet", "MobileNetV2", "ResNet50",
-    "ResNet50V2", "ResNet101", "ResNet101V2", "ResNet152", "ResNet152V2", "VGG16", "VGG19",
-    "WeightsUnavailableError", "Xception", "efficientnet", "imagenet_utils", "mobilenet",
-    "mobilenet_v2", "resnet", "resnet50", "resnet_v2", "vgg16", "vgg19", "xception",
+    "DenseNet121", "DenseNet169", "DenseNet201", "EfficientNetB0", "EfficientNetB1",
+    "EfficientNetB2", "EfficientNetB3", "EfficientNetB4", "EfficientNetB5", "EfficientNetB6",
+    "EfficientNetB7", "MobileNet", "MobileNetV2", "ResNet50", "ResNet50V2", "ResNet101",
+    "ResNet101V2", "ResNet152", "ResNet152V2", "VGG16", "VGG19", "WeightsUnavailableError",
+    "Xception", "densenet", "efficientnet", "imagenet_utils", "mobilenet", "mobilenet_v2",
+    "resnet", "resnet50", "resnet_v2", "vgg16", "vgg19", "xception",
 ]
