@@ -45,11 +45,14 @@ CASES = {
     "densenet121": (A.DenseNet121, {**SMALL, "classes": 5}),
     "densenet169_max": (A.DenseNet169, {**NOTOP, "pooling": "max"}),
     "densenet201_avg": (A.DenseNet201, {**NOTOP, "pooling": "avg"}),
+    "inception_v3": (A.InceptionV3, {"weights": None, "input_shape": (75, 75, 3), "classes": 3}),
+    "inception_v3_max": (A.InceptionV3, {"weights": None, "input_shape": (139, 107, 3),
+                                         "include_top": False, "pooling": "max"}),
     "xception_avg": (A.Xception, {"weights": None, "input_shape": (96, 80, 3),
                                   "include_top": False, "pooling": "avg"}),
 }
 FORWARD = ["resnet50", "resnet50v2_avg", "mobilenetv2", "efficientnetb0", "vgg16_max",
-           "xception", "mobilenet", "densenet121"]
+           "xception", "mobilenet", "densenet121", "inception_v3"]
 
 
 def recipe_weight(path: str, shape, dtype) -> np.ndarray:

@@ -108,6 +108,10 @@ CASES = [
      ["conv2_block6_concat", "pool3_pool", "relu"]),
     ("densenet169_max", A.DenseNet169, {**NOTOP, "pooling": "max"}, None),
     ("densenet201_avg", A.DenseNet201, {**NOTOP, "pooling": "avg"}, None),
+    ("inception_v3", A.InceptionV3, {"weights": None, "input_shape": (75, 75, 3), "classes": 3},
+     ["mixed2", "mixed7", "mixed10"]),
+    ("inception_v3_max", A.InceptionV3, {"weights": None, "input_shape": (139, 107, 3),
+                                         "include_top": False, "pooling": "max"}, None),
     ("xception_avg", A.Xception, {"weights": None, "input_shape": (96, 80, 3),
                                   "include_top": False, "pooling": "avg"}, None),
 ]

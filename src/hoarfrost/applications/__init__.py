@@ -20,14 +20,15 @@ Example:
     (None, 2048)
 """
 
-from hoarfrost.applications import (densenet, efficientnet, imagenet_utils, mobilenet,
-                                    mobilenet_v2, resnet, resnet50, resnet_v2, vgg16, vgg19,
-                                    xception)
+from hoarfrost.applications import (densenet, efficientnet, imagenet_utils, inception_v3,
+                                    mobilenet, mobilenet_v2, resnet, resnet50, resnet_v2, vgg16,
+                                    vgg19, xception)
 from hoarfrost.applications._files import WeightsUnavailableError
 from hoarfrost.applications.densenet import DenseNet121, DenseNet169, DenseNet201
 from hoarfrost.applications.efficientnet import (EfficientNetB0, EfficientNetB1, EfficientNetB2,
                                                  EfficientNetB3, EfficientNetB4, EfficientNetB5,
                                                  EfficientNetB6, EfficientNetB7)
+from hoarfrost.applications.inception_v3 import InceptionV3
 from hoarfrost.applications.mobilenet import MobileNet
 from hoarfrost.applications.mobilenet_v2 import MobileNetV2
 from hoarfrost.applications.resnet import ResNet50, ResNet101, ResNet152
@@ -39,8 +40,9 @@ from hoarfrost.applications.xception import Xception
 __all__ = [
     "DenseNet121", "DenseNet169", "DenseNet201", "EfficientNetB0", "EfficientNetB1",
     "EfficientNetB2", "EfficientNetB3", "EfficientNetB4", "EfficientNetB5", "EfficientNetB6",
-    "EfficientNetB7", "MobileNet", "MobileNetV2", "ResNet50", "ResNet50V2", "ResNet101",
-    "ResNet101V2", "ResNet152", "ResNet152V2", "VGG16", "VGG19", "WeightsUnavailableError",
-    "Xception", "densenet", "efficientnet", "imagenet_utils", "mobilenet", "mobilenet_v2",
-    "resnet", "resnet50", "resnet_v2", "vgg16", "vgg19", "xception",
+    "EfficientNetB7", "InceptionV3", "MobileNet", "MobileNetV2", "ResNet50", "ResNet50V2",
+    "ResNet101", "ResNet101V2", "ResNet152", "ResNet152V2", "VGG16", "VGG19",
+    "WeightsUnavailableError", "Xception", "densenet", "efficientnet", "imagenet_utils",
+    "inception_v3", "mobilenet", "mobilenet_v2", "resnet", "resnet50", "resnet_v2", "vgg16",
+    "vgg19", "xception",
 ]
