@@ -15,6 +15,7 @@ from hoarfrost.optimizers.adam import Adam, scale_by_keras_adam
 from hoarfrost.optimizers.adamax import Adamax, keras_adamax
 from hoarfrost.optimizers.adamw import AdamW
 from hoarfrost.optimizers.base_optimizer import Optimizer, OptimizerState, keras_named
+from hoarfrost.optimizers import legacy
 from hoarfrost.optimizers.ftrl import Ftrl, keras_ftrl
 from hoarfrost.optimizers.lamb import Lamb, keras_lamb
 from hoarfrost.optimizers.lion import Lion
@@ -27,5 +28,5 @@ from hoarfrost.optimizers.sgd import SGD, keras_sgd
 __all__ = ["Adadelta", "Adafactor", "Adagrad", "Adam", "Adamax", "AdamW", "Ftrl", "Lamb", "Lion",
            "LossScaleOptimizer", "Nadam", "Optimizer", "OptimizerState", "RMSprop", "SGD",
            "deserialize", "get", "keras_adafactor", "keras_adamax", "keras_ftrl", "keras_lamb",
-           "keras_named", "keras_nadam", "keras_rmsprop", "keras_sgd", "scale_by_keras_adam",
-           "schedules", "serialize"]
+           "keras_named", "keras_nadam", "keras_rmsprop", "keras_sgd", "legacy",
+           "scale_by_keras_adam", "schedules", "serialize"]
