@@ -23,6 +23,7 @@ from hoarfrost.layers import Input, InputSpec, Layer
 from hoarfrost.losses import Loss
 from hoarfrost.metrics import Metric
 from hoarfrost.models import Model, Sequential, load_model
+from hoarfrost.naming import name_scope
 from hoarfrost.optimizers import Optimizer
 from hoarfrost.regularizers import Regularizer
 from hoarfrost.symbolic import KerasTensor
@@ -66,5 +67,5 @@ __all__ = ["DTypePolicy", "FloatDTypePolicy", "Initializer", "Input", "InputSpec
            "StatelessScope", "Variable", "activations", "applications", "audit", "backend",
            "callbacks", "compile_cache", "config", "constraints", "datasets", "device",
            "dtype_policies", "initializers", "layers", "load_model", "losses", "metrics",
-           "mixed_precision", "models", "ops", "optimizers", "quantizers", "random", "regularizers",
-           "saving", "tree", "utils", "version"]
+           "mixed_precision", "models", "name_scope", "ops", "optimizers", "quantizers", "random",
+           "regularizers", "saving", "tree", "utils", "version"]

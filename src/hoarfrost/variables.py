@@ -16,6 +16,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from hoarfrost.host import to_device, to_host
+from hoarfrost.naming import scoped
 
 _local = threading.local()
 
@@ -198,7 +199,7 @@ class Variable:
         self.autocast = bool(autocast)
         self._value = value
         self._short_name = name
-        self._path = name if path is None else path
+        self._path = scoped(name) if path is None else path  # under any open name_scope
         self._trainable = bool(trainable)
         self._is_state = not trainable
         # Why a parameter stays frozen whatever its layer's flag says: None, "lora" (the base

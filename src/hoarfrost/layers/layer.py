@@ -24,7 +24,7 @@ from hoarfrost.layers.input_spec import (InputSpec, _build_shape, _is_array, _sh
 from hoarfrost.layers.saveable import KerasSaveable, recording_build
 from hoarfrost.layers.stateless_call import run_stateless
 from hoarfrost.layers.symbolic_call import _shape_to_spec, symbolic_mask, symbolic_output_spec
-from hoarfrost.naming import to_snake_case, unique_name
+from hoarfrost.naming import scoped, to_snake_case, unique_name
 from hoarfrost.object_registration import register_builtin
 from hoarfrost.random import SeedGenerator
 from hoarfrost.symbolic import Node, any_symbolic, is_keras_tensor
@@ -116,7 +116,7 @@ class Layer(KerasSaveable):
         object.__setattr__(self, name, value)
 
     def _track_variable(self, variable: Variable) -> None:
-        variable._path = f"{self.name}/{variable._short_name}"
+        variable._path = scoped(f"{self.name}/{variable._short_name}")  # any open name_scope
         self._variables.append(variable)
 
     # --- dtypes ----------------------------------------------------------
