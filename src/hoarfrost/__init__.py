@@ -26,6 +26,7 @@ from hoarfrost.models import Model, Sequential, load_model
 from hoarfrost.naming import name_scope
 from hoarfrost.optimizers import Optimizer
 from hoarfrost.regularizers import Regularizer
+from hoarfrost.rematerialization import RematScope, remat
 from hoarfrost.symbolic import KerasTensor
 from hoarfrost.variables import StatelessScope, Variable
 
@@ -63,9 +64,10 @@ def device(device_name: str):
 
 
 __all__ = ["DTypePolicy", "FloatDTypePolicy", "Initializer", "Input", "InputSpec", "KerasTensor",
-           "Layer", "Loss", "Metric", "Model", "Optimizer", "Regularizer", "Sequential",
+           "Layer", "Loss", "Metric", "Model", "Optimizer", "Regularizer", "RematScope",
+           "Sequential",
            "StatelessScope", "Variable", "activations", "applications", "audit", "backend",
            "callbacks", "compile_cache", "config", "constraints", "datasets", "device",
            "dtype_policies", "initializers", "layers", "load_model", "losses", "metrics",
            "mixed_precision", "models", "name_scope", "ops", "optimizers", "quantizers", "random",
-           "regularizers", "saving", "tree", "utils", "version"]
+           "regularizers", "remat", "saving", "tree", "utils", "version"]

@@ -27,6 +27,7 @@ from hoarfrost.layers.symbolic_call import _shape_to_spec, symbolic_mask, symbol
 from hoarfrost.naming import scoped, to_snake_case, unique_name
 from hoarfrost.object_registration import register_builtin
 from hoarfrost.random import SeedGenerator
+from hoarfrost.rematerialization import get_current_remat_mode, rematerialized_call
 from hoarfrost.symbolic import Node, any_symbolic, is_keras_tensor
 from hoarfrost.variables import Variable, current_scope
 
@@ -80,9 +81,7 @@ class Layer(KerasSaveable):
                  batch_size: int | None = None, autocast: bool = True, **kwargs):
         if kwargs:
             raise TypeError(
-                f"{type(self).__name__}: unrecognized keyword arguments "
-                f"{sorted(kwargs)}."
-            )
+                f"{type(self).__name__}: unrecognized keyword arguments {sorted(kwargs)}.")
         object.__setattr__(self, "_layers", [])
         object.__setattr__(self, "_seed_generators", [])
         self._variables: list[Variable] = []
@@ -91,6 +90,7 @@ class Layer(KerasSaveable):
         self._dtype_policy = dtype_policies.get(dtype)
         self.autocast = bool(autocast)
         self.built = False
+        self._remat_mode = get_current_remat_mode()  # Keras: the RematScope at creation
         self.input_spec: InputSpec | None = None
         self._inbound_nodes: list[Node] = []
         self._build_shapes_dict = None
@@ -457,12 +457,12 @@ class Layer(KerasSaveable):
         consumed = previous_mask is not None
         if previous_mask is None and has_masks:
             previous_mask = masks
-        outputs = self._call_with_context(inputs, args, kwargs)
+        outputs = self._call_with_context(inputs, args, kwargs, remat=True)
         outputs = layout_layer_output(self.name, outputs)  # "<layer>/output" layouts
         self._propagate_mask(inputs, outputs, previous_mask, consumed)
         return outputs
 
-    def _call_with_context(self, inputs, args, kwargs):
+    def _call_with_context(self, inputs, args, kwargs, remat: bool = False):
         # Keras 3's resolution: an explicit argument, else the enclosing call's
         # value, else this call's own default. An unresolved (None) value is not
         # passed on, so a Sequential called directly lets a RandomFlip inside it
@@ -485,7 +485,8 @@ class Layer(KerasSaveable):
             if self._convert_input_args:
                 inputs, args, kwargs = autocast_inputs(self, (inputs, args, kwargs))
             with autocast_scope(self):
-                return self.call(inputs, *args, **kwargs)
+                return rematerialized_call(self, remat, (inputs, *args), kwargs)(  # RematScope
+                    inputs, *args, **kwargs)
         finally:
             stack.pop()
             trainable.pop()

@@ -7,6 +7,7 @@ import jax
 
 from hoarfrost.layers.call_context import _flatten_layers
 from hoarfrost.random import global_key
+from hoarfrost.rematerialization import rematerialized_call
 from hoarfrost.variables import StatelessScope
 
 
@@ -56,7 +57,7 @@ def run_stateless(layer, trainable_variables, non_trainable_variables, args: tup
     else:
         scope = StatelessScope(mapping, rng=global_key())
     with scope:
-        outputs = layer.call(*args, **kwargs)
+        outputs = rematerialized_call(layer, True, args, kwargs)(*args, **kwargs)  # RematScope
         if return_losses:
             losses = [loss for sub in [layer] + _flatten_layers(layer)
                       for loss in scope.losses_of(sub)]
