@@ -153,3 +153,20 @@ def test_importing_hoarfrost_does_not_import_matplotlib():
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                          check=True)
     assert out.stdout.strip() == "False"
+
+
+def test_model_to_dot_checks_as_keras(monkeypatch):
+    """Keras 3's order: an unbuilt model is a ValueError, then no pydot an ImportError
+    (programs guard the call with `except ImportError`)."""
+    from hoarfrost.utils import model_to_dot
+    unbuilt = Sequential([layers.Dense(2)])
+    with pytest.raises(ValueError, match="This model has not yet been built"):
+        model_to_dot(unbuilt)
+    model = Sequential([Input((3,)), layers.Dense(2)])
+    monkeypatch.setattr(plotting, "_pydot", lambda: None)
+    with pytest.raises(ImportError, match=r"You must install pydot \(`pip install pydot`\) "
+                                          "for model_to_dot to work."):
+        model_to_dot(model, show_shapes=True)
+    monkeypatch.setattr(plotting, "_pydot", lambda: object())
+    with pytest.raises(NotImplementedError, match="plot_model"):
+        model_to_dot(model)

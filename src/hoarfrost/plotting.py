@@ -459,3 +459,35 @@ def plot_model(model, to_file="model.png", show_shapes: bool = True,
                 "connections not recorded", ha="right", va="bottom", fontsize=7,
                 color="#666666")
     return _save(figure, to_file, dpi)
+
+
+# --- model_to_dot -----------------------------------------------------------------------------
+def _pydot():
+    """pydot, or one of the older forks Keras also accepts; None when none is installed."""
+    for name in ("pydot", "pydot_ng", "pydotplus"):
+        try:
+            return __import__(name)
+        except ImportError:
+            continue
+    return None
+
+
+def model_to_dot(model, show_shapes=False, show_dtype=False, show_layer_names=True,
+                 rankdir="TB", expand_nested=False, dpi=200, subgraph=False,
+                 show_layer_activations=False, show_trainable=False, splines="ortho",
+                 **kwargs):
+    """Keras 3's `keras.utils.model_to_dot`, as far as hoarfrost goes: the same checks in
+    the same order (a built model, then pydot), so a program that guards the call with
+    `except ImportError` behaves as under Keras. hoarfrost draws without graphviz
+    (`plot_model`, matplotlib), so with pydot installed it raises rather than return a
+    graph that differs from Keras's."""
+    if not getattr(model, "built", False):
+        raise ValueError("This model has not yet been built. Build the model first by calling "
+                         "`build()` or by calling the model on a batch of data.")
+    if _pydot() is None:
+        raise ImportError("You must install pydot (`pip install pydot`) for model_to_dot to "
+                          "work.")
+    raise NotImplementedError(
+        "model_to_dot: hoarfrost does not build pydot graphs (pydot is installed, but "
+        "hoarfrost draws with matplotlib and no graphviz). Use "
+        "hoarfrost.utils.plot_model(model, to_file=...) to draw the model.")

@@ -146,8 +146,16 @@ def plot_model(model, to_file="model.png", show_shapes: bool = True, **kwargs) -
     return plot(model, to_file, show_shapes=show_shapes, **kwargs)
 
 
+def model_to_dot(model, *args, **kwargs):
+    """Keras's `model_to_dot`: raises ImportError without pydot, as Keras does (see
+    `hoarfrost.plotting.model_to_dot`)."""
+    from hoarfrost.plotting import model_to_dot as to_dot
+    return to_dot(model, *args, **kwargs)
+
+
 __all__ = ["to_categorical", "normalize", "set_random_seed", "clear_session",
-           "register_keras_serializable", "plot_history", "plot_model", "PyDataset", "Sequence",
+           "register_keras_serializable", "plot_history", "plot_model", "model_to_dot",
+           "PyDataset", "Sequence",
            "pad_sequences", "image_dataset_from_directory", "text_dataset_from_directory",
            "audio_dataset_from_directory", "timeseries_dataset_from_array", "split_dataset",
            "load_img", "img_to_array", "array_to_img", "save_img", "get_file", "Progbar",
