@@ -209,3 +209,42 @@ def test_losses_after_an_eager_call_and_add_loss_outside_a_step():
     assert len(layer.losses) == 2
     layer.dense.trainable = False
     np.testing.assert_allclose([float(v) for v in layer.losses], [x.mean()], rtol=1e-5)
+
+
+def test_stateless_call_returns_added_losses_as_a_list():
+    """return_losses=True gives `self.losses`, a Python list (Keras 3 too), so the JAX guide's
+    `jax.numpy.sum(losses)` raises the same TypeError in both; `sum(losses)` is the sum."""
+    class Activity(layers.Layer):
+        def call(self, inputs):
+            self.add_loss(1e-2 * jnp.sum(inputs))
+            return inputs
+
+    inputs = hoarfrost.Input((4,))
+    model = hoarfrost.Model(inputs, Activity()(layers.Dense(3)(inputs)))
+    x = np.ones((2, 4), "float32")
+    out, _, losses = model.stateless_call(_values(model.trainable_variables), [], x,
+                                          return_losses=True)
+    assert type(losses) is list and len(losses) == 1
+    np.testing.assert_allclose(float(losses[0]), 1e-2 * float(jnp.sum(out)), rtol=1e-6)
+    with pytest.raises(TypeError, match="sum requires ndarray or scalar arguments"):
+        jnp.sum(losses)
+
+
+def test_training_reaches_call_only_when_call_takes_it():
+    """Keras 3: `__call__` drops `training=` for a `call(self, data)`; stateless_call passes
+    its keyword arguments to `call` unchanged, so an explicit training= is a TypeError there."""
+    class NoTraining(hoarfrost.Model):
+        def __init__(self):
+            super().__init__()
+            self.dense = layers.Dense(2)
+
+        def call(self, data):
+            return self.dense(data)
+
+    model, x = NoTraining(), np.ones((2, 3), "float32")
+    np.testing.assert_array_equal(model(x, training=True), model(x))
+    tv = _values(model.trainable_variables)
+    out, _ = model.stateless_call(tv, [], x)
+    np.testing.assert_allclose(out, model(x), rtol=1e-6)
+    with pytest.raises(TypeError, match="unexpected keyword argument 'training'"):
+        model.stateless_call(tv, [], x, training=True)

@@ -124,3 +124,24 @@ def test_functional_names_follow_keras_after_sequential_builds():
     inputs = Input((4,))
     assert Model(inputs, layers.Dense(1)(inputs)).name == "functional_4"
     backend.clear_session()
+
+
+def test_subclassed_model_whose_call_has_no_training_argument_fits():
+    """fit/evaluate/predict call `call(data)` without training= when it does not take it
+    (Keras's `_call_has_training_arg`), and training still moves the weights."""
+    class NoTraining(Model):
+        def __init__(self):
+            super().__init__()
+            self.dense = layers.Dense(2)
+
+        def call(self, data):
+            return self.dense(data)
+
+    x, y = np.ones((8, 3), "float32"), np.zeros((8, 2), "float32")
+    model = NoTraining()
+    model.compile(optimizer="sgd", loss="mse")
+    history = model.fit(x, y, batch_size=4, epochs=2, verbose=0)
+    assert len(history.history["loss"]) == 2
+    assert history.history["loss"][1] < history.history["loss"][0]
+    assert np.isfinite(model.evaluate(x, y, verbose=0))
+    assert model.predict(x, verbose=0).shape == (8, 2)
