@@ -240,3 +240,35 @@ def test_recompile_keeps_the_loss_or_metrics_it_leaves_out():
     assert sorted(model.fit(x, ys, verbose=0).history) == ["loss", "score_mse"]
     model.compile("rmsprop", loss=["mse", "mse"], metrics=[])  # explicit: no metrics
     assert sorted(model.fit(x, ys, verbose=0).history) == ["cls_loss", "loss", "score_loss"]
+
+
+def test_convnet_fit_from_fixed_weights_matches_keras():
+    """The MNIST-convnet guide's model (without Dropout), fitted from the same weights with
+    validation_split and no shuffling, gives Keras 3.15's losses and accuracies: the guide
+    port's remaining difference is seed noise (tools/keras_fixtures/convnet_fit.py)."""
+    import json
+    from pathlib import Path
+
+    from hoarfrost.datasets.mnist import load_sample
+
+    keras_run = json.loads((Path(__file__).parents[1] / "fixtures"
+                            / "keras_convnet_fit.json").read_text())
+    (digits, labels), _ = load_sample()
+    x = digits[:384, ..., None].astype("float32") / 255
+    y = np.eye(10, dtype="float32")[labels[:384]]
+    model = Sequential([
+        Input((28, 28, 1)),
+        layers.Conv2D(32, (3, 3), activation="relu"), layers.MaxPooling2D((2, 2)),
+        layers.Conv2D(64, (3, 3), activation="relu"), layers.MaxPooling2D((2, 2)),
+        layers.Flatten(), layers.Dense(10, activation="softmax")])
+    rng = np.random.default_rng(12)
+    model.set_weights([rng.uniform(-0.1, 0.1, w.shape).astype("float32")
+                       for w in model.get_weights()])
+    model.compile(loss="categorical_crossentropy", optimizer="adam", metrics=["accuracy"])
+    history = model.fit(x[:256], y[:256], batch_size=64, epochs=2, validation_split=0.25,
+                        shuffle=False, verbose=0)
+    assert sorted(history.history) == sorted(keras_run["history"])
+    for key, values in keras_run["history"].items():
+        np.testing.assert_allclose(history.history[key], values, rtol=1e-5, err_msg=key)
+    np.testing.assert_allclose(model.evaluate(x[256:], y[256:], verbose=0),
+                               keras_run["evaluate"], rtol=1e-5)
