@@ -9,7 +9,6 @@ path, and the module's pass-through `preprocess_input`.
 from __future__ import annotations
 
 import hashlib
-import json
 import os
 
 import numpy as np
@@ -20,11 +19,11 @@ from hoarfrost import layers
 from hoarfrost.applications import (MobileNetV3Large, MobileNetV3Small, WeightsUnavailableError,
                                     mobilenet_v3)
 
+from tests.applications.default_size import check_against_keras
 from tests.applications.test_applications import recipe_weight
 
-# From Keras 3 (KERAS_BACKEND=jax, weights=None, input_shape=(224, 224, 3)):
-# (after keras.backend.clear_session(); constructor, include_top, count_params, trainable parameters, number of layers,
-#  sha256(json.dumps(sorted(layer names)))[:16]).
+# From Keras 3 (KERAS_BACKEND=jax, weights=None, input_shape=(224, 224, 3)): constructor,
+# include_top, count_params, trainable parameters, layers, sorted-names hash.
 KERAS_224 = [
     (MobileNetV3Small, True, 2554968, 2542856, 164, "06646e1d1a22cc58"),
     (MobileNetV3Small, False, 939120, 927008, 157, "ecc86aa95861a59e"),
@@ -39,15 +38,8 @@ SMALL_FILE = "weights_mobilenet_v3_small_minimalistic_224_1.0_float_no_top_v2.h5
                          KERAS_224)
 def test_counts_and_layer_names_at_keras_default_size(constructor, include_top, count,
                                                       trainable, n_layers, names_hash):
-    hoarfrost.backend.clear_session()  # unnamed layers are numbered per session, as in Keras
-    model = constructor(weights=None, include_top=include_top, input_shape=(224, 224, 3))
-    assert model.name == constructor.__name__
-    assert model.count_params() == count
-    assert sum(int(np.prod(w.shape)) for w in model.trainable_weights) == trainable
-    names = sorted(layer.name for layer in model.layers)
-    assert len(names) == n_layers
-    assert hashlib.sha256(json.dumps(names).encode()).hexdigest()[:16] == names_hash
-    assert model.output_shape[:-1] == ((None,) if include_top else (None, 7, 7))
+    check_against_keras(constructor, (224, 224, 3), include_top, count, trainable, n_layers,
+                        names_hash, constructor.__name__)
 
 
 @pytest.fixture
