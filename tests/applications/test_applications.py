@@ -50,9 +50,20 @@ CASES = {
                                          "include_top": False, "pooling": "max"}),
     "xception_avg": (A.Xception, {"weights": None, "input_shape": (96, 80, 3),
                                   "include_top": False, "pooling": "avg"}),
+    "mobilenetv3small": (A.MobileNetV3Small, {**SMALL, "classes": 4}),
+    "mobilenetv3large": (A.MobileNetV3Large, {**SMALL, "classes": 3, "dropout_rate": 0.0}),
+    "mobilenetv3small_min_avg": (A.MobileNetV3Small, {**NOTOP, "minimalistic": True,
+                                                      "pooling": "avg",
+                                                      "include_preprocessing": False}),
+    "mobilenetv3large_075_max": (A.MobileNetV3Large, {**NOTOP, "alpha": 0.75,
+                                                      "pooling": "max"}),
+    "mobilenetv3large_125_top": (A.MobileNetV3Large, {**SMALL, "alpha": 1.25,
+                                                      "minimalistic": True,
+                                                      "classifier_activation": None}),
 }
 FORWARD = ["resnet50", "resnet50v2_avg", "mobilenetv2", "efficientnetb0", "vgg16_max",
-           "xception", "mobilenet", "densenet121", "inception_v3"]
+           "xception", "mobilenet", "densenet121", "inception_v3", "mobilenetv3small",
+           "mobilenetv3large"]
 
 
 def recipe_weight(path: str, shape, dtype) -> np.ndarray:

@@ -114,6 +114,16 @@ CASES = [
                                          "include_top": False, "pooling": "max"}, None),
     ("xception_avg", A.Xception, {"weights": None, "input_shape": (96, 80, 3),
                                   "include_top": False, "pooling": "avg"}, None),
+    ("mobilenetv3small", A.MobileNetV3Small, {**SMALL, "classes": 4},
+     ["expanded_conv_project_bn", "expanded_conv_5_add", "conv_1_bn"]),
+    ("mobilenetv3large", A.MobileNetV3Large, {**SMALL, "classes": 3, "dropout_rate": 0.0},
+     ["expanded_conv_2_add", "expanded_conv_9_add", "expanded_conv_14_add"]),
+    ("mobilenetv3small_min_avg", A.MobileNetV3Small,
+     {**NOTOP, "minimalistic": True, "pooling": "avg", "include_preprocessing": False}, None),
+    ("mobilenetv3large_075_max", A.MobileNetV3Large, {**NOTOP, "alpha": 0.75, "pooling": "max"},
+     None),
+    ("mobilenetv3large_125_top", A.MobileNetV3Large,
+     {**SMALL, "alpha": 1.25, "minimalistic": True, "classifier_activation": None}, None),
 ]
 
 

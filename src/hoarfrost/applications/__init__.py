@@ -21,7 +21,7 @@ Example:
 """
 
 from hoarfrost.applications import (densenet, efficientnet, imagenet_utils, inception_v3,
-                                    mobilenet, mobilenet_v2, resnet, resnet50, resnet_v2, vgg16,
+                                    mobilenet, mobilenet_v2, mobilenet_v3, resnet, resnet50, resnet_v2, vgg16,
                                     vgg19, xception)
 from hoarfrost.applications._files import WeightsUnavailableError
 from hoarfrost.applications.densenet import DenseNet121, DenseNet169, DenseNet201
@@ -31,6 +31,7 @@ from hoarfrost.applications.efficientnet import (EfficientNetB0, EfficientNetB1,
 from hoarfrost.applications.inception_v3 import InceptionV3
 from hoarfrost.applications.mobilenet import MobileNet
 from hoarfrost.applications.mobilenet_v2 import MobileNetV2
+from hoarfrost.applications.mobilenet_v3 import MobileNetV3Large, MobileNetV3Small
 from hoarfrost.applications.resnet import ResNet50, ResNet101, ResNet152
 from hoarfrost.applications.resnet_v2 import ResNet50V2, ResNet101V2, ResNet152V2
 from hoarfrost.applications.vgg16 import VGG16
@@ -40,9 +41,10 @@ from hoarfrost.applications.xception import Xception
 __all__ = [
     "DenseNet121", "DenseNet169", "DenseNet201", "EfficientNetB0", "EfficientNetB1",
     "EfficientNetB2", "EfficientNetB3", "EfficientNetB4", "EfficientNetB5", "EfficientNetB6",
-    "EfficientNetB7", "InceptionV3", "MobileNet", "MobileNetV2", "ResNet50", "ResNet50V2",
+    "EfficientNetB7", "InceptionV3", "MobileNet", "MobileNetV2", "MobileNetV3Large",
+    "MobileNetV3Small", "ResNet50", "ResNet50V2",
     "ResNet101", "ResNet101V2", "ResNet152", "ResNet152V2", "VGG16", "VGG19",
     "WeightsUnavailableError", "Xception", "densenet", "efficientnet", "imagenet_utils",
-    "inception_v3", "mobilenet", "mobilenet_v2", "resnet", "resnet50", "resnet_v2", "vgg16",
+    "inception_v3", "mobilenet", "mobilenet_v2", "mobilenet_v3", "resnet", "resnet50", "resnet_v2", "vgg16",
     "vgg19", "xception",
 ]
