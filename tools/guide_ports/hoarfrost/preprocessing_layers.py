@@ -11,6 +11,9 @@ Run on the JAX backend. Substitutions and cuts:
 - the guide's end-to-end models taking `keras.Input(dtype="string")` fail on Keras's JAX
   backend ("data type 'string' not understood"), so the vectorizer is applied before the
   trained model instead;
+- the multi-hot and TF-IDF models (a Dense(1) on two sentences) record whether their loss
+  fell, not its value: that value is set by the initial weights (0.02 to 3.4 over seeds, on
+  Keras as on hoarfrost), too wide for a band of three seeds;
 - printing is kept where cheap; every printed value is recorded in `metrics`.
 """
 
@@ -197,7 +200,7 @@ train_dataset = tf.data.Dataset.from_tensor_slices(
 train_dataset = train_dataset.batch(2).map(lambda x, y: (text_vectorizer(x), y))
 model.compile(optimizer="rmsprop", loss="mse")
 history = model.fit(train_dataset, epochs=3, verbose=2)
-metrics["multi_hot_model_loss"] = float(history.history["loss"][-1])
+metrics["multi_hot_model_loss_decreased"] = bool(history.history["loss"][-1] < history.history["loss"][0])
 
 # Encoding text as a dense matrix of N-grams with TF-IDF weighting
 text_vectorizer = layers.TextVectorization(output_mode="tf_idf", ngrams=2)
@@ -216,7 +219,7 @@ train_dataset = tf.data.Dataset.from_tensor_slices(
 train_dataset = train_dataset.batch(2).map(lambda x, y: (text_vectorizer(x), y))
 model.compile(optimizer="rmsprop", loss="mse")
 history = model.fit(train_dataset, epochs=3, verbose=2)
-metrics["tf_idf_model_loss"] = float(history.history["loss"][-1])
+metrics["tf_idf_model_loss_decreased"] = bool(history.history["loss"][-1] < history.history["loss"][0])
 
 pred = model(text_vectorizer(np.array(["The one the other will absorb"])))
 metrics["tf_idf_end_to_end_shape"] = list(pred.shape)
