@@ -1,3 +1,4 @@
+# ON MAIN TODAY: PASS: finishes, metrics within Keras's band
 """Port of the keras-io example "Convolutional autoencoder for image denoising"
 (examples/vision/autoencoder.py).
 

@@ -1,3 +1,4 @@
+# ON MAIN TODAY: PASS: finishes, metrics within Keras's band
 """Port of the keras-io example "Image classification from scratch"
 (examples/vision/image_classification_from_scratch.py).
 

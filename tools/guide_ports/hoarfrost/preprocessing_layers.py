@@ -1,3 +1,4 @@
+# ON MAIN TODAY: PASS: finishes, metrics within Keras's band
 """Port of the Keras guide "Working with preprocessing layers" (guides/preprocessing_layers.py).
 
 Run on the JAX backend. Substitutions and cuts:

@@ -1,3 +1,4 @@
+# ON MAIN TODAY: PASS: finishes, metrics within Keras's band
 """Port of the keras-io example "Text classification from scratch"
 (examples/nlp/text_classification_from_scratch.py).
 

@@ -1,3 +1,4 @@
+# ON MAIN TODAY: PASS: finishes, metrics within Keras's band
 """Port of the keras-io example "Timeseries forecasting for weather prediction"
 (examples/timeseries/timeseries_weather_forecasting.py).
 
