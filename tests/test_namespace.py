@@ -35,3 +35,18 @@ def test_top_level_names_are_the_library_objects():
     with hoarfrost.device("cpu"):
         assert hoarfrost.random.uniform((2,), seed=0).devices() == {
             __import__("jax").devices("cpu")[0]}
+
+
+def test_plain_import_exposes_keras_top_level_submodules():
+    """`import keras` alone gives `keras.preprocessing.*` and `keras.export.*` (the weather
+    forecasting guide calls `keras.preprocessing.timeseries_dataset_from_array`); a fresh
+    interpreter, so no other test's import can hide a missing one."""
+    import subprocess
+    import sys
+
+    code = ("import hoarfrost as keras\n"
+            "assert callable(keras.preprocessing.timeseries_dataset_from_array)\n"
+            "assert callable(keras.preprocessing.image_dataset_from_directory)\n"
+            "assert hasattr(keras.export, 'ExportArchive')\n")
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr

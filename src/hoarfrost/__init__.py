@@ -14,9 +14,9 @@ from __future__ import annotations
 import contextlib
 
 from hoarfrost import (activations, applications, audit, backend, callbacks, compile_cache, config,
-                       constraints, datasets, dtype_policies, initializers, layers, losses, metrics,
-                       mixed_precision, models, ops, optimizers, quantizers, random, regularizers,
-                       saving, tree, utils)
+                       constraints, datasets, dtype_policies, export, initializers, layers, losses,
+                       metrics, mixed_precision, models, ops, optimizers, preprocessing,
+                       quantizers, random, regularizers, saving, tree, utils)
 from hoarfrost.dtype_policies import DTypePolicy
 from hoarfrost.initializers import Initializer
 from hoarfrost.layers import Input, InputSpec, Layer
@@ -68,6 +68,7 @@ __all__ = ["DTypePolicy", "FloatDTypePolicy", "Initializer", "Input", "InputSpec
            "Sequential",
            "StatelessScope", "Variable", "activations", "applications", "audit", "backend",
            "callbacks", "compile_cache", "config", "constraints", "datasets", "device",
-           "dtype_policies", "initializers", "layers", "load_model", "losses", "metrics",
-           "mixed_precision", "models", "name_scope", "ops", "optimizers", "quantizers", "random",
-           "regularizers", "remat", "saving", "tree", "utils", "version"]
+           "dtype_policies", "export", "initializers", "layers", "load_model", "losses",
+           "metrics", "mixed_precision", "models", "name_scope", "ops", "optimizers",
+           "preprocessing", "quantizers", "random", "regularizers", "remat", "saving", "tree",
+           "utils", "version"]
