@@ -65,8 +65,7 @@ def device(device_name: str):
 
 __all__ = ["DTypePolicy", "FloatDTypePolicy", "Initializer", "Input", "InputSpec", "KerasTensor",
            "Layer", "Loss", "Metric", "Model", "Optimizer", "Regularizer", "RematScope",
-           "Sequential",
-           "StatelessScope", "Variable", "activations", "applications", "audit", "backend",
+           "Sequential", "StatelessScope", "Variable", "activations", "applications", "audit", "backend",
            "callbacks", "compile_cache", "config", "constraints", "datasets", "device",
            "dtype_policies", "export", "initializers", "layers", "load_model", "losses",
            "metrics", "mixed_precision", "models", "name_scope", "ops", "optimizers",
