@@ -76,28 +76,16 @@ def DenseNet(blocks, include_top: bool = True, weights="imagenet", input_tensor=
     x = layers.BatchNormalization(axis=3, epsilon=_EPSILON, name="bn")(x)
     x = layers.Activation("relu", name="relu")(x)
 
-    if include_top:
-        x = layers.GlobalAveragePooling2D(name="avg_pool")(x)
-        imagenet_utils.validate_activation(classifier_activation, weights)
-        x = layers.Dense(classes, activation=classifier_activation, name="predictions")(x)
-    elif pooling == "avg":
-        x = layers.GlobalAveragePooling2D(name="avg_pool")(x)
-    elif pooling == "max":
-        x = layers.GlobalMaxPooling2D(name="max_pool")(x)
-
+    x = imagenet_utils.classifier_head(x, include_top, pooling, classes, classifier_activation,
+                                       weights, pool_names=("avg_pool", "max_pool"))
     model = Functional(imagenet_utils.model_inputs(input_tensor, img_input), x, name=name)
     known = WEIGHTS.get(tuple(blocks))
-    if weights == "imagenet" and known is not None:
-        stem, top_hash, notop_hash = known
-        suffix, file_hash = ("", top_hash) if include_top else ("_notop", notop_hash)
-        file_name = f"{stem}_weights_tf_dim_ordering_tf_kernels{suffix}.h5"
-        imagenet_utils.load_weights(model, weights, file_name, BASE_WEIGHTS_PATH + file_name,
-                                    file_hash)
-    elif weights == "imagenet":
+    if weights == "imagenet" and known is None:
         raise ValueError(f"{name}: ImageNet weights exist for DenseNet121, 169 and 201 only; "
                          f"got blocks={list(blocks)}.")
-    else:
-        imagenet_utils.load_weights(model, weights)
+    stem, *hashes = known or ("", "", "")
+    imagenet_utils.load_tf_kernels(model, weights, include_top, BASE_WEIGHTS_PATH, stem,
+                                   tuple(hashes))
     return model
 
 

@@ -283,3 +283,31 @@ def load_weights(model, weights, file_name: str | None = None, origin: str | Non
         model.load_weights(path)
     elif weights is not None:
         model.load_weights(weights)
+
+
+def load_tf_kernels(model, weights, include_top: bool, base_path: str, stem: str,
+                    hashes: tuple[str, str]) -> None:
+    """`load_weights` with Keras's file name for "imagenet":
+    `{stem}_weights_tf_dim_ordering_tf_kernels[_notop].h5` under `base_path`, checked
+    against its MD5 (`hashes`: with the top, without)."""
+    suffix, file_hash = ("", hashes[0]) if include_top else ("_notop", hashes[1])
+    file_name = f"{stem}_weights_tf_dim_ordering_tf_kernels{suffix}.h5"
+    load_weights(model, weights, file_name, base_path + file_name, file_hash)
+
+
+def classifier_head(x, include_top: bool, pooling, classes: int, classifier_activation,
+                    weights, pool_names=(None, None)):
+    """Keras's ending of a backbone: with the top, global average pooling ("avg_pool")
+    and the "predictions" Dense; without it, the `pooling` asked for ("avg" or "max",
+    named as the family names them), or the feature maps themselves."""
+    from hoarfrost import layers
+
+    if include_top:
+        x = layers.GlobalAveragePooling2D(name="avg_pool")(x)
+        validate_activation(classifier_activation, weights)
+        return layers.Dense(classes, activation=classifier_activation, name="predictions")(x)
+    if pooling == "avg":
+        return layers.GlobalAveragePooling2D(name=pool_names[0])(x)
+    if pooling == "max":
+        return layers.GlobalMaxPooling2D(name=pool_names[1])(x)
+    return x

@@ -121,24 +121,11 @@ def InceptionV3(include_top: bool = True, weights="imagenet", input_tensor=None,
     for i in range(2):
         x = _block_8(x, i)
 
-    if include_top:
-        x = layers.GlobalAveragePooling2D(name="avg_pool")(x)
-        imagenet_utils.validate_activation(classifier_activation, weights)
-        x = layers.Dense(classes, activation=classifier_activation, name="predictions")(x)
-    elif pooling == "avg":
-        x = layers.GlobalAveragePooling2D()(x)
-    elif pooling == "max":
-        x = layers.GlobalMaxPooling2D()(x)
-
+    x = imagenet_utils.classifier_head(x, include_top, pooling, classes, classifier_activation,
+                                       weights)
     model = Functional(imagenet_utils.model_inputs(input_tensor, img_input), x, name=name)
-    if weights == "imagenet":
-        suffix, file_hash = ("", WEIGHTS_HASHES[0]) if include_top else ("_notop",
-                                                                         WEIGHTS_HASHES[1])
-        file_name = f"inception_v3_weights_tf_dim_ordering_tf_kernels{suffix}.h5"
-        imagenet_utils.load_weights(model, weights, file_name, BASE_WEIGHTS_PATH + file_name,
-                                    file_hash)
-    else:
-        imagenet_utils.load_weights(model, weights)
+    imagenet_utils.load_tf_kernels(model, weights, include_top, BASE_WEIGHTS_PATH, "inception_v3",
+                                   WEIGHTS_HASHES)
     return model
 
 

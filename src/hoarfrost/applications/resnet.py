@@ -52,24 +52,13 @@ def ResNet(stack_fn, preact: bool, use_bias: bool, include_top: bool = True,
     if preact:
         x = layers.BatchNormalization(axis=_BN_AXIS, epsilon=_EPSILON, name="post_bn")(x)
         x = layers.Activation("relu", name="post_relu")(x)
-    if include_top:
-        x = layers.GlobalAveragePooling2D(name="avg_pool")(x)
-        imagenet_utils.validate_activation(classifier_activation, weights)
-        x = layers.Dense(classes, activation=classifier_activation, name="predictions")(x)
-    elif pooling == "avg":
-        x = layers.GlobalAveragePooling2D(name="avg_pool")(x)
-    elif pooling == "max":
-        x = layers.GlobalMaxPooling2D(name="max_pool")(x)
+    x = imagenet_utils.classifier_head(x, include_top, pooling, classes, classifier_activation,
+                                       weights, pool_names=("avg_pool", "max_pool"))
 
     model = Functional(imagenet_utils.model_inputs(input_tensor, img_input), x, name=name)
-    if weights == "imagenet" and weights_name in WEIGHTS_HASHES:
-        suffix, file_hash = (("", WEIGHTS_HASHES[weights_name][0]) if include_top
-                             else ("_notop", WEIGHTS_HASHES[weights_name][1]))
-        file_name = f"{weights_name}_weights_tf_dim_ordering_tf_kernels{suffix}.h5"
-        imagenet_utils.load_weights(model, weights, file_name, BASE_WEIGHTS_PATH + file_name,
-                                    file_hash)
-    elif weights != "imagenet":
-        imagenet_utils.load_weights(model, weights)
+    if weights != "imagenet" or weights_name in WEIGHTS_HASHES:
+        imagenet_utils.load_tf_kernels(model, weights, include_top, BASE_WEIGHTS_PATH,
+                                       weights_name, WEIGHTS_HASHES.get(weights_name, ("", "")))
     return model
 
 

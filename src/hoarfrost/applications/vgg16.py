@@ -49,14 +49,9 @@ def VGG(convs_per_block, weights_name: str, include_top: bool = True, weights="i
         x = layers.GlobalMaxPooling2D()(x)
 
     model = Functional(imagenet_utils.model_inputs(input_tensor, img_input), x, name=name)
-    if weights == "imagenet":
-        suffix, file_hash = (("", WEIGHTS_HASHES[weights_name][0]) if include_top
-                             else ("_notop", WEIGHTS_HASHES[weights_name][1]))
-        file_name = f"{weights_name}_weights_tf_dim_ordering_tf_kernels{suffix}.h5"
-        imagenet_utils.load_weights(model, weights, file_name,
-                                    f"{BASE_WEIGHTS_PATH}{weights_name}/{file_name}", file_hash)
-    else:
-        imagenet_utils.load_weights(model, weights)
+    imagenet_utils.load_tf_kernels(model, weights, include_top,
+                                   f"{BASE_WEIGHTS_PATH}{weights_name}/", weights_name,
+                                   WEIGHTS_HASHES[weights_name])
     return model
 
 
