@@ -189,3 +189,11 @@ def test_remat_inside_custom_layer_as_keras_docs():
     history = model.fit(np.ones((8, 4), "float32"), np.ones((8, 1), "float32"), epochs=1,
                         verbose=0)
     assert np.isfinite(history.history["loss"][0])
+
+
+def test_clear_session_closes_the_open_remat_scopes_as_keras_does():
+    scope = hoarfrost.RematScope(mode="full")
+    scope.__enter__()  # left open, as an interrupted program would leave it
+    assert get_current_remat_mode().mode == "full"
+    hoarfrost.backend.clear_session()
+    assert get_current_remat_mode() is None

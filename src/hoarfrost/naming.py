@@ -34,10 +34,22 @@ def get_uid(prefix: str = "") -> int:
 
 
 def clear_session() -> None:
-    """Reset the name counters, as `keras.backend.clear_session()` does."""
+    """Reset the name counters and open scopes, as `keras.backend.clear_session()` does."""
     _counters.clear()
     _uids.clear()
     _scopes.stack = []
+    for reset in _on_clear:
+        reset()
+
+
+_on_clear: list = []
+
+
+def on_clear_session(reset):
+    """Have `clear_session()` call `reset` too (global state kept in another module: the
+    open `RematScope`s)."""
+    _on_clear.append(reset)
+    return reset
 
 
 # --- name scopes: a prefix for the paths of the variables created inside -------------------

@@ -15,12 +15,18 @@ import math
 import threading
 from collections import namedtuple
 
+from hoarfrost.naming import on_clear_session
 from hoarfrost.variables import StatelessScope, current_scope
 
 _state = threading.local()
 _MODES = {"full", "activations", "larger_than", "list_of_layers", None}
 
 RematMode = namedtuple("RematMode", ["mode", "output_size_threshold", "layer_names"])
+
+
+@on_clear_session
+def _clear() -> None:
+    _state.stack = []
 
 
 def _stack() -> list:
