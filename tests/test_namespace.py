@@ -3,6 +3,8 @@
 import json
 from pathlib import Path
 
+import pytest
+
 import hoarfrost
 
 KERAS = json.loads((Path(__file__).parent / "fixtures" / "keras_namespaces.json").read_text())
@@ -50,3 +52,14 @@ def test_plain_import_exposes_keras_top_level_submodules():
             "assert hasattr(keras.export, 'ExportArchive')\n")
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert result.returncode == 0, result.stderr
+
+
+def test_keras_namespaces_hoarfrost_lacks_say_so():
+    """`keras.wrappers`, `keras.visualization`, `keras.distillation`: an AttributeError
+    naming the namespace and what is missing, not a bare one."""
+    import hoarfrost
+    for name in ("wrappers", "visualization", "distillation"):
+        with pytest.raises(AttributeError, match=f"no `{name}` namespace.*not implemented"):
+            getattr(hoarfrost, name)
+    with pytest.raises(AttributeError, match="has no attribute 'nothing_here'"):
+        hoarfrost.nothing_here  # noqa: B018

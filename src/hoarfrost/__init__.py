@@ -40,6 +40,24 @@ def version() -> str:
     return __version__
 
 
+#: Keras 3 namespaces hoarfrost does not have, and why (an AttributeError that says so).
+_MISSING_NAMESPACES = {
+    "wrappers": "Keras's scikit-learn wrappers (SKLearnClassifier, SKLearnRegressor, "
+                "SKLearnTransformer) are not implemented",
+    "visualization": "Keras's bounding-box and segmentation plotting helpers are not "
+                     "implemented (hoarfrost.utils.plot_model and matplotlib remain)",
+    "distillation": "Keras's Distiller and distillation losses are not implemented (a "
+                    "compute_loss override, as in Keras's knowledge-distillation guide, works)",
+}
+
+
+def __getattr__(name: str):
+    if name in _MISSING_NAMESPACES:
+        raise AttributeError(f"hoarfrost has no `{name}` namespace (keras.{name}): "
+                             f"{_MISSING_NAMESPACES[name]}.")
+    raise AttributeError(f"module 'hoarfrost' has no attribute {name!r}")
+
+
 @contextlib.contextmanager
 def device(device_name: str):
     """Create arrays and run eager operations on a device: `"cpu"`, `"gpu:1"`, `"tpu"`.
@@ -65,9 +83,8 @@ def device(device_name: str):
 
 __all__ = ["DTypePolicy", "FloatDTypePolicy", "Initializer", "Input", "InputSpec", "KerasTensor",
            "Layer", "Loss", "Metric", "Model", "Optimizer", "Regularizer", "RematScope",
-           "Sequential", "StatelessScope", "Variable", "activations", "applications", "audit", "backend",
-           "callbacks", "compile_cache", "config", "constraints", "datasets", "device",
-           "dtype_policies", "export", "initializers", "layers", "load_model", "losses",
-           "metrics", "mixed_precision", "models", "name_scope", "ops", "optimizers",
-           "preprocessing", "quantizers", "random", "regularizers", "remat", "saving", "tree",
-           "utils", "version"]
+           "Sequential", "StatelessScope", "Variable", "activations", "applications", "audit",
+           "backend", "callbacks", "compile_cache", "config", "constraints", "datasets", "device",
+           "dtype_policies", "export", "initializers", "layers", "load_model", "losses", "metrics",
+           "mixed_precision", "models", "name_scope", "ops", "optimizers", "preprocessing",
+           "quantizers", "random", "regularizers", "remat", "saving", "tree", "utils", "version"]
