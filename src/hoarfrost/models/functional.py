@@ -268,7 +268,7 @@ class Functional(Model):
     def _connections(self) -> dict[int, str] | None:
         """`summary`'s "Connected to" per layer id (`dense[0][0], b[0][0]`, `-` for an
         input), or None when the graph is a chain, where Keras leaves the column out."""
-        own = [node for node in self._nodes]
+        own = self._nodes
         consumers: dict[int, int] = {}
         calls: dict[int, int] = {}
         for node in own:

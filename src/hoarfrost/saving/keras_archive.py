@@ -321,22 +321,32 @@ def _warn(filepath, message: str) -> None:
 
 
 # --- writing -------------------------------------------------------------------------------
+def savable_optimizer(model):
+    """The optimizer of a compiled model when it is built-in or registered (its config can
+    be written), else None."""
+    optimizer = getattr(model, "optimizer", None) if getattr(model, "compiled", False) else None
+    if optimizer is None or optimizers.serialize(optimizer) is None:
+        return None
+    return optimizer
+
+
 def optimizer_groups(model) -> dict:
     """`{"optimizer/vars": (name, arrays)}` for a compiled model with a built-in optimizer
     whose Keras layout hoarfrost knows (else `{}`: hoarfrost's extras keep its state)."""
-    optimizer = getattr(model, "optimizer", None) if getattr(model, "compiled", False) else None
-    if optimizer is None or optimizers.serialize(optimizer) is None:
+    optimizer = savable_optimizer(model)
+    if optimizer is None:
         return {}
     return keras_optimizer.keras_groups(optimizer, model.trainable_weights)
 
 
-def keras_model_config(model, state: dict, groups: dict) -> str:
-    """The model's Keras 3 config, its compile config included, as JSON (`config.json`
-    of a `.keras` file; a legacy HDF5 file's `model_config` and `training_config`)."""
+def keras_model_config(model, state: dict, with_optimizer: bool) -> dict:
+    """The model's Keras 3 config, its compile config included (`config.json` of a
+    `.keras` file; a legacy HDF5 file's `model_config` and `training_config`); the
+    optimizer's config only `with_optimizer` (its state in Keras's layout beside it)."""
     config = keras_config.to_keras(model)
     if state["compile_config"] is not None:
         keras_optimizer = None
-        if groups:
+        if with_optimizer:
             keras_optimizer = keras_config.optimizer_to_keras(optimizers.serialize(model.optimizer))
         config["compile_config"] = keras_config.compile_to_keras(
             model, state["compile_config"], keras_optimizer)
@@ -346,6 +356,11 @@ def keras_model_config(model, state: dict, groups: dict) -> str:
         config["compile_config"] = hooks.compile_config(model)
     if hooks.overrides(model, "get_build_config"):
         config["build_config"] = model.get_build_config()
+    return config
+
+
+def config_json(model, config) -> str:
+    """`config` as JSON, or an error naming the model when a custom config is not plain."""
     try:
         return json.dumps(config)
     except TypeError as exc:
@@ -360,12 +375,12 @@ def keras_zip_members(model) -> dict[str, bytes]:
     import datetime
     state, slots = extras(model)
     groups = optimizer_groups(model)
-    config_json = keras_model_config(model, state, groups)
+    config = config_json(model, keras_model_config(model, state, bool(groups)))
     metadata = {"keras_version": KERAS_VERSION,
                 "date_saved": datetime.datetime.now().strftime("%Y-%m-%d@%H:%M:%S"),
                 "hoarfrost": {"format": FORMAT, "version": FORMAT_VERSION}}
     members = {"metadata.json": json.dumps(metadata).encode(),
-               "config.json": config_json.encode(),
+               "config.json": config.encode(),
                "model.weights.h5": h5_format.weights_blob(model, groups),
                STATE: json.dumps(state).encode()}
     if slots is not None:

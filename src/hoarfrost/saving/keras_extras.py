@@ -87,16 +87,23 @@ def checked_lora(model, tensors: dict, where: str) -> list:
     return pairs
 
 
-def extras(model) -> tuple[dict, bytes | None]:
-    """(`hoarfrost/state.json`, `hoarfrost/optimizer.safetensors` or None) for `model`."""
-    paths = variable_paths(model)
+def flags_state(model) -> dict:
+    """`hoarfrost/state.json` without the optimizer's record: every trainable flag, the
+    compile settings, the LoRA and int8 layers (what a legacy `.h5` file carries too)."""
     state = {"format": FORMAT, "version": FORMAT_VERSION,
              "layers": {p: layer.trainable for p, layer in layer_paths(model).items()},
-             "variables": {p: v.trainable for p, v in paths.items()},
+             "variables": {p: v.trainable for p, v in variable_paths(model).items()},
              "compile_config": compile_settings.compile_config(model), "optimizer": None}
     adapted = adapters.adapted_layers(model)  # LoRA and int8 layers configs may not describe
     if adapted:
         state["adapted_layers"] = adapted
+    return state
+
+
+def extras(model) -> tuple[dict, bytes | None]:
+    """(`hoarfrost/state.json`, `hoarfrost/optimizer.safetensors` or None) for `model`."""
+    paths = variable_paths(model)
+    state = flags_state(model)
     optimizer = getattr(model, "optimizer", None)
     record = training_state.optimizer_config(optimizer)  # config, multipliers, schedule
     if record is None:

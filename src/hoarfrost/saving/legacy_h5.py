@@ -20,8 +20,9 @@ import numpy as np
 
 from hoarfrost.host import is_writer, to_host
 from hoarfrost.saving import h5_format, keras_optimizer
-from hoarfrost.saving.keras_archive import (KERAS_VERSION, extras, keras_model_config,
-                                            optimizer_groups)
+from hoarfrost.saving.keras_archive import (KERAS_VERSION, config_json, keras_model_config,
+                                            savable_optimizer)
+from hoarfrost.saving.keras_extras import flags_state
 from hoarfrost.saving.temp_files import atomic_write
 
 #: What Keras 3 says when a model is saved to `.h5`, said here too.
@@ -44,9 +45,9 @@ def save_legacy_h5(model, filepath, overwrite: bool = True,
     filepath = os.fspath(filepath)
     if os.path.exists(filepath) and not overwrite:
         raise FileExistsError(f"save(): {filepath!r} exists and overwrite=False.")
-    state, _ = extras(model)
-    groups = optimizer_groups(model) if include_optimizer else {}
-    config = json.loads(keras_model_config(model, state, groups))
+    state = flags_state(model)
+    optimizer_weights = _optimizer_weights(model) if include_optimizer else []
+    config = keras_model_config(model, state, bool(optimizer_weights))
     training = config.pop("compile_config", None) if include_optimizer else None
     if training is not None and training.get("optimizer") is not None:
         optimizer = training.pop("optimizer")
@@ -56,16 +57,17 @@ def save_legacy_h5(model, filepath, overwrite: bool = True,
     layers = [layer for layer in model.layers if layer.name]
     weights = {layer.name: [(v.path, to_host(v.value))
                             for v in h5_format.keras_weight_order(layer)] for layer in layers}
-    optimizer_weights = _optimizer_weights(model) if groups else []
+    model_json = config_json(model, model_config)
+    training_json = None if training is None else config_json(model, training)
     h5py = h5_format._h5py()
 
     def write(handle):
         with h5py.File(handle, "w") as f:
             f.attrs["keras_version"] = KERAS_VERSION
             f.attrs["backend"] = "jax"
-            f.attrs["model_config"] = json.dumps(model_config)
-            if training is not None:
-                f.attrs["training_config"] = json.dumps(training)
+            f.attrs["model_config"] = model_json
+            if training_json is not None:
+                f.attrs["training_config"] = training_json
             f.attrs[STATE_ATTR] = json.dumps({"layers": state["layers"],
                                               "variables": state["variables"]})
             group = f.create_group("model_weights")
@@ -88,11 +90,16 @@ def _write_named(group, named: list) -> None:
 
 
 def _optimizer_weights(model) -> list:
-    """`[(name, array)]` of the optimizer's state in Keras 3's legacy naming."""
-    optimizer = model.optimizer
+    """`[(name, array)]` of the optimizer's state in Keras 3's legacy naming; `[]` for a
+    model without a savable optimizer, or one whose Keras layout hoarfrost does not know."""
+    optimizer = savable_optimizer(model)
+    if optimizer is None:
+        return []
     variables = model.trainable_weights
-    entries = keras_optimizer.keras_entries(optimizer, variables)
     arrays = keras_optimizer.keras_arrays(optimizer, variables)
+    if arrays is None:
+        return []
+    entries = keras_optimizer.keras_entries(optimizer, variables)
     inner = getattr(optimizer, "inner_optimizer", optimizer)
     named = []
     for (kind, variable, name), value in zip(entries, arrays):
